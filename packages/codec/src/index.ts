@@ -1,0 +1,35 @@
+/**
+ * @hb/codec: the hb v1 wire protocol for TypeScript.
+ *
+ * - Generated message types and schemas for every frame (`Frame`, `Hello`,
+ *   `Heartbeat`, …), from `proto/hb/v1`.
+ * - {@link FrameDecoder}: streaming bytes → frames, zero-copy where it can,
+ *   with typed {@link HbError}s for malformed input.
+ * - {@link FrameEncoder} / {@link encodeFrame}: frames → bytes, many frames
+ *   per buffer.
+ *
+ * The protocol is specified in docs/PROTOCOL.md.
+ *
+ * @packageDocumentation
+ */
+export * from "./gen/hb/v1/channel_pb.js";
+export * from "./gen/hb/v1/error_pb.js";
+export * from "./gen/hb/v1/flow_pb.js";
+export * from "./gen/hb/v1/frame_pb.js";
+export * from "./gen/hb/v1/gateway_pb.js";
+export * from "./gen/hb/v1/handshake_pb.js";
+export * from "./gen/hb/v1/liveness_pb.js";
+export * from "./gen/hb/v1/presence_pb.js";
+export {
+  DEFAULT_MAX_FRAME_SIZE,
+  MAX_FRAME_SIZE_LIMIT,
+  MAX_LENGTH_PREFIX_BYTES,
+  PROTOCOL_VERSION,
+} from "./constants.js";
+export { decodeFrame } from "./decode-frame.js";
+export { encodeFrame, sizeDelimit } from "./encode-frame.js";
+export { FrameDecoder, type FrameDecoderOptions, type FrameHandler, decodeFrameStream, decodeFrames } from "./frame-decoder.js";
+export { FrameEncoder } from "./frame-encoder.js";
+export { HbError, errorCodeName } from "./hb-error.js";
+export { type FrameBodyCase, type FrameBodyInit, makeFrame } from "./make-frame.js";
+export { varintSize, writeVarint32 } from "./varint.js";
