@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test from a clean clone: installs what it needs (pnpm, the
+# workspace's packages, the buf CLI from npm), checks the schema and the
+# generated code, builds, type-checks, checks package shape and TSDoc, runs
+# the vitest suite on this machine's Node, then on every other supported Node
+# major (installed from the npm registry into .tools/).
+#
+#   npm test                         # everything
+#   HB_NODE_MATRIX= npm test         # only this machine's Node
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+hb_install
+
+echo "==> buf lint + generated code is fresh"
+node scripts/check-generated.mjs
+echo "==> build"
+pnpm -r --filter "./packages/*" build >/dev/null
+echo "==> typecheck"
+pnpm exec tsc -p tsconfig.json --noEmit
+echo "==> package shape (publint)"
+for p in packages/*/; do (cd "$p" && pnpm exec publint --strict --level warning) ; done
+echo "==> API docs (TypeDoc; every export documented)"
+pnpm docs
+
+mkdir -p .cache
+echo "==> vitest on node $(node --version)"
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-$(node -p process.versions.node.split\(\".\"\)[0]).json
+reports=(".cache/vitest-$(node -p 'process.versions.node.split(".")[0]').json")
+
+for major in ${HB_NODE_MATRIX-22 24}; do
+  dir=".tools/node$major"
+  if [ ! -x "$dir/node_modules/node/bin/node" ]; then
+    echo "==> installing node@$major from the npm registry"
+    mkdir -p "$dir" && (cd "$dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "node@$major" >/dev/null)
+  fi
+  bin="$(cd "$dir/node_modules/node/bin" && pwd)"
+  echo "==> vitest on node $("$bin/node" --version)"
+  PATH="$bin:$PATH" node node_modules/vitest/vitest.mjs run --reporter=dot --reporter=json --outputFile.json=.cache/vitest-$major.json
+  reports+=(".cache/vitest-$major.json")
+done
+
+node scripts/test-summary.mjs "${reports[@]}"
