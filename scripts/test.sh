@@ -19,7 +19,7 @@ pnpm exec tsc -p tsconfig.json --noEmit
 echo "==> package shape (publint)"
 for p in packages/*/; do (cd "$p" && pnpm exec publint --strict --level warning) ; done
 echo "==> API docs (TypeDoc; every export documented)"
-pnpm docs
+pnpm run docs
 
 mkdir -p .cache
 echo "==> vitest on node $(node --version)"

@@ -1,0 +1,67 @@
+import { toBinary } from "@bufbuild/protobuf";
+import { type Frame, FrameSchema } from "./gen/hb/v1/frame_pb.js";
+import { makeFrame } from "./make-frame.js";
+
+/**
+ * Room left in every fragment frame for its own envelope: Frame.channel
+ * (≤ 6 bytes), the body tag and length (≤ 7), Fragment.id (≤ 6),
+ * Fragment.total_length (≤ 11), the data tag and length (≤ 6) and
+ * Fragment.final (2), rounded up.
+ */
+export const FRAGMENT_OVERHEAD = 64;
+
+/** Options of {@link fragmentFrame}. */
+export interface FragmentOptions {
+  /** Fragment id, unique among the sender's unfinished fragmented frames. */
+  id: number;
+  /** The receiver's max frame size; every fragment frame fits in it. */
+  maxFrameSize: number;
+}
+
+/**
+ * Whether a frame must travel as fragments: its encoding is longer than the
+ * receiver's max frame size.
+ */
+export function needsFragmenting(encodedLength: number, maxFrameSize: number): boolean {
+  return encodedLength > maxFrameSize;
+}
+
+/**
+ * Cuts a frame into Fragment frames that each fit in `maxFrameSize`.
+ *
+ * `frame` is a Frame or its protobuf encoding (length prefix excluded). The
+ * fragments carry the original `Frame.channel`, are yielded in order and
+ * lazily, so a scheduler can send one, then a heartbeat ack, then the next.
+ * The first carries `total_length`; the last has `final` set. Data are views
+ * of the encoding, not copies.
+ *
+ * @throws RangeError if `maxFrameSize` leaves no room for data
+ */
+export function* fragmentFrame(frame: Frame | Uint8Array, options: FragmentOptions): Generator<Frame, void, undefined> {
+  const bytes = frame instanceof Uint8Array ? frame : toBinary(FrameSchema, frame);
+  const channel = frame instanceof Uint8Array ? channelOf(bytes) : frame.channel;
+  const piece = options.maxFrameSize - FRAGMENT_OVERHEAD;
+  if (piece < 1) throw new RangeError(`maxFrameSize ${options.maxFrameSize} leaves no room for fragment data`);
+  const total = bytes.length;
+  for (let off = 0; off < total || off === 0; off += piece) {
+    const end = Math.min(total, off + piece);
+    yield makeFrame(
+      "fragment",
+      { id: options.id, totalLength: off === 0 ? BigInt(total) : 0n, data: bytes.subarray(off, end), final: end === total },
+      channel,
+    );
+    if (end === total) return;
+  }
+}
+
+/** Reads Frame.channel (field 1) if it is the first field of an encoding, else 0. */
+function channelOf(bytes: Uint8Array): number {
+  if (bytes[0] !== 0x08) return 0;
+  let value = 0;
+  for (let i = 1, shift = 0; i < bytes.length && i < 6; i++, shift += 7) {
+    const b = bytes[i] as number;
+    value += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return value;
+  }
+  return 0;
+}
