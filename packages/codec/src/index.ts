@@ -30,6 +30,13 @@ export { decodeFrame } from "./decode-frame.js";
 export { encodeFrame, sizeDelimit } from "./encode-frame.js";
 export { FrameDecoder, type FrameDecoderOptions, type FrameHandler, decodeFrameStream, decodeFrames } from "./frame-decoder.js";
 export { FrameEncoder } from "./frame-encoder.js";
+export {
+  type ChannelQueueOptions,
+  FrameScheduler,
+  type FrameSchedulerOptions,
+  type FrameSchedulerStats,
+  type OverflowMode,
+} from "./frame-scheduler.js";
 export { FragmentAssembler, type FragmentAssemblerOptions } from "./fragment-assembler.js";
 export { FRAGMENT_OVERHEAD, type FragmentOptions, fragmentFrame, needsFragmenting } from "./fragmenter.js";
 export { HbError, errorCodeName } from "./hb-error.js";
