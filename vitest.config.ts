@@ -11,6 +11,7 @@ export default defineConfig({
       "@hb/server": src("server"),
       "@hb/client": src("client"),
       "@hb/metrics": src("metrics"),
+      "@hb/conformance": src("conformance"),
     },
   },
   test: {
