@@ -1,0 +1,729 @@
+import { EventEmitter } from "node:events";
+import {
+  ErrorCode,
+  type Frame,
+  type GoAway,
+  HbError,
+  type HeartbeatAck,
+  PROTOCOL_VERSION,
+  type ProtocolError,
+  type Welcome,
+  errorCodeName,
+  makeFrame,
+} from "@hb/codec";
+import { Backoff } from "./backoff.js";
+import type { DisconnectReason, HeartbeatClientEvents, WelcomeInfo } from "./client-events.js";
+import {
+  type HeartbeatClientOptions,
+  type ResolvedClientOptions,
+  type WillOptions,
+  resolveClientOptions,
+  resolveWill,
+} from "./client-options.js";
+import { Connection, type TrafficCounters } from "./connection.js";
+import { type AttachedInfo, type GatewayNode, type GatewayNodeState, GatewayNodes } from "./gateway-nodes.js";
+import { labelsProblem, nodeIdProblem, throwInvalidArgument } from "./node-limits.js";
+import { openSocket } from "./open-socket.js";
+import { isPermanentErrorCode } from "./retry-policy.js";
+
+/**
+ * Life cycle of a {@link HeartbeatClient}:
+ * `idle` → `connecting` → `connected` ⇄ `reconnecting` → `closing` → `closed`.
+ * A failed first connect goes back to `idle`.
+ */
+export type ClientStatus = "idle" | "connecting" | "connected" | "reconnecting" | "closing" | "closed";
+
+/** Options of {@link HeartbeatClient.connect}. */
+export interface ConnectOptions {
+  /** Cancels the attempt: the socket is destroyed and `connect()` rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link HeartbeatClient.attach}. */
+export interface AttachOptions {
+  /** Last will of the attached node, published if it is lost without Detach/Goodbye. */
+  will?: WillOptions;
+  /**
+   * Cancels the wait: the node is detached (Detach is sent if its Attach
+   * was) and `attach()` rejects with the signal's reason. No effect once
+   * attached.
+   */
+  signal?: AbortSignal;
+}
+
+/** One entry of {@link HeartbeatClient.attachedNodes}. */
+export interface AttachedNodeStatus {
+  /** Node id. */
+  readonly nodeId: string;
+  /** Connection-local handle. */
+  readonly handle: number;
+  /** Whether batch heartbeats refresh it. */
+  readonly alive: boolean;
+  /** Progress of its Attach on the current connection. */
+  readonly state: GatewayNodeState;
+}
+
+/** A snapshot of a client's state and counters; counters run across reconnects. */
+export interface ClientStats {
+  /** Life-cycle status. */
+  readonly status: ClientStatus;
+  /** Whether a session is up (`status === "connected"`). */
+  readonly connected: boolean;
+  /** Node id from the last Welcome, `undefined` before the first. */
+  readonly nodeId: string | undefined;
+  /** Session id from the last Welcome, `undefined` before the first. */
+  readonly sessionId: string | undefined;
+  /** Heartbeat round-trip times in ms; `undefined` until the first ack. */
+  readonly rtt: {
+    /** Most recent RTT. */
+    readonly last: number | undefined;
+    /** Mean over every ack received. */
+    readonly mean: number | undefined;
+  };
+  /** Successful reconnects (Welcome after a lost connection). */
+  readonly reconnects: number;
+  /** Frames received. */
+  readonly framesIn: number;
+  /** Frames sent. */
+  readonly framesOut: number;
+  /** Bytes received. */
+  readonly bytesIn: number;
+  /** Bytes sent. */
+  readonly bytesOut: number;
+  /** Heartbeat frames sent. */
+  readonly heartbeatsSent: number;
+  /** HeartbeatAck frames received. */
+  readonly heartbeatsAcked: number;
+  /** Nodes attached through this client (gateway mode), confirmed or not. */
+  readonly attachedNodes: number;
+}
+
+interface Handshake {
+  readonly conn: Connection;
+  readonly resolve: (info: WelcomeInfo) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Handles per Detach frame: 10 000 packed varints stay far below any frame limit. */
+const DETACH_CHUNK = 10_000;
+
+const abortReason = (signal: AbortSignal): unknown =>
+  signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+
+const goAwayError = (g: GoAway): HbError =>
+  new HbError(g.code || ErrorCode.SHUTTING_DOWN, `server going away: ${g.reason || "no reason given"}`);
+
+const toHbError = (e: ProtocolError): HbError =>
+  new HbError(e.code, e.message === "" ? `server error ${errorCodeName(e.code)}` : e.message);
+
+/**
+ * A node's connection to an hb server: handshake, heartbeats on the
+ * negotiated interval with RTT measurement, dead-server detection,
+ * reconnects with full-jitter backoff and session resume, and gateway mode
+ * (many nodes on one connection).
+ *
+ * ```ts
+ * const client = new HeartbeatClient({ host: "hb.example", port: 4222, nodeId: "sensor-1" });
+ * client.on("disconnect", ({ reason }) => log.warn(reason));
+ * const welcome = await client.connect({ signal: AbortSignal.timeout(5000) });
+ * // … heartbeats run by themselves …
+ * await client.close();
+ * ```
+ *
+ * **First connect vs reconnect.** `connect()` makes exactly one attempt and
+ * rejects if it fails (server unreachable, refused, timed out): the caller
+ * sees the problem at once instead of an endless silent retry. Once a
+ * session has been established, a lost connection is re-established by
+ * itself when `autoReconnect` is on, presenting the resume token and the
+ * node id of the last Welcome. Permanent refusals (see
+ * {@link isPermanentErrorCode}) are never retried.
+ *
+ * **Events** are typed ({@link HeartbeatClientEvents}); `error` is emitted
+ * only when it has a listener.
+ */
+export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
+  /** The validated options, with defaults applied. */
+  readonly options: ResolvedClientOptions;
+
+  #status: ClientStatus = "idle";
+  #conn: Connection | undefined;
+  #handshake: Handshake | undefined;
+  #welcome: WelcomeInfo | undefined;
+  #nodeId: string;
+  #resumeToken: Uint8Array = new Uint8Array(0);
+  readonly #backoff: Backoff;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #seq = 0;
+  readonly #counters: TrafficCounters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
+  #heartbeatsSent = 0;
+  #heartbeatsAcked = 0;
+  #reconnects = 0;
+  #rttLast: number | undefined;
+  #rttSum = 0;
+  #rttCount = 0;
+  readonly #gateway = new GatewayNodes();
+
+  /**
+   * @param options - see {@link HeartbeatClientOptions}
+   * @throws RangeError / TypeError naming the invalid option and its range
+   */
+  constructor(options: HeartbeatClientOptions) {
+    super();
+    this.options = resolveClientOptions(options);
+    this.#nodeId = this.options.nodeId;
+    this.#backoff = new Backoff(this.options.reconnectInterval, this.options.maxReconnectDelay);
+  }
+
+  /** Life-cycle status. */
+  get status(): ClientStatus {
+    return this.#status;
+  }
+
+  /** Node id of the last Welcome, `undefined` before the first. */
+  get nodeId(): string | undefined {
+    return this.#welcome?.nodeId;
+  }
+
+  /** The last Welcome, `undefined` before the first. */
+  get welcome(): WelcomeInfo | undefined {
+    return this.#welcome;
+  }
+
+  /**
+   * Connects and performs the handshake (one attempt, no retry).
+   *
+   * @returns the Welcome info
+   * @throws {@link HbError} when the server refuses (`code` from its
+   *   ProtocolError: `UNAUTHORIZED`, `SERVER_FULL`, `UNSUPPORTED_VERSION`,
+   *   `INVALID_ARGUMENT`, …), or `HANDSHAKE_TIMEOUT` when no Welcome came
+   *   within `connectTimeout`; the socket error (e.g. `ECONNREFUSED`) when the
+   *   server is unreachable; the signal's reason when `signal` aborts; an
+   *   `Error` when the client is not idle (already connected, or closed).
+   */
+  async connect(options: ConnectOptions = {}): Promise<WelcomeInfo> {
+    if (this.#status === "closing" || this.#status === "closed") throw new Error("client is closed");
+    if (this.#status !== "idle") throw new Error(`connect() called while ${this.#status}`);
+    const signal = options.signal;
+    if (signal?.aborted) throw abortReason(signal);
+    this.#status = "connecting";
+    const onAbort = (): void => this.#failHandshake(abortReason(signal as AbortSignal) as Error);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await this.#startHandshake();
+    } catch (err) {
+      if (this.#status === "connecting") this.#status = "idle";
+      throw err;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Leaves gracefully: sends Goodbye (the server reports the node and its
+   * attached nodes left, no will), half-closes, and waits up to
+   * `closeTimeout` for the server to close the connection. Stops any
+   * reconnect for good; a pending `connect()` or `attach()` rejects.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** A snapshot of state and counters. */
+  stats(): ClientStats {
+    return {
+      status: this.#status,
+      connected: this.#status === "connected",
+      nodeId: this.#welcome?.nodeId,
+      sessionId: this.#welcome?.sessionId,
+      rtt: { last: this.#rttLast, mean: this.#rttCount === 0 ? undefined : this.#rttSum / this.#rttCount },
+      reconnects: this.#reconnects,
+      ...this.#counters,
+      heartbeatsSent: this.#heartbeatsSent,
+      heartbeatsAcked: this.#heartbeatsAcked,
+      attachedNodes: this.#gateway.size,
+    };
+  }
+
+  /**
+   * Gateway mode: registers another node on this connection. The client
+   * picks its handle, keeps it refreshed with a BatchHeartbeat every
+   * heartbeat interval, and attaches it again after every reconnect. May be
+   * called before `connect()` or while reconnecting: the Attach is sent with
+   * the next Welcome.
+   *
+   * @param nodeId - node id (1..128 bytes UTF-8, no control characters)
+   * @param labels - its labels (≤ 32, key 1..64 bytes, value ≤ 256 bytes)
+   * @param options - will and abort signal
+   * @returns resolves on Attached
+   * @throws {@link HbError} `INVALID_ARGUMENT` for a bad id, labels or will
+   *   (checked locally), an id already attached here or equal to this
+   *   client's own; the server's refusal (`ProtocolError` with `ref` = the
+   *   handle); an `Error` if the client closes or the node is detached
+   *   first; the signal's reason if it aborts
+   */
+  attach(
+    nodeId: string,
+    labels: Readonly<Record<string, string>> = {},
+    options: AttachOptions = {},
+  ): Promise<AttachedInfo> {
+    if (this.#status === "closing" || this.#status === "closed") {
+      return Promise.reject(new Error("client is closed"));
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    let will: GatewayNode["will"];
+    try {
+      throwInvalidArgument(nodeIdProblem(nodeId, "nodeId"));
+      throwInvalidArgument(labelsProblem(labels, "labels"));
+      if (options.will !== undefined) {
+        try {
+          will = resolveWill("will", options.will);
+        } catch (err) {
+          throwInvalidArgument((err as Error).message);
+        }
+      }
+      if (this.#gateway.get(nodeId) !== undefined) {
+        throwInvalidArgument(`node ${JSON.stringify(nodeId)} is already attached to this client`);
+      }
+      if (nodeId === this.#nodeId) {
+        throwInvalidArgument(`node ${JSON.stringify(nodeId)} is this connection's own node`);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<AttachedInfo>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#detachNode(nodeId, abortReason(signal as AbortSignal) as Error);
+      };
+      const done = (): void => signal?.removeEventListener("abort", onAbort);
+      const node = this.#gateway.add(nodeId, { ...labels }, will, {
+        resolve: (info) => {
+          done();
+          resolve(info);
+        },
+        reject: (err) => {
+          done();
+          reject(err);
+        },
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const conn = this.#conn;
+      if (this.#status === "connected" && conn !== undefined) this.#sendAttach(conn, node);
+    });
+  }
+
+  /**
+   * Gateway mode: removes an attached node gracefully (Detach: reported
+   * left, no will). A pending `attach()` for it rejects.
+   *
+   * @returns `false` if the node was not attached through this client
+   */
+  detach(nodeId: string): boolean {
+    return this.#detachNode(nodeId, new Error(`node ${JSON.stringify(nodeId)} was detached before it was attached`));
+  }
+
+  /**
+   * Gateway mode: whether batch heartbeats keep refreshing an attached node.
+   * `false` simulates a dead device: the node stays attached but the server
+   * times it out (`attachedTimeout` event) after its heartbeat timeout.
+   *
+   * @returns `false` if the node is not attached through this client
+   */
+  setAttachedAlive(nodeId: string, alive: boolean): boolean {
+    return this.#gateway.setAlive(nodeId, alive);
+  }
+
+  /** Gateway mode: the nodes attached through this client, in attach order. */
+  attachedNodes(): AttachedNodeStatus[] {
+    return [...this.#gateway.nodes()].map((n) => ({
+      nodeId: n.nodeId,
+      handle: n.handle,
+      alive: n.alive,
+      state: n.state,
+    }));
+  }
+
+  // ── connection attempts ────────────────────────────────────────────────
+
+  #startHandshake(): Promise<WelcomeInfo> {
+    return new Promise<WelcomeInfo>((resolve, reject) => {
+      let opened: ReturnType<typeof openSocket>;
+      try {
+        opened = openSocket(this.options);
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      const conn: Connection = new Connection(
+        opened.socket,
+        opened.readyEvent,
+        {
+          onOpen: () => {
+            if (this.#conn === conn) this.emit("connect");
+          },
+          onFrame: (frame) => this.#onFrame(conn, frame),
+          onDecodeError: (err) => this.#onDecodeError(conn, err),
+          onClose: (err) => this.#onClose(conn, err),
+        },
+        { maxFrameSize: this.options.maxFrameSize, counters: this.#counters },
+      );
+      this.#conn = conn;
+      const timeout = this.options.connectTimeout;
+      const timer = setTimeout(() => {
+        const err = new HbError(ErrorCode.HANDSHAKE_TIMEOUT, `no Welcome within connectTimeout (${timeout} ms)`);
+        this.#failHandshake(err);
+      }, timeout);
+      this.#handshake = { conn, resolve, reject, timer };
+      const o = this.options;
+      conn.send(
+        makeFrame("hello", {
+          protocolVersion: PROTOCOL_VERSION,
+          nodeId: this.#nodeId,
+          labels: { ...o.metadata },
+          token: o.token,
+          heartbeatIntervalMs: o.heartbeatInterval,
+          resumeToken: this.#resumeToken,
+          will: o.will,
+          clientName: o.clientName,
+          maxFrameSize: o.maxFrameSize,
+        }),
+      );
+    });
+  }
+
+  /** Ends the pending handshake (if any) with `error`: socket destroyed, promise rejected. */
+  #failHandshake(error: Error): void {
+    const hs = this.#handshake;
+    if (hs === undefined) return;
+    this.#handshake = undefined;
+    clearTimeout(hs.timer);
+    hs.conn.destroy();
+    if (this.#conn === hs.conn) this.#conn = undefined;
+    hs.reject(error);
+  }
+
+  #onWelcome(conn: Connection, w: Welcome): void {
+    const hs = this.#handshake as Handshake;
+    if (w.protocolVersion !== 0 && w.protocolVersion !== PROTOCOL_VERSION) {
+      this.#failHandshake(
+        new HbError(ErrorCode.UNSUPPORTED_VERSION, `server speaks protocol version ${w.protocolVersion}`),
+      );
+      return;
+    }
+    this.#handshake = undefined;
+    clearTimeout(hs.timer);
+    // A conforming server always sets both; fall back rather than divide by zero.
+    const interval = w.heartbeatIntervalMs > 0 ? w.heartbeatIntervalMs : this.options.heartbeatInterval || 10_000;
+    const timeout = w.heartbeatTimeoutMs > 0 ? w.heartbeatTimeoutMs : 3 * interval;
+    const info: WelcomeInfo = {
+      nodeId: w.nodeId === "" ? this.#nodeId : w.nodeId,
+      sessionId: w.sessionId,
+      heartbeatInterval: interval,
+      heartbeatTimeout: timeout,
+      resumed: w.resumed,
+      maxFrameSize: w.maxFrameSize,
+      serverTime: Number(w.serverTimeMs),
+      resumeGrace: w.resumeGraceMs,
+      serverId: w.serverId,
+      protocolVersion: w.protocolVersion,
+    };
+    this.#welcome = info;
+    this.#nodeId = info.nodeId;
+    // Copy: decoded bytes are views into the socket's read buffer.
+    this.#resumeToken = w.resumeToken.slice();
+    if (this.#status === "reconnecting") this.#reconnects++;
+    this.#status = "connected";
+    this.#backoff.reset();
+    this.#seq = 0;
+    this.#heartbeatTimer = setInterval(() => this.#sendHeartbeat(conn), interval);
+    this.#armDeadline(conn);
+    this.#syncGateway(conn, w.resumed);
+    hs.resolve(info);
+    this.emit("welcome", info);
+  }
+
+  #reconnect(): void {
+    this.#reconnectTimer = undefined;
+    if (this.#status !== "reconnecting") return;
+    this.#startHandshake().then(undefined, (err: Error) => {
+      if (this.#status !== "reconnecting") return;
+      if (err instanceof HbError) this.#emitError(err);
+      this.#afterFailure(err);
+    });
+  }
+
+  /** After a lost connection or a failed reconnect: schedule the next attempt, or stop. */
+  #afterFailure(error: Error | undefined): void {
+    const terminal = this.#terminalError(error);
+    if (terminal !== undefined) this.#terminate(terminal);
+    else this.#scheduleReconnect(error);
+  }
+
+  /** The reason to stop for good after `error`, or `undefined` to try again. */
+  #terminalError(error: Error | undefined): Error | undefined {
+    if (!this.options.autoReconnect) return error ?? new Error("connection lost and autoReconnect is off");
+    if (error instanceof HbError && isPermanentErrorCode(error.code)) return error;
+    const max = this.options.maxReconnectAttempts;
+    if (this.#backoff.attempt >= max) return new Error(`gave up after ${max} reconnect attempts`, { cause: error });
+    return undefined;
+  }
+
+  #scheduleReconnect(error: Error | undefined): void {
+    this.#status = "reconnecting";
+    const delay = this.#backoff.next();
+    const attempt = this.#backoff.attempt;
+    this.#reconnectTimer = setTimeout(() => this.#reconnect(), delay);
+    this.emit("reconnecting", error === undefined ? { attempt, delay } : { attempt, delay, error });
+  }
+
+  // ── an established connection ─────────────────────────────────────────
+
+  #onFrame(conn: Connection, frame: Frame): void {
+    if (conn !== this.#conn) return;
+    const body = frame.body;
+    if (this.#handshake !== undefined) {
+      // Before Welcome only Welcome, a refusal or GoAway matter.
+      if (body.case === "welcome") this.#onWelcome(conn, body.value);
+      else if (body.case === "error") {
+        if (body.value.fatal) this.#failHandshake(toHbError(body.value));
+        else this.#emitError(toHbError(body.value));
+      } else if (body.case === "goAway") {
+        this.#failHandshake(goAwayError(body.value));
+      }
+      return;
+    }
+    switch (body.case) {
+      case "heartbeatAck":
+        this.#onAck(body.value);
+        return;
+      case "error":
+        this.#onProtocolError(conn, body.value);
+        return;
+      case "attached": {
+        const node = this.#gateway.byHandle(body.value.handle);
+        if (node !== undefined && node.state === "pending") this.#gateway.confirm(node);
+        else this.#gateway.settleRemoved(body.value.handle);
+        return;
+      }
+      case "goAway":
+        this.#lose(conn, "go_away", goAwayError(body.value));
+        return;
+      case "welcome": {
+        const err = new HbError(ErrorCode.PROTOCOL_VIOLATION, "second Welcome on one connection");
+        conn.send(makeFrame("error", { code: err.code, message: err.message, fatal: true }));
+        conn.flush();
+        this.#emitError(err);
+        this.#lose(conn, "protocol_error", err);
+        return;
+      }
+      default:
+        // Frames of later issues (deliveries, presence, …) are ignored for now.
+        return;
+    }
+  }
+
+  #onAck(ack: HeartbeatAck): void {
+    this.#heartbeatsAcked++;
+    const rtt = performance.now() - Number(ack.sendTimeUs) / 1000;
+    if (!(rtt >= 0 && Number.isFinite(rtt))) return; // not an echo of our clock
+    this.#rttLast = rtt;
+    this.#rttSum += rtt;
+    this.#rttCount++;
+    this.emit("heartbeat", { seq: Number(ack.seq), rtt });
+  }
+
+  #onProtocolError(conn: Connection, e: ProtocolError): void {
+    const err = toHbError(e);
+    if (e.fatal) {
+      this.#emitError(err);
+      this.#lose(conn, "protocol_error", err);
+      return;
+    }
+    if (e.ref > 0n && e.ref <= 0xffff_ffffn) {
+      const handle = Number(e.ref);
+      const node = this.#gateway.byHandle(handle);
+      if (node !== undefined) {
+        if (e.code === ErrorCode.HEARTBEAT_TIMEOUT && node.state === "attached") {
+          this.#gateway.remove(node.nodeId);
+          this.emit("attachedTimeout", { nodeId: node.nodeId, handle });
+          return;
+        }
+        if (node.state === "pending") {
+          if (!this.#gateway.refuse(node, err)) this.emit("attachFailed", { nodeId: node.nodeId, error: err });
+          return;
+        }
+      } else if (this.#gateway.settleRemoved(handle)) {
+        return; // the refusal of an Attach whose node was detached meanwhile
+      }
+    }
+    this.#emitError(err);
+  }
+
+  #onDecodeError(conn: Connection, err: HbError): void {
+    if (conn !== this.#conn) return;
+    // Tell the server why, best effort, then drop the connection.
+    conn.send(makeFrame("error", { code: err.code, message: err.message, fatal: true }));
+    conn.flush();
+    if (this.#handshake?.conn === conn) {
+      this.#failHandshake(err);
+      return;
+    }
+    this.#emitError(err);
+    this.#lose(conn, "decode_error", err);
+  }
+
+  #onClose(conn: Connection, err: Error | undefined): void {
+    if (this.#handshake?.conn === conn) {
+      this.#failHandshake(err ?? new Error("connection closed before Welcome"));
+      return;
+    }
+    this.#lose(conn, err !== undefined && !(err instanceof HbError) ? "socket_error" : "connection_closed", err);
+  }
+
+  #sendHeartbeat(conn: Connection): void {
+    if (conn !== this.#conn || this.#status !== "connected") return;
+    const seq = ++this.#seq;
+    this.#heartbeatsSent++;
+    conn.send(
+      makeFrame("heartbeat", { seq: BigInt(seq), sendTimeUs: BigInt(Math.round(performance.now() * 1000)) }),
+    );
+    const batch = this.#gateway.batchHeartbeat();
+    if (batch !== undefined) conn.send(makeFrame("batchHeartbeat", batch));
+  }
+
+  /**
+   * Dead-server detection without resetting a timer per frame: one timer
+   * fires when the deadline computed from the last received bytes would
+   * pass; if bytes arrived meanwhile it is armed again for the remainder.
+   * The verdict waits for `setImmediate`, i.e. until after the poll phase,
+   * so data that arrived during a long event-loop stall is read first.
+   */
+  #armDeadline(conn: Connection): void {
+    const timeout = (this.#welcome as WelcomeInfo).heartbeatTimeout;
+    const remaining = conn.lastReceivedAt + timeout - performance.now();
+    if (remaining > 0) {
+      this.#deadlineTimer = setTimeout(() => setImmediate(() => this.#checkDeadline(conn)), Math.ceil(remaining));
+      return;
+    }
+    this.#lose(
+      conn,
+      "heartbeat_timeout",
+      new HbError(ErrorCode.HEARTBEAT_TIMEOUT, `nothing heard from the server for ${timeout} ms`),
+    );
+  }
+
+  #checkDeadline(conn: Connection): void {
+    if (conn === this.#conn && this.#status === "connected") this.#armDeadline(conn);
+  }
+
+  /** A connection that had reached Welcome is gone (not by close()). */
+  #lose(conn: Connection, reason: DisconnectReason, error: Error | undefined): void {
+    if (conn !== this.#conn) return;
+    this.#conn = undefined;
+    this.#stopTimers();
+    conn.destroy();
+    this.#gateway.connectionLost();
+    // Decide first, so that `status` is already right in `disconnect` listeners.
+    const terminal = this.#terminalError(error);
+    this.#status = terminal === undefined ? "reconnecting" : "closed";
+    this.emit("disconnect", error === undefined ? { reason } : { reason, error });
+    if (terminal !== undefined) this.#terminate(terminal);
+    else if (this.#closing === undefined) this.#scheduleReconnect(error); // unless a listener called close()
+  }
+
+  /** After a Welcome: brings the server's attached nodes in line with ours (see {@link GatewayNodes.planWelcome}). */
+  #syncGateway(conn: Connection, resumed: boolean): void {
+    if (this.#gateway.size === 0 && !resumed) return;
+    const plan = this.#gateway.planWelcome(resumed);
+    for (let i = 0; i < plan.detach.length; i += DETACH_CHUNK) {
+      conn.send(makeFrame("detach", { handles: plan.detach.slice(i, i + DETACH_CHUNK) }));
+    }
+    for (const node of plan.attach) this.#sendAttach(conn, node);
+  }
+
+  #sendAttach(conn: Connection, node: GatewayNode): void {
+    this.#gateway.markSent(node);
+    conn.send(
+      makeFrame("attach", {
+        handle: node.handle,
+        nodeId: node.nodeId,
+        labels: { ...node.labels },
+        will: node.will,
+      }),
+    );
+  }
+
+  #detachNode(nodeId: string, reason: Error): boolean {
+    const node = this.#gateway.get(nodeId);
+    if (node === undefined) return false;
+    const conn = this.#conn;
+    if (node.state !== "unsent" && conn !== undefined && this.#status === "connected") {
+      conn.send(makeFrame("detach", { handles: [node.handle] }));
+    }
+    this.#gateway.remove(nodeId, reason);
+    return true;
+  }
+
+  // ── shutting down ─────────────────────────────────────────────────────
+
+  async #close(): Promise<void> {
+    if (this.#status === "closed") return;
+    const wasConnected = this.#status === "connected";
+    this.#status = "closing";
+    clearTimeout(this.#reconnectTimer);
+    this.#stopTimers();
+    const closed = new Error("client closed");
+    this.#failHandshake(closed);
+    this.#gateway.clear(closed);
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn !== undefined && wasConnected) {
+      conn.send(makeFrame("goodbye", { reason: "client closed" }));
+      conn.end();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        conn.closed,
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.options.closeTimeout);
+        }),
+      ]);
+      clearTimeout(timer);
+      conn.destroy();
+      this.emit("disconnect", { reason: "client_close" });
+    } else {
+      conn?.destroy();
+    }
+    this.#status = "closed";
+    this.emit("close", {});
+  }
+
+  /** Stops for good after a permanent failure. */
+  #terminate(error: Error): void {
+    this.#status = "closed";
+    this.#closing ??= Promise.resolve();
+    clearTimeout(this.#reconnectTimer);
+    this.#stopTimers();
+    this.#failHandshake(error);
+    this.#conn?.destroy();
+    this.#conn = undefined;
+    this.#gateway.clear(error);
+    this.emit("close", { error });
+  }
+
+  #stopTimers(): void {
+    clearInterval(this.#heartbeatTimer);
+    clearTimeout(this.#deadlineTimer);
+    this.#heartbeatTimer = undefined;
+    this.#deadlineTimer = undefined;
+  }
+
+  #emitError(error: HbError): void {
+    if (this.listenerCount("error") > 0) this.emit("error", error);
+  }
+}
