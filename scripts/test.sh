@@ -14,6 +14,8 @@ echo "==> buf lint + generated code is fresh"
 node scripts/check-generated.mjs
 echo "==> build"
 pnpm -r --filter "./packages/*" build >/dev/null
+echo "==> conformance vectors match the codec"
+node proto/testdata/generate.mjs --check
 echo "==> typecheck"
 pnpm exec tsc -p tsconfig.json --noEmit
 echo "==> package shape (publint)"

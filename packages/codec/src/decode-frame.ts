@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { ErrorCode } from "./gen/hb/v1/error_pb.js";
 import { type Frame, FrameSchema } from "./gen/hb/v1/frame_pb.js";
 import { HbError } from "./hb-error.js";
+import { findWireTypeMismatch } from "./wire-type-check.js";
 
 // Unknown fields are not kept: a hostile peer must not make us hold bytes we
 // will never use.
@@ -14,7 +15,8 @@ const READ_OPTIONS = { readUnknownFields: false } as const;
  * copies: keep `bytes` unchanged for as long as the frame is used.
  *
  * @throws {@link HbError} `MALFORMED_FRAME` when the bytes are not a valid
- *   protobuf `Frame` (including invalid UTF-8 in a string), `EMPTY_FRAME`
+ *   protobuf `Frame` (including invalid UTF-8 in a string, or a known field
+ *   with the wrong wire type), `EMPTY_FRAME`
  *   when no body is set (also when only fields unknown to this version are).
  */
 export function decodeFrame(bytes: Uint8Array): Frame {
@@ -27,6 +29,10 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       `malformed frame: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
+  }
+  const field = findWireTypeMismatch(FrameSchema, bytes);
+  if (field !== 0) {
+    throw new HbError(ErrorCode.MALFORMED_FRAME, `malformed frame: field ${field} has the wrong wire type`);
   }
   if (frame.body.case === undefined) {
     throw new HbError(ErrorCode.EMPTY_FRAME, "frame has no body");

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/v1/channel.proto.
  */
 export const file_hb_v1_channel: GenFile = /*@__PURE__*/
-  fileDesc("ChNoYi92MS9jaGFubmVsLnByb3RvEgVoYi52MSLaAQoJU3Vic2NyaWJlEhIKCnJlcXVlc3RfaWQYASABKA0SDwoHc3ViamVjdBgCIAEoCRI3CgxsYWJlbF9maWx0ZXIYAyADKAsyIS5oYi52MS5TdWJzY3JpYmUuTGFiZWxGaWx0ZXJFbnRyeRInCghvdmVyZmxvdxgEIAEoDjIVLmhiLnYxLk92ZXJmbG93UG9saWN5EhIKCnF1ZXVlX3NpemUYBSABKA0aMgoQTGFiZWxGaWx0ZXJFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkIKClN1YnNjcmliZWQSEgoKcmVxdWVzdF9pZBgBIAEoDRIPCgdjaGFubmVsGAIgASgNEg8KB3N1YmplY3QYAyABKAkiDQoLVW5zdWJzY3JpYmUiVAoHUHVibGlzaBIPCgdzdWJqZWN0GAEgASgJEg8KB3BheWxvYWQYAiABKAwSEgoKcmVxdWVzdF9pZBgDIAEoBBITCgtmcm9tX2hhbmRsZRgEIAEoDSJRCgRTZW5kEg8KB25vZGVfaWQYASABKAkSDwoHcGF5bG9hZBgCIAEoDBISCgpyZXF1ZXN0X2lkGAMgASgEEhMKC2Zyb21faGFuZGxlGAQgASgNIjEKCUJyb2FkY2FzdBIPCgdwYXlsb2FkGAEgASgMEhMKC2Zyb21faGFuZGxlGAIgASgNIo0BCghEZWxpdmVyeRIhCgRraW5kGAEgASgOMhMuaGIudjEuRGVsaXZlcnlLaW5kEg8KB3N1YmplY3QYAiABKAkSFAoMZnJvbV9ub2RlX2lkGAMgASgJEg8KB3BheWxvYWQYBCABKAwSEgoKcmVxdWVzdF9pZBgFIAEoBBISCgp0b19ub2RlX2lkGAYgASgJIo8BCgVSZXBseRIPCgdub2RlX2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAQSDwoHcGF5bG9hZBgDIAEoDBIkCgplcnJvcl9jb2RlGAQgASgOMhAuaGIudjEuRXJyb3JDb2RlEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSEwoLZnJvbV9oYW5kbGUYBiABKA0qkwEKDk92ZXJmbG93UG9saWN5Eh8KG09WRVJGTE9XX1BPTElDWV9VTlNQRUNJRklFRBAAEh8KG09WRVJGTE9XX1BPTElDWV9EUk9QX09MREVTVBABEh8KG09WRVJGTE9XX1BPTElDWV9EUk9QX05FV0VTVBACEh4KGk9WRVJGTE9XX1BPTElDWV9ESVNDT05ORUNUEAMqfwoMRGVsaXZlcnlLaW5kEh0KGURFTElWRVJZX0tJTkRfVU5TUEVDSUZJRUQQABIZChVERUxJVkVSWV9LSU5EX1BVQkxJU0gQARIYChRERUxJVkVSWV9LSU5EX0RJUkVDVBACEhsKF0RFTElWRVJZX0tJTkRfQlJPQURDQVNUEANiBnByb3RvMw", [file_hb_v1_error]);
+  fileDesc("ChNoYi92MS9jaGFubmVsLnByb3RvEgVoYi52MSLsAQoJU3Vic2NyaWJlEhIKCnJlcXVlc3RfaWQYASABKA0SDwoHc3ViamVjdBgCIAEoCRI3CgxsYWJlbF9maWx0ZXIYAyADKAsyIS5oYi52MS5TdWJzY3JpYmUuTGFiZWxGaWx0ZXJFbnRyeRInCghvdmVyZmxvdxgEIAEoDjIVLmhiLnYxLk92ZXJmbG93UG9saWN5EhIKCnF1ZXVlX3NpemUYBSABKA0SEAoIc25hcHNob3QYBiABKAgaMgoQTGFiZWxGaWx0ZXJFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkIKClN1YnNjcmliZWQSEgoKcmVxdWVzdF9pZBgBIAEoDRIPCgdjaGFubmVsGAIgASgNEg8KB3N1YmplY3QYAyABKAkiDQoLVW5zdWJzY3JpYmUiVAoHUHVibGlzaBIPCgdzdWJqZWN0GAEgASgJEg8KB3BheWxvYWQYAiABKAwSEgoKcmVxdWVzdF9pZBgDIAEoBBITCgtmcm9tX2hhbmRsZRgEIAEoDSJRCgRTZW5kEg8KB25vZGVfaWQYASABKAkSDwoHcGF5bG9hZBgCIAEoDBISCgpyZXF1ZXN0X2lkGAMgASgEEhMKC2Zyb21faGFuZGxlGAQgASgNIjEKCUJyb2FkY2FzdBIPCgdwYXlsb2FkGAEgASgMEhMKC2Zyb21faGFuZGxlGAIgASgNIo0BCghEZWxpdmVyeRIhCgRraW5kGAEgASgOMhMuaGIudjEuRGVsaXZlcnlLaW5kEg8KB3N1YmplY3QYAiABKAkSFAoMZnJvbV9ub2RlX2lkGAMgASgJEg8KB3BheWxvYWQYBCABKAwSEgoKcmVxdWVzdF9pZBgFIAEoBBISCgp0b19ub2RlX2lkGAYgASgJIo8BCgVSZXBseRIPCgdub2RlX2lkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAQSDwoHcGF5bG9hZBgDIAEoDBIkCgplcnJvcl9jb2RlGAQgASgOMhAuaGIudjEuRXJyb3JDb2RlEhUKDWVycm9yX21lc3NhZ2UYBSABKAkSEwoLZnJvbV9oYW5kbGUYBiABKA0qkwEKDk92ZXJmbG93UG9saWN5Eh8KG09WRVJGTE9XX1BPTElDWV9VTlNQRUNJRklFRBAAEh8KG09WRVJGTE9XX1BPTElDWV9EUk9QX09MREVTVBABEh8KG09WRVJGTE9XX1BPTElDWV9EUk9QX05FV0VTVBACEh4KGk9WRVJGTE9XX1BPTElDWV9ESVNDT05ORUNUEAMqfwoMRGVsaXZlcnlLaW5kEh0KGURFTElWRVJZX0tJTkRfVU5TUEVDSUZJRUQQABIZChVERUxJVkVSWV9LSU5EX1BVQkxJU0gQARIYChRERUxJVkVSWV9LSU5EX0RJUkVDVBACEhsKF0RFTElWRVJZX0tJTkRfQlJPQURDQVNUEANiBnByb3RvMw", [file_hb_v1_error]);
 
 /**
  * Subscribe asks to receive messages published to a subject.
@@ -60,6 +60,15 @@ export type Subscribe = Message<"hb.v1.Subscribe"> & {
    * @generated from field: uint32 queue_size = 5;
    */
   queueSize: number;
+
+  /**
+   * Only for "$hb.presence": first deliver a PRESENCE_KIND_JOINED event
+   * with reason "snapshot" for every matching node already online, then
+   * live events.
+   *
+   * @generated from field: bool snapshot = 6;
+   */
+  snapshot: boolean;
 };
 
 /**
@@ -84,7 +93,7 @@ export type Subscribed = Message<"hb.v1.Subscribed"> & {
   requestId: number;
 
   /**
-   * Assigned channel number, 1..2^32-1, unique on this connection.
+   * Assigned channel number, 1..2^32-1, never reused on this connection.
    *
    * @generated from field: uint32 channel = 2;
    */
@@ -339,8 +348,8 @@ export type Reply = Message<"hb.v1.Reply"> & {
   errorMessage: string;
 
   /**
-   * In gateway mode, handle of the attached node replying, or (server to
-   * client) empty.
+   * In gateway mode, handle of the attached node replying; 0 for the
+   * connection's own node, and always 0 from server to client.
    *
    * @generated from field: uint32 from_handle = 6;
    */

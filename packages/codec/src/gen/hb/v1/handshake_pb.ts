@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/v1/handshake.proto.
  */
 export const file_hb_v1_handshake: GenFile = /*@__PURE__*/
-  fileDesc("ChVoYi92MS9oYW5kc2hha2UucHJvdG8SBWhiLnYxIpcCCgVIZWxsbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEg8KB25vZGVfaWQYAiABKAkSKAoGbGFiZWxzGAMgAygLMhguaGIudjEuSGVsbG8uTGFiZWxzRW50cnkSDQoFdG9rZW4YBCABKAkSHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAUgASgNEhQKDHJlc3VtZV90b2tlbhgGIAEoDBIZCgR3aWxsGAcgASgLMgsuaGIudjEuV2lsbBITCgtjbGllbnRfbmFtZRgIIAEoCRIWCg5tYXhfZnJhbWVfc2l6ZRgJIAEoDRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIigKBFdpbGwSDwoHc3ViamVjdBgBIAEoCRIPCgdwYXlsb2FkGAIgASgMIroCCgdXZWxjb21lEg8KB25vZGVfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAyABKA0SHAoUaGVhcnRiZWF0X3RpbWVvdXRfbXMYBCABKA0SFgoObWF4X2ZyYW1lX3NpemUYBSABKA0SFgoOc2VydmVyX3RpbWVfbXMYBiABKAQSFAoMcmVzdW1lX3Rva2VuGAcgASgMEg8KB3Jlc3VtZWQYCCABKAgSGAoQcHJvdG9jb2xfdmVyc2lvbhgJIAEoDRIRCglzZXJ2ZXJfaWQYCiABKAkSFgoOaW5pdGlhbF93aW5kb3cYCyABKAQSFwoPcmVzdW1lX2dyYWNlX21zGAwgASgNEhgKEG1heF9tZXNzYWdlX3NpemUYDSABKAQiGQoHR29vZGJ5ZRIOCgZyZWFzb24YASABKAkiSgoGR29Bd2F5Eh4KBGNvZGUYASABKA4yEC5oYi52MS5FcnJvckNvZGUSDgoGcmVhc29uGAIgASgJEhAKCGRyYWluX21zGAMgASgNYgZwcm90bzM", [file_hb_v1_error]);
+  fileDesc("ChVoYi92MS9oYW5kc2hha2UucHJvdG8SBWhiLnYxIqkCCgVIZWxsbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEg8KB25vZGVfaWQYAiABKAkSKAoGbGFiZWxzGAMgAygLMhguaGIudjEuSGVsbG8uTGFiZWxzRW50cnkSDQoFdG9rZW4YBCABKAkSHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAUgASgNEhQKDHJlc3VtZV90b2tlbhgGIAEoDBIZCgR3aWxsGAcgASgLMgsuaGIudjEuV2lsbBITCgtjbGllbnRfbmFtZRgIIAEoCRIWCg5tYXhfZnJhbWVfc2l6ZRgJIAEoDRIQCghmZWF0dXJlcxgKIAMoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIigKBFdpbGwSDwoHc3ViamVjdBgBIAEoCRIPCgdwYXlsb2FkGAIgASgMIswCCgdXZWxjb21lEg8KB25vZGVfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAyABKA0SHAoUaGVhcnRiZWF0X3RpbWVvdXRfbXMYBCABKA0SFgoObWF4X2ZyYW1lX3NpemUYBSABKA0SFgoOc2VydmVyX3RpbWVfbXMYBiABKAQSFAoMcmVzdW1lX3Rva2VuGAcgASgMEg8KB3Jlc3VtZWQYCCABKAgSGAoQcHJvdG9jb2xfdmVyc2lvbhgJIAEoDRIRCglzZXJ2ZXJfaWQYCiABKAkSFgoOaW5pdGlhbF93aW5kb3cYCyABKAQSFwoPcmVzdW1lX2dyYWNlX21zGAwgASgNEhgKEG1heF9tZXNzYWdlX3NpemUYDSABKAQSEAoIZmVhdHVyZXMYDiADKAkiGQoHR29vZGJ5ZRIOCgZyZWFzb24YASABKAkiSgoGR29Bd2F5Eh4KBGNvZGUYASABKA4yEC5oYi52MS5FcnJvckNvZGUSDgoGcmVhc29uGAIgASgJEhAKCGRyYWluX21zGAMgASgNYgZwcm90bzM", [file_hb_v1_error]);
 
 /**
  * Hello is the first frame a client sends. The server answers with Welcome
@@ -83,11 +83,21 @@ export type Hello = Message<"hb.v1.Hello"> & {
 
   /**
    * Largest frame the client accepts, in bytes. 0: the protocol default
-   * (1 MiB).
+   * (1 MiB); otherwise 1024..67108864.
    *
    * @generated from field: uint32 max_frame_size = 9;
    */
   maxFrameSize: number;
+
+  /**
+   * Optional protocol features the client understands (see
+   * docs/PROTOCOL.md, "Features"). A peer sends a frame body or field added
+   * after v1 only when the other side listed its feature. Unknown names are
+   * ignored.
+   *
+   * @generated from field: repeated string features = 10;
+   */
+  features: string[];
 };
 
 /**
@@ -163,6 +173,7 @@ export type Welcome = Message<"hb.v1.Welcome"> & {
 
   /**
    * Largest frame the server accepts, in bytes (length prefix excluded).
+   * 0: the protocol default (1 MiB).
    *
    * @generated from field: uint32 max_frame_size = 5;
    */
@@ -219,11 +230,20 @@ export type Welcome = Message<"hb.v1.Welcome"> & {
   resumeGraceMs: number;
 
   /**
-   * Largest message reassembled from fragments, in bytes.
+   * Largest frame reassembled from fragments, in bytes, in both
+   * directions. 0: fragments are not accepted in either direction.
    *
    * @generated from field: uint64 max_message_size = 13;
    */
   maxMessageSize: bigint;
+
+  /**
+   * Optional protocol features the server will use on this connection: the
+   * intersection of Hello.features and what the server supports.
+   *
+   * @generated from field: repeated string features = 14;
+   */
+  features: string[];
 };
 
 /**

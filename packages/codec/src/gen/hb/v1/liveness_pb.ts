@@ -21,7 +21,8 @@ export const file_hb_v1_liveness: GenFile = /*@__PURE__*/
  */
 export type Heartbeat = Message<"hb.v1.Heartbeat"> & {
   /**
-   * Sequence number, increasing by one per heartbeat on a connection.
+   * Sequence number: 1 for the first heartbeat on a connection, then
+   * increasing by one.
    *
    * @generated from field: uint64 seq = 1;
    */

@@ -48,8 +48,11 @@ export type PresenceEvent = Message<"hb.v1.PresenceEvent"> & {
   timeMs: bigint;
 
   /**
-   * Machine-readable reason, e.g. "goodbye", "connection_closed",
-   * "heartbeat_timeout", "replaced".
+   * Machine-readable reason. JOINED: "hello", "attach", "replaced",
+   * "snapshot". LEFT: "goodbye", "detach", "connection_closed", "replaced",
+   * "server_shutdown". SUSPECT: "heartbeat_missed", "connection_closed".
+   * TIMED_OUT: "heartbeat_timeout", "connection_closed". RECOVERED:
+   * "heartbeat", "resumed".
    *
    * @generated from field: string reason = 5;
    */
