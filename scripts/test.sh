@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test from a clean clone: installs what it needs (pnpm, the
-# workspace's packages, the buf CLI from npm), checks the schema and the
+# workspace's packages, the buf CLI from npm; Go modules and a Python venv for
+# the example nodes), checks the schema and the
 # generated code, builds, type-checks, checks package shape and TSDoc, runs
 # the vitest suite on this machine's Node, then on every other supported Node
 # major (installed from the npm registry into .tools/).
@@ -22,6 +23,9 @@ echo "==> package shape (publint)"
 for p in packages/*/; do (cd "$p" && pnpm exec publint --strict --level warning) ; done
 echo "==> API docs (TypeDoc; every export documented)"
 pnpm run docs
+
+echo "==> Go and Python nodes: build from proto/, conformance vectors, unit tests"
+bash scripts/polyglot.sh test
 
 mkdir -p .cache
 echo "==> vitest on node $(node --version)"
