@@ -1,0 +1,182 @@
+// Liveness benchmark of @hb/server at 1,000,000 gateway nodes.
+//
+//   cd packages/server && npx tsup && node --expose-gc bench/liveness.bench.mjs [--nodes 1000000] [--gateways 10]
+//
+// Drives real Sessions through HeartbeatServer.accept() with an in-memory
+// transport (no sockets): real encoded frames in, replies discarded. Reports
+//   1. bytes per gateway node (heap + typed arrays, after GC),
+//   2. heartbeats (batch-refreshed handles) processed per second on one core,
+//      decoding included,
+//   3. detection error of the liveness wheel: nodeTimeout time minus
+//      (last heard + heartbeatTimeout), for 1/gateways of the nodes that stop
+//      being refreshed while the rest keep going.
+import { FrameEncoder, encodeFrame, makeFrame } from "@hb/codec";
+import { HeartbeatServer } from "../dist/index.js";
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const NODES = arg("nodes", 1_000_000);
+const GATEWAYS = arg("gateways", 10);
+const PER_GATEWAY = Math.floor(NODES / GATEWAYS);
+const INTERVAL = 2_000;
+const TIMEOUT = 5_000;
+const CHECK = 1_000;
+
+if (typeof globalThis.gc !== "function") {
+  console.error("run with node --expose-gc");
+  process.exit(1);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const turn = () => new Promise((r) => setImmediate(r));
+async function settle() {
+  for (let i = 0; i < 3; i++) {
+    await turn();
+    globalThis.gc();
+  }
+}
+const mem = () => {
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, buffers: m.arrayBuffers, external: m.external };
+};
+
+/** A transport that discards what is written. */
+class NullTransport {
+  remoteAddress = "10.0.0.1";
+  writableLength = 0;
+  bytes = 0;
+  write(b) {
+    this.bytes += b.length;
+  }
+  end() {}
+  destroy() {}
+}
+
+const server = new HeartbeatServer({
+  heartbeatInterval: INTERVAL,
+  heartbeatTimeout: TIMEOUT,
+  heartbeatCheckInterval: CHECK,
+  closeTimeout: 0,
+  rateLimit: { framesPerSecond: 1_000_000_000, burst: 1_000_000_000 },
+});
+
+const handles = Array.from({ length: PER_GATEWAY }, (_, i) => i + 1);
+const batchAll = encodeFrame(makeFrame("batchHeartbeat", { all: true }));
+const batchListed = encodeFrame(makeFrame("batchHeartbeat", { handles }));
+const batchNone = encodeFrame(makeFrame("batchHeartbeat", { handles: [] }));
+
+// ------------------------------------------------------------------ memory
+await settle();
+const before = mem();
+const sessions = [];
+const t0 = performance.now();
+for (let g = 0; g < GATEWAYS; g++) {
+  const session = server.accept(new NullTransport());
+  session.receive(encodeFrame(makeFrame("hello", { protocolVersion: 1, nodeId: `gateway-${g}` })));
+  sessions.push(session);
+  for (let start = 1; start <= PER_GATEWAY; start += 4096) {
+    const enc = new FrameEncoder();
+    for (let h = start; h < start + 4096 && h <= PER_GATEWAY; h++) {
+      enc.add(
+        makeFrame("attach", {
+          handle: h,
+          nodeId: `gw${g}-node-${String(h).padStart(7, "0")}`,
+          labels: { region: `r${h % 4}`, tier: `t${(h >> 2) % 4}` },
+        }),
+      );
+    }
+    session.receive(enc.finish());
+    await turn();
+  }
+  // Keep the gateways attached so far alive while the others attach.
+  for (const s of sessions) s.receive(batchAll);
+}
+const attachMs = performance.now() - t0;
+await settle();
+const after = mem();
+const registered = server.count();
+const heapPerNode = (after.heap - before.heap) / registered;
+const buffersPerNode = (after.buffers - before.buffers) / registered;
+
+// -------------------------------------------------------------- throughput
+const ROUNDS = 5;
+const cpu0 = process.cpuUsage();
+const w0 = performance.now();
+for (let r = 0; r < ROUNDS; r++) for (const s of sessions) s.receive(batchListed);
+const listedMs = performance.now() - w0;
+const cpu1 = process.cpuUsage(cpu0);
+await turn();
+const w1 = performance.now();
+for (let r = 0; r < ROUNDS; r++) for (const s of sessions) s.receive(batchAll);
+const allMs = performance.now() - w1;
+const refreshed = ROUNDS * GATEWAYS * PER_GATEWAY;
+const listedRate = refreshed / (listedMs / 1000);
+const allRate = refreshed / (allMs / 1000);
+const cpuRate = refreshed / ((cpu1.user + cpu1.system) / 1e6);
+
+// --------------------------------------------------------------- detection
+// Gateway 0 keeps its connection alive but stops listing its handles, after
+// a last refresh spread over one second (20 slices, 50 ms apart) so that the
+// deadlines fall at every phase of the wheel's tick. The other gateways keep
+// refreshing theirs every interval / 2.
+const errors = [];
+let suspects = 0;
+server.on("nodeSuspect", () => suspects++);
+server.on("nodeTimeout", (e) => errors.push(e.time - e.lastHeardAt - TIMEOUT));
+for (const s of sessions) s.receive(batchListed);
+const SLICES = 20;
+const sliceSize = Math.ceil(PER_GATEWAY / SLICES);
+for (let k = 0; k < SLICES; k++) {
+  const slice = encodeFrame(makeFrame("batchHeartbeat", { handles: handles.slice(k * sliceSize, (k + 1) * sliceSize) }));
+  setTimeout(() => sessions[0].receive(slice), k * 50);
+}
+const stopAt = performance.now();
+let tickMax = 0;
+const keepAlive = setInterval(() => {
+  const t = performance.now();
+  sessions[0].receive(batchNone);
+  for (let g = 1; g < GATEWAYS; g++) sessions[g].receive(batchListed);
+  tickMax = Math.max(tickMax, performance.now() - t);
+}, INTERVAL / 2);
+// Measure event-loop lag meanwhile (how late timers fire).
+let lagMax = 0;
+let expected = performance.now() + 50;
+const lagTimer = setInterval(() => {
+  const now = performance.now();
+  lagMax = Math.max(lagMax, now - expected);
+  expected = now + 50;
+}, 50);
+while (errors.length < PER_GATEWAY && performance.now() - stopAt < TIMEOUT + 10 * CHECK) await sleep(100);
+await sleep(CHECK * 2); // nobody else may time out
+clearInterval(keepAlive);
+clearInterval(lagTimer);
+const timedOut = errors.length;
+errors.sort((a, b) => a - b);
+const pct = (p) => errors[Math.min(errors.length - 1, Math.floor((p / 100) * errors.length))] ?? Number.NaN;
+const stillOnline = server.count({ state: "online" });
+const suspectsSeen = suspects;
+
+await server.close();
+
+// ------------------------------------------------------------------ report
+const fmt = (n, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+const rows = [
+  ["nodes registered (gateway nodes + gateways)", fmt(registered)],
+  ["attach time (in-process, decode included)", `${fmt(attachMs)} ms (${fmt(registered / (attachMs / 1000))}/s)`],
+  ["bytes per node: heap", fmt(heapPerNode, 1)],
+  ["bytes per node: typed arrays (ArrayBuffers)", fmt(buffersPerNode, 1)],
+  ["bytes per node: total (target ≤ 300)", fmt(heapPerNode + buffersPerNode, 1)],
+  ["heartbeats/s, BatchHeartbeat listing handles (wall)", fmt(listedRate)],
+  ["heartbeats/s, same, per CPU-second", fmt(cpuRate)],
+  ["heartbeats/s, BatchHeartbeat all=true (wall)", fmt(allRate)],
+  [`nodes stopped / timed out`, `${fmt(PER_GATEWAY)} / ${fmt(timedOut)}`],
+  ["detection error p50 / p99 / max (target ≤ 1 000 ms)", `${fmt(pct(50))} / ${fmt(pct(99))} / ${fmt(errors.at(-1) ?? Number.NaN)} ms`],
+  ["still online (others kept refreshing)", fmt(stillOnline)],
+  ["suspect events during detection (the stopped nodes)", fmt(suspectsSeen)],
+  ["longest refresh round (9 × 100k handles) / timer lag max", `${fmt(tickMax)} ms / ${fmt(lagMax)} ms`],
+];
+const w = Math.max(...rows.map((r) => r[0].length));
+console.log(`\n@hb/server liveness bench — ${fmt(NODES)} gateway nodes on ${GATEWAYS} gateways, interval ${INTERVAL} ms, timeout ${TIMEOUT} ms, tick ${CHECK} ms, node ${process.version}\n`);
+for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+console.log("");

@@ -1,0 +1,269 @@
+import { EventEmitter } from "node:events";
+import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import { ErrorCode, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
+import { Hub } from "./hub.js";
+import type { NodeFilter, NodeInfo } from "./node-info.js";
+import type { HeartbeatServerEvents } from "./server-events.js";
+import { type HeartbeatServerOptions, type ResolvedServerOptions, resolveServerOptions } from "./server-options.js";
+import { ServerCounters, type ServerStats } from "./server-stats.js";
+import { Session, type SessionTransport } from "./session.js";
+import { TcpTransport } from "./tcp-transport.js";
+
+/** Listen backlog (capped by the OS's somaxconn): room for a burst of reconnecting nodes. */
+export const LISTEN_BACKLOG = 4_096;
+
+/**
+ * The hb server: accepts node connections over TCP (or TLS), keeps the
+ * registry of nodes and their liveness, and reports presence changes as
+ * typed events.
+ *
+ * ```ts
+ * const server = new HeartbeatServer({ port: 7000, heartbeatTimeout: 30_000 });
+ * server.on("nodeTimeout", (e) => console.log(e.nodeId, "is offline"));
+ * const address = await server.listen();
+ * // …
+ * await server.close();
+ * ```
+ *
+ * Behaviour follows docs/DECISIONS.md (and docs/PROTOCOL.md): handshake,
+ * duplicate ids, resume, gateway mode, rate limit, liveness (suspect after
+ * 1.5 × interval, timeout after heartbeatTimeout, detected by a timing wheel
+ * with tick heartbeatCheckInterval).
+ *
+ * Misbehaving connections never affect others: each bad input is answered
+ * with its `ProtocolError` code, logged (`logger.warn`, with `code`), counted
+ * in {@link HeartbeatServer.stats} and, when fatal, closes that connection
+ * only. The server never emits `error` for them.
+ */
+export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
+  /** The options in force (defaults applied). */
+  readonly options: ResolvedServerOptions;
+  readonly #stats = new ServerCounters();
+  readonly #hub: Hub;
+  readonly #sessions = new Set<Session>();
+  readonly #perIp = new Map<string, number>();
+  // Every raw socket of the listener (TLS ones before their handshake too), to destroy leftovers on close.
+  readonly #sockets = new Set<Socket>();
+  #listener: Server | undefined;
+  #closing: Promise<void> | undefined;
+  #nextId = 1;
+  #idle: (() => void) | undefined;
+
+  /**
+   * @param options - see {@link HeartbeatServerOptions}
+   * @throws TypeError / RangeError for invalid options (the message names the option and its range)
+   */
+  constructor(options: HeartbeatServerOptions = {}) {
+    super();
+    this.options = resolveServerOptions(options);
+    this.#hub = new Hub(this.options, this, this.#stats);
+  }
+
+  /**
+   * Starts listening on `host`:`port` (TLS when the `tls` option is set), with
+   * a backlog of {@link LISTEN_BACKLOG}.
+   *
+   * @returns the bound address (useful with port 0)
+   * @throws the listen error (e.g. `EADDRINUSE`); also if called twice or after close
+   */
+  async listen(): Promise<AddressInfo> {
+    if (this.#listener !== undefined) throw new Error("HeartbeatServer is already listening");
+    if (this.#closing !== undefined) throw new Error("HeartbeatServer is closed");
+    const o = this.options;
+    const onSocket = (socket: Socket): void => {
+      const transport = new TcpTransport(socket, (err) => this.#socketError(err));
+      const session = this.accept(transport);
+      if (session !== undefined) transport.bind(session);
+    };
+    let listener: Server;
+    if (o.tls !== undefined) {
+      const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeout }, onSocket);
+      tlsServer.on("tlsClientError", (err) => this.#socketError(err));
+      listener = tlsServer;
+    } else {
+      listener = createTcpServer(onSocket);
+    }
+    listener.on("connection", (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+    });
+    this.#listener = listener;
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      listener.listen({ host: o.host, port: o.port, backlog: LISTEN_BACKLOG }, () => {
+        listener.off("error", reject);
+        resolve();
+      });
+    });
+    // Accept errors (e.g. EMFILE) must not crash the process.
+    listener.on("error", (err) => o.logger.error({ err }, "listener error"));
+    this.#hub.start();
+    const address = listener.address() as AddressInfo;
+    o.logger.info({ address: address.address, port: address.port, serverId: o.serverId }, "hb server listening");
+    return address;
+  }
+
+  /** The bound address, or `undefined` when not listening. */
+  address(): AddressInfo | undefined {
+    const address = this.#listener?.address();
+    return address !== null && typeof address === "object" ? address : undefined;
+  }
+
+  /**
+   * Accepts a connection from any transport. The TCP listener calls it for
+   * each socket; tests and other transports may call it directly. Applies
+   * `maxConnections` and `maxConnectionsPerIp`: over a limit, the transport
+   * gets a fatal `SERVER_FULL` and is ended, and `undefined` is returned.
+   *
+   * The transport must then feed {@link Session.receive} and call
+   * {@link Session.transportClosed} once closed.
+   */
+  accept(transport: SessionTransport): Session | undefined {
+    const o = this.options;
+    if (this.#closing !== undefined) {
+      this.#refuse(transport, ErrorCode.SHUTTING_DOWN, "server is shutting down");
+      return undefined;
+    }
+    const ip = transport.remoteAddress;
+    const perIp = this.#perIp.get(ip) ?? 0;
+    if (this.#sessions.size >= o.maxConnections) {
+      this.#refuse(transport, ErrorCode.SERVER_FULL, `server is full (maxConnections ${o.maxConnections})`);
+      return undefined;
+    }
+    if (o.maxConnectionsPerIp > 0 && perIp >= o.maxConnectionsPerIp) {
+      this.#refuse(
+        transport,
+        ErrorCode.SERVER_FULL,
+        `too many connections from ${ip} (maxConnectionsPerIp ${o.maxConnectionsPerIp})`,
+      );
+      return undefined;
+    }
+    this.#hub.start();
+    const session = new Session(this.#hub, transport, this.#nextId++, this.#sessionGone);
+    this.#sessions.add(session);
+    this.#perIp.set(ip, perIp + 1);
+    return session;
+  }
+
+  /**
+   * Closes gracefully (PROTOCOL.md §5.5): stops accepting, sends
+   * `GoAway { SHUTTING_DOWN, drain_ms: closeTimeout }` to every active
+   * connection (a fatal `SHUTTING_DOWN` to those still in their handshake),
+   * keeps serving them (acks; Attach is refused with `SHUTTING_DOWN`) until
+   * they close or `closeTimeout` passes, then sends the rest a fatal
+   * `SHUTTING_DOWN` and closes them. Nodes leave with reason
+   * `server_shutdown` (no wills). Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const o = this.options;
+    this.#hub.beginShutdown();
+    const listener = this.#listener;
+    const listenerClosed = new Promise<void>((resolve) => {
+      if (listener === undefined || !listener.listening) resolve();
+      else listener.close(() => resolve());
+    });
+    for (const session of [...this.#sessions]) session.drain(o.closeTimeout);
+    await this.#whenIdle(o.closeTimeout);
+    // Drain deadline: a last fatal SHUTTING_DOWN, a moment for it to go out, then force.
+    for (const session of [...this.#sessions]) session.expire();
+    await this.#whenIdle(Math.min(o.closeTimeout, 250));
+    for (const session of [...this.#sessions]) session.destroy();
+    for (const socket of this.#sockets) socket.destroy();
+    this.#hub.shutdown();
+    await listenerClosed;
+    o.logger.info({ serverId: o.serverId }, "hb server closed");
+  }
+
+  // Resolves when no connection is left, or after `ms`.
+  async #whenIdle(ms: number): Promise<void> {
+    if (this.#sessions.size === 0 || ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#idle = undefined;
+  }
+
+  /** The node `nodeId`, or `undefined` if it is not registered. O(1). */
+  get(nodeId: string): NodeInfo | undefined {
+    const slot = this.#hub.registry.slotOf(nodeId);
+    return slot < 0 ? undefined : this.#hub.info(slot);
+  }
+
+  /**
+   * Number of registered nodes matching `filter`. O(1) without a label
+   * filter, O(matching label sets) with one; never scans nodes.
+   */
+  count(filter: NodeFilter = {}): number {
+    checkFilter(filter);
+    return this.#hub.registry.count(filter);
+  }
+
+  /**
+   * Snapshots of the nodes matching `filter`, at most `limit` (default
+   * unlimited). Visits only matching nodes (label index and per-state lists),
+   * but the result can be large: prefer {@link HeartbeatServer.count} or a
+   * filter at a million nodes.
+   */
+  list(filter: NodeFilter = {}, limit = Number.POSITIVE_INFINITY): NodeInfo[] {
+    checkFilter(filter);
+    return this.#hub.list(filter, limit);
+  }
+
+  /** Current counters and gauges. */
+  stats(): ServerStats {
+    const registry = this.#hub.registry;
+    return this.#stats.snapshot({
+      connections: this.#sessions.size,
+      sessions: this.#hub.sessions,
+      nodes: registry.size,
+      online: registry.count({ state: "online" }),
+      suspect: registry.count({ state: "suspect" }),
+      labelSets: registry.labelSets,
+    });
+  }
+
+  readonly #sessionGone = (session: Session): void => {
+    if (!this.#sessions.delete(session)) return;
+    const ip = session.remoteAddress;
+    const n = (this.#perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.#perIp.delete(ip);
+    else this.#perIp.set(ip, n);
+    if (this.#sessions.size === 0) this.#idle?.();
+  };
+
+  // Refuses a connection before reading anything: fatal error, then close.
+  #refuse(transport: SessionTransport, code: ErrorCode, message: string): void {
+    const stats = this.#stats;
+    stats.error(code);
+    this.options.logger.warn({ code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
+    const bytes = encodeFrame(makeFrame("error", { code, message, fatal: true }));
+    stats.framesOut++;
+    stats.bytesOut += bytes.length;
+    transport.write(bytes);
+    transport.end();
+  }
+
+  #socketError(err: Error & { code?: string }): void {
+    this.#stats.socketErrors++;
+    this.options.logger.debug({ err: err.message, errno: err.code }, "socket error");
+  }
+}
+
+function checkFilter(filter: NodeFilter): void {
+  if (filter.state !== undefined && filter.state !== "online" && filter.state !== "suspect") {
+    throw new RangeError(`filter.state must be "online" or "suspect", got ${String(filter.state)}`);
+  }
+  if (filter.labels !== undefined && (typeof filter.labels !== "object" || filter.labels === null)) {
+    throw new TypeError("filter.labels must be an object of label entries");
+  }
+}

@@ -1,0 +1,330 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { TlsOptions } from "node:tls";
+import { DEFAULT_MAX_FRAME_SIZE, type Hello, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
+import { pino } from "pino";
+import type { Logger } from "./logger.js";
+
+/** Per-connection frame rate limit (a token bucket on incoming frames). */
+export interface RateLimitOptions {
+  /** Tokens added per second. Default 2 000; 1 .. 1 000 000 000. */
+  framesPerSecond?: number;
+  /** Bucket size: frames accepted at once after a quiet period. Default 4 000; 1 .. 1 000 000 000. */
+  burst?: number;
+}
+
+/** What the {@link AuthenticateHook} learns about the connection besides its Hello. */
+export interface AuthenticateContext {
+  /** Remote IP address of the connection. */
+  remoteAddress: string;
+}
+
+/**
+ * Decides whether a Hello may register. Anything but `true` (or a promise of
+ * `true`) refuses the connection with `UNAUTHORIZED`; so does a throw or a
+ * rejected promise. The hook runs within `handshakeTimeout`.
+ */
+export type AuthenticateHook = (hello: Hello, context: AuthenticateContext) => boolean | Promise<boolean>;
+
+/**
+ * Options of {@link HeartbeatServer}. All durations are in milliseconds.
+ * Every option is checked at construction: a value of the wrong type throws a
+ * `TypeError`, one outside its range a `RangeError`, both naming the option
+ * and its allowed range. Unknown option names throw a `TypeError`.
+ */
+export interface HeartbeatServerOptions {
+  /** Interface to listen on. Default: Node's default (every interface). */
+  host?: string;
+  /** TCP port; 0 picks a free one (see {@link HeartbeatServer.listen}). Default 0; 0 .. 65 535. */
+  port?: number;
+  /**
+   * Number of worker processes. Accepted and validated (1 .. 1 024, default 1)
+   * but not used yet: this version always runs in one process.
+   */
+  workerCount?: number;
+  /** Heartbeat interval advertised when a Hello asks for 0. Default 10 000; 50 .. 3 600 000. */
+  heartbeatInterval?: number;
+  /** Smallest interval a client may negotiate. Default min(100, heartbeatInterval); 10 .. heartbeatInterval. */
+  minHeartbeatInterval?: number;
+  /** Silence after which a node is timed out. Default 30 000; > 2 × minHeartbeatInterval, ≤ 86 400 000. */
+  heartbeatTimeout?: number;
+  /**
+   * Tick of the liveness timing wheel: detection is late by at most this much.
+   * Default min(1 000, heartbeatTimeout); 10 .. heartbeatTimeout.
+   */
+  heartbeatCheckInterval?: number;
+  /** Time allowed from connect until the handshake (Hello, auth hook) completes. Default 10 000; 100 .. 600 000. */
+  handshakeTimeout?: number;
+  /** How long a lost session stays resumable. 0: never (nodes leave at once). Default 0; 0 .. 3 600 000. */
+  resumeGrace?: number;
+  /** Per-channel outgoing queue limit, in messages. Validated (1 .. 10 000 000, default 1 000); used by the channel router (later). */
+  channelMaxQueueSize?: number;
+  /** Maximum open connections; more are refused with `SERVER_FULL`. Default 1 000 000; 1 .. 10 000 000. */
+  maxConnections?: number;
+  /** Maximum open connections per remote IP address; 0 turns the limit off. Default 0; 0 .. 10 000 000. */
+  maxConnectionsPerIp?: number;
+  /** Largest incoming frame, in bytes (length prefix excluded). Default 1 MiB; 1 024 .. 64 MiB. */
+  maxFrameSize?: number;
+  /** Per-connection frame rate limit; an empty bucket closes the connection with `RATE_LIMITED`. */
+  rateLimit?: RateLimitOptions;
+  /** How long {@link HeartbeatServer.close} waits for clients to leave before destroying them. Default 5 000; 0 .. 600 000. */
+  closeTimeout?: number;
+  /** Authentication hook, called once per Hello. Default: every Hello is accepted. */
+  authenticate?: AuthenticateHook;
+  /** When set, the server speaks TLS (`tls.createServer`) with these options. */
+  tls?: TlsOptions;
+  /** A pino-compatible logger. Default: a silent pino logger. */
+  logger?: Logger;
+  /** Identifier sent in Welcome and events, for diagnostics. Default `<hostname>:<pid>:<random>`; 1 .. 128 characters. */
+  serverId?: string;
+}
+
+/** {@link HeartbeatServerOptions} after defaults are applied and every value is checked. */
+export interface ResolvedServerOptions {
+  /** See {@link HeartbeatServerOptions.host}. */
+  readonly host: string | undefined;
+  /** See {@link HeartbeatServerOptions.port}. */
+  readonly port: number;
+  /** See {@link HeartbeatServerOptions.workerCount}. */
+  readonly workerCount: number;
+  /** See {@link HeartbeatServerOptions.heartbeatInterval}. */
+  readonly heartbeatInterval: number;
+  /** See {@link HeartbeatServerOptions.minHeartbeatInterval}. */
+  readonly minHeartbeatInterval: number;
+  /** See {@link HeartbeatServerOptions.heartbeatTimeout}. */
+  readonly heartbeatTimeout: number;
+  /** See {@link HeartbeatServerOptions.heartbeatCheckInterval}. */
+  readonly heartbeatCheckInterval: number;
+  /** See {@link HeartbeatServerOptions.handshakeTimeout}. */
+  readonly handshakeTimeout: number;
+  /** See {@link HeartbeatServerOptions.resumeGrace}. */
+  readonly resumeGrace: number;
+  /** See {@link HeartbeatServerOptions.channelMaxQueueSize}. */
+  readonly channelMaxQueueSize: number;
+  /** See {@link HeartbeatServerOptions.maxConnections}. */
+  readonly maxConnections: number;
+  /** See {@link HeartbeatServerOptions.maxConnectionsPerIp}. */
+  readonly maxConnectionsPerIp: number;
+  /** See {@link HeartbeatServerOptions.maxFrameSize}. */
+  readonly maxFrameSize: number;
+  /** See {@link HeartbeatServerOptions.rateLimit}. */
+  readonly rateLimit: Readonly<Required<RateLimitOptions>>;
+  /** See {@link HeartbeatServerOptions.closeTimeout}. */
+  readonly closeTimeout: number;
+  /** See {@link HeartbeatServerOptions.authenticate}. */
+  readonly authenticate: AuthenticateHook | undefined;
+  /** See {@link HeartbeatServerOptions.tls}. */
+  readonly tls: TlsOptions | undefined;
+  /** See {@link HeartbeatServerOptions.logger}. */
+  readonly logger: Logger;
+  /** See {@link HeartbeatServerOptions.serverId}. */
+  readonly serverId: string;
+}
+
+/** The numeric defaults of {@link HeartbeatServerOptions} (see there for units and ranges). */
+export interface ServerOptionDefaults {
+  /** Default of {@link HeartbeatServerOptions.port}. */
+  port: number;
+  /** Default of {@link HeartbeatServerOptions.workerCount}. */
+  workerCount: number;
+  /** Default of {@link HeartbeatServerOptions.heartbeatInterval}. */
+  heartbeatInterval: number;
+  /** Default of {@link HeartbeatServerOptions.minHeartbeatInterval} (capped at heartbeatInterval). */
+  minHeartbeatInterval: number;
+  /** Default of {@link HeartbeatServerOptions.heartbeatTimeout}. */
+  heartbeatTimeout: number;
+  /** Default of {@link HeartbeatServerOptions.heartbeatCheckInterval} (capped at heartbeatTimeout). */
+  heartbeatCheckInterval: number;
+  /** Default of {@link HeartbeatServerOptions.handshakeTimeout}. */
+  handshakeTimeout: number;
+  /** Default of {@link HeartbeatServerOptions.resumeGrace}. */
+  resumeGrace: number;
+  /** Default of {@link HeartbeatServerOptions.channelMaxQueueSize}. */
+  channelMaxQueueSize: number;
+  /** Default of {@link HeartbeatServerOptions.maxConnections}. */
+  maxConnections: number;
+  /** Default of {@link HeartbeatServerOptions.maxConnectionsPerIp}. */
+  maxConnectionsPerIp: number;
+  /** Default of {@link HeartbeatServerOptions.maxFrameSize}. */
+  maxFrameSize: number;
+  /** Default of {@link RateLimitOptions.framesPerSecond}. */
+  framesPerSecond: number;
+  /** Default of {@link RateLimitOptions.burst}. */
+  burst: number;
+  /** Default of {@link HeartbeatServerOptions.closeTimeout}. */
+  closeTimeout: number;
+}
+
+/** Defaults of the numeric options. */
+export const SERVER_OPTION_DEFAULTS: Readonly<ServerOptionDefaults> = Object.freeze({
+  port: 0,
+  workerCount: 1,
+  heartbeatInterval: 10_000,
+  minHeartbeatInterval: 100,
+  heartbeatTimeout: 30_000,
+  heartbeatCheckInterval: 1_000,
+  handshakeTimeout: 10_000,
+  resumeGrace: 0,
+  channelMaxQueueSize: 1_000,
+  maxConnections: 1_000_000,
+  maxConnectionsPerIp: 0,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+  framesPerSecond: 2_000,
+  burst: 4_000,
+  closeTimeout: 5_000,
+});
+
+const KNOWN_OPTIONS = new Set<string>([
+  "host",
+  "port",
+  "workerCount",
+  "heartbeatInterval",
+  "minHeartbeatInterval",
+  "heartbeatTimeout",
+  "heartbeatCheckInterval",
+  "handshakeTimeout",
+  "resumeGrace",
+  "channelMaxQueueSize",
+  "maxConnections",
+  "maxConnectionsPerIp",
+  "maxFrameSize",
+  "rateLimit",
+  "closeTimeout",
+  "authenticate",
+  "tls",
+  "logger",
+  "serverId",
+]);
+const KNOWN_RATE_LIMIT_OPTIONS = new Set<string>(["framesPerSecond", "burst"]);
+
+/**
+ * Applies defaults to {@link HeartbeatServerOptions} and checks every value
+ * against the ranges documented there (the table in docs/DECISIONS.md).
+ *
+ * @throws TypeError for an unknown option or a value of the wrong type
+ * @throws RangeError for a number outside its range (the message names the
+ *   option and the range)
+ */
+export function resolveServerOptions(options: HeartbeatServerOptions = {}): ResolvedServerOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("HeartbeatServer options must be an object");
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`unknown HeartbeatServer option "${key}"`);
+  }
+  const d = SERVER_OPTION_DEFAULTS;
+
+  const host = options.host;
+  if (host !== undefined && (typeof host !== "string" || host.length === 0)) {
+    throw new TypeError("host must be a non-empty string");
+  }
+  const port = int(options, "port", d.port, 0, 65_535);
+  const workerCount = int(options, "workerCount", d.workerCount, 1, 1_024);
+  const heartbeatInterval = int(options, "heartbeatInterval", d.heartbeatInterval, 50, 3_600_000);
+  const minHeartbeatInterval = int(
+    options,
+    "minHeartbeatInterval",
+    Math.min(d.minHeartbeatInterval, heartbeatInterval),
+    10,
+    heartbeatInterval,
+    "heartbeatInterval",
+  );
+  const heartbeatTimeout = int(
+    options,
+    "heartbeatTimeout",
+    d.heartbeatTimeout,
+    2 * minHeartbeatInterval + 1,
+    86_400_000,
+    undefined,
+    "2 × minHeartbeatInterval + 1",
+  );
+  const heartbeatCheckInterval = int(
+    options,
+    "heartbeatCheckInterval",
+    Math.min(d.heartbeatCheckInterval, heartbeatTimeout),
+    10,
+    heartbeatTimeout,
+    "heartbeatTimeout",
+  );
+  const handshakeTimeout = int(options, "handshakeTimeout", d.handshakeTimeout, 100, 600_000);
+  const resumeGrace = int(options, "resumeGrace", d.resumeGrace, 0, 3_600_000);
+  const channelMaxQueueSize = int(options, "channelMaxQueueSize", d.channelMaxQueueSize, 1, 10_000_000);
+  const maxConnections = int(options, "maxConnections", d.maxConnections, 1, 10_000_000);
+  const maxConnectionsPerIp = int(options, "maxConnectionsPerIp", d.maxConnectionsPerIp, 0, 10_000_000);
+  const maxFrameSize = int(options, "maxFrameSize", d.maxFrameSize, 1_024, MAX_FRAME_SIZE_LIMIT);
+  const closeTimeout = int(options, "closeTimeout", d.closeTimeout, 0, 600_000);
+
+  const rl = options.rateLimit ?? {};
+  if (typeof rl !== "object" || rl === null) throw new TypeError("rateLimit must be an object");
+  for (const key of Object.keys(rl)) {
+    if (!KNOWN_RATE_LIMIT_OPTIONS.has(key)) throw new TypeError(`unknown rateLimit option "${key}"`);
+  }
+  const framesPerSecond = int(rl, "framesPerSecond", d.framesPerSecond, 1, 1e9, undefined, undefined, "rateLimit.");
+  const burst = int(rl, "burst", d.burst, 1, 1e9, undefined, undefined, "rateLimit.");
+
+  const authenticate = options.authenticate;
+  if (authenticate !== undefined && typeof authenticate !== "function") {
+    throw new TypeError("authenticate must be a function (hello, context) => boolean | Promise<boolean>");
+  }
+  const tls = options.tls;
+  if (tls !== undefined && (typeof tls !== "object" || tls === null)) {
+    throw new TypeError("tls must be an object of node:tls options");
+  }
+  const logger = options.logger ?? pino({ level: "silent" });
+  for (const level of ["debug", "info", "warn", "error"] as const) {
+    if (typeof (logger as unknown as Record<string, unknown>)?.[level] !== "function") {
+      throw new TypeError(`logger must be pino-compatible: logger.${level} is not a function`);
+    }
+  }
+  const serverId = options.serverId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+  if (typeof serverId !== "string") throw new TypeError("serverId must be a string");
+  if (serverId.length < 1 || serverId.length > 128) {
+    throw new RangeError(`serverId must be 1..128 characters long, got ${serverId.length}`);
+  }
+
+  return Object.freeze({
+    host,
+    port,
+    workerCount,
+    heartbeatInterval,
+    minHeartbeatInterval,
+    heartbeatTimeout,
+    heartbeatCheckInterval,
+    handshakeTimeout,
+    resumeGrace,
+    channelMaxQueueSize,
+    maxConnections,
+    maxConnectionsPerIp,
+    maxFrameSize,
+    rateLimit: Object.freeze({ framesPerSecond, burst }),
+    closeTimeout,
+    authenticate,
+    tls,
+    logger,
+    serverId,
+  });
+}
+
+function int(
+  source: object,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  maxName?: string,
+  minName?: string,
+  prefix = "",
+): number {
+  const value = (source as Record<string, unknown>)[name];
+  if (value === undefined) return fallback;
+  const lo = minName === undefined ? `${min}` : `${minName} (${min})`;
+  const hi = maxName === undefined ? `${max}` : `${maxName} (${max})`;
+  const range = `${lo}..${hi}`;
+  if (typeof value !== "number") {
+    throw new TypeError(`${prefix}${name} must be an integer number in ${range}, got ${typeof value}`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${prefix}${name} must be an integer in ${range}, got ${value}`);
+  }
+  return value;
+}

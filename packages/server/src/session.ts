@@ -1,0 +1,531 @@
+import { toBinary } from "@bufbuild/protobuf";
+import {
+  type Attach,
+  DEFAULT_MAX_FRAME_SIZE,
+  ErrorCode,
+  type Frame,
+  FrameDecoder,
+  FrameEncoder,
+  FrameSchema,
+  type Hello,
+  MAX_FRAME_SIZE_LIMIT,
+  PROTOCOL_VERSION,
+  errorCodeName,
+  makeFrame,
+} from "@hb/codec";
+import type { Hub, SessionEnd } from "./hub.js";
+import { checkNodeId } from "./node-id.js";
+import { checkLabels } from "./node-labels.js";
+import { checkWill } from "./node-will.js";
+import type { SessionRecord } from "./session-record.js";
+import { TokenBucket } from "./token-bucket.js";
+
+/**
+ * What a {@link Session} needs from a byte stream. The TCP/TLS listener
+ * provides one per socket ({@link TcpTransport}); tests and other transports
+ * (WebSocket, in-memory) provide their own. The transport must call
+ * {@link Session.receive} with incoming bytes and
+ * {@link Session.transportClosed} once the stream is gone.
+ */
+export interface SessionTransport {
+  /** Remote IP address (used for per-IP limits and logs). */
+  readonly remoteAddress: string;
+  /** Bytes written but not yet handed to the OS (`socket.writableLength`). */
+  readonly writableLength: number;
+  /** Writes bytes; the session calls it at most once per event-loop turn. */
+  write(bytes: Uint8Array): void;
+  /** Closes gracefully after pending writes are flushed. */
+  end(): void;
+  /** Closes at once, dropping pending writes. */
+  destroy(): void;
+}
+
+/**
+ * Largest write backlog (`writableLength`) tolerated when the next batch is
+ * due: a client that leaves more than 1 MiB of acks and replies unread is not
+ * reading, and is disconnected with fatal `SLOW_CONSUMER` (PROTOCOL.md §10.10).
+ */
+export const MAX_WRITE_BACKLOG = 1024 * 1024;
+
+/** Frames a client may pipeline after Hello while the authentication hook runs. */
+export const MAX_FRAMES_BEFORE_WELCOME = 64;
+
+const HELLO = 0;
+const AUTH = 1;
+const OPEN = 2;
+const CLOSED = 3;
+
+/**
+ * One connection's protocol logic, independent of sockets: bytes in through
+ * {@link Session.receive}, bytes out through its {@link SessionTransport}.
+ *
+ * - Decodes frames (`FrameDecoder` of @hb/codec, max frame size enforced on the
+ *   length prefix), applies the per-connection rate limit (token bucket),
+ *   the handshake rules and timeout, and dispatches each frame.
+ * - Every bad input is answered with a coded `ProtocolError` (fatal ones
+ *   close only this connection), logged with its code and counted in the
+ *   server's stats; an exception in a handler closes the connection with
+ *   `INTERNAL`, never the process.
+ * - Outgoing frames are batched per event-loop turn into one write
+ *   (`FrameEncoder`); a backlog above {@link MAX_WRITE_BACKLOG} unread
+ *   disconnects the peer with `SLOW_CONSUMER`.
+ *
+ * Created by {@link HeartbeatServer.accept}.
+ */
+export class Session {
+  /** Connection number, unique within the server. */
+  readonly id: number;
+  /** Remote address of the transport. */
+  readonly remoteAddress: string;
+  readonly #hub: Hub;
+  readonly #transport: SessionTransport;
+  readonly #decoder: FrameDecoder;
+  readonly #encoder = new FrameEncoder();
+  readonly #bucket: TokenBucket;
+  readonly #onTransportClosed: (session: Session) => void;
+  #phase = HELLO;
+  #record: SessionRecord | undefined;
+  #pending: Frame[] = [];
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #flushScheduled = false;
+  #transportGone = false;
+  #now = 0;
+  // Largest frame the client accepts (Hello.max_frame_size; 1 MiB until then).
+  #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+
+  /** @internal */
+  constructor(hub: Hub, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
+    this.#hub = hub;
+    this.#transport = transport;
+    this.id = id;
+    this.remoteAddress = transport.remoteAddress;
+    this.#onTransportClosed = onTransportClosed;
+    const o = hub.options;
+    this.#decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
+    this.#bucket = new TokenBucket(o.rateLimit.framesPerSecond, o.rateLimit.burst, hub.clock());
+    this.#handshakeTimer = setTimeout(() => {
+      this.#handshakeTimer = undefined;
+      this.#fail(ErrorCode.HANDSHAKE_TIMEOUT, `handshake not completed within ${o.handshakeTimeout} ms`);
+    }, o.handshakeTimeout);
+    this.#handshakeTimer.unref();
+  }
+
+  /** The node id registered by this connection, once welcomed. */
+  get nodeId(): string | undefined {
+    return this.#record?.nodeId;
+  }
+
+  /** Whether the session has ended (it ignores further input). */
+  get closed(): boolean {
+    return this.#phase === CLOSED;
+  }
+
+  /** Feeds bytes received from the transport. */
+  receive(chunk: Uint8Array): void {
+    if (this.#phase === CLOSED) return;
+    this.#hub.stats.bytesIn += chunk.length;
+    this.#now = this.#hub.clock();
+    try {
+      const err = this.#decoder.push(chunk, this.#onFrame);
+      if (err !== undefined && this.#phase !== CLOSED) this.#fail(err.code, err.message);
+    } catch (err) {
+      this.#internal(err);
+    }
+  }
+
+  /** Tells the session its transport is closed (by the peer, an error, or after {@link SessionTransport.end}). */
+  transportClosed(): void {
+    if (this.#transportGone) return;
+    this.#transportGone = true;
+    if (this.#phase !== CLOSED) {
+      const err = this.#decoder.end();
+      if (err !== undefined) {
+        this.#hub.stats.error(err.code);
+        this.#log("debug", err.code, err.message);
+      }
+      this.#close("lost");
+    }
+    this.#onTransportClosed(this);
+  }
+
+  // ---------------------------------------------------------- called by the hub
+
+  /** @internal The session was resumed on another connection: close this one, no presence events. */
+  supersede(): void {
+    this.#record = undefined;
+    this.#sendError(ErrorCode.DUPLICATE_NODE, "session resumed on another connection", 0, true, "info");
+    this.#close("lost");
+  }
+
+  /** @internal A newer connection registered this connection's node id. */
+  replaced(): void {
+    this.#sendError(ErrorCode.DUPLICATE_NODE, "node id registered by a newer connection", 0, true, "info");
+    this.#close("replaced");
+  }
+
+  /** @internal Nothing was heard for heartbeatTimeout. */
+  timedOut(): void {
+    this.#sendError(
+      ErrorCode.HEARTBEAT_TIMEOUT,
+      `nothing heard for ${this.#hub.options.heartbeatTimeout} ms`,
+      0,
+      true,
+      "info",
+    );
+    this.#close("timeout");
+  }
+
+  /** @internal Sends a non-fatal ProtocolError about one operation (`ref`). */
+  refuse(code: ErrorCode, message: string, ref: number | bigint): void {
+    this.#sendError(code, message, ref, false, code === ErrorCode.HEARTBEAT_TIMEOUT ? "debug" : "warn");
+  }
+
+  /** @internal The server is draining: tell the client to go away. */
+  goAway(drainMs: number): void {
+    if (this.#phase === CLOSED) return;
+    this.#send(
+      makeFrame("goAway", { code: ErrorCode.SHUTTING_DOWN, reason: "server shutting down", drainMs }),
+    );
+  }
+
+  /**
+   * @internal The server starts draining: an active connection gets
+   * `GoAway { SHUTTING_DOWN, drain_ms }`, one still in its handshake a fatal
+   * `SHUTTING_DOWN`.
+   */
+  drain(drainMs: number): void {
+    if (this.#phase === OPEN) this.goAway(drainMs);
+    else this.#fail(ErrorCode.SHUTTING_DOWN, "server is shutting down", "info");
+  }
+
+  /** @internal The drain deadline passed: fatal `SHUTTING_DOWN`, then close. */
+  expire(): void {
+    this.#sendError(ErrorCode.SHUTTING_DOWN, "server shut down", 0, true, "debug");
+    this.#close("server_shutdown");
+  }
+
+  /** @internal Closes at once, dropping pending output. */
+  destroy(): void {
+    this.#close("server_shutdown");
+    this.#transport.destroy();
+  }
+
+  // ---------------------------------------------------------------- input
+
+  readonly #onFrame = (frame: Frame): void => {
+    if (this.#phase === CLOSED) return;
+    const hub = this.#hub;
+    hub.stats.framesIn++;
+    if (!this.#bucket.take(this.#now)) {
+      const rl = hub.options.rateLimit;
+      this.#fail(ErrorCode.RATE_LIMITED, `rate limit exceeded (${rl.framesPerSecond} frames/s, burst ${rl.burst})`);
+      return;
+    }
+    try {
+      this.#dispatch(frame);
+    } catch (err) {
+      this.#internal(err);
+    }
+  };
+
+  #dispatch(frame: Frame): void {
+    const body = frame.body;
+    if (this.#phase === HELLO) {
+      if (body.case === "hello") this.#hello(body.value);
+      else this.#fail(ErrorCode.PROTOCOL_VIOLATION, `expected Hello first, got ${body.case}`);
+      return;
+    }
+    if (this.#phase === AUTH) {
+      if (this.#pending.length >= MAX_FRAMES_BEFORE_WELCOME) {
+        this.#fail(ErrorCode.PROTOCOL_VIOLATION, `more than ${MAX_FRAMES_BEFORE_WELCOME} frames before Welcome`);
+      } else {
+        this.#pending.push(frame);
+      }
+      return;
+    }
+    const rec = this.#record as SessionRecord;
+    const hub = this.#hub;
+    const now = this.#now;
+    // Any frame is proof of life for the connection's own node.
+    hub.touchOwn(rec, now, body.case === "heartbeat");
+    switch (body.case) {
+      case "heartbeat":
+        this.#send(
+          makeFrame("heartbeatAck", {
+            seq: body.value.seq,
+            sendTimeUs: body.value.sendTimeUs,
+            serverTimeMs: BigInt(Date.now()),
+          }),
+        );
+        return;
+      case "batchHeartbeat":
+        hub.batch(rec, body.value.handles, body.value.all, now);
+        return;
+      case "attach":
+        this.#attach(rec, body.value);
+        return;
+      case "detach":
+        hub.detach(rec, body.value.handles, now);
+        return;
+      case "goodbye":
+        this.#log("debug", undefined, `goodbye: ${body.value.reason}`);
+        this.#close("goodbye");
+        return;
+      case "error":
+        this.#log("info", body.value.code, `client reported: ${body.value.message}`);
+        // A fatal error from the client: it closes; treat as closed without Goodbye.
+        if (body.value.fatal) this.#close("lost");
+        return;
+      case "hello":
+        this.#fail(ErrorCode.PROTOCOL_VIOLATION, "second Hello on one connection");
+        return;
+      case "subscribe":
+      case "unsubscribe":
+      case "publish":
+      case "send":
+      case "broadcast":
+      case "reply":
+      case "fragment":
+      case "windowUpdate": {
+        const refusal = hub.route(rec, frame);
+        if (refusal === undefined) return;
+        if (refusal.fatal === true) this.#fail(refusal.code, refusal.message);
+        else this.#sendError(refusal.code, refusal.message, requestRef(frame), false, "warn", frame.channel);
+        return;
+      }
+      default:
+        // welcome, heartbeatAck, attached, subscribed, delivery, presence, goAway.
+        this.#fail(ErrorCode.PROTOCOL_VIOLATION, `${body.case} is a server-only frame`);
+    }
+  }
+
+  #hello(hello: Hello): void {
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      this.#fail(
+        ErrorCode.UNSUPPORTED_VERSION,
+        `protocol version ${hello.protocolVersion} is not supported (this server speaks ${PROTOCOL_VERSION})`,
+      );
+      return;
+    }
+    const mfs = hello.maxFrameSize;
+    const invalid =
+      (hello.nodeId === "" ? undefined : checkNodeId(hello.nodeId)) ??
+      checkLabels(hello.labels) ??
+      (hello.will === undefined ? undefined : checkWill(hello.will)) ??
+      (mfs !== 0 && (mfs < 1024 || mfs > MAX_FRAME_SIZE_LIMIT)
+        ? `max_frame_size must be 0 or 1024..${MAX_FRAME_SIZE_LIMIT}, got ${mfs}`
+        : undefined);
+    if (invalid !== undefined) {
+      this.#fail(ErrorCode.INVALID_ARGUMENT, invalid);
+      return;
+    }
+    if (mfs !== 0) this.#peerMaxFrameSize = mfs;
+    this.#phase = AUTH;
+    const authenticate = this.#hub.options.authenticate;
+    if (authenticate === undefined) {
+      this.#admit(hello, true);
+      return;
+    }
+    let result: boolean | Promise<boolean>;
+    try {
+      result = authenticate(hello, { remoteAddress: this.remoteAddress });
+    } catch (err) {
+      this.#hookFailed(err);
+      this.#admit(hello, false);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (ok) => this.#admit(hello, ok === true),
+        (err: unknown) => {
+          this.#hookFailed(err);
+          this.#admit(hello, false);
+        },
+      );
+    } else {
+      this.#admit(hello, result === true);
+    }
+  }
+
+  #admit(hello: Hello, ok: boolean): void {
+    if (this.#phase !== AUTH) return; // closed meanwhile
+    try {
+      if (!ok) {
+        this.#fail(ErrorCode.UNAUTHORIZED, "authentication refused");
+        return;
+      }
+      const hub = this.#hub;
+      if (hub.shuttingDown) {
+        this.#fail(ErrorCode.SHUTTING_DOWN, "server is shutting down", "info");
+        return;
+      }
+      const o = hub.options;
+      this.#now = hub.clock();
+      const { record, resumed, resumeToken } = hub.open(this, hello, this.#now);
+      this.#record = record;
+      if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
+      this.#handshakeTimer = undefined;
+      this.#phase = OPEN;
+      this.#send(
+        makeFrame("welcome", {
+          nodeId: record.nodeId,
+          sessionId: record.sessionId,
+          heartbeatIntervalMs: record.intervalMs,
+          heartbeatTimeoutMs: o.heartbeatTimeout,
+          maxFrameSize: o.maxFrameSize,
+          serverTimeMs: BigInt(Date.now()),
+          resumeToken,
+          resumed,
+          protocolVersion: PROTOCOL_VERSION,
+          serverId: o.serverId,
+          initialWindow: 0n, // no flow control
+          resumeGraceMs: o.resumeGrace,
+          maxMessageSize: 0n, // no fragments yet
+        }),
+      );
+      this.#log("debug", undefined, resumed ? "session resumed" : "session opened");
+      const pending = this.#pending;
+      this.#pending = [];
+      for (const frame of pending) {
+        if (this.#phase !== OPEN) break;
+        this.#dispatch(frame);
+      }
+    } catch (err) {
+      this.#internal(err);
+    }
+  }
+
+  #attach(rec: SessionRecord, attach: Attach): void {
+    const invalid =
+      (attach.handle === 0 ? "handle must be 1..2^32-1" : undefined) ??
+      (attach.nodeId === "" ? "attached node id must not be empty" : checkNodeId(attach.nodeId)) ??
+      checkLabels(attach.labels) ??
+      (attach.will === undefined ? undefined : checkWill(attach.will));
+    const refusal =
+      invalid !== undefined
+        ? { code: ErrorCode.INVALID_ARGUMENT, message: invalid }
+        : this.#hub.shuttingDown
+          ? { code: ErrorCode.SHUTTING_DOWN, message: "server is draining" }
+          : this.#hub.attach(rec, attach, this.#now);
+    if (refusal !== undefined) {
+      this.refuse(refusal.code, refusal.message, attach.handle);
+      return;
+    }
+    this.#send(makeFrame("attached", { handle: attach.handle, nodeId: attach.nodeId }));
+  }
+
+  // ---------------------------------------------------------------- output
+
+  #send(frame: Frame): void {
+    if (this.#phase === CLOSED || this.#transportGone) return;
+    const body = toBinary(FrameSchema, frame);
+    if (body.length > this.#peerMaxFrameSize) {
+      // Never sent a frame the client said it cannot take (PROTOCOL.md §3.3).
+      this.#hub.stats.framesDropped++;
+      this.#log("debug", undefined, `dropped a ${body.length}-byte ${frame.body.case} frame over the client's max frame size`);
+      return;
+    }
+    this.#encoder.addEncoded(body);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flushLater);
+    }
+  }
+
+  readonly #flushLater = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    const encoder = this.#encoder;
+    if (encoder.count === 0 || this.#transportGone) return;
+    if (this.#phase !== CLOSED && this.#transport.writableLength > MAX_WRITE_BACKLOG) {
+      // The previous batches are still unread: the client is not reading.
+      encoder.finish();
+      this.#sendError(ErrorCode.SLOW_CONSUMER, `more than ${MAX_WRITE_BACKLOG} bytes unread`, 0, true, "warn");
+      this.#close("lost");
+      return;
+    }
+    const frames = encoder.count;
+    const bytes = encoder.finish();
+    const stats = this.#hub.stats;
+    stats.framesOut += frames;
+    stats.bytesOut += bytes.length;
+    this.#transport.write(bytes);
+  }
+
+  #sendError(
+    code: ErrorCode,
+    message: string,
+    ref: number | bigint,
+    fatal: boolean,
+    level: "debug" | "info" | "warn",
+    channel = 0,
+  ): void {
+    if (this.#phase === CLOSED) return;
+    this.#hub.stats.error(code);
+    this.#log(level, code, message, ref);
+    this.#send(makeFrame("error", { code, message, ref: BigInt(ref), fatal }, channel));
+  }
+
+  // Fatal: answer with the code, close this connection only.
+  #fail(code: ErrorCode, message: string, level: "info" | "warn" = "warn"): void {
+    if (this.#phase === CLOSED) return;
+    this.#sendError(code, message, 0, true, level);
+    this.#close("lost");
+  }
+
+  #internal(err: unknown): void {
+    this.#hub.options.logger.error({ err, conn: this.id, nodeId: this.nodeId }, "session handler failed");
+    this.#fail(ErrorCode.INTERNAL, "internal server error");
+  }
+
+  #hookFailed(err: unknown): void {
+    this.#hub.stats.listenerErrors++;
+    this.#hub.options.logger.error({ err, conn: this.id }, "authenticate hook threw");
+  }
+
+  #close(how: SessionEnd): void {
+    if (this.#phase === CLOSED) return;
+    this.#phase = CLOSED;
+    this.#pending = [];
+    if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    if (!this.#transportGone) {
+      this.#flush();
+      this.#transport.end();
+    }
+    const rec = this.#record;
+    this.#record = undefined;
+    if (rec !== undefined) this.#hub.release(rec, this, how, this.#hub.clock());
+  }
+
+  #log(level: "debug" | "info" | "warn", code: ErrorCode | undefined, message: string, ref?: number | bigint): void {
+    const logger = this.#hub.options.logger;
+    const obj: Record<string, unknown> = { conn: this.id, remoteAddress: this.remoteAddress };
+    if (code !== undefined) obj.code = errorCodeName(code);
+    if (this.#record !== undefined) obj.nodeId = this.#record.nodeId;
+    if (ref !== undefined && ref !== 0 && ref !== 0n) obj.ref = ref;
+    logger[level](obj, message);
+  }
+}
+
+// The correlation number of a channel frame: Subscribe.request_id or a request id.
+function requestRef(frame: Frame): number | bigint {
+  const body = frame.body;
+  switch (body.case) {
+    case "subscribe":
+      return body.value.requestId;
+    case "publish":
+    case "send":
+    case "reply":
+      return body.value.requestId;
+    default:
+      return 0;
+  }
+}
+
+function isThenable(value: unknown): value is Promise<boolean> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}

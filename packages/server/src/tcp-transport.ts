@@ -1,0 +1,72 @@
+import type { Socket } from "node:net";
+import type { Session, SessionTransport } from "./session.js";
+
+/** How long a socket may linger after {@link TcpTransport.end} before it is destroyed, in ms. */
+export const END_LINGER_MS = 1_000;
+
+/**
+ * The thin TCP (or TLS) transport: a `net.Socket` as a
+ * {@link SessionTransport}. It forwards bytes both ways and nothing else;
+ * all protocol logic is in {@link Session}.
+ *
+ * Sets `noDelay` (the session already batches writes per event-loop turn).
+ * After {@link TcpTransport.end} the socket is destroyed if the peer has not
+ * closed it within {@link END_LINGER_MS}, so a peer ignoring the FIN cannot
+ * hold it open.
+ */
+export class TcpTransport implements SessionTransport {
+  /** Remote IP address ("" if the socket was already closed). */
+  readonly remoteAddress: string;
+  readonly #socket: Socket;
+  #linger: NodeJS.Timeout | undefined;
+
+  /**
+   * @param socket - a connected socket
+   * @param onError - called with socket errors (resets, TLS failures); they
+   *   always end in `close`, which the bound session is told about
+   */
+  constructor(socket: Socket, onError: (err: Error) => void) {
+    this.#socket = socket;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    socket.setNoDelay(true);
+    socket.on("error", onError);
+    socket.on("close", () => {
+      if (this.#linger !== undefined) clearTimeout(this.#linger);
+    });
+  }
+
+  /** Connects the socket's input and close to `session`. */
+  bind(session: Session): void {
+    const socket = this.#socket;
+    socket.on("data", (chunk: Buffer) => session.receive(chunk));
+    socket.on("close", () => session.transportClosed());
+    if (socket.destroyed) session.transportClosed();
+  }
+
+  /** See {@link SessionTransport.writableLength}. */
+  get writableLength(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** See {@link SessionTransport.write}. */
+  write(bytes: Uint8Array): void {
+    const socket = this.#socket;
+    if (socket.writable) socket.write(bytes);
+  }
+
+  /** See {@link SessionTransport.end}. */
+  end(): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    socket.end();
+    if (this.#linger === undefined) {
+      this.#linger = setTimeout(() => socket.destroy(), END_LINGER_MS);
+      this.#linger.unref();
+    }
+  }
+
+  /** See {@link SessionTransport.destroy}. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}

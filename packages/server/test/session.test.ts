@@ -1,0 +1,151 @@
+import { ErrorCode, type Frame, FrameDecoder, FrameEncoder, encodeFrame, makeFrame } from "@hb/codec";
+import { afterEach, describe, expect, it } from "vitest";
+import { HeartbeatServer, type HeartbeatServerOptions, type Session, type SessionTransport } from "../src/index.js";
+import { FAST } from "./helpers.js";
+import { sleep } from "./raw-peer.js";
+
+/** An in-memory transport: records writes, decodes them, never touches a socket. */
+class MemoryTransport implements SessionTransport {
+  readonly remoteAddress: string;
+  writableLength = 0;
+  writes = 0;
+  ended = false;
+  destroyed = false;
+  readonly frames: Frame[] = [];
+  session: Session | undefined;
+  readonly #decoder = new FrameDecoder();
+
+  constructor(remoteAddress = "10.0.0.1") {
+    this.remoteAddress = remoteAddress;
+  }
+  write(bytes: Uint8Array): void {
+    this.writes++;
+    const err = this.#decoder.push(bytes, (f) => this.frames.push(f));
+    if (err) throw err;
+  }
+  end(): void {
+    this.ended = true;
+    queueMicrotask(() => this.session?.transportClosed());
+  }
+  destroy(): void {
+    this.destroyed = true;
+    queueMicrotask(() => this.session?.transportClosed());
+  }
+  kinds(): string[] {
+    return this.frames.map((f) => f.body.case as string);
+  }
+}
+
+const servers: HeartbeatServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function open(options: HeartbeatServerOptions = {}): { server: HeartbeatServer; connect: (ip?: string) => [Session, MemoryTransport] } {
+  const server = new HeartbeatServer({ ...FAST, closeTimeout: 0, ...options });
+  servers.push(server);
+  return {
+    server,
+    connect: (ip?: string) => {
+      const t = new MemoryTransport(ip);
+      const s = server.accept(t);
+      if (!s) throw new Error("refused");
+      t.session = s;
+      return [s, t];
+    },
+  };
+}
+
+const hello = (nodeId: string) => encodeFrame(makeFrame("hello", { protocolVersion: 1, nodeId }));
+
+describe("Session without sockets", () => {
+  it("handshakes and batches the replies of one turn into one write", async () => {
+    const { server, connect } = open();
+    const [session, t] = connect();
+    const enc = new FrameEncoder().add(makeFrame("hello", { protocolVersion: 1, nodeId: "mem" }));
+    for (let i = 1; i <= 3; i++) enc.add(makeFrame("heartbeat", { seq: BigInt(i) }));
+    session.receive(enc.finish());
+    expect(t.writes).toBe(0); // nothing written synchronously
+    await sleep(5);
+    expect(t.writes).toBe(1);
+    expect(t.kinds()).toEqual(["welcome", "heartbeatAck", "heartbeatAck", "heartbeatAck"]);
+    expect(session.nodeId).toBe("mem");
+    expect(server.get("mem")).toMatchObject({ remoteAddress: "10.0.0.1", heartbeats: 3 });
+  });
+
+  it("decodes frames split into single bytes", async () => {
+    const { server, connect } = open();
+    const [session, t] = connect();
+    for (const b of hello("bytewise")) session.receive(new Uint8Array([b]));
+    await sleep(5);
+    expect(t.kinds()).toEqual(["welcome"]);
+    expect(server.get("bytewise")?.state).toBe("online");
+  });
+
+  it("answers a fatal error, ends the transport and ignores later input", async () => {
+    const { server, connect } = open();
+    const [session, t] = connect();
+    session.receive(encodeFrame(makeFrame("heartbeat", {})));
+    expect(t.ended).toBe(true);
+    expect(session.closed).toBe(true);
+    session.receive(hello("late"));
+    await sleep(5);
+    expect(t.kinds()).toEqual(["error"]);
+    expect(server.get("late")).toBeUndefined();
+    expect(server.stats().errors).toEqual({ PROTOCOL_VIOLATION: 1 });
+  });
+
+  it("closes with SLOW_CONSUMER a peer that leaves more than 1 MiB unread", async () => {
+    const { server, connect } = open();
+    const [session, t] = connect();
+    session.receive(hello("slow-reader"));
+    await sleep(5);
+    t.writableLength = 1024 * 1024 + 1; // the Welcome and more are still unread
+    session.receive(encodeFrame(makeFrame("heartbeat", {})));
+    await sleep(5);
+    expect(t.ended).toBe(true);
+    expect(t.frames.at(-1)?.body.value).toMatchObject({ code: ErrorCode.SLOW_CONSUMER, fatal: true });
+    expect(server.stats().errors.SLOW_CONSUMER).toBe(1);
+    await sleep(5);
+    expect(server.get("slow-reader")).toBeUndefined();
+  });
+
+  it("serves a client that announces the smallest max_frame_size (1024)", async () => {
+    const { server, connect } = open();
+    const [session, t] = connect();
+    session.receive(encodeFrame(makeFrame("hello", { protocolVersion: 1, nodeId: "tiny", maxFrameSize: 1024 })));
+    const id = "x".repeat(128);
+    // Every frame the server sends fits; one that did not would be dropped and counted.
+    session.receive(encodeFrame(makeFrame("attach", { handle: 1, nodeId: id })));
+    await sleep(5);
+    expect(t.kinds()).toEqual(["welcome", "attached"]);
+    expect(server.stats().framesDropped).toBe(0);
+  });
+
+  it("closes the connection with INTERNAL when a handler throws, and keeps serving others", async () => {
+    const { server, connect } = open({
+      authenticate: (h) => {
+        if (h.nodeId === "boom") return { then: () => { throw new Error("bad thenable"); } } as never;
+        return true;
+      },
+    });
+    const [s1, t1] = connect();
+    s1.receive(hello("boom"));
+    await sleep(5);
+    expect(t1.frames[0]?.body.value).toMatchObject({ code: ErrorCode.INTERNAL, fatal: true });
+    const [s2, t2] = connect();
+    s2.receive(hello("fine"));
+    await sleep(5);
+    expect(t2.kinds()).toEqual(["welcome"]);
+    expect(server.stats().errors.INTERNAL).toBe(1);
+  });
+
+  it("refuses over maxConnections with SERVER_FULL through any transport", async () => {
+    const { server } = open({ maxConnections: 1 });
+    expect(server.accept(new MemoryTransport())).toBeDefined();
+    const t = new MemoryTransport();
+    expect(server.accept(t)).toBeUndefined();
+    expect(t.frames[0]?.body.value).toMatchObject({ code: ErrorCode.SERVER_FULL, fatal: true });
+    expect(t.ended).toBe(true);
+  });
+});
