@@ -1,4 +1,5 @@
 import type { HbError } from "@hb/codec";
+import type { Message } from "./message.js";
 
 /** The session a Welcome established, in plain numbers. Durations in ms. */
 export interface WelcomeInfo {
@@ -16,8 +17,18 @@ export interface WelcomeInfo {
   readonly heartbeatTimeout: number;
   /** True when this Welcome resumed the earlier session (resume token accepted). */
   readonly resumed: boolean;
-  /** Largest frame the server accepts, bytes. */
+  /** Largest frame the server accepts, bytes (0: the protocol default, 1 MiB). */
   readonly maxFrameSize: number;
+  /**
+   * Largest frame reassembled from fragments, in either direction, bytes
+   * (0: no fragments on this connection).
+   */
+  readonly maxMessageSize: number;
+  /**
+   * Flow-control window: payload bytes the client may send before it needs
+   * credit from the server (0: no flow control).
+   */
+  readonly initialWindow: number;
   /** Server wall-clock time at Welcome, ms since the Unix epoch. */
   readonly serverTime: number;
   /** How long the server keeps a lost session resumable, ms. */
@@ -100,6 +111,23 @@ export interface AttachFailedInfo {
 }
 
 /**
+ * Payload of the `sendError` event: the server refused something this
+ * client sent, in a non-fatal `ProtocolError` that names no pending
+ * operation (those reject their own promise): a Publish to a forbidden
+ * subject (`FORBIDDEN`), a Send to a node that is offline (`UNKNOWN_NODE`),
+ * a Broadcast the server does not allow (`FORBIDDEN`), an Unsubscribe or
+ * Publish on a channel it does not know (`UNKNOWN_CHANNEL`), …
+ */
+export interface SendErrorInfo {
+  /** The server's error (`code`, `message`). */
+  readonly error: HbError;
+  /** `ProtocolError.ref`: the request id of the refused frame, or 0. */
+  readonly ref: bigint;
+  /** `Frame.channel` of the error: the channel it concerns, or 0. */
+  readonly channel: number;
+}
+
+/**
  * Events of {@link HeartbeatClient}, as `name: [argument]`.
  *
  * Order on a successful (re)connect: `connect`, `welcome`. On a loss:
@@ -123,10 +151,22 @@ export interface HeartbeatClientEvents {
   /**
    * A protocol-level error: a fatal ProtocolError from the server, a refused
    * reconnect, a decode error, or a non-fatal ProtocolError that concerns no
-   * pending request. Emitted only when a listener exists, so an unhandled
-   * `error` never crashes the process.
+   * pending operation when `sendError` has no listener. Emitted only when a
+   * listener exists, so an unhandled `error` never crashes the process.
    */
   error: [error: HbError];
+  /**
+   * A direct message or broadcast arrived (not one on a subscription, and
+   * not a direct request taken by the {@link HeartbeatClient.onRequest}
+   * handler).
+   */
+  message: [message: Message];
+  /**
+   * The server refused something this client sent (non-fatal; the
+   * connection carries on). When this event has no listener, the error goes
+   * to `error` instead.
+   */
+  sendError: [info: SendErrorInfo];
   /** The server timed out an attached node (gateway mode); the handle is forgotten. */
   attachedTimeout: [info: AttachedTimeoutInfo];
   /** Re-attaching a node after a reconnect was refused; the node is forgotten. */

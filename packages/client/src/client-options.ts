@@ -79,6 +79,19 @@ export interface HeartbeatClientOptions {
    * 1 MiB). Announced in `Hello.max_frame_size`.
    */
   maxFrameSize?: number;
+  /**
+   * How long {@link HeartbeatClient.request} waits for a reply unless the
+   * call says otherwise, 1..3 600 000 ms (default 5000).
+   */
+  requestTimeout?: number;
+  /**
+   * Most payload bytes of publishes, sends, broadcasts and replies the
+   * client holds while they wait for a connection or for flow-control
+   * credit, 1..2^53 − 1 (default 64 MiB). A send that would exceed it
+   * rejects at once with `HbError(FLOW_CONTROL)`; a message larger than it
+   * can never be sent.
+   */
+  maxPendingBytes?: number;
 }
 
 /** Defaults of every optional {@link HeartbeatClientOptions} field. */
@@ -101,6 +114,10 @@ export const CLIENT_DEFAULTS = {
   clientName: "@hb/client",
   /** Bytes, the protocol default. */
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
+  /** ms a request waits for its reply. */
+  requestTimeout: 5000,
+  /** Bytes held for sending: 64 MiB, the largest message a v1 server reassembles. */
+  maxPendingBytes: 64 * 1024 * 1024,
 } as const;
 
 /** A will in wire form: payload as bytes. */
@@ -145,6 +162,10 @@ export interface ResolvedClientOptions {
   readonly clientName: string;
   /** Largest frame accepted from the server, bytes. */
   readonly maxFrameSize: number;
+  /** Default request timeout, ms. */
+  readonly requestTimeout: number;
+  /** Most payload bytes waiting to be sent. */
+  readonly maxPendingBytes: number;
 }
 
 const MAX_DURATION_MS = 3_600_000;
@@ -257,6 +278,21 @@ export function resolveClientOptions(options: HeartbeatClientOptions): ResolvedC
     " bytes",
   );
 
+  const requestTimeout = integerIn(
+    "requestTimeout",
+    options.requestTimeout ?? d.requestTimeout,
+    1,
+    MAX_DURATION_MS,
+    " ms",
+  );
+  const maxPendingBytes = integerIn(
+    "maxPendingBytes",
+    options.maxPendingBytes ?? d.maxPendingBytes,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    " bytes",
+  );
+
   return {
     host,
     port,
@@ -274,5 +310,7 @@ export function resolveClientOptions(options: HeartbeatClientOptions): ResolvedC
     closeTimeout,
     clientName,
     maxFrameSize,
+    requestTimeout,
+    maxPendingBytes,
   };
 }

@@ -1,11 +1,23 @@
 import type { Duplex } from "node:stream";
-import { type Frame, FrameDecoder, FrameEncoder, type HbError } from "@hb/codec";
+import { toBinary } from "@bufbuild/protobuf";
+import {
+  DEFAULT_MAX_FRAME_SIZE,
+  ErrorCode,
+  FragmentAssembler,
+  type Frame,
+  FrameDecoder,
+  FrameScheduler,
+  FrameSchema,
+  HbError,
+  sizeDelimit,
+} from "@hb/codec";
+import { FRAGMENT_THRESHOLD, type Lane, type OutboxSink } from "./outbox.js";
 
 /** Traffic counters, shared by every connection of one client. */
 export interface TrafficCounters {
-  /** Frames decoded from the server. */
+  /** Frames decoded from the server (each fragment counts). */
   framesIn: number;
-  /** Frames queued to the server. */
+  /** Frames queued to the server (each fragment counts). */
   framesOut: number;
   /** Bytes read from the socket. */
   bytesIn: number;
@@ -17,33 +29,50 @@ export interface TrafficCounters {
 export interface ConnectionHandlers {
   /** The socket is ready (TCP connected, TLS handshake done). */
   onOpen(): void;
-  /** A frame arrived. */
+  /** A frame arrived (fragments already reassembled). */
   onFrame(frame: Frame): void;
-  /** The server sent bytes that are not valid frames; nothing more is read. */
+  /**
+   * The server sent bytes that are not valid frames, or fragments that break
+   * the rules (§11); nothing more is read.
+   */
   onDecodeError(error: HbError): void;
   /**
    * The socket closed. `error` is the socket error, or `TRUNCATED` when the
    * stream ended inside a frame, or `undefined` for a clean close.
    */
   onClose(error: Error | undefined): void;
+  /** The scheduler wrote, or the socket drained: there is room for more data. */
+  onWritable?(): void;
+}
+
+/** What a Welcome says about the link, in plain numbers. */
+export interface LinkLimits {
+  /** `Welcome.max_frame_size` (0: the protocol default). */
+  readonly maxFrameSize: number;
+  /** `Welcome.max_message_size`: largest reassembled frame (0: fragments refused). */
+  readonly maxMessageSize: number;
 }
 
 /**
- * One socket with its frame decoder and a batched writer: frames passed to
- * {@link Connection.send} in one tick go out in a single socket write (one
- * microtask after the first). Knows nothing about the protocol's states; the
+ * One socket with its frame decoder, fragment reassembly, and a
+ * {@link FrameScheduler} as writer: control frames first, data frames in
+ * per-lane queues served by deficit round-robin, everything queued in one
+ * event-loop turn in one socket write, and no write while the socket is
+ * full (until `'drain'`). Knows nothing about the protocol's states; the
  * client drives it.
  *
  * Works on any `Duplex` (TCP, TLS, or an in-memory pair in tests).
  */
-export class Connection {
+export class Connection implements OutboxSink {
   readonly #socket: Duplex;
   readonly #handlers: ConnectionHandlers;
   readonly #counters: TrafficCounters;
   readonly #decoder: FrameDecoder;
-  readonly #encoder = new FrameEncoder();
   readonly #closed: Promise<void>;
-  #flushScheduled = false;
+  #scheduler: FrameScheduler;
+  #assembler: FragmentAssembler | undefined;
+  #writableQueued = false;
+  #readFailed = false;
   #silenced = false;
   #done = false;
   #error: Error | undefined;
@@ -66,6 +95,7 @@ export class Connection {
     this.#handlers = handlers;
     this.#counters = options.counters;
     this.#decoder = new FrameDecoder({ maxFrameSize: options.maxFrameSize });
+    this.#scheduler = this.#newScheduler(DEFAULT_MAX_FRAME_SIZE);
     this.#lastReceivedAt = performance.now();
     this.#closed = new Promise((resolve) => socket.once("close", () => resolve()));
 
@@ -75,6 +105,10 @@ export class Connection {
       });
     }
     socket.on("data", (chunk: Uint8Array) => this.#onData(chunk));
+    socket.on("drain", () => {
+      this.#scheduler.resume();
+      this.#writable();
+    });
     socket.on("error", (err: Error) => {
       this.#error ??= err;
     });
@@ -84,6 +118,8 @@ export class Connection {
     });
     socket.once("close", () => {
       this.#done = true;
+      this.#scheduler.close();
+      this.#assembler?.clear();
       if (this.#silenced) return;
       this.#silenced = true;
       handlers.onClose(this.#error);
@@ -105,50 +141,140 @@ export class Connection {
     return this.#done || this.#silenced;
   }
 
-  /** Queues a frame; it is written with the others of this tick. Ignored once closed. */
-  send(frame: Frame): void {
-    if (this.isClosed) return;
-    this.#encoder.add(frame);
-    this.#counters.framesOut++;
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
-  }
-
-  /** Writes every queued frame now, in one socket write. */
-  flush(): void {
-    this.#flushScheduled = false;
-    if (this.#encoder.count === 0 || this.#done || this.#socket.destroyed) return;
-    const bytes = this.#encoder.finish();
-    this.#counters.bytesOut += bytes.length;
-    this.#socket.write(bytes);
+  /** Bytes queued in the scheduler, not yet handed to the socket. */
+  get backlog(): number {
+    return this.#scheduler.stats().queuedBytes;
   }
 
   /**
-   * Flushes queued frames and half-closes (FIN); the server is expected to
-   * close its side. Handlers are no longer called.
+   * Applies the Welcome's limits: frames the scheduler must fragment are cut
+   * for the server's max frame size, and fragments from the server are
+   * reassembled up to `maxMessageSize` (before this, any Fragment is
+   * `MESSAGE_TOO_LARGE`). Call once, right after Welcome, when nothing is
+   * queued but the already written Hello.
    */
-  end(): void {
+  configure(limits: LinkLimits): void {
+    const old = this.#scheduler;
+    old.flushNow();
+    old.close();
+    this.#scheduler = this.#newScheduler(limits.maxFrameSize > 0 ? limits.maxFrameSize : DEFAULT_MAX_FRAME_SIZE);
+    this.#assembler =
+      limits.maxMessageSize > 0 ? new FragmentAssembler({ maxMessageSize: limits.maxMessageSize }) : undefined;
+  }
+
+  /** Queues a control frame: it leaves before any queued data. Ignored once closed. */
+  send(frame: Frame): void {
+    if (this.isClosed) return;
+    this.#counters.framesOut++;
+    this.#scheduler.control(frame);
+  }
+
+  /** Queues a data frame (or its encoding) on an outbox lane. Ignored once closed. */
+  data(lane: Lane, frame: Frame | Uint8Array): void {
+    if (this.isClosed) return;
+    this.#counters.framesOut++;
+    this.#scheduler.data(lane, frame);
+  }
+
+  /** Writes what is queued now, as far as the socket takes it. */
+  flush(): void {
+    if (this.#done || this.#socket.destroyed) return;
+    this.#scheduler.flushNow();
+  }
+
+  /**
+   * Resolves when nothing is queued any more (everything handed to the
+   * socket), the connection closes, or `timeoutMs` passes.
+   */
+  async drained(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.isClosed && this.backlog > 0 && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /**
+   * Flushes what the socket takes, writes `last` (e.g. Goodbye) after it,
+   * drops whatever is still queued, and half-closes (FIN); the server is
+   * expected to close its side. Handlers are no longer called.
+   */
+  end(last?: Frame): void {
     this.flush();
     this.#silenced = true;
-    if (!this.#socket.destroyed) this.#socket.end();
+    this.#scheduler.close();
+    if (this.#socket.destroyed) return;
+    if (last !== undefined) {
+      const bytes = sizeDelimit(toBinary(FrameSchema, last));
+      this.#counters.framesOut++;
+      this.#counters.bytesOut += bytes.length;
+      this.#socket.write(bytes);
+    }
+    this.#socket.end();
   }
 
   /** Drops the socket at once; queued frames are lost. Handlers are no longer called. */
   destroy(): void {
     this.#silenced = true;
+    this.#scheduler.close();
+    this.#assembler?.clear();
     this.#socket.destroy();
   }
 
+  #newScheduler(maxFrameSize: number): FrameScheduler {
+    return new FrameScheduler({
+      maxFrameSize,
+      // The outbox bounds data by bytes and must never lose a frame it handed over.
+      queueLimit: Number.MAX_SAFE_INTEGER,
+      // Control frames are the client's own (Attach for every gateway node after a reconnect…), never dropped.
+      maxControlBytes: Number.POSITIVE_INFINITY,
+      // One fragment's worth per write: a heartbeat queued meanwhile waits behind at most that much
+      // (§6.2, §11). Small frames still share a write, up to 64 KiB of them.
+      maxBatchBytes: FRAGMENT_THRESHOLD,
+      write: (chunk) => {
+        if (this.#done || this.#socket.destroyed) return true;
+        this.#counters.bytesOut += chunk.length;
+        const more = this.#socket.write(chunk);
+        if (more) this.#writable();
+        return more;
+      },
+    });
+  }
+
+  /** Tells the client, once per microtask, that more data may be queued. */
+  #writable(): void {
+    if (this.#writableQueued || this.#handlers.onWritable === undefined) return;
+    this.#writableQueued = true;
+    queueMicrotask(() => {
+      this.#writableQueued = false;
+      if (!this.#silenced) this.#handlers.onWritable?.();
+    });
+  }
+
   #onData(chunk: Uint8Array): void {
-    if (this.#silenced) return;
+    if (this.#silenced || this.#readFailed) return;
     this.#lastReceivedAt = performance.now();
     this.#counters.bytesIn += chunk.length;
     const err = this.#decoder.push(chunk, (frame) => {
-      if (this.#silenced) return;
+      if (this.#silenced || this.#readFailed) return;
       this.#counters.framesIn++;
-      this.#handlers.onFrame(frame);
+      if (frame.body.case !== "fragment") {
+        this.#handlers.onFrame(frame);
+        return;
+      }
+      let whole: Frame | undefined;
+      try {
+        if (this.#assembler === undefined) {
+          throw new HbError(ErrorCode.MESSAGE_TOO_LARGE, "fragment received, but fragments are not allowed on this connection");
+        }
+        whole = this.#assembler.push(frame.body.value);
+      } catch (e) {
+        const error =
+          e instanceof HbError ? e : new HbError(ErrorCode.PROTOCOL_VIOLATION, `bad fragment: ${(e as Error).message}`);
+        this.#readFailed = true; // nothing more is read
+        this.#handlers.onDecodeError(error);
+        return;
+      }
+      if (whole !== undefined) this.#handlers.onFrame(whole);
     });
     if (err !== undefined && !this.#silenced) {
       this.#handlers.onDecodeError(err);

@@ -12,7 +12,14 @@ import {
   makeFrame,
 } from "@hb/codec";
 import { Backoff } from "./backoff.js";
-import type { DisconnectReason, HeartbeatClientEvents, WelcomeInfo } from "./client-events.js";
+import {
+  ChannelRouter,
+  type MessagesOptions,
+  type RequestHandler,
+  type RequestOptions,
+  type RequestTarget,
+} from "./channel-router.js";
+import type { DisconnectReason, HeartbeatClientEvents, SendErrorInfo, WelcomeInfo } from "./client-events.js";
 import {
   type HeartbeatClientOptions,
   type ResolvedClientOptions,
@@ -22,9 +29,12 @@ import {
 } from "./client-options.js";
 import { Connection, type TrafficCounters } from "./connection.js";
 import { type AttachedInfo, type GatewayNode, type GatewayNodeState, GatewayNodes } from "./gateway-nodes.js";
+import type { Message, Payload, ReplyMessage } from "./message.js";
 import { labelsProblem, nodeIdProblem, throwInvalidArgument } from "./node-limits.js";
 import { openSocket } from "./open-socket.js";
+import type { PresenceNotice } from "./presence.js";
 import { isPermanentErrorCode } from "./retry-policy.js";
+import type { SubscribeOptions, Subscription, WatchPresenceOptions } from "./subscription.js";
 
 /**
  * Life cycle of a {@link HeartbeatClient}:
@@ -96,6 +106,18 @@ export interface ClientStats {
   readonly heartbeatsAcked: number;
   /** Nodes attached through this client (gateway mode), confirmed or not. */
   readonly attachedNodes: number;
+  /** Messages received: deliveries (subscriptions, direct, broadcast), presence events, replies. */
+  readonly messagesIn: number;
+  /** Messages handed to a connection: publishes, sends, broadcasts, replies (a fragmented one counts once). */
+  readonly messagesOut: number;
+  /** Messages dropped because a local buffer (a subscription's, a `messages()` iterator's) was full. */
+  readonly dropped: number;
+  /** Requests waiting for their reply. */
+  readonly pendingRequests: number;
+  /** Live subscriptions (presence watches included). */
+  readonly subscriptions: number;
+  /** Payload bytes waiting to be sent (no connection, or no flow-control credit). */
+  readonly pendingBytes: number;
 }
 
 interface Handshake {
@@ -114,14 +136,18 @@ const abortReason = (signal: AbortSignal): unknown =>
 const goAwayError = (g: GoAway): HbError =>
   new HbError(g.code || ErrorCode.SHUTTING_DOWN, `server going away: ${g.reason || "no reason given"}`);
 
+/** A uint64 from the wire as a number (saturating at 2^53 − 1). */
+const clampU64 = (v: bigint): number => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
+
 const toHbError = (e: ProtocolError): HbError =>
   new HbError(e.code, e.message === "" ? `server error ${errorCodeName(e.code)}` : e.message);
 
 /**
  * A node's connection to an hb server: handshake, heartbeats on the
  * negotiated interval with RTT measurement, dead-server detection,
- * reconnects with full-jitter backoff and session resume, and gateway mode
- * (many nodes on one connection).
+ * reconnects with full-jitter backoff and session resume, gateway mode
+ * (many nodes on one connection), and channels: subscriptions, publish,
+ * direct messages, broadcasts, request/reply and presence watches.
  *
  * ```ts
  * const client = new HeartbeatClient({ host: "hb.example", port: 4222, nodeId: "sensor-1" });
@@ -141,6 +167,14 @@ const toHbError = (e: ProtocolError): HbError =>
  *
  * **Events** are typed ({@link HeartbeatClientEvents}); `error` is emitted
  * only when it has a listener.
+ *
+ * **Sending** ({@link HeartbeatClient.publish}, `send`, `broadcast`,
+ * `request`, replies) goes through an outbox that honours the server's
+ * flow-control window, cuts frames over 64 KiB into fragments so
+ * heartbeats are never held up by more than one, and keeps messages while
+ * the connection is down (up to `maxPendingBytes`). On `close()` messages
+ * already handed to the connection are written first (up to
+ * `closeTimeout`), those still waiting are rejected.
  */
 export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   /** The validated options, with defaults applied. */
@@ -166,6 +200,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   #rttSum = 0;
   #rttCount = 0;
   readonly #gateway = new GatewayNodes();
+  readonly #router: ChannelRouter;
 
   /**
    * @param options - see {@link HeartbeatClientOptions}
@@ -176,6 +211,19 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.options = resolveClientOptions(options);
     this.#nodeId = this.options.nodeId;
     this.#backoff = new Backoff(this.options.reconnectInterval, this.options.maxReconnectDelay);
+    // biome-ignore lint/complexity/noUselessThisAlias: the host reads the client's live state
+    const client = this;
+    this.#router = new ChannelRouter(
+      {
+        get connection() {
+          return client.#status === "connected" ? client.#conn : undefined;
+        },
+        emitMessage: (m) => this.emit("message", m),
+        emitSendError: (info) => this.#emitSendError(info),
+        handleOf: (nodeId) => this.#gateway.get(nodeId)?.handle ?? 0,
+      },
+      { maxPendingBytes: this.options.maxPendingBytes, requestTimeout: this.options.requestTimeout },
+    );
   }
 
   /** Life-cycle status. */
@@ -247,7 +295,147 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
       heartbeatsSent: this.#heartbeatsSent,
       heartbeatsAcked: this.#heartbeatsAcked,
       attachedNodes: this.#gateway.size,
+      ...this.#router.stats(),
     };
+  }
+
+  // ── channels and routing ──────────────────────────────────────────────
+
+  /**
+   * Subscribes to a subject or a pattern (`*` matches one token, a last `>`
+   * one or more: `config.*.fr`, `config.>`). Returns at once; the
+   * subscription becomes active when the server confirms it (`await
+   * sub.ready`). May be called before `connect()` or while reconnecting: the
+   * Subscribe is sent with the next Welcome, and after every reconnect the
+   * client subscribes again by itself.
+   *
+   * ```ts
+   * const sub = client.subscribe("config.>");
+   * await sub.ready;
+   * for await (const m of sub) console.log(m.subject, m.from, m.text());
+   * ```
+   *
+   * @param subject - subject or pattern: 1..256 bytes, ≤ 16 dot-separated
+   *   non-empty tokens, no space or control characters; not `$hb.` (use
+   *   {@link HeartbeatClient.watchPresence} for presence)
+   * @param options - server queue size and overflow policy, local buffer, abort signal
+   * @throws {@link HbError} `INVALID_ARGUMENT` for an invalid subject or a
+   *   reserved one (checked locally, same rules as the server);
+   *   `RangeError` for an invalid option; `Error` when the client is closed
+   */
+  subscribe(subject: string, options: SubscribeOptions = {}): Subscription<Message> {
+    if (this.#status === "closing" || this.#status === "closed") throw new Error("client is closed");
+    return this.#router.subscribe(subject, options);
+  }
+
+  /**
+   * Watches presence: a subscription to `$hb.presence` whose items are
+   * {@link PresenceNotice}s (joined, left, suspect, timed out, recovered),
+   * about every node or only those whose labels contain every entry of
+   * `options.labels`. There is no snapshot: only changes after the
+   * subscription is confirmed are reported; after a reconnect the watch is
+   * subscribed again and changes in between are missed.
+   *
+   * ```ts
+   * for await (const e of client.watchPresence({ labels: { room: "lab" } })) console.log(e.kind, e.nodeId, e.reason);
+   * ```
+   *
+   * @throws {@link HbError} `INVALID_ARGUMENT` for invalid labels;
+   *   `RangeError` for an invalid option; `Error` when the client is closed
+   */
+  watchPresence(options: WatchPresenceOptions = {}): Subscription<PresenceNotice> {
+    if (this.#status === "closing" || this.#status === "closed") throw new Error("client is closed");
+    return this.#router.watchPresence(options);
+  }
+
+  /**
+   * Publishes a payload to a concrete subject: every subscription matching
+   * it receives it, this client's own included.
+   *
+   * **When it resolves.** Once the frame is handed to the connection (not
+   * when the server has it): at once when connected and within the
+   * flow-control window; otherwise after waiting for credit
+   * (`WindowUpdate`) or for the connection to come back. Messages are sent
+   * in call order. A frame larger than 64 KiB leaves as fragments, so
+   * heartbeats keep flowing. Ignoring the promise is safe (no unhandled
+   * rejection); server-side refusals arrive later as `sendError` events.
+   *
+   * @param subject - concrete subject (no wildcards, not `$hb.`)
+   * @param payload - bytes, or a string sent as UTF-8
+   * @throws (rejects) {@link HbError} `INVALID_ARGUMENT` (bad subject),
+   *   `FORBIDDEN` (a `$hb.` subject), `FLOW_CONTROL` (more than
+   *   `maxPendingBytes` waiting), `MESSAGE_TOO_LARGE` (larger than the
+   *   server's `max_message_size`); `Error` when the client closes first
+   */
+  publish(subject: string, payload: Payload): Promise<void> {
+    return this.#router.publish(subject, payload);
+  }
+
+  /**
+   * Sends a payload to one node (`Delivery { kind: DIRECT }` on its side).
+   * Resolves like {@link HeartbeatClient.publish}. A target that is offline
+   * is reported by the server as `sendError` (`UNKNOWN_NODE`), or not at
+   * all (PROTOCOL.md: a non-request Send to an offline node is dropped).
+   *
+   * @throws (rejects) {@link HbError} `INVALID_ARGUMENT` for an invalid node
+   *   id; as {@link HeartbeatClient.publish} otherwise
+   */
+  send(nodeId: string, payload: Payload): Promise<void> {
+    return this.#router.send(nodeId, payload);
+  }
+
+  /**
+   * Sends a payload to every other connected node. Servers may refuse it
+   * (`sendError` with `FORBIDDEN`; the TypeScript server does unless its
+   * `authorizeBroadcast` hook allows). Resolves like
+   * {@link HeartbeatClient.publish}.
+   */
+  broadcast(payload: Payload): Promise<void> {
+    return this.#router.broadcast(payload);
+  }
+
+  /**
+   * Request / reply: sends the payload as a request to one node (`{ node }`,
+   * a Send) or to a subject (`{ subject }`, a Publish; the first reply wins)
+   * and resolves with the reply.
+   *
+   * ```ts
+   * const r = await client.request({ node: "sensor-7" }, "status?", { timeout: 2000 });
+   * console.log(r.from, r.text());
+   * ```
+   *
+   * @throws (rejects) {@link HbError} `REQUEST_TIMEOUT` when no reply came
+   *   within `timeout` (from the call, waiting for a connection or credit
+   *   included); the reply's `error_code` (e.g. `UNKNOWN_NODE` when the
+   *   target is offline, or the replier's own code); the server's refusal of
+   *   the request frame (`FORBIDDEN`, `INVALID_ARGUMENT`); errors of
+   *   {@link HeartbeatClient.publish}; the signal's reason when aborted
+   */
+  request(target: RequestTarget, payload: Payload, options: RequestOptions = {}): Promise<ReplyMessage> {
+    if (this.#status === "closing" || this.#status === "closed") return Promise.reject(new Error("client is closed"));
+    return this.#router.request(target, payload, options);
+  }
+
+  /**
+   * Sets (or with `undefined` removes) the handler of direct requests: a
+   * Send with a request id to this node (or, in gateway mode, to one of its
+   * attached nodes: see {@link Message.to}). Its return value is sent as the
+   * Reply; a throw sends a Reply with `error_code` `INTERNAL`. While a
+   * handler is set, direct requests go to it instead of the `message` event.
+   * Requests on subscriptions are answered with {@link Message.respond}.
+   */
+  onRequest(handler: RequestHandler | undefined): void {
+    this.#router.onRequest(handler);
+  }
+
+  /**
+   * Iterates direct messages and broadcasts (the same ones the `message`
+   * event reports), from the call on. Each call makes an independent
+   * iterator with its own buffer; it ends when the client closes, `signal`
+   * aborts, or the loop is left.
+   */
+  messages(options: MessagesOptions = {}): AsyncIterableIterator<Message> {
+    return this.#router.messages(options);
   }
 
   /**
@@ -370,6 +558,9 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
           onFrame: (frame) => this.#onFrame(conn, frame),
           onDecodeError: (err) => this.#onDecodeError(conn, err),
           onClose: (err) => this.#onClose(conn, err),
+          onWritable: () => {
+            if (this.#conn === conn && this.#status === "connected") this.#router.writable();
+          },
         },
         { maxFrameSize: this.options.maxFrameSize, counters: this.#counters },
       );
@@ -428,6 +619,8 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
       heartbeatTimeout: timeout,
       resumed: w.resumed,
       maxFrameSize: w.maxFrameSize,
+      maxMessageSize: clampU64(w.maxMessageSize),
+      initialWindow: clampU64(w.initialWindow),
       serverTime: Number(w.serverTimeMs),
       resumeGrace: w.resumeGraceMs,
       serverId: w.serverId,
@@ -435,15 +628,22 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     };
     this.#welcome = info;
     this.#nodeId = info.nodeId;
-    // Copy: decoded bytes are views into the socket's read buffer.
-    this.#resumeToken = w.resumeToken.slice();
+    // Copy: decoded bytes are views into the socket's read buffer (a Buffer: slice() would not copy).
+    this.#resumeToken = new Uint8Array(w.resumeToken);
     if (this.#status === "reconnecting") this.#reconnects++;
     this.#status = "connected";
     this.#backoff.reset();
     this.#seq = 0;
     this.#heartbeatTimer = setInterval(() => this.#sendHeartbeat(conn), interval);
     this.#armDeadline(conn);
+    conn.configure({ maxFrameSize: info.maxFrameSize, maxMessageSize: info.maxMessageSize });
     this.#syncGateway(conn, w.resumed);
+    this.#router.welcome(conn, {
+      resumed: w.resumed,
+      maxFrameSize: info.maxFrameSize,
+      maxMessageSize: info.maxMessageSize,
+      window: info.initialWindow,
+    });
     hs.resolve(info);
     this.emit("welcome", info);
   }
@@ -503,7 +703,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
         this.#onAck(body.value);
         return;
       case "error":
-        this.#onProtocolError(conn, body.value);
+        this.#onProtocolError(conn, body.value, frame.channel);
         return;
       case "attached": {
         const node = this.#gateway.byHandle(body.value.handle);
@@ -523,7 +723,8 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
         return;
       }
       default:
-        // Frames of later issues (deliveries, presence, …) are ignored for now.
+        // Subscribed, Delivery, PresenceEvent, Reply, WindowUpdate; anything else is ignored.
+        this.#router.handleFrame(frame);
         return;
     }
   }
@@ -538,13 +739,14 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.emit("heartbeat", { seq: Number(ack.seq), rtt });
   }
 
-  #onProtocolError(conn: Connection, e: ProtocolError): void {
+  #onProtocolError(conn: Connection, e: ProtocolError, channel: number): void {
     const err = toHbError(e);
     if (e.fatal) {
       this.#emitError(err);
       this.#lose(conn, "protocol_error", err);
       return;
     }
+    if (this.#router.handleError(e, channel)) return;
     if (e.ref > 0n && e.ref <= 0xffff_ffffn) {
       const handle = Number(e.ref);
       const node = this.#gateway.byHandle(handle);
@@ -562,7 +764,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
         return; // the refusal of an Attach whose node was detached meanwhile
       }
     }
-    this.#emitError(err);
+    this.#emitSendError({ error: err, ref: e.ref, channel });
   }
 
   #onDecodeError(conn: Connection, err: HbError): void {
@@ -629,6 +831,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.#stopTimers();
     conn.destroy();
     this.#gateway.connectionLost();
+    this.#router.connectionLost();
     // Decide first, so that `status` is already right in `disconnect` listeners.
     const terminal = this.#terminalError(error);
     this.#status = terminal === undefined ? "reconnecting" : "closed";
@@ -681,11 +884,13 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     const closed = new Error("client closed");
     this.#failHandshake(closed);
     this.#gateway.clear(closed);
+    this.#router.close(closed, false);
     const conn = this.#conn;
     this.#conn = undefined;
     if (conn !== undefined && wasConnected) {
-      conn.send(makeFrame("goodbye", { reason: "client closed" }));
-      conn.end();
+      // Messages already handed to the connection leave first (bounded), then Goodbye.
+      await conn.drained(this.options.closeTimeout);
+      conn.end(makeFrame("goodbye", { reason: "client closed" }));
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         conn.closed,
@@ -713,6 +918,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.#conn?.destroy();
     this.#conn = undefined;
     this.#gateway.clear(error);
+    this.#router.close(error, true);
     this.emit("close", { error });
   }
 
@@ -725,5 +931,10 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
 
   #emitError(error: HbError): void {
     if (this.listenerCount("error") > 0) this.emit("error", error);
+  }
+
+  #emitSendError(info: SendErrorInfo): void {
+    if (this.listenerCount("sendError") > 0) this.emit("sendError", info);
+    else this.#emitError(info.error);
   }
 }

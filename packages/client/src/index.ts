@@ -6,6 +6,10 @@
  *   backoff and session resume, leave gracefully.
  * - Gateway mode: {@link HeartbeatClient.attach} many nodes on one
  *   connection, refreshed with batch heartbeats.
+ * - Channels: {@link HeartbeatClient.subscribe} (a {@link Subscription} is
+ *   an `AsyncIterable` of {@link Message}s), `publish`, `send`,
+ *   `broadcast`, `request` / `onRequest`, {@link HeartbeatClient.watchPresence};
+ *   flow control and fragments handled by the client.
  * - Options, defaults and validation in one place:
  *   {@link HeartbeatClientOptions}, {@link CLIENT_DEFAULTS}.
  *
@@ -13,8 +17,9 @@
  *
  * @packageDocumentation
  */
-export { ErrorCode, HbError, errorCodeName } from "@hb/codec";
+export { ErrorCode, HbError, type OverflowMode, errorCodeName } from "@hb/codec";
 export { Backoff, backoffDelay } from "./backoff.js";
+export type { MessagesOptions, RequestHandler, RequestOptions, RequestTarget } from "./channel-router.js";
 export type {
   AttachFailedInfo,
   AttachedTimeoutInfo,
@@ -24,6 +29,7 @@ export type {
   HeartbeatClientEvents,
   HeartbeatInfo,
   ReconnectingInfo,
+  SendErrorInfo,
   WelcomeInfo,
 } from "./client-events.js";
 export {
@@ -49,4 +55,22 @@ export {
   MAX_LABEL_VALUE_BYTES,
   MAX_NODE_ID_BYTES,
 } from "./node-limits.js";
+export { Message, type MessageKind, type Payload, type ReplyMessage } from "./message.js";
+export type { PresenceChange, PresenceNotice } from "./presence.js";
 export { PERMANENT_ERROR_CODES, isPermanentErrorCode } from "./retry-policy.js";
+export {
+  MAX_SUBJECT_BYTES,
+  MAX_SUBJECT_TOKENS,
+  PRESENCE_SUBJECT,
+  RESERVED_SUBJECT_PREFIX,
+  subjectProblem,
+} from "./subject.js";
+export {
+  DEFAULT_SUBSCRIPTION_BUFFER,
+  type SubscribeOptions,
+  Subscription,
+  type SubscriptionCloseInfo,
+  type SubscriptionEvents,
+  type SubscriptionState,
+  type WatchPresenceOptions,
+} from "./subscription.js";

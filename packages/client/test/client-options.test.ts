@@ -23,6 +23,8 @@ describe("resolveClientOptions", () => {
       closeTimeout: 2000,
       clientName: CLIENT_DEFAULTS.clientName,
       maxFrameSize: 1024 * 1024,
+      requestTimeout: 5000,
+      maxPendingBytes: 64 * 1024 * 1024,
     });
   });
 
@@ -44,6 +46,8 @@ describe("resolveClientOptions", () => {
     [{ connectTimeout: 0 }, /connectTimeout must be an integer in 1\.\.3600000 ms/],
     [{ closeTimeout: 60_001 }, /closeTimeout must be an integer in 0\.\.60000 ms/],
     [{ maxFrameSize: 0 }, /maxFrameSize must be an integer in 1\.\.67108864 bytes/],
+    [{ requestTimeout: 0 }, /requestTimeout must be an integer in 1\.\.3600000 ms/],
+    [{ maxPendingBytes: 0 }, /maxPendingBytes must be an integer in 1\.\.9007199254740991 bytes/],
     [{ nodeId: "x".repeat(129) }, /nodeId must be 1\.\.128 bytes of UTF-8, got 129 bytes/],
     [{ nodeId: "a\nb" }, /nodeId must not contain control characters/],
     [{ metadata: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, "v"])) }, /metadata must have at most 32 entries, got 33/],

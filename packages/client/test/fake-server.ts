@@ -3,18 +3,31 @@ import { type AddressInfo, type Server, type Socket, createServer } from "node:n
 import { createServer as createTlsServer } from "node:tls";
 import {
   type Attach,
+  DeliveryKind,
   ErrorCode,
+  FragmentAssembler,
   type Frame,
   FrameDecoder,
+  FrameSchema,
   type Hello,
+  PresenceKind,
+  type Subscribe,
   encodeFrame,
+  fragmentFrame,
   makeFrame,
 } from "@hb/codec";
+import { toBinary } from "@bufbuild/protobuf";
 
 /**
- * A scripted stand-in for the hb server, just enough of DECISIONS.md to
- * test the client over real loopback TCP: Hello → Welcome (or a refusal),
- * HeartbeatAck for every Heartbeat, Attach → Attached, resume tokens.
+ * A scripted stand-in for the hb server, just enough of DECISIONS.md /
+ * PROTOCOL.md to test the client over real loopback TCP: Hello → Welcome
+ * (or a refusal), HeartbeatAck for every Heartbeat, Attach → Attached,
+ * resume tokens; and channels: Subscribe → Subscribed (channels from 1 per
+ * connection), Unsubscribe, Publish routed to matching subscriptions
+ * (NATS-style wildcards), Send, Broadcast, Reply, presence events with label
+ * filters, fragments both ways (frames over the client's max frame size
+ * leave as 64 KiB fragments), and flow control (initial window, credit
+ * automatic or by hand, FLOW_CONTROL when exceeded).
  * Everything it receives is recorded. Behaviour can be changed between
  * steps of a test through the public fields.
  */
@@ -29,6 +42,10 @@ export interface FakeServerOptions {
   resumeGraceMs?: number;
   /** Serve TLS with this key and certificate (PEM). */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Welcome.initial_window (default 0: no flow control). */
+  initialWindow?: number;
+  /** Welcome.max_message_size (default 64 MiB). */
+  maxMessageSize?: number;
 }
 
 /** A frame the fake received, with the connection and time. */
@@ -39,6 +56,18 @@ export interface Received {
   frame: Frame;
   /** `performance.now()` on arrival. */
   at: number;
+  /** True for a frame reassembled from fragments (its fragments are recorded too). */
+  reassembled?: boolean;
+}
+
+/** A subscription held by the fake. */
+export interface FakeSubscription {
+  /** Subscribe.request_id. */
+  requestId: number;
+  /** Subject or pattern. */
+  subject: string;
+  /** Label filter ($hb.presence only). */
+  labelFilter: Record<string, string>;
 }
 
 /** What a session holds; kept across a resume, like the real server. */
@@ -65,6 +94,14 @@ export interface FakeConnection {
   closed: boolean;
   /** The session, once welcomed. */
   session: Session | undefined;
+  /** Live subscriptions by channel. */
+  subs: Map<number, FakeSubscription>;
+  /** Next channel number. */
+  nextChannel: number;
+  /** Payload bytes received and not yet credited (flow control). */
+  outstanding: number;
+  /** Welcome.initial_window of this connection (0: off). */
+  window: number;
 }
 
 type BodyCase = NonNullable<Frame["body"]["case"]>;
@@ -97,6 +134,21 @@ export class FakeServer {
   onAttach: (attach: Attach) => ErrorCode | undefined | null = () => undefined;
   /** When false, resume tokens are ignored: every Hello starts a fresh session. */
   resume = true;
+  /** Welcome.initial_window for new connections (0: no flow control). */
+  initialWindow: number;
+  /** Welcome.max_message_size for new connections. */
+  maxMessageSize: number;
+  /** Credit payload bytes as they arrive (every window/2); when false, only {@link FakeServer.grant} credits. */
+  autoCredit = true;
+  /** Allow Broadcast from clients; when false refuse with FORBIDDEN (non-fatal). */
+  authorizeBroadcast = true;
+  /** Keep a session's subscriptions (and channels) across a resume, as DECISIONS.md once had it. */
+  keepSubscriptionsOnResume = false;
+  /**
+   * Decides a Subscribe: `undefined` to accept, a code to refuse with
+   * (non-fatal, ref = request id), or `null` to never answer.
+   */
+  onSubscribe: (subscribe: Subscribe) => ErrorCode | undefined | null = () => undefined;
   /** Resume tokens issued, in order. */
   readonly tokens: Uint8Array[] = [];
 
@@ -107,6 +159,7 @@ export class FakeServer {
   readonly #sessions = new Map<string, Session>();
   readonly #waiters = new Set<() => void>();
   #assigned = 0;
+  #fragmentId = 1;
 
   private constructor(server: Server, options: FakeServerOptions) {
     this.#server = server;
@@ -115,6 +168,8 @@ export class FakeServer {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 50;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 400;
     this.resumeGraceMs = options.resumeGraceMs ?? 5000;
+    this.initialWindow = options.initialWindow ?? 0;
+    this.maxMessageSize = options.maxMessageSize ?? 64 * 1024 * 1024;
     server.on(options.tls === undefined ? "connection" : "secureConnection", (socket: Socket) => this.#accept(socket));
   }
 
@@ -149,9 +204,67 @@ export class FakeServer {
     return out;
   }
 
-  /** Sends a frame on a connection (default: the most recent). */
+  /**
+   * Sends a frame on a connection (default: the most recent). A frame longer
+   * than the client's max frame size leaves as 64 KiB fragments.
+   */
   send(frame: Frame, conn: FakeConnection | undefined = this.last): void {
-    if (conn !== undefined && !conn.closed && !conn.silent) conn.socket.write(encodeFrame(frame));
+    if (conn === undefined || conn.closed || conn.silent) return;
+    const body = toBinary(FrameSchema, frame);
+    const max = conn.hello?.maxFrameSize || 1024 * 1024;
+    if (body.length <= max) {
+      conn.socket.write(encodeFrame(frame));
+      return;
+    }
+    const id = this.#fragmentId++;
+    for (const piece of fragmentFrame(body, { id, maxFrameSize: Math.min(max, 64 * 1024) })) {
+      conn.socket.write(encodeFrame(piece));
+    }
+  }
+
+  /** Grants flow-control credit to a connection (default: the most recent). */
+  grant(credit: number, conn: FakeConnection | undefined = this.last): void {
+    if (conn === undefined) return;
+    conn.outstanding = Math.max(0, conn.outstanding - credit);
+    this.send(makeFrame("windowUpdate", { credit: BigInt(credit) }), conn);
+  }
+
+  /** Sends a presence event to every `$hb.presence` subscription whose label filter matches. */
+  presence(event: { kind: PresenceKind; nodeId: string; labels?: Record<string, string>; reason?: string }): void {
+    const labels = event.labels ?? {};
+    for (const conn of this.connections) {
+      if (conn.closed || conn.session === undefined) continue;
+      for (const [channel, sub] of conn.subs) {
+        if (sub.subject !== "$hb.presence") continue;
+        if (!Object.entries(sub.labelFilter).every(([k, v]) => labels[k] === v)) continue;
+        this.send(
+          makeFrame(
+            "presence",
+            {
+              kind: event.kind,
+              nodeId: event.nodeId,
+              labels,
+              timeMs: BigInt(Date.now()),
+              reason: event.reason ?? "",
+              serverId: "fake",
+            },
+            channel,
+          ),
+          conn,
+        );
+      }
+    }
+  }
+
+  /** The open, welcomed connection of a node (own or attached), the newest first. */
+  connectionOf(nodeId: string): { conn: FakeConnection; attached: boolean } | undefined {
+    for (let i = this.connections.length - 1; i >= 0; i--) {
+      const c = this.connections[i] as FakeConnection;
+      if (c.closed || c.session === undefined) continue;
+      if (c.session.nodeId === nodeId) return { conn: c, attached: false };
+      for (const id of c.session.handles.values()) if (id === nodeId) return { conn: c, attached: true };
+    }
+    return undefined;
   }
 
   /** Resolves when `predicate` holds, checked on every received frame; rejects after `timeoutMs`. */
@@ -188,9 +301,21 @@ export class FakeServer {
 
   #accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const conn: FakeConnection = { id: this.connections.length + 1, socket, hello: undefined, silent: false, closed: false, session: undefined };
+    const conn: FakeConnection = {
+      id: this.connections.length + 1,
+      socket,
+      hello: undefined,
+      silent: false,
+      closed: false,
+      session: undefined,
+      subs: new Map(),
+      nextChannel: 1,
+      outstanding: 0,
+      window: 0,
+    };
     this.connections.push(conn);
     const decoder = new FrameDecoder();
+    const assembler = new FragmentAssembler({ maxMessageSize: this.maxMessageSize });
     socket.on("error", () => {});
     socket.on("close", () => {
       conn.closed = true;
@@ -198,16 +323,48 @@ export class FakeServer {
     });
     socket.on("data", (chunk: Buffer) => {
       const err = decoder.push(chunk, (frame) => {
-        this.received.push({ conn: conn.id, frame, at: performance.now() });
-        this.#onFrame(conn, frame);
+        if (conn.closed) return;
+        const at = performance.now();
+        this.received.push({ conn: conn.id, frame, at });
+        if (frame.body.case === "fragment") {
+          if (!this.#consume(conn, frame.body.value.data.length)) return;
+          let whole: Frame | undefined;
+          try {
+            whole = assembler.push(frame.body.value);
+          } catch (e) {
+            this.#fatal(conn, (e as { code?: ErrorCode }).code ?? ErrorCode.PROTOCOL_VIOLATION, String(e));
+            return;
+          }
+          if (whole === undefined) return;
+          this.received.push({ conn: conn.id, frame: whole, at, reassembled: true });
+          this.#onFrame(conn, whole, true);
+          return;
+        }
+        this.#onFrame(conn, frame, false);
       });
       if (err !== undefined) socket.destroy();
       this.#notify();
     });
   }
 
-  #onFrame(conn: FakeConnection, frame: Frame): void {
+  #onFrame(conn: FakeConnection, frame: Frame, reassembled: boolean): void {
     const body = frame.body;
+    switch (body.case) {
+      case "publish":
+      case "send":
+      case "broadcast":
+      case "reply":
+        // Flow control counts payloads of whole frames; a reassembled one was counted by its fragments.
+        if (!reassembled && !this.#consume(conn, body.value.payload.length)) return;
+        this.#route(conn, frame);
+        return;
+      case "subscribe":
+      case "unsubscribe":
+        this.#route(conn, frame);
+        return;
+      default:
+        break;
+    }
     switch (body.case) {
       case "hello": {
         conn.hello = body.value;
@@ -224,7 +381,15 @@ export class FakeServer {
           sessionId: hex(randomBytes(8)),
           handles: new Map(),
         };
+        if (known !== undefined && this.keepSubscriptionsOnResume) {
+          const previous = this.connections.filter((c) => c !== conn && c.session === known).at(-1);
+          if (previous !== undefined) {
+            conn.subs = new Map(previous.subs);
+            conn.nextChannel = previous.nextChannel;
+          }
+        }
         conn.session = session;
+        conn.window = this.initialWindow;
         const { nodeId, sessionId } = session;
         const token = randomBytes(16);
         this.tokens.push(token);
@@ -242,6 +407,8 @@ export class FakeServer {
             protocolVersion: 1,
             serverId: "fake",
             resumeGraceMs: this.resumeGraceMs,
+            initialWindow: BigInt(this.initialWindow),
+            maxMessageSize: BigInt(this.maxMessageSize),
           }),
           conn,
         );
@@ -286,7 +453,146 @@ export class FakeServer {
     }
   }
 
+  /** Counts payload bytes against the window; FLOW_CONTROL when exceeded. @returns false if the connection was closed */
+  #consume(conn: FakeConnection, bytes: number): boolean {
+    if (conn.window === 0) return true;
+    conn.outstanding += bytes;
+    if (conn.outstanding > conn.window) {
+      this.#fatal(conn, ErrorCode.FLOW_CONTROL, `window of ${conn.window} bytes exceeded (${conn.outstanding})`);
+      return false;
+    }
+    if (this.autoCredit && conn.outstanding >= conn.window / 2) this.grant(conn.outstanding, conn);
+    return true;
+  }
+
+  #fatal(conn: FakeConnection, code: ErrorCode, message: string): void {
+    this.send(makeFrame("error", { code, message, fatal: true }), conn);
+    conn.socket.end();
+    conn.closed = true;
+  }
+
+  #error(conn: FakeConnection, code: ErrorCode, ref: bigint, channel = 0): void {
+    this.send(makeFrame("error", { code, message: `fake: ${ErrorCode[code]}`, ref, fatal: false }, channel), conn);
+  }
+
+  #route(conn: FakeConnection, frame: Frame): void {
+    const body = frame.body;
+    const session = conn.session;
+    if (session === undefined) return;
+    switch (body.case) {
+      case "subscribe": {
+        const sub = body.value;
+        const code = this.onSubscribe(sub);
+        if (code === null) return;
+        if (code !== undefined) {
+          this.#error(conn, code, BigInt(sub.requestId));
+          return;
+        }
+        const channel = conn.nextChannel++;
+        conn.subs.set(channel, { requestId: sub.requestId, subject: sub.subject, labelFilter: { ...sub.labelFilter } });
+        this.send(makeFrame("subscribed", { requestId: sub.requestId, channel, subject: sub.subject }), conn);
+        return;
+      }
+      case "unsubscribe":
+        if (!conn.subs.delete(frame.channel)) this.#error(conn, ErrorCode.UNKNOWN_CHANNEL, 0n, frame.channel);
+        return;
+      case "publish": {
+        const p = body.value;
+        const from = p.fromHandle === 0 ? session.nodeId : (session.handles.get(p.fromHandle) ?? "");
+        if (p.subject.startsWith("$hb.")) {
+          this.#error(conn, ErrorCode.FORBIDDEN, p.requestId);
+          return;
+        }
+        for (const c of this.connections) {
+          if (c.closed || c.session === undefined) continue;
+          for (const [channel, sub] of c.subs) {
+            if (!subjectMatches(sub.subject, p.subject)) continue;
+            const delivery = makeFrame(
+              "delivery",
+              { kind: DeliveryKind.PUBLISH, subject: p.subject, fromNodeId: from, payload: p.payload, requestId: p.requestId },
+              channel,
+            );
+            this.send(delivery, c);
+          }
+        }
+        return;
+      }
+      case "send": {
+        const m = body.value;
+        const from = m.fromHandle === 0 ? session.nodeId : (session.handles.get(m.fromHandle) ?? "");
+        const target = this.connectionOf(m.nodeId);
+        if (target === undefined) {
+          if (m.requestId !== 0n) {
+            this.send(makeFrame("reply", { nodeId: m.nodeId, requestId: m.requestId, errorCode: ErrorCode.UNKNOWN_NODE }), conn);
+          } else {
+            this.#error(conn, ErrorCode.UNKNOWN_NODE, 0n);
+          }
+          return;
+        }
+        this.send(
+          makeFrame("delivery", {
+            kind: DeliveryKind.DIRECT,
+            fromNodeId: from,
+            payload: m.payload,
+            requestId: m.requestId,
+            toNodeId: target.attached ? m.nodeId : "",
+          }),
+          target.conn,
+        );
+        return;
+      }
+      case "broadcast": {
+        if (!this.authorizeBroadcast) {
+          this.#error(conn, ErrorCode.FORBIDDEN, 0n);
+          return;
+        }
+        const from = body.value.fromHandle === 0 ? session.nodeId : (session.handles.get(body.value.fromHandle) ?? "");
+        for (const c of this.connections) {
+          if (c === conn || c.closed || c.session === undefined) continue;
+          this.send(makeFrame("delivery", { kind: DeliveryKind.BROADCAST, fromNodeId: from, payload: body.value.payload }), c);
+        }
+        return;
+      }
+      case "reply": {
+        const r = body.value;
+        const replier = r.fromHandle === 0 ? session.nodeId : (session.handles.get(r.fromHandle) ?? "");
+        const target = this.connectionOf(r.nodeId);
+        if (target === undefined) return; // dropped
+        this.send(
+          makeFrame("reply", {
+            nodeId: replier,
+            requestId: r.requestId,
+            payload: r.payload,
+            errorCode: r.errorCode,
+            errorMessage: r.errorMessage,
+          }),
+          target.conn,
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
   #notify(): void {
     for (const w of [...this.#waiters]) w();
   }
 }
+
+/** NATS-style match: `*` one token, a last `>` one or more; wildcards never match `$hb.` subjects. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  if (pattern === subject) return true;
+  if (subject.startsWith("$hb.")) return false;
+  const p = pattern.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < p.length; i++) {
+    const t = p[i];
+    if (t === ">") return s.length > i;
+    if (i >= s.length) return false;
+    if (t !== "*" && t !== s[i]) return false;
+  }
+  return p.length === s.length;
+}
+
+export { PresenceKind };
