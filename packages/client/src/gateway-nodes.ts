@@ -30,11 +30,6 @@ export interface GatewayNode {
   alive: boolean;
   /** Progress of its Attach on the current connection. */
   state: GatewayNodeState;
-  /**
-   * Its state when the last connection was lost (`unsent` for a node added
-   * since): decides what a resumed session still holds.
-   */
-  lostState: GatewayNodeState;
   /** Settles the caller's `attach()` promise; cleared after the first answer. */
   waiter: { resolve(info: AttachedInfo): void; reject(error: Error): void } | undefined;
 }
@@ -58,8 +53,7 @@ export interface BatchHeartbeatBody {
  * Attached or ProtocolError can never be taken for a newer node's.
  *
  * After a reconnect, {@link GatewayNodes.planWelcome} says which frames bring
- * the server in line: everything again on a fresh session, only the
- * difference on a resumed one.
+ * the server in line: every node is attached again.
  */
 export class GatewayNodes {
   readonly #byNode = new Map<string, GatewayNode>();
@@ -109,7 +103,6 @@ export class GatewayNodes {
       will,
       alive: true,
       state: "unsent",
-      lostState: "unsent",
       waiter,
     };
     this.#byNode.set(nodeId, node);
@@ -185,13 +178,11 @@ export class GatewayNodes {
   }
 
   /**
-   * The connection is gone: every node goes back to `unsent` (remembering
-   * where it stood in `lostState`) and handles awaiting an answer are free
-   * again.
+   * The connection is gone: every node goes back to `unsent` and handles
+   * awaiting an answer are free again.
    */
   connectionLost(): void {
     for (const node of this.#byNode.values()) {
-      node.lostState = node.state;
       node.state = "unsent";
     }
     for (const h of this.#awaitingReply) this.#free.push(h);
@@ -199,40 +190,17 @@ export class GatewayNodes {
   }
 
   /**
-   * What to send after a Welcome so that the server's view matches the table.
+   * What to send after a Welcome so that the server's view matches the table:
+   * attach every node again. A resume restores the connection's own node and
+   * session but not its handles (docs/PROTOCOL.md §8.2): the server keeps the
+   * attached nodes in their resume grace, and an Attach within it reports them
+   * `RECOVERED resumed` instead of `JOINED`, so there is no presence noise.
    *
-   * - Fresh session (`resumed` false): the server holds none of our nodes;
-   *   attach them all.
-   * - Resumed session: the server kept the nodes attached on the lost
-   *   connection. Nodes confirmed then stay attached without a frame (no
-   *   presence noise, which is the point of resuming). Every other handle
-   *   ever used is detached first, because the server may hold it: a node
-   *   detached while the connection was down, an Attach or Detach lost with
-   *   the connection, a handle reused since. Detach of an unknown handle is
-   *   ignored by the server, so this is safe. Then the unconfirmed nodes are
-   *   attached again.
-   *
-   * Marks the kept nodes `attached`; the caller sends the frames and calls
-   * {@link GatewayNodes.markSent} for each node it attaches.
+   * The caller sends the frames and calls {@link GatewayNodes.markSent} for
+   * each node it attaches.
    */
-  planWelcome(resumed: boolean): { detach: number[]; attach: GatewayNode[] } {
-    const attach: GatewayNode[] = [];
-    if (!resumed) {
-      for (const node of this.#byNode.values()) attach.push(node);
-      return { detach: [], attach };
-    }
-    const kept = new Set<number>();
-    for (const node of this.#byNode.values()) {
-      if (node.lostState === "attached") {
-        node.state = "attached";
-        kept.add(node.handle);
-      } else {
-        attach.push(node);
-      }
-    }
-    const detach: number[] = [];
-    for (let h = 1; h < this.#next; h++) if (!kept.has(h)) detach.push(h);
-    return { detach, attach };
+  planWelcome(): { attach: GatewayNode[] } {
+    return { attach: [...this.#byNode.values()] };
   }
 
   /** Records that an Attach for `node` went out on the current connection. */

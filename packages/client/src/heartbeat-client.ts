@@ -127,8 +127,6 @@ interface Handshake {
   readonly timer: NodeJS.Timeout;
 }
 
-/** Handles per Detach frame: 10 000 packed varints stay far below any frame limit. */
-const DETACH_CHUNK = 10_000;
 
 const abortReason = (signal: AbortSignal): unknown =>
   signal.reason ?? new DOMException("This operation was aborted", "AbortError");
@@ -637,7 +635,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.#heartbeatTimer = setInterval(() => this.#sendHeartbeat(conn), interval);
     this.#armDeadline(conn);
     conn.configure({ maxFrameSize: info.maxFrameSize, maxMessageSize: info.maxMessageSize });
-    this.#syncGateway(conn, w.resumed);
+    this.#syncGateway(conn);
     this.#router.welcome(conn, {
       resumed: w.resumed,
       maxFrameSize: info.maxFrameSize,
@@ -841,13 +839,9 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   }
 
   /** After a Welcome: brings the server's attached nodes in line with ours (see {@link GatewayNodes.planWelcome}). */
-  #syncGateway(conn: Connection, resumed: boolean): void {
-    if (this.#gateway.size === 0 && !resumed) return;
-    const plan = this.#gateway.planWelcome(resumed);
-    for (let i = 0; i < plan.detach.length; i += DETACH_CHUNK) {
-      conn.send(makeFrame("detach", { handles: plan.detach.slice(i, i + DETACH_CHUNK) }));
-    }
-    for (const node of plan.attach) this.#sendAttach(conn, node);
+  #syncGateway(conn: Connection): void {
+    if (this.#gateway.size === 0) return;
+    for (const node of this.#gateway.planWelcome().attach) this.#sendAttach(conn, node);
   }
 
   #sendAttach(conn: Connection, node: GatewayNode): void {

@@ -70,7 +70,7 @@ export interface FakeSubscription {
   labelFilter: Record<string, string>;
 }
 
-/** What a session holds; kept across a resume, like the real server. */
+/** What a session holds; kept across a resume (handles excepted), like the real server. */
 export interface Session {
   /** Node id. */
   nodeId: string;
@@ -381,6 +381,8 @@ export class FakeServer {
           sessionId: hex(randomBytes(8)),
           handles: new Map(),
         };
+        // A resume restores the node and session, not its handles (PROTOCOL §8.2).
+        known?.handles.clear();
         if (known !== undefined && this.keepSubscriptionsOnResume) {
           const previous = this.connections.filter((c) => c !== conn && c.session === known).at(-1);
           if (previous !== undefined) {

@@ -86,26 +86,11 @@ describe("GatewayNodes.planWelcome", () => {
     return g;
   }
 
-  it("attaches every node on a fresh session", () => {
+  it("attaches every node again after any Welcome, fresh or resumed (a resume does not restore handles)", () => {
     const g = lostWith(["attached", "pending", "unsent"]);
-    const plan = g.planWelcome(false);
-    expect(plan.detach).toEqual([]);
+    const plan = g.planWelcome();
     expect(plan.attach.map((n) => n.handle)).toEqual([1, 2, 3]);
-  });
-
-  it("on a resumed session keeps confirmed nodes, detaches every other handle, re-attaches the rest", () => {
-    const g = lostWith(["attached", "pending", "attached", "attached"]);
-    g.remove("n3"); // detached while disconnected: handle 3 may still be on the server
-    g.add("late", {}, undefined, undefined); // reuses 3
-    const plan = g.planWelcome(true);
-    expect(plan.detach).toEqual([2, 3]);
-    expect(plan.attach.map((n) => [n.nodeId, n.handle])).toEqual([
-      ["n2", 2],
-      ["late", 3],
-    ]);
-    expect(g.get("n1")?.state).toBe("attached");
-    expect(g.get("n4")?.state).toBe("attached");
     for (const n of plan.attach) g.markSent(n);
-    expect(g.get("n2")?.state).toBe("pending");
+    expect(g.get("n1")?.state).toBe("pending");
   });
 });

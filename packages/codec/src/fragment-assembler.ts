@@ -88,7 +88,7 @@ export class FragmentAssembler {
       throw new HbError(ErrorCode.MESSAGE_TOO_LARGE, `fragment buffers exceed ${this.#maxBuffered} bytes`);
     }
     // Copy: the data is a view of a socket chunk that must not be pinned.
-    a.parts.push(fragment.data.slice());
+    a.parts.push(new Uint8Array(fragment.data)); // a real copy: Buffer.prototype.slice is a view
     a.received += len;
     this.#buffered += len;
     if (!fragment.final) return undefined;
