@@ -1,0 +1,77 @@
+import type { ServerScenario } from "../../server-scenario.js";
+import { decodeBadVarint } from "./decode-bad-varint.js";
+import { decodeEmptyFrame } from "./decode-empty-frame.js";
+import { decodeFrameTooLarge } from "./decode-frame-too-large.js";
+import { decodeInvalidUtf8 } from "./decode-invalid-utf8.js";
+import { decodeMalformedFrame } from "./decode-malformed-frame.js";
+import { decodeUnknownBody } from "./decode-unknown-body.js";
+import { decodeWrongWireType } from "./decode-wrong-wire-type.js";
+import { duplicateNodeId } from "./duplicate-node-id.js";
+import { frameBeforeHello } from "./frame-before-hello.js";
+import { gatewayAttachRejects } from "./gateway-attach-rejects.js";
+import { gatewayAttach } from "./gateway-attach.js";
+import { gatewayAttachedTimeout } from "./gateway-attached-timeout.js";
+import { gatewayBatchAll } from "./gateway-batch-all.js";
+import { gatewayBatchHeartbeat } from "./gateway-batch-heartbeat.js";
+import { gatewayDuplicateTakeover } from "./gateway-duplicate-takeover.js";
+import { goodbye } from "./goodbye.js";
+import { handshakeAssignsNodeId } from "./handshake-assigns-node-id.js";
+import { handshakeIntervalNegotiation } from "./handshake-interval-negotiation.js";
+import { handshakeTimeout } from "./handshake-timeout.js";
+import { handshake } from "./handshake.js";
+import { heartbeatAck } from "./heartbeat-ack.js";
+import { invalidLabels } from "./invalid-labels.js";
+import { invalidMaxFrameSize } from "./invalid-max-frame-size.js";
+import { invalidNodeId } from "./invalid-node-id.js";
+import { invalidWill } from "./invalid-will.js";
+import { labelsRoundTrip } from "./labels-round-trip.js";
+import { noncanonicalFrames } from "./noncanonical-frames.js";
+import { proofOfLifeAnyFrame } from "./proof-of-life-any-frame.js";
+import { resumeInvalidToken } from "./resume-invalid-token.js";
+import { resumeLiveSession } from "./resume-live-session.js";
+import { resumeTokenSingleUse } from "./resume-token-single-use.js";
+import { secondHello } from "./second-hello.js";
+import { serverOnlyFrame } from "./server-only-frame.js";
+import { silentClientTimeout } from "./silent-client-timeout.js";
+import { splitWrites } from "./split-writes.js";
+import { unsupportedVersion } from "./unsupported-version.js";
+
+/** Every server scenario, in the order they run: quick checks first, waits for timeouts last. */
+export const serverScenarios: readonly ServerScenario[] = [
+  handshake,
+  handshakeAssignsNodeId,
+  handshakeIntervalNegotiation,
+  labelsRoundTrip,
+  heartbeatAck,
+  splitWrites,
+  noncanonicalFrames,
+  frameBeforeHello,
+  secondHello,
+  serverOnlyFrame,
+  unsupportedVersion,
+  invalidNodeId,
+  invalidLabels,
+  invalidMaxFrameSize,
+  invalidWill,
+  decodeBadVarint,
+  decodeFrameTooLarge,
+  decodeMalformedFrame,
+  decodeInvalidUtf8,
+  decodeEmptyFrame,
+  decodeUnknownBody,
+  decodeWrongWireType,
+  goodbye,
+  duplicateNodeId,
+  resumeLiveSession,
+  resumeInvalidToken,
+  resumeTokenSingleUse,
+  gatewayAttach,
+  gatewayAttachRejects,
+  gatewayDuplicateTakeover,
+  handshakeTimeout,
+  silentClientTimeout,
+  proofOfLifeAnyFrame,
+  gatewayBatchHeartbeat,
+  gatewayBatchAll,
+  gatewayAttachedTimeout,
+];

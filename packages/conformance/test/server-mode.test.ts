@@ -1,0 +1,81 @@
+import { runServerConformance, serverScenarios } from "@hb/conformance";
+import { describe, expect, it } from "vitest";
+import { type ServerFaults, startBrokenServer } from "./broken-server.js";
+import { byName, explain } from "./helpers.js";
+
+/** Runs the scenarios against a fresh test server with `faults`. */
+async function run(faults: ServerFaults, only?: RegExp, extra: { maxWaitMs?: number } = {}) {
+  const server = await startBrokenServer({ faults, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000, handshakeTimeoutMs: 1000 });
+  try {
+    return await runServerConformance({
+      host: "127.0.0.1",
+      port: server.port,
+      handshakeTimeoutMs: 1000,
+      concurrency: 6,
+      ...extra,
+      ...(only ? { only } : {}),
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+describe.concurrent("server mode", () => {
+  it("passes every scenario against a raw server that follows PROTOCOL.md (labels-round-trip is skipped)", async () => {
+    const results = await run({});
+    expect(results.map((r) => r.name)).toEqual(serverScenarios.map((s) => s.name));
+    const notPassed = results.filter((r) => r.status !== "pass");
+    expect(notPassed.map((r) => r.name), explain(notPassed)).toEqual(["labels-round-trip"]);
+    expect(byName(results)["labels-round-trip"]?.status).toBe("skip");
+    expect(byName(results)["labels-round-trip"]?.message).toMatch(/not observable/);
+  });
+
+  it("fails only the scenarios a fault breaks, with a message naming the problem", async () => {
+    const results = await run(
+      { noSendTimeEcho: true, silentOnBadInput: true, ignoreGoodbye: true },
+      /^(handshake|heartbeat-ack|frame-before-hello|second-hello|decode-.*|goodbye|duplicate-node-id)$/,
+    );
+    const r = byName(results);
+    const why = explain(results);
+    for (const name of ["handshake", "frame-before-hello", "second-hello", "duplicate-node-id"]) {
+      expect(r[name]?.status, why).toBe("pass");
+    }
+    expect(r["heartbeat-ack"]?.status, why).toBe("fail");
+    expect(r["heartbeat-ack"]?.message).toBe("HeartbeatAck for seq 1 has send_time_us 0, expected 1 echoed unchanged");
+
+    const decode: [string, string, string][] = [
+      ["decode-bad-varint", "BAD_VARINT", "80 80 80 80 10"],
+      ["decode-frame-too-large", "FRAME_TOO_LARGE", "ff ff ff ff 0f"],
+      ["decode-malformed-frame", "MALFORMED_FRAME", "03 12 05 08"],
+      ["decode-invalid-utf8", "MALFORMED_FRAME", "06 2a 04 0a 02 ff fe"],
+      ["decode-empty-frame", "EMPTY_FRAME", "bytes 00)"],
+      ["decode-unknown-body", "EMPTY_FRAME", "03 98 06 01"],
+    ];
+    for (const [name, code, bytes] of decode) {
+      expect(r[name]?.status, why).toBe("fail");
+      expect(r[name]?.message).toContain(`expected ProtocolError{code: ${code}, fatal: true}`);
+      expect(r[name]?.message).toContain(bytes);
+      expect(r[name]?.message).toMatch(/the server closed the connection .*without it$/);
+    }
+
+    expect(r.goodbye?.status, why).toBe("fail");
+    expect(r.goodbye?.message).toMatch(/^connection: expected the connection to be closed after Goodbye within 800 ms, but it stayed open$/);
+  });
+
+  it("skips a scenario that would wait longer than maxWaitMs, saying why", async () => {
+    const results = await run({}, /^(silent-client-timeout|handshake-timeout)$/, { maxWaitMs: 500 });
+    expect(results.map((r) => r.status)).toEqual(["skip", "skip"]);
+    expect(byName(results)["silent-client-timeout"]?.message).toBe(
+      "would wait 2100 ms (heartbeat_timeout_ms 1000 + slack 1100), more than --max-wait 500 ms",
+    );
+  });
+
+  it("fails with the socket error when nothing listens", async () => {
+    const server = await startBrokenServer();
+    const port = server.port;
+    await server.close();
+    const [result] = await runServerConformance({ host: "127.0.0.1", port, only: /^handshake$/ });
+    expect(result?.status).toBe("fail");
+    expect(result?.message).toMatch(/could not connect to 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  });
+});
