@@ -12,7 +12,7 @@ const server = new HeartbeatServer({
   heartbeatCheckInterval: 50,
 });
 for (const name of ["nodeJoined", "nodeLeft", "nodeTimeout"] as const) {
-  server.on(name, (e) => process.stdout.write(`${name} ${e.nodeId} ${e.reason}\n`));
+  server.on(name, (e: { nodeId: string; reason: string }) => process.stdout.write(`${name} ${e.nodeId} ${e.reason}\n`));
 }
 const addr = await server.listen();
 process.stdout.write(`listening ${addr.port}\n`);
