@@ -697,6 +697,21 @@ noncanonical(
   prefixed(hex("9b 06 08 01 9c 06  3a 02 08 01")),
   HB1,
 );
+{
+  const groups = (k) => [...Array(k).fill("9b 06"), ...Array(k).fill("9c 06")].join(" ");
+  noncanonical(
+    "nesting-99-unknown-groups",
+    "99 unknown groups (field 99) nested inside each other before an empty heartbeat body: 100 levels counting the Frame, the most allowed (§3.4).",
+    prefixed(hex(`${groups(99)} 3a 00`)),
+    F("heartbeat", {}),
+  );
+  invalid(
+    "malformed-nesting-100-unknown-groups",
+    "100 nested unknown groups before a heartbeat body: 101 levels counting the Frame, one more than allowed (§3.4).",
+    prefixed(hex(`${groups(100)} 3a 00`)),
+    "MALFORMED_FRAME",
+  );
+}
 noncanonical(
   "unknown-body-field-before-known-body",
   "Unknown Frame field 24 (where a later version might add a body), then a known body: field 24 is ignored, the heartbeat is the body.",

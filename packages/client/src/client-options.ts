@@ -75,8 +75,9 @@ export interface HeartbeatClientOptions {
   /** Name and version of the client software, for the server's diagnostics. */
   clientName?: string;
   /**
-   * Largest frame accepted from the server, in bytes, 1..64 MiB (default
-   * 1 MiB). Announced in `Hello.max_frame_size`.
+   * Largest frame accepted from the server, in bytes, 1 KiB..64 MiB
+   * (default 1 MiB). Announced in `Hello.max_frame_size`, whose range
+   * (docs/PROTOCOL.md §3.3) this is.
    */
   maxFrameSize?: number;
   /**
@@ -273,7 +274,7 @@ export function resolveClientOptions(options: HeartbeatClientOptions): ResolvedC
   const maxFrameSize = integerIn(
     "maxFrameSize",
     options.maxFrameSize ?? d.maxFrameSize,
-    1,
+    1024,
     MAX_FRAME_SIZE_LIMIT,
     " bytes",
   );

@@ -33,7 +33,9 @@ const (
 	ErrorCode_ERROR_CODE_BAD_VARINT ErrorCode = 1
 	// The length prefix exceeds the receiver's max_frame_size.
 	ErrorCode_ERROR_CODE_FRAME_TOO_LARGE ErrorCode = 2
-	// The frame's bytes are not a valid protobuf Frame.
+	// The frame's bytes are not a valid protobuf Frame: broken wire format,
+	// invalid UTF-8 in a string, a known field with the wrong wire type, or
+	// nesting deeper than 100 levels.
 	ErrorCode_ERROR_CODE_MALFORMED_FRAME ErrorCode = 3
 	// The Frame has no body set (or only fields unknown to this version).
 	ErrorCode_ERROR_CODE_EMPTY_FRAME ErrorCode = 4
@@ -70,7 +72,9 @@ const (
 	ErrorCode_ERROR_CODE_SLOW_CONSUMER ErrorCode = 19
 	// The peer sent more than its flow-control window.
 	ErrorCode_ERROR_CODE_FLOW_CONTROL ErrorCode = 20
-	// A fragmented message exceeds max_message_size or breaks the rules.
+	// A fragmented message exceeds max_message_size, too many are open at
+	// once, or fragments arrive when max_message_size is 0. (A fragment that
+	// breaks the other rules is ERROR_CODE_PROTOCOL_VIOLATION.)
 	ErrorCode_ERROR_CODE_MESSAGE_TOO_LARGE ErrorCode = 21
 	// The server is shutting down.
 	ErrorCode_ERROR_CODE_SHUTTING_DOWN ErrorCode = 22

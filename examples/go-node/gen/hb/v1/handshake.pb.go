@@ -428,12 +428,13 @@ func (x *Goodbye) GetReason() string {
 	return ""
 }
 
-// GoAway tells the client the server is draining: no new work should be
-// started on this connection, and the client should reconnect (to any
-// server) after the connection closes.
+// GoAway tells the client the server is draining: the client closes the
+// connection at once, without Goodbye (so its node can resume elsewhere), and
+// reconnects with backoff, to any server, presenting its resume token.
 type GoAway struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Why the server is going away.
+	// Why the server is going away; 0 (unspecified) means
+	// ERROR_CODE_SHUTTING_DOWN.
 	Code ErrorCode `protobuf:"varint,1,opt,name=code,proto3,enum=hb.v1.ErrorCode" json:"code,omitempty"`
 	// Human-readable reason, for logs.
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`

@@ -31,7 +31,8 @@ const (
 	PresenceKind_PRESENCE_KIND_JOINED PresenceKind = 1
 	// The node left gracefully (Goodbye, Detach) or its connection closed.
 	PresenceKind_PRESENCE_KIND_LEFT PresenceKind = 2
-	// The node missed its heartbeat interval.
+	// The node missed its heartbeat interval, or its connection was lost while
+	// its session can still be resumed (resume grace running).
 	PresenceKind_PRESENCE_KIND_SUSPECT PresenceKind = 3
 	// Nothing was heard from the node for heartbeat_timeout: it is offline.
 	PresenceKind_PRESENCE_KIND_TIMED_OUT PresenceKind = 4

@@ -87,7 +87,9 @@ export enum ErrorCode {
   FRAME_TOO_LARGE = 2,
 
   /**
-   * The frame's bytes are not a valid protobuf Frame.
+   * The frame's bytes are not a valid protobuf Frame: broken wire format,
+   * invalid UTF-8 in a string, a known field with the wrong wire type, or
+   * nesting deeper than 100 levels.
    *
    * @generated from enum value: ERROR_CODE_MALFORMED_FRAME = 3;
    */
@@ -214,7 +216,9 @@ export enum ErrorCode {
   FLOW_CONTROL = 20,
 
   /**
-   * A fragmented message exceeds max_message_size or breaks the rules.
+   * A fragmented message exceeds max_message_size, too many are open at
+   * once, or fragments arrive when max_message_size is 0. (A fragment that
+   * breaks the other rules is ERROR_CODE_PROTOCOL_VIOLATION.)
    *
    * @generated from enum value: ERROR_CODE_MESSAGE_TOO_LARGE = 21;
    */

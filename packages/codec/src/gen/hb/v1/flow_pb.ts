@@ -13,9 +13,11 @@ export const file_hb_v1_flow: GenFile = /*@__PURE__*/
   fileDesc("ChBoYi92MS9mbG93LnByb3RvEgVoYi52MSJJCghGcmFnbWVudBIKCgJpZBgBIAEoDRIUCgx0b3RhbF9sZW5ndGgYAiABKAQSDAoEZGF0YRgDIAEoDBINCgVmaW5hbBgEIAEoCCIeCgxXaW5kb3dVcGRhdGUSDgoGY3JlZGl0GAEgASgEYgZwcm90bzM");
 
 /**
- * Fragment carries part of a large frame. The sender encodes the whole Frame
- * (without length prefix), cuts it into pieces of at most the peer's
- * max_frame_size minus overhead, and sends them in order as Fragment frames
+ * Fragment carries part of a large frame. Allowed only when
+ * Welcome.max_message_size > 0. The sender encodes the whole Frame (without
+ * length prefix), cuts it into pieces of at most the peer's max_frame_size
+ * minus 64 bytes (and should keep them at most 64 KiB), and sends them in
+ * order as Fragment frames
  * with the same id and Frame.channel of the original. The receiver
  * concatenates the data of one id until final, then decodes the result as a
  * Frame. Fragments of different ids may interleave, and any other frame may

@@ -276,15 +276,16 @@ export const GoodbyeSchema: GenMessage<Goodbye> = /*@__PURE__*/
   messageDesc(file_hb_v1_handshake, 3);
 
 /**
- * GoAway tells the client the server is draining: no new work should be
- * started on this connection, and the client should reconnect (to any
- * server) after the connection closes.
+ * GoAway tells the client the server is draining: the client closes the
+ * connection at once, without Goodbye (so its node can resume elsewhere), and
+ * reconnects with backoff, to any server, presenting its resume token.
  *
  * @generated from message hb.v1.GoAway
  */
 export type GoAway = Message<"hb.v1.GoAway"> & {
   /**
-   * Why the server is going away.
+   * Why the server is going away; 0 (unspecified) means
+   * ERROR_CODE_SHUTTING_DOWN.
    *
    * @generated from field: hb.v1.ErrorCode code = 1;
    */

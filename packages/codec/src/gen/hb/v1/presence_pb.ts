@@ -101,7 +101,8 @@ export enum PresenceKind {
   LEFT = 2,
 
   /**
-   * The node missed its heartbeat interval.
+   * The node missed its heartbeat interval, or its connection was lost while
+   * its session can still be resumed (resume grace running).
    *
    * @generated from enum value: PRESENCE_KIND_SUSPECT = 3;
    */
