@@ -11,6 +11,15 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_install
 
+# redis-server for the multi-server tests (they start their own on a throwaway
+# port and data directory; nothing is left running).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "==> installing redis-server (Debian package)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null
+fi
+
 echo "==> buf lint + generated code is fresh"
 node scripts/check-generated.mjs
 echo "==> build"
