@@ -20,9 +20,21 @@ const READ_OPTIONS = { readUnknownFields: false } as const;
  *   when no body is set (also when only fields unknown to this version are).
  */
 export function decodeFrame(bytes: Uint8Array): Frame {
-  let frame: Frame;
+  const field = findWireTypeMismatch(FrameSchema, bytes);
+  if (field !== 0) {
+    throw new HbError(ErrorCode.MALFORMED_FRAME, `malformed frame: field ${field} has the wrong wire type`);
+  }
+  const frame = parse(bytes);
+  if (frame.body.case === undefined) {
+    throw new HbError(ErrorCode.EMPTY_FRAME, "frame has no body");
+  }
+  return frame;
+}
+
+// Kept apart so that decodeFrame itself has no try/catch.
+function parse(bytes: Uint8Array): Frame {
   try {
-    frame = fromBinary(FrameSchema, bytes, READ_OPTIONS);
+    return fromBinary(FrameSchema, bytes, READ_OPTIONS);
   } catch (cause) {
     throw new HbError(
       ErrorCode.MALFORMED_FRAME,
@@ -30,12 +42,4 @@ export function decodeFrame(bytes: Uint8Array): Frame {
       { cause },
     );
   }
-  const field = findWireTypeMismatch(FrameSchema, bytes);
-  if (field !== 0) {
-    throw new HbError(ErrorCode.MALFORMED_FRAME, `malformed frame: field ${field} has the wrong wire type`);
-  }
-  if (frame.body.case === undefined) {
-    throw new HbError(ErrorCode.EMPTY_FRAME, "frame has no body");
-  }
-  return frame;
 }

@@ -87,23 +87,38 @@ export function findWireTypeMismatch(desc: DescMessage, bytes: Uint8Array): numb
 
 const MAX_DEPTH = 32;
 
+/** Reads a varint of up to 5 bytes at `pos`; returns -1 when cut off or longer. */
+function readVarint(b: Uint8Array, pos: number, end: number, out: { pos: number }): number {
+  let value = 0;
+  for (let shift = 0; shift <= 28; shift += 7) {
+    if (pos >= end) return -1;
+    const byte = b[pos++] as number;
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) {
+      out.pos = pos;
+      return value;
+    }
+  }
+  return -1;
+}
+
+const cursor = { pos: 0 };
+
 function check(rules: Rules, b: Uint8Array, pos: number, end: number, depth: number): number {
   if (depth > MAX_DEPTH) return 0;
   while (pos < end) {
-    // Tag varint (field numbers fit 29 bits).
-    let tag = 0;
-    let shift = 0;
-    let byte: number;
-    do {
-      if (pos >= end || shift > 28) return 0;
-      byte = b[pos++] as number;
-      tag += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    const wt = tag % 8;
-    const no = Math.floor(tag / 8);
+    // Tag: one byte for every hb field (numbers < 16); longer ones take the slow path.
+    let tag = b[pos] as number;
+    if (tag < 0x80) pos++;
+    else {
+      tag = readVarint(b, pos, end, cursor);
+      if (tag < 0) return 0;
+      pos = cursor.pos;
+    }
+    const wt = tag & 7;
+    const no = tag >>> 3;
     const rule = no < rules.length ? rules[no] : undefined;
-    if (rule !== undefined && (rule.allowed & (1 << wt)) === 0) return no;
+    if (rule !== undefined && ((rule.allowed >> wt) & 1) === 0) return no;
     switch (wt) {
       case VARINT:
         for (let i = 0; ; i++) {
@@ -118,14 +133,13 @@ function check(rules: Rules, b: Uint8Array, pos: number, end: number, depth: num
         pos += 4;
         break;
       case LEN: {
-        let len = 0;
-        shift = 0;
-        do {
-          if (pos >= end || shift > 28) return 0;
-          byte = b[pos++] as number;
-          len += (byte & 0x7f) * 2 ** shift;
-          shift += 7;
-        } while (byte & 0x80);
+        let len = b[pos] as number;
+        if (len < 0x80) pos++;
+        else {
+          len = readVarint(b, pos, end, cursor);
+          if (len < 0) return 0;
+          pos = cursor.pos;
+        }
         if (pos + len > end) return 0;
         if (rule?.nested !== undefined) {
           const inner = check(rule.nested, b, pos, pos + len, depth + 1);
