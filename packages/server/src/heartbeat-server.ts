@@ -1,9 +1,12 @@
 import { EventEmitter } from "node:events";
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import { ErrorCode, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
+import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
 import { Hub } from "./hub.js";
+import { checkNodeId } from "./node-id.js";
 import type { NodeFilter, NodeInfo } from "./node-info.js";
+import { isReservedSubject, parseSubject } from "./routing/subject.js";
+import type { SubscriptionInfo } from "./routing/subscription-info.js";
 import type { HeartbeatServerEvents } from "./server-events.js";
 import { type HeartbeatServerOptions, type ResolvedServerOptions, resolveServerOptions } from "./server-options.js";
 import { ServerCounters, type ServerStats } from "./server-stats.js";
@@ -26,10 +29,14 @@ export const LISTEN_BACKLOG = 4_096;
  * await server.close();
  * ```
  *
- * Behaviour follows docs/DECISIONS.md (and docs/PROTOCOL.md): handshake,
- * duplicate ids, resume, gateway mode, rate limit, liveness (suspect after
- * 1.5 × interval, timeout after heartbeatTimeout, detected by a timing wheel
- * with tick heartbeatCheckInterval).
+ * Behaviour follows docs/PROTOCOL.md: handshake, duplicate ids, resume,
+ * gateway mode, rate limit, liveness (suspect after 1.5 × interval, timeout
+ * after heartbeatTimeout, detected by a timing wheel with tick
+ * heartbeatCheckInterval), and channels: subscriptions with bounded queues
+ * and overflow policies, publish / send / broadcast / request-reply
+ * routing, presence as the `$hb.presence` channel, wills, fragments and
+ * flow control. The application can publish, send and broadcast too
+ * ({@link HeartbeatServer.publish}, …).
  *
  * Misbehaving connections never affect others: each bad input is answered
  * with its `ProtocolError` code, logged (`logger.warn`, with `code`), counted
@@ -219,17 +226,73 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return this.#hub.list(filter, limit);
   }
 
-  /** Current counters and gauges. */
+  /** Current counters and gauges. O(1): never walks connections or nodes. */
   stats(): ServerStats {
-    const registry = this.#hub.registry;
+    const hub = this.#hub;
+    const registry = hub.registry;
     return this.#stats.snapshot({
       connections: this.#sessions.size,
-      sessions: this.#hub.sessions,
+      sessions: hub.sessions,
       nodes: registry.size,
       online: registry.count({ state: "online" }),
       suspect: registry.count({ state: "suspect" }),
       labelSets: registry.labelSets,
+      subscriptions: hub.router.subscriptions,
+      channels: hub.router.channels,
     });
+  }
+
+  /**
+   * Publishes `payload` to `subject` as the server: every subscription
+   * matching it gets `Delivery { kind: PUBLISH, subject, from_node_id: "" }`
+   * (through its queue and overflow policy, like any message).
+   *
+   * @param subject - a concrete subject (no wildcards), not in `$hb.`
+   * @param payload - bytes, or a string sent as UTF-8
+   * @returns the number of subscriptions it was queued on (0: nobody subscribes)
+   * @throws `HbError` `INVALID_ARGUMENT` for an invalid subject, `FORBIDDEN` for a `$hb.` one
+   */
+  publish(subject: string, payload: Uint8Array | string): number {
+    parseSubject(subject, false);
+    if (isReservedSubject(subject)) {
+      throw new HbError(ErrorCode.FORBIDDEN, `publishing to "$hb." subjects is not allowed (${subject})`);
+    }
+    return this.#hub.router.publishAs(subject, payloadBytes(payload), "");
+  }
+
+  /**
+   * Sends `payload` to one node as the server: its connection gets
+   * `Delivery { kind: DIRECT, from_node_id: "" }` (with `to_node_id` for an
+   * attached node).
+   *
+   * @returns `false` when the node is not online (or its connection is lost); counted in `stats().dropped.unknownNode`
+   * @throws `HbError` `INVALID_ARGUMENT` for an invalid node id
+   */
+  send(nodeId: string, payload: Uint8Array | string): boolean {
+    const problem = checkNodeId(nodeId);
+    if (problem !== undefined) throw new HbError(ErrorCode.INVALID_ARGUMENT, problem);
+    return this.#hub.router.sendAs(nodeId, payloadBytes(payload), "");
+  }
+
+  /**
+   * Broadcasts `payload` as the server: every connected client gets
+   * `Delivery { kind: BROADCAST, from_node_id: "" }` once (a gateway once,
+   * not once per attached node). Not subject to `authorizeBroadcast`.
+   *
+   * @returns the number of connections it was queued on
+   */
+  broadcast(payload: Uint8Array | string): number {
+    return this.#hub.router.broadcastAs(payloadBytes(payload), "");
+  }
+
+  /**
+   * The live subscriptions, with their queue settings and delivered /
+   * dropped counters: those of the connection carrying node `nodeId` (its
+   * own node or an attached one; subscriptions belong to connections), or of
+   * every connection (O(subscriptions)).
+   */
+  subscriptions(nodeId?: string): SubscriptionInfo[] {
+    return this.#hub.router.list(nodeId);
   }
 
   readonly #sessionGone = (session: Session): void => {
@@ -257,6 +320,14 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     this.#stats.socketErrors++;
     this.options.logger.debug({ err: err.message, errno: err.code }, "socket error");
   }
+}
+
+const utf8 = new TextEncoder();
+
+function payloadBytes(payload: Uint8Array | string): Uint8Array {
+  if (payload instanceof Uint8Array) return payload;
+  if (typeof payload === "string") return utf8.encode(payload);
+  throw new TypeError("payload must be a Uint8Array or a string");
 }
 
 function checkFilter(filter: NodeFilter): void {

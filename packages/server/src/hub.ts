@@ -8,6 +8,7 @@ import type { NodeFilter, NodeInfo } from "./node-info.js";
 import { keepWill, type NodeWill } from "./node-will.js";
 import { NodeRegistry, SLOT_ONLINE, SLOT_SUSPECT } from "./registry/node-registry.js";
 import { ResumeStore } from "./resume-store.js";
+import { Router } from "./routing/router.js";
 import type { HeartbeatServerEvents, NodeEvent, TimeoutReason } from "./server-events.js";
 import type { ResolvedServerOptions } from "./server-options.js";
 import type { ServerCounters } from "./server-stats.js";
@@ -67,6 +68,8 @@ export class Hub {
   readonly stats: ServerCounters;
   /** Monotonic clock, ms. */
   readonly clock: () => number;
+  /** The channel router: subscriptions, publish / send / broadcast / reply, presence channel, wills. */
+  readonly router: Router;
   readonly #events: EventEmitter<HeartbeatServerEvents>;
   readonly #logger: Logger;
   readonly #wheel: TimingWheel;
@@ -97,6 +100,7 @@ export class Hub {
       horizonMs: options.heartbeatTimeout,
       now,
     });
+    this.router = new Router(this);
   }
 
   /** Number of live session records. */
@@ -503,47 +507,51 @@ export class Hub {
 
   /**
    * The single dispatch point for channel frames (subscribe, unsubscribe,
-   * publish, send, broadcast, reply, fragment, window_update). The channel
-   * router (issue 4) plugs in here. Until then:
-   * - window_update is ignored (v1 servers ignore it, PROTOCOL.md §12);
-   * - fragment is fatal `MESSAGE_TOO_LARGE` (Welcome advertises
-   *   max_message_size 0: no fragments, §11);
-   * - the others are refused with non-fatal `FORBIDDEN` ("not supported by
-   *   this server version"), Subscribe while draining with `SHUTTING_DOWN`.
+   * publish, send, broadcast, reply, window_update), handed on to the
+   * {@link Router}. Fragments are reassembled by the session first and the
+   * frame they carry comes here. WindowUpdate from a client is ignored
+   * (PROTOCOL.md §12).
+   *
+   * @returns a refusal to send back (non-fatal unless marked), or `undefined`
    */
-  route(_rec: SessionRecord, frame: Frame): Refusal | undefined {
-    switch (frame.body.case) {
+  route(session: Session, rec: SessionRecord, frame: Frame): Refusal | undefined {
+    const router = this.router;
+    const body = frame.body;
+    switch (body.case) {
+      case "subscribe":
+        return router.subscribe(session, rec, body.value);
+      case "unsubscribe":
+        return router.unsubscribe(session, frame.channel);
+      case "publish":
+        return router.publish(session, rec, body.value, frame.channel);
+      case "send":
+        return router.send(session, rec, body.value);
+      case "broadcast":
+        return router.broadcast(session, rec, body.value);
+      case "reply":
+        return router.reply(session, rec, body.value);
       case "windowUpdate":
         return undefined;
-      case "fragment":
-        return {
-          code: ErrorCode.MESSAGE_TOO_LARGE,
-          message: "fragments are not allowed on this connection (max_message_size 0)",
-          fatal: true,
-        };
-      case "subscribe":
-        if (this.#shuttingDown) return { code: ErrorCode.SHUTTING_DOWN, message: "server is draining" };
-        break;
+      default:
+        return { code: ErrorCode.PROTOCOL_VIOLATION, message: `${body.case} is not a channel frame`, fatal: true };
     }
-    return { code: ErrorCode.FORBIDDEN, message: `${frame.body.case} is not supported by this server version` };
   }
 
-  /**
-   * The single publish entry point (wills today; the channel router extends
-   * it to deliver to subscribers). No routing yet: it does nothing.
-   */
-  publish(_subject: string, _payload: Uint8Array, _fromNodeId: string): void {}
-
+  // A will (PROTOCOL.md §7.4): published like a Publish from the lost node, at most once.
   #publishWill(slot: number, reason: TimeoutReason, now: number): void {
     const will = this.#wills.get(slot);
     if (will === undefined) return;
+    this.#wills.delete(slot);
     const nodeId = this.registry.id(slot);
+    if (!this.router.will(slot, will.subject, will.payload)) {
+      this.#logger.info({ nodeId, subject: will.subject }, "will refused by authorizePublish");
+      return;
+    }
     this.stats.willsPublished++;
     if (this.#events.listenerCount("willPublished") > 0) {
       const event = { nodeId, subject: will.subject, payload: will.payload, reason, time: this.epoch(now) };
       this.#guard(() => this.#events.emit("willPublished", event));
     }
-    this.publish(will.subject, will.payload, nodeId);
   }
 
   // ---------------------------------------------------------------- queries
@@ -583,6 +591,7 @@ export class Hub {
   // ---------------------------------------------------------------- events
 
   #emit(name: NodeEventName, slot: number, reason: string, now: number): void {
+    this.router.presence(name, slot, reason, now);
     if (this.#events.listenerCount(name) === 0) return;
     const r = this.registry;
     const event: NodeEvent = {

@@ -2,7 +2,9 @@
  * @hb/server: the hb heartbeat bus server.
  *
  * - {@link HeartbeatServer}: TCP/TLS listener, node registry, liveness
- *   (timing wheel), presence events, gateway mode, resume.
+ *   (timing wheel), presence events, gateway mode, resume, and channels
+ *   (subscriptions, publish / send / broadcast / request-reply, presence
+ *   as `$hb.presence`, fragments, flow control).
  * - {@link Session} / {@link SessionTransport}: the per-connection protocol
  *   logic, independent of sockets; {@link TcpTransport} is the thin socket
  *   adapter.
@@ -40,9 +42,21 @@ export type {
   TimeoutReason,
   WillPublishedEvent,
 } from "./server-events.js";
+export type { SubscriptionInfo } from "./routing/subscription-info.js";
+export {
+  MAX_SUBJECT_BYTES,
+  MAX_SUBJECT_TOKENS,
+  PRESENCE_SUBJECT,
+  RESERVED_PREFIX,
+  isReservedSubject,
+  parseSubject,
+} from "./routing/subject.js";
 export {
   type AuthenticateContext,
   type AuthenticateHook,
+  type AuthorizeBroadcastHook,
+  type AuthorizePublishHook,
+  type AuthorizeSubscribeHook,
   type HeartbeatServerOptions,
   type RateLimitOptions,
   type ResolvedServerOptions,
@@ -50,6 +64,7 @@ export {
   type ServerOptionDefaults,
   resolveServerOptions,
 } from "./server-options.js";
-export type { ServerStats } from "./server-stats.js";
-export { MAX_FRAMES_BEFORE_WELCOME, MAX_WRITE_BACKLOG, Session, type SessionTransport } from "./session.js";
+export type { DropStats, RoutedStats, ServerStats } from "./server-stats.js";
+export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionTransport } from "./session.js";
+export { FRAGMENT_SIZE, MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session-writer.js";
 export { END_LINGER_MS, TcpTransport } from "./tcp-transport.js";

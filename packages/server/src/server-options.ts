@@ -4,6 +4,7 @@ import type { TlsOptions } from "node:tls";
 import { DEFAULT_MAX_FRAME_SIZE, type Hello, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
 import { pino } from "pino";
 import type { Logger } from "./logger.js";
+import type { NodeInfo } from "./node-info.js";
 
 /** Per-connection frame rate limit (a token bucket on incoming frames). */
 export interface RateLimitOptions {
@@ -25,6 +26,31 @@ export interface AuthenticateContext {
  * rejected promise. The hook runs within `handshakeTimeout`.
  */
 export type AuthenticateHook = (hello: Hello, context: AuthenticateContext) => boolean | Promise<boolean>;
+
+/**
+ * Decides whether `node` may subscribe to `subject` (a subject, a pattern
+ * with `*` / `>`, or `$hb.presence`). Synchronous: it runs inside frame
+ * handling. Anything but `true` refuses the Subscribe with non-fatal
+ * `FORBIDDEN` (`ref` = its request id); so does a throw (logged, counted in
+ * `stats().listenerErrors`).
+ */
+export type AuthorizeSubscribeHook = (node: NodeInfo, subject: string) => boolean;
+
+/**
+ * Decides whether `node` may publish to the concrete `subject` (Publish
+ * frames, requests to a subject, and the node's will when it is published).
+ * Synchronous, called once per message: keep it cheap. Anything but `true`
+ * (or a throw) refuses with non-fatal `FORBIDDEN` (`ref` = the request id);
+ * a refused will is not published.
+ */
+export type AuthorizePublishHook = (node: NodeInfo, subject: string) => boolean;
+
+/**
+ * Decides whether `node` may broadcast to every connection. Synchronous.
+ * Without this hook every Broadcast from a node is refused with non-fatal
+ * `FORBIDDEN`; {@link HeartbeatServer.broadcast} is never subject to it.
+ */
+export type AuthorizeBroadcastHook = (node: NodeInfo) => boolean;
 
 /**
  * Options of {@link HeartbeatServer}. All durations are in milliseconds.
@@ -57,8 +83,38 @@ export interface HeartbeatServerOptions {
   handshakeTimeout?: number;
   /** How long a lost session stays resumable. 0: never (nodes leave at once). Default 0; 0 .. 3 600 000. */
   resumeGrace?: number;
-  /** Per-channel outgoing queue limit, in messages. Validated (1 .. 10 000 000, default 1 000); used by the channel router (later). */
+  /**
+   * Default outgoing queue limit of a subscription, in messages, used when
+   * `Subscribe.queue_size` is 0; also the limit of each connection's
+   * channel-0 data queue (direct messages, broadcasts, replies; drop-oldest).
+   * Default 1 000; 1 .. 10 000 000.
+   */
   channelMaxQueueSize?: number;
+  /**
+   * Largest queue limit a Subscribe may ask for (`queue_size` is clamped to
+   * it). Default max(100 000, channelMaxQueueSize); channelMaxQueueSize .. 10 000 000.
+   */
+  maxSubscriptionQueueSize?: number;
+  /** Most live subscriptions per connection; one more is refused with non-fatal `SERVER_FULL`. Default 10 000; 1 .. 10 000 000. */
+  maxSubscriptionsPerConnection?: number;
+  /**
+   * Largest frame reassembled from fragments, in bytes, in either direction
+   * (`Welcome.max_message_size`, PROTOCOL.md §11). 0: no fragments on any
+   * connection (a Fragment is fatal `MESSAGE_TOO_LARGE`; outgoing frames
+   * too large for a client are dropped and counted). Default 64 MiB;
+   * 0 or 1 024 .. 1 GiB.
+   */
+  maxMessageSize?: number;
+  /**
+   * Flow-control window in payload bytes (`Welcome.initial_window`,
+   * PROTOCOL.md §12): what a client may send (Publish, Send, Broadcast,
+   * Reply payloads and Fragment data) before the server credits it back
+   * with WindowUpdate. More is fatal `FLOW_CONTROL`. 0: no flow control.
+   * Default 8 MiB; 0 or 1 024 .. 2^40. With `maxMessageSize` 0 it must be
+   * at least `maxFrameSize` (a payload larger than the window can only
+   * travel as fragments).
+   */
+  publishWindow?: number;
   /** Maximum open connections; more are refused with `SERVER_FULL`. Default 1 000 000; 1 .. 10 000 000. */
   maxConnections?: number;
   /** Maximum open connections per remote IP address; 0 turns the limit off. Default 0; 0 .. 10 000 000. */
@@ -71,6 +127,12 @@ export interface HeartbeatServerOptions {
   closeTimeout?: number;
   /** Authentication hook, called once per Hello. Default: every Hello is accepted. */
   authenticate?: AuthenticateHook;
+  /** Subscribe authorization hook. Default: every valid Subscribe is allowed. */
+  authorizeSubscribe?: AuthorizeSubscribeHook;
+  /** Publish authorization hook. Default: every valid Publish is allowed. */
+  authorizePublish?: AuthorizePublishHook;
+  /** Broadcast authorization hook. Default: broadcasts from nodes are refused (`FORBIDDEN`). */
+  authorizeBroadcast?: AuthorizeBroadcastHook;
   /** When set, the server speaks TLS (`tls.createServer`) with these options. */
   tls?: TlsOptions;
   /** A pino-compatible logger. Default: a silent pino logger. */
@@ -101,6 +163,14 @@ export interface ResolvedServerOptions {
   readonly resumeGrace: number;
   /** See {@link HeartbeatServerOptions.channelMaxQueueSize}. */
   readonly channelMaxQueueSize: number;
+  /** See {@link HeartbeatServerOptions.maxSubscriptionQueueSize}. */
+  readonly maxSubscriptionQueueSize: number;
+  /** See {@link HeartbeatServerOptions.maxSubscriptionsPerConnection}. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** See {@link HeartbeatServerOptions.maxMessageSize}. */
+  readonly maxMessageSize: number;
+  /** See {@link HeartbeatServerOptions.publishWindow}. */
+  readonly publishWindow: number;
   /** See {@link HeartbeatServerOptions.maxConnections}. */
   readonly maxConnections: number;
   /** See {@link HeartbeatServerOptions.maxConnectionsPerIp}. */
@@ -113,6 +183,12 @@ export interface ResolvedServerOptions {
   readonly closeTimeout: number;
   /** See {@link HeartbeatServerOptions.authenticate}. */
   readonly authenticate: AuthenticateHook | undefined;
+  /** See {@link HeartbeatServerOptions.authorizeSubscribe}. */
+  readonly authorizeSubscribe: AuthorizeSubscribeHook | undefined;
+  /** See {@link HeartbeatServerOptions.authorizePublish}. */
+  readonly authorizePublish: AuthorizePublishHook | undefined;
+  /** See {@link HeartbeatServerOptions.authorizeBroadcast}. */
+  readonly authorizeBroadcast: AuthorizeBroadcastHook | undefined;
   /** See {@link HeartbeatServerOptions.tls}. */
   readonly tls: TlsOptions | undefined;
   /** See {@link HeartbeatServerOptions.logger}. */
@@ -141,6 +217,14 @@ export interface ServerOptionDefaults {
   resumeGrace: number;
   /** Default of {@link HeartbeatServerOptions.channelMaxQueueSize}. */
   channelMaxQueueSize: number;
+  /** Default of {@link HeartbeatServerOptions.maxSubscriptionQueueSize} (raised to channelMaxQueueSize). */
+  maxSubscriptionQueueSize: number;
+  /** Default of {@link HeartbeatServerOptions.maxSubscriptionsPerConnection}. */
+  maxSubscriptionsPerConnection: number;
+  /** Default of {@link HeartbeatServerOptions.maxMessageSize}. */
+  maxMessageSize: number;
+  /** Default of {@link HeartbeatServerOptions.publishWindow}. */
+  publishWindow: number;
   /** Default of {@link HeartbeatServerOptions.maxConnections}. */
   maxConnections: number;
   /** Default of {@link HeartbeatServerOptions.maxConnectionsPerIp}. */
@@ -166,6 +250,10 @@ export const SERVER_OPTION_DEFAULTS: Readonly<ServerOptionDefaults> = Object.fre
   handshakeTimeout: 10_000,
   resumeGrace: 0,
   channelMaxQueueSize: 1_000,
+  maxSubscriptionQueueSize: 100_000,
+  maxSubscriptionsPerConnection: 10_000,
+  maxMessageSize: 64 * 1024 * 1024,
+  publishWindow: 8 * 1024 * 1024,
   maxConnections: 1_000_000,
   maxConnectionsPerIp: 0,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
@@ -185,12 +273,19 @@ const KNOWN_OPTIONS = new Set<string>([
   "handshakeTimeout",
   "resumeGrace",
   "channelMaxQueueSize",
+  "maxSubscriptionQueueSize",
+  "maxSubscriptionsPerConnection",
+  "maxMessageSize",
+  "publishWindow",
   "maxConnections",
   "maxConnectionsPerIp",
   "maxFrameSize",
   "rateLimit",
   "closeTimeout",
   "authenticate",
+  "authorizeSubscribe",
+  "authorizePublish",
+  "authorizeBroadcast",
   "tls",
   "logger",
   "serverId",
@@ -249,10 +344,33 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
   const handshakeTimeout = int(options, "handshakeTimeout", d.handshakeTimeout, 100, 600_000);
   const resumeGrace = int(options, "resumeGrace", d.resumeGrace, 0, 3_600_000);
   const channelMaxQueueSize = int(options, "channelMaxQueueSize", d.channelMaxQueueSize, 1, 10_000_000);
+  const maxSubscriptionQueueSize = int(
+    options,
+    "maxSubscriptionQueueSize",
+    Math.max(d.maxSubscriptionQueueSize, channelMaxQueueSize),
+    channelMaxQueueSize,
+    10_000_000,
+    undefined,
+    "channelMaxQueueSize",
+  );
+  const maxSubscriptionsPerConnection = int(
+    options,
+    "maxSubscriptionsPerConnection",
+    d.maxSubscriptionsPerConnection,
+    1,
+    10_000_000,
+  );
   const maxConnections = int(options, "maxConnections", d.maxConnections, 1, 10_000_000);
   const maxConnectionsPerIp = int(options, "maxConnectionsPerIp", d.maxConnectionsPerIp, 0, 10_000_000);
   const maxFrameSize = int(options, "maxFrameSize", d.maxFrameSize, 1_024, MAX_FRAME_SIZE_LIMIT);
   const closeTimeout = int(options, "closeTimeout", d.closeTimeout, 0, 600_000);
+  const maxMessageSize = zeroOr(options, "maxMessageSize", d.maxMessageSize, 1_024, 1024 * 1024 * 1024);
+  const publishWindow = zeroOr(options, "publishWindow", d.publishWindow, 1_024, 2 ** 40);
+  if (publishWindow > 0 && maxMessageSize === 0 && publishWindow < maxFrameSize) {
+    throw new RangeError(
+      `publishWindow (${publishWindow}) must be at least maxFrameSize (${maxFrameSize}) when maxMessageSize is 0: a larger payload could never be sent`,
+    );
+  }
 
   const rl = options.rateLimit ?? {};
   if (typeof rl !== "object" || rl === null) throw new TypeError("rateLimit must be an object");
@@ -266,6 +384,9 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
   if (authenticate !== undefined && typeof authenticate !== "function") {
     throw new TypeError("authenticate must be a function (hello, context) => boolean | Promise<boolean>");
   }
+  const authorizeSubscribe = hook<AuthorizeSubscribeHook>(options, "authorizeSubscribe", "(node, subject) => boolean");
+  const authorizePublish = hook<AuthorizePublishHook>(options, "authorizePublish", "(node, subject) => boolean");
+  const authorizeBroadcast = hook<AuthorizeBroadcastHook>(options, "authorizeBroadcast", "(node) => boolean");
   const tls = options.tls;
   if (tls !== undefined && (typeof tls !== "object" || tls === null)) {
     throw new TypeError("tls must be an object of node:tls options");
@@ -293,12 +414,19 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     handshakeTimeout,
     resumeGrace,
     channelMaxQueueSize,
+    maxSubscriptionQueueSize,
+    maxSubscriptionsPerConnection,
+    maxMessageSize,
+    publishWindow,
     maxConnections,
     maxConnectionsPerIp,
     maxFrameSize,
     rateLimit: Object.freeze({ framesPerSecond, burst }),
     closeTimeout,
     authenticate,
+    authorizeSubscribe,
+    authorizePublish,
+    authorizeBroadcast,
     tls,
     logger,
     serverId,
@@ -327,4 +455,23 @@ function int(
     throw new RangeError(`${prefix}${name} must be an integer in ${range}, got ${value}`);
   }
   return value;
+}
+
+// 0 (off), or an integer in min..max.
+function zeroOr(source: object, name: string, fallback: number, min: number, max: number): number {
+  const value = (source as Record<string, unknown>)[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be 0 or an integer number in ${min}..${max}, got ${typeof value}`);
+  }
+  if (value !== 0 && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new RangeError(`${name} must be 0 or an integer in ${min}..${max}, got ${value}`);
+  }
+  return value;
+}
+
+function hook<T>(source: object, name: string, shape: string): T | undefined {
+  const value = (source as Record<string, unknown>)[name];
+  if (value !== undefined && typeof value !== "function") throw new TypeError(`${name} must be a function ${shape}`);
+  return value as T | undefined;
 }

@@ -1,5 +1,40 @@
 import { type ErrorCode, errorCodeName } from "@hb/codec";
 
+/** Messages accepted for routing, by kind (from nodes and from the server API). */
+export interface RoutedStats {
+  /** Publish frames, requests to a subject, `server.publish()` calls and wills. */
+  publish: number;
+  /** Send frames (requests included) and `server.send()` calls. */
+  send: number;
+  /** Broadcast frames allowed by `authorizeBroadcast`, and `server.broadcast()` calls. */
+  broadcast: number;
+  /** Reply frames. */
+  reply: number;
+  /** Presence events (join, leave, suspect, timeout, recovery) published to `$hb.presence` subscribers. */
+  presence: number;
+}
+
+/**
+ * Messages not delivered, by reason. Each counts one message for one
+ * recipient (a publish dropped by three subscriptions' queues counts 3),
+ * except `noSubscribers` and `unknownNode`, which count messages that had
+ * no recipient at all.
+ */
+export interface DropStats {
+  /** Discarded from a full queue under drop-oldest (the default; also the channel-0 queue). */
+  dropOldest: number;
+  /** Discarded because the queue was full under drop-newest. */
+  dropNewest: number;
+  /** The message that overflowed a disconnect-policy queue (its connection was closed with `SLOW_CONSUMER`). */
+  slowConsumer: number;
+  /** Larger than the recipient's max frame size and not fragmentable (fragments off, or over `maxMessageSize`). */
+  tooLarge: number;
+  /** Published to a subject nobody subscribes to. */
+  noSubscribers: number;
+  /** Sent to a node that is not online (or whose connection is lost). */
+  unknownNode: number;
+}
+
 /** A snapshot of server counters, from {@link HeartbeatServer.stats}. Counters are cumulative since construction. */
 export interface ServerStats {
   /** Open connections (handshaking ones included). */
@@ -46,12 +81,32 @@ export interface ServerStats {
   listenerErrors: number;
   /** Socket-level errors (resets, TLS failures). */
   socketErrors: number;
+  /** Messages accepted for routing, by kind. */
+  routed: RoutedStats;
+  /** Frames the router queued to connections: Delivery, Reply and PresenceEvent frames. */
+  deliveries: number;
+  /** Messages not delivered, by reason; per subscription see `HeartbeatServer.subscriptions()`. */
+  dropped: DropStats;
+  /** Replies whose requester is not connected (or that answer nobody, `node_id` empty). */
+  repliesDropped: number;
+  /** WindowUpdate frames sent (flow-control credit returned to clients). */
+  windowUpdates: number;
+  /** Frames reassembled from incoming fragments. */
+  reassembled: number;
+  /** Live subscriptions, presence ones included. */
+  subscriptions: number;
+  /** Distinct subjects and patterns with at least one subscription (`$hb.presence` included). */
+  channels: number;
+  /**
+   * Bytes waiting in the connections' outgoing queues (control and data
+   * frames not yet handed to a socket). Bounded by the queue limits: a
+   * client that stops reading cannot make it grow without bound.
+   */
+  queuedBytes: number;
 }
 
-type Counter = Exclude<
-  keyof ServerStats,
-  "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "errors"
->;
+type Gauge = "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels";
+type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped">;
 
 /** The server's mutable counters; {@link ServerCounters.snapshot} turns them into {@link ServerStats}. */
 export class ServerCounters implements Record<Counter, number> {
@@ -85,6 +140,27 @@ export class ServerCounters implements Record<Counter, number> {
   listenerErrors = 0;
   /** See {@link ServerStats.socketErrors}. */
   socketErrors = 0;
+  /** See {@link ServerStats.deliveries}. */
+  deliveries = 0;
+  /** See {@link ServerStats.repliesDropped}. */
+  repliesDropped = 0;
+  /** See {@link ServerStats.windowUpdates}. */
+  windowUpdates = 0;
+  /** See {@link ServerStats.reassembled}. */
+  reassembled = 0;
+  /** See {@link ServerStats.queuedBytes} (a gauge, kept up to date by the connections). */
+  queuedBytes = 0;
+  /** See {@link ServerStats.routed}. */
+  readonly routed: RoutedStats = { publish: 0, send: 0, broadcast: 0, reply: 0, presence: 0 };
+  /** See {@link ServerStats.dropped}. */
+  readonly dropped: DropStats = {
+    dropOldest: 0,
+    dropNewest: 0,
+    slowConsumer: 0,
+    tooLarge: 0,
+    noSubscribers: 0,
+    unknownNode: 0,
+  };
   readonly #errors = new Map<string, number>();
 
   /** Counts one protocol error. */
@@ -94,7 +170,7 @@ export class ServerCounters implements Record<Counter, number> {
   }
 
   /** The counters plus the gauges passed in, as a plain object. */
-  snapshot(gauges: Pick<ServerStats, "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets">): ServerStats {
+  snapshot(gauges: Pick<ServerStats, Gauge>): ServerStats {
     return {
       ...gauges,
       joined: this.joined,
@@ -113,6 +189,13 @@ export class ServerCounters implements Record<Counter, number> {
       errors: Object.fromEntries(this.#errors),
       listenerErrors: this.listenerErrors,
       socketErrors: this.socketErrors,
+      routed: { ...this.routed },
+      deliveries: this.deliveries,
+      dropped: { ...this.dropped },
+      repliesDropped: this.repliesDropped,
+      windowUpdates: this.windowUpdates,
+      reassembled: this.reassembled,
+      queuedBytes: this.queuedBytes,
     };
   }
 }

@@ -1,23 +1,28 @@
-import { toBinary } from "@bufbuild/protobuf";
 import {
   type Attach,
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
+  type Fragment,
+  FragmentAssembler,
   type Frame,
   FrameDecoder,
-  FrameEncoder,
-  FrameSchema,
+  HbError,
   type Hello,
   MAX_FRAME_SIZE_LIMIT,
+  type OverflowMode,
   PROTOCOL_VERSION,
   errorCodeName,
   makeFrame,
 } from "@hb/codec";
+import { ReceiveWindow } from "./flow/receive-window.js";
 import type { Hub, SessionEnd } from "./hub.js";
 import { checkNodeId } from "./node-id.js";
 import { checkLabels } from "./node-labels.js";
 import { checkWill } from "./node-will.js";
+import { ChannelTable } from "./routing/channel-table.js";
+import type { RoutePeer } from "./routing/route-peer.js";
 import type { SessionRecord } from "./session-record.js";
+import { type DropReason, FRAGMENT_SIZE, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
 import { TokenBucket } from "./token-bucket.js";
 
 /**
@@ -30,22 +35,20 @@ import { TokenBucket } from "./token-bucket.js";
 export interface SessionTransport {
   /** Remote IP address (used for per-IP limits and logs). */
   readonly remoteAddress: string;
-  /** Bytes written but not yet handed to the OS (`socket.writableLength`). */
+  /**
+   * Bytes written but not yet handed to the OS (`socket.writableLength`).
+   * Above {@link WRITE_HIGH_WATER} the session stops writing until the
+   * transport calls {@link Session.transportDrained}; a transport that
+   * never buffers may always report 0.
+   */
   readonly writableLength: number;
-  /** Writes bytes; the session calls it at most once per event-loop turn. */
+  /** Writes bytes; the session calls it at most once per event-loop turn (plus once for a last fatal error). */
   write(bytes: Uint8Array): void;
   /** Closes gracefully after pending writes are flushed. */
   end(): void;
   /** Closes at once, dropping pending writes. */
   destroy(): void;
 }
-
-/**
- * Largest write backlog (`writableLength`) tolerated when the next batch is
- * due: a client that leaves more than 1 MiB of acks and replies unread is not
- * reading, and is disconnected with fatal `SLOW_CONSUMER` (PROTOCOL.md §10.10).
- */
-export const MAX_WRITE_BACKLOG = 1024 * 1024;
 
 /** Frames a client may pipeline after Hello while the authentication hook runs. */
 export const MAX_FRAMES_BEFORE_WELCOME = 64;
@@ -66,9 +69,24 @@ const CLOSED = 3;
  *   close only this connection), logged with its code and counted in the
  *   server's stats; an exception in a handler closes the connection with
  *   `INTERNAL`, never the process.
- * - Outgoing frames are batched per event-loop turn into one write
- *   (`FrameEncoder`); a backlog above {@link MAX_WRITE_BACKLOG} unread
- *   disconnects the peer with `SLOW_CONSUMER`.
+ * - Outgoing frames go through a `SessionWriter`: control frames
+ *   first, one bounded queue per subscription (and one for channel-0 data)
+ *   with its overflow policy, fair sharing, fragments for frames too large
+ *   for the client, one write per event-loop turn, and backpressure (no
+ *   writing while the transport holds more than {@link WRITE_HIGH_WATER}).
+ *   Control frames piling up beyond {@link MAX_WRITE_BACKLOG} disconnect
+ *   the peer with `SLOW_CONSUMER`.
+ * - Channel frames go to the hub's router; incoming fragments are
+ *   reassembled first (when `maxMessageSize` > 0); payload bytes are
+ *   counted against the flow-control window and credited back with
+ *   WindowUpdate after routing.
+ *
+ * Rate limits: every frame takes a token from the frame bucket
+ * (`rateLimit`), except Fragment frames, which draw from a bucket of their
+ * own of the same size where one token buys 64 KiB of fragment data: a
+ * fragmented transfer does not eat the budget of heartbeats and small
+ * messages (its bytes are bounded by flow control), while tiny fragments are
+ * limited like any frame.
  *
  * Created by {@link HeartbeatServer.accept}.
  */
@@ -80,18 +98,24 @@ export class Session {
   readonly #hub: Hub;
   readonly #transport: SessionTransport;
   readonly #decoder: FrameDecoder;
-  readonly #encoder = new FrameEncoder();
+  readonly #writer: SessionWriter;
   readonly #bucket: TokenBucket;
   readonly #onTransportClosed: (session: Session) => void;
   #phase = HELLO;
   #record: SessionRecord | undefined;
   #pending: Frame[] = [];
   #handshakeTimer: NodeJS.Timeout | undefined;
-  #flushScheduled = false;
   #transportGone = false;
   #now = 0;
   // Largest frame the client accepts (Hello.max_frame_size; 1 MiB until then).
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  // Created on first use: most connections never subscribe or fragment.
+  #channels: ChannelTable | undefined;
+  #assembler: FragmentAssembler | undefined;
+  #fragmentBucket: TokenBucket | undefined;
+  // Flow control (PROTOCOL.md §12), created with the first payload: idle connections never need one.
+  #window: ReceiveWindow | undefined;
+  #routed = false;
 
   /** @internal */
   constructor(hub: Hub, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
@@ -102,6 +126,7 @@ export class Session {
     this.#onTransportClosed = onTransportClosed;
     const o = hub.options;
     this.#decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
+    this.#writer = new SessionWriter(transport, hub.stats, this);
     this.#bucket = new TokenBucket(o.rateLimit.framesPerSecond, o.rateLimit.burst, hub.clock());
     this.#handshakeTimer = setTimeout(() => {
       this.#handshakeTimer = undefined;
@@ -113,6 +138,17 @@ export class Session {
   /** The node id registered by this connection, once welcomed. */
   get nodeId(): string | undefined {
     return this.#record?.nodeId;
+  }
+
+  /** @internal The connection's subscriptions (see {@link RoutePeer.channels}). */
+  get channels(): ChannelTable {
+    this.#channels ??= new ChannelTable();
+    return this.#channels;
+  }
+
+  /** Bytes queued for this connection and not yet handed to its transport. */
+  get queuedBytes(): number {
+    return this.#writer.queuedBytes;
   }
 
   /** Whether the session has ended (it ignores further input). */
@@ -128,15 +164,23 @@ export class Session {
     try {
       const err = this.#decoder.push(chunk, this.#onFrame);
       if (err !== undefined && this.#phase !== CLOSED) this.#fail(err.code, err.message);
+      // End of a read batch: return the credit of everything routed in it (PROTOCOL.md §12).
+      if (this.#window !== undefined && this.#phase === OPEN) this.#credit(this.#window.flush());
     } catch (err) {
       this.#internal(err);
     }
+  }
+
+  /** Tells the session its transport can take more bytes (a socket's `'drain'`). */
+  transportDrained(): void {
+    this.#writer.drained();
   }
 
   /** Tells the session its transport is closed (by the peer, an error, or after {@link SessionTransport.end}). */
   transportClosed(): void {
     if (this.#transportGone) return;
     this.#transportGone = true;
+    this.#writer.close();
     if (this.#phase !== CLOSED) {
       const err = this.#decoder.end();
       if (err !== undefined) {
@@ -188,6 +232,52 @@ export class Session {
     );
   }
 
+  // ------------------------------------------------------ called by the router
+
+  /** @internal See {@link RoutePeer.relay}. */
+  relay(channel: number, head: Uint8Array, body: Uint8Array, frameLength: number): boolean {
+    if (this.#phase !== OPEN) return false;
+    return this.#writer.relay(channel, head, body, frameLength);
+  }
+
+  /** @internal See {@link RoutePeer.control}. */
+  control(frame: Frame): void {
+    this.#send(frame);
+  }
+
+  /** @internal See {@link RoutePeer.configureChannel}. */
+  configureChannel(channel: number, queueLimit: number, overflow: OverflowMode): void {
+    this.#writer.configureChannel(channel, queueLimit, overflow);
+  }
+
+  /** @internal See {@link RoutePeer.removeChannel}. */
+  removeChannel(channel: number): void {
+    this.#writer.removeChannel(channel);
+  }
+
+  /** @internal The writer dropped a message (overflow policy), or it was too large for the client. */
+  onDrop(channel: number, reason: DropReason): void {
+    const sub = channel === 0 ? undefined : this.#channels?.get(channel);
+    if (sub !== undefined) sub.dropped++;
+    const dropped = this.#hub.stats.dropped;
+    if (reason === "tooLarge") dropped.tooLarge++;
+    else if (sub?.overflow === "drop-newest") dropped.dropNewest++;
+    else dropped.dropOldest++;
+  }
+
+  /** @internal The client does not read: a disconnect-policy queue overflowed, or control frames piled up. */
+  onOverflow(channel: number): void {
+    const sub = channel === 0 ? undefined : this.#channels?.get(channel);
+    let message = `more than ${MAX_WRITE_BACKLOG} bytes of control frames unread`;
+    if (sub !== undefined) {
+      sub.dropped++;
+      this.#hub.stats.dropped.slowConsumer++;
+      message = `the queue of channel ${channel} (${sub.subject}) overflowed its ${sub.queueSize} messages (policy disconnect)`;
+    }
+    // Not now: the router may be in the middle of a fan-out (or the registry of a walk).
+    queueMicrotask(() => this.#fail(ErrorCode.SLOW_CONSUMER, message));
+  }
+
   /**
    * @internal The server starts draining: an active connection gets
    * `GoAway { SHUTTING_DOWN, drain_ms }`, one still in its handshake a fatal
@@ -216,19 +306,31 @@ export class Session {
     if (this.#phase === CLOSED) return;
     const hub = this.#hub;
     hub.stats.framesIn++;
-    if (!this.#bucket.take(this.#now)) {
-      const rl = hub.options.rateLimit;
+    const body = frame.body;
+    const rl = hub.options.rateLimit;
+    if (body.case === "fragment") {
+      const cost = Math.min(rl.burst, Math.max(1, Math.ceil(body.value.data.length / FRAGMENT_SIZE)));
+      this.#fragmentBucket ??= new TokenBucket(rl.framesPerSecond, rl.burst, this.#now);
+      if (!this.#fragmentBucket.take(this.#now, cost)) {
+        this.#fail(
+          ErrorCode.RATE_LIMITED,
+          `fragment rate limit exceeded (${rl.framesPerSecond} × ${FRAGMENT_SIZE} bytes/s, burst ${rl.burst})`,
+        );
+        return;
+      }
+    } else if (!this.#bucket.take(this.#now)) {
       this.#fail(ErrorCode.RATE_LIMITED, `rate limit exceeded (${rl.framesPerSecond} frames/s, burst ${rl.burst})`);
       return;
     }
     try {
-      this.#dispatch(frame);
+      this.#dispatch(frame, false);
     } catch (err) {
       this.#internal(err);
     }
   };
 
-  #dispatch(frame: Frame): void {
+  // `reassembled`: the frame came out of the fragment assembler (its payload was counted as fragments).
+  #dispatch(frame: Frame, reassembled: boolean): void {
     const body = frame.body;
     if (this.#phase === HELLO) {
       if (body.case === "hello") this.#hello(body.value);
@@ -279,24 +381,97 @@ export class Session {
       case "hello":
         this.#fail(ErrorCode.PROTOCOL_VIOLATION, "second Hello on one connection");
         return;
-      case "subscribe":
-      case "unsubscribe":
       case "publish":
       case "send":
       case "broadcast":
-      case "reply":
-      case "fragment":
-      case "windowUpdate": {
-        const refusal = hub.route(rec, frame);
-        if (refusal === undefined) return;
-        if (refusal.fatal === true) this.#fail(refusal.code, refusal.message);
-        else this.#sendError(refusal.code, refusal.message, requestRef(frame), false, "warn", frame.channel);
+      case "reply": {
+        const window = this.#flowWindow();
+        const size = reassembled || window === undefined ? 0 : body.value.payload.length;
+        if (size > 0 && !(window as ReceiveWindow).consume(size)) {
+          this.#flowControl(size);
+          return;
+        }
+        this.#route(rec, frame);
+        if (size > 0) this.#credit((window as ReceiveWindow).release(size));
         return;
       }
+      case "subscribe":
+      case "unsubscribe":
+      case "windowUpdate":
+        this.#route(rec, frame);
+        return;
+      case "fragment":
+        if (reassembled) this.#fail(ErrorCode.PROTOCOL_VIOLATION, "a fragment may not carry a fragment");
+        else this.#fragment(body.value);
+        return;
       default:
         // welcome, heartbeatAck, attached, subscribed, delivery, presence, goAway.
         this.#fail(ErrorCode.PROTOCOL_VIOLATION, `${body.case} is a server-only frame`);
     }
+  }
+
+  #route(rec: SessionRecord, frame: Frame): void {
+    const refusal = this.#hub.route(this, rec, frame);
+    if (refusal === undefined) return;
+    if (refusal.fatal === true) {
+      this.#fail(refusal.code, refusal.message);
+      return;
+    }
+    // Frame.channel only where it means something: Publish and Unsubscribe (§13.2).
+    const c = frame.body.case;
+    const channel = c === "publish" || c === "unsubscribe" ? frame.channel : 0;
+    this.#sendError(refusal.code, refusal.message, requestRef(frame), false, "warn", channel);
+  }
+
+  // A Fragment (PROTOCOL.md §11): counted against the window, held, and the frame dispatched when complete.
+  #fragment(fragment: Fragment): void {
+    const hub = this.#hub;
+    const max = hub.options.maxMessageSize;
+    if (max === 0) {
+      this.#fail(ErrorCode.MESSAGE_TOO_LARGE, "fragments are not allowed on this connection (max_message_size 0)");
+      return;
+    }
+    const size = fragment.data.length;
+    const window = this.#flowWindow();
+    if (window !== undefined && !window.consume(size)) {
+      this.#flowControl(size);
+      return;
+    }
+    let whole: Frame | undefined;
+    try {
+      this.#assembler ??= new FragmentAssembler({ maxMessageSize: max });
+      whole = this.#assembler.push(fragment);
+    } catch (err) {
+      if (!(err instanceof HbError)) throw err;
+      this.#fail(err.code, err.message);
+      return;
+    }
+    // The assembler holds a copy: credit the bytes now, or a message larger than the window could never complete.
+    if (window !== undefined) this.#credit(window.release(size));
+    if (whole === undefined) return;
+    hub.stats.reassembled++;
+    this.#dispatch(whole, true);
+  }
+
+  #flowWindow(): ReceiveWindow | undefined {
+    const size = this.#hub.options.publishWindow;
+    if (this.#window === undefined && size > 0) this.#window = new ReceiveWindow(size);
+    return this.#window;
+  }
+
+  #flowControl(size: number): void {
+    const w = this.#window as ReceiveWindow;
+    this.#fail(
+      ErrorCode.FLOW_CONTROL,
+      `flow-control window exceeded: ${size} payload bytes sent with ${w.available} of ${w.size} left`,
+    );
+  }
+
+  // Returns credit with WindowUpdate (channel 0).
+  #credit(credit: number): void {
+    if (credit <= 0 || this.#phase !== OPEN) return;
+    this.#hub.stats.windowUpdates++;
+    this.#send(makeFrame("windowUpdate", { credit: BigInt(credit) }));
   }
 
   #hello(hello: Hello): void {
@@ -366,6 +541,9 @@ export class Session {
       if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
       this.#phase = OPEN;
+      this.#writer.open(this.#peerMaxFrameSize, o.maxMessageSize, o.channelMaxQueueSize);
+      hub.router.addPeer(this);
+      this.#routed = true;
       this.#send(
         makeFrame("welcome", {
           nodeId: record.nodeId,
@@ -378,9 +556,9 @@ export class Session {
           resumed,
           protocolVersion: PROTOCOL_VERSION,
           serverId: o.serverId,
-          initialWindow: 0n, // no flow control
+          initialWindow: BigInt(o.publishWindow),
           resumeGraceMs: o.resumeGrace,
-          maxMessageSize: 0n, // no fragments yet
+          maxMessageSize: BigInt(o.maxMessageSize),
         }),
       );
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");
@@ -388,7 +566,7 @@ export class Session {
       this.#pending = [];
       for (const frame of pending) {
         if (this.#phase !== OPEN) break;
-        this.#dispatch(frame);
+        this.#dispatch(frame, false);
       }
     } catch (err) {
       this.#internal(err);
@@ -418,41 +596,10 @@ export class Session {
 
   #send(frame: Frame): void {
     if (this.#phase === CLOSED || this.#transportGone) return;
-    const body = toBinary(FrameSchema, frame);
-    if (body.length > this.#peerMaxFrameSize) {
+    if (!this.#writer.control(frame)) {
       // Never sent a frame the client said it cannot take (PROTOCOL.md §3.3).
-      this.#hub.stats.framesDropped++;
-      this.#log("debug", undefined, `dropped a ${body.length}-byte ${frame.body.case} frame over the client's max frame size`);
-      return;
+      this.#log("debug", undefined, `dropped a ${frame.body.case} frame over the client's max frame size`);
     }
-    this.#encoder.addEncoded(body);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flushLater);
-    }
-  }
-
-  readonly #flushLater = (): void => {
-    this.#flushScheduled = false;
-    this.#flush();
-  };
-
-  #flush(): void {
-    const encoder = this.#encoder;
-    if (encoder.count === 0 || this.#transportGone) return;
-    if (this.#phase !== CLOSED && this.#transport.writableLength > MAX_WRITE_BACKLOG) {
-      // The previous batches are still unread: the client is not reading.
-      encoder.finish();
-      this.#sendError(ErrorCode.SLOW_CONSUMER, `more than ${MAX_WRITE_BACKLOG} bytes unread`, 0, true, "warn");
-      this.#close("lost");
-      return;
-    }
-    const frames = encoder.count;
-    const bytes = encoder.finish();
-    const stats = this.#hub.stats;
-    stats.framesOut += frames;
-    stats.bytesOut += bytes.length;
-    this.#transport.write(bytes);
   }
 
   #sendError(
@@ -466,7 +613,9 @@ export class Session {
     if (this.#phase === CLOSED) return;
     this.#hub.stats.error(code);
     this.#log(level, code, message, ref);
-    this.#send(makeFrame("error", { code, message, ref: BigInt(ref), fatal }, channel));
+    const frame = makeFrame("error", { code, message, ref: BigInt(ref), fatal }, channel);
+    if (!fatal) this.#send(frame);
+    else if (!this.#transportGone) this.#writer.fatal(frame); // written even when the queues are stuck
   }
 
   // Fatal: answer with the code, close this connection only.
@@ -492,9 +641,14 @@ export class Session {
     this.#pending = [];
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
+    this.#assembler?.clear();
+    // Its subscriptions end before its nodes leave: the events about them are not for it.
+    if (this.#routed) this.#hub.router.removePeer(this);
     if (!this.#transportGone) {
-      this.#flush();
+      this.#writer.finish();
       this.#transport.end();
+    } else {
+      this.#writer.close();
     }
     const rec = this.#record;
     this.#record = undefined;

@@ -9,7 +9,9 @@ export const END_LINGER_MS = 1_000;
  * {@link SessionTransport}. It forwards bytes both ways and nothing else;
  * all protocol logic is in {@link Session}.
  *
- * Sets `noDelay` (the session already batches writes per event-loop turn).
+ * Sets `noDelay` (the session already batches writes per event-loop turn)
+ * and reports `'drain'` to the session, which stops writing while
+ * `writableLength` is above its high-water mark.
  * After {@link TcpTransport.end} the socket is destroyed if the peer has not
  * closed it within {@link END_LINGER_MS}, so a peer ignoring the FIN cannot
  * hold it open.
@@ -39,6 +41,7 @@ export class TcpTransport implements SessionTransport {
   bind(session: Session): void {
     const socket = this.#socket;
     socket.on("data", (chunk: Buffer) => session.receive(chunk));
+    socket.on("drain", () => session.transportDrained());
     socket.on("close", () => session.transportClosed());
     if (socket.destroyed) session.transportClosed();
   }

@@ -1,4 +1,4 @@
-import { ErrorCode, FrameEncoder, encodeFrame, makeFrame } from "@hb/codec";
+import { ErrorCode, FrameEncoder, type OverflowPolicy, encodeFrame, makeFrame } from "@hb/codec";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HeartbeatServer } from "../src/index.js";
 import { start } from "./helpers.js";
@@ -25,6 +25,7 @@ beforeAll(async () => {
   ({ server, port } = await start({
     handshakeTimeout: 300,
     maxFrameSize: 4096,
+    maxMessageSize: 0, // no fragments: see the Fragment case
     rateLimit: { framesPerSecond: 200, burst: 100 },
     logger,
     authenticate: (hello) => {
@@ -203,27 +204,47 @@ describe("bad input closes only the offending connection", () => {
     p.destroy();
   });
 
-  it("channel frames (not routed yet) → non-fatal FORBIDDEN with ref; the connection carries on", async () => {
+  it("bad channel frames → non-fatal errors with ref and channel; the connection carries on", async () => {
     const p = await connect();
-    await p.hello({ nodeId: "early-adopter" });
-    p.send("subscribe", { requestId: 9, subject: "a.b" });
-    expect(await p.error()).toMatchObject({ code: ErrorCode.FORBIDDEN, fatal: false, ref: 9n });
-    p.send("publish", { subject: "a.b", payload: new Uint8Array([1]), requestId: 77n });
-    const err = await p.error();
-    expect(err).toMatchObject({ code: ErrorCode.FORBIDDEN, fatal: false, ref: 77n });
-    expect(err.message).toMatch(/not supported by this server version/);
-    for (const kind of ["send", "broadcast", "reply"] as const) {
-      p.send(kind, {});
-      expect((await p.error()).code).toBe(ErrorCode.FORBIDDEN);
-    }
+    await p.hello({ nodeId: "clumsy" });
+    const expectError = async (code: ErrorCode, ref: bigint, channel = 0) => {
+      const f = await p.nextOf(["error"]);
+      expect(f.body.value).toMatchObject({ code, fatal: false, ref });
+      expect(f.channel).toBe(channel);
+    };
+    p.send("subscribe", { requestId: 9, subject: "a..b" });
+    await expectError(ErrorCode.INVALID_ARGUMENT, 9n);
+    p.send("subscribe", { requestId: 10, subject: "$hb.other" });
+    await expectError(ErrorCode.INVALID_ARGUMENT, 10n);
+    p.send("subscribe", { requestId: 11, subject: "a.b", labelFilter: { zone: "eu" } });
+    await expectError(ErrorCode.INVALID_ARGUMENT, 11n);
+    p.send("subscribe", { requestId: 12, subject: "a.b", snapshot: true });
+    await expectError(ErrorCode.INVALID_ARGUMENT, 12n);
+    p.send("subscribe", { requestId: 13, subject: "a.b", overflow: 9 as OverflowPolicy });
+    await expectError(ErrorCode.INVALID_ARGUMENT, 13n);
+    p.send("publish", { subject: "$hb.presence", payload: new Uint8Array([1]), requestId: 77n });
+    await expectError(ErrorCode.FORBIDDEN, 77n);
+    p.send("publish", { subject: "a.*", payload: new Uint8Array([1]) });
+    await expectError(ErrorCode.INVALID_ARGUMENT, 0n);
+    p.send("publish", { subject: "", payload: new Uint8Array([1]), requestId: 78n }, 5);
+    await expectError(ErrorCode.UNKNOWN_CHANNEL, 78n, 5); // publish by channel on a channel it does not have
+    p.send("publish", { subject: "a.b", payload: new Uint8Array([1]), fromHandle: 3 });
+    await expectError(ErrorCode.INVALID_ARGUMENT, 0n); // no such attached node
+    p.send("broadcast", { payload: new Uint8Array([1]) });
+    await expectError(ErrorCode.FORBIDDEN, 0n); // refused unless authorizeBroadcast allows
+    p.send("send", { nodeId: "nobody-home", payload: new Uint8Array([1]) });
+    await expectError(ErrorCode.UNKNOWN_NODE, 0n);
+    p.send("send", { nodeId: "", payload: new Uint8Array([1]) });
+    await expectError(ErrorCode.INVALID_ARGUMENT, 0n);
     p.send("unsubscribe", {}, 5);
-    const unsub = await p.nextOf(["error"]);
-    expect(unsub.channel).toBe(5); // the error names the channel it concerns
+    await expectError(ErrorCode.UNKNOWN_CHANNEL, 0n, 5);
+    p.send("reply", { nodeId: "nobody-home", requestId: 5n }); // dropped and counted, no error
     p.send("windowUpdate", { credit: 100n }); // ignored by v1 servers
     p.heartbeat();
     await p.next("heartbeatAck");
     expect(p.drain("error")).toEqual([]);
-    expect(server.get("early-adopter")?.state).toBe("online");
+    expect(server.get("clumsy")?.state).toBe("online");
+    expect(server.stats().repliesDropped).toBeGreaterThanOrEqual(1);
     p.destroy();
   });
 

@@ -19,7 +19,16 @@ describe("server options", () => {
       maxFrameSize: 1024 * 1024,
       rateLimit: { framesPerSecond: 2_000, burst: 4_000 },
       closeTimeout: 5_000,
+      maxSubscriptionQueueSize: 100_000,
+      maxSubscriptionsPerConnection: 10_000,
+      maxMessageSize: 64 * 1024 * 1024,
+      publishWindow: 8 * 1024 * 1024,
+      authorizeSubscribe: undefined,
+      authorizePublish: undefined,
+      authorizeBroadcast: undefined,
     });
+    expect(resolveServerOptions({ channelMaxQueueSize: 200_000 }).maxSubscriptionQueueSize).toBe(200_000);
+    expect(resolveServerOptions({ maxMessageSize: 0, publishWindow: 0 })).toMatchObject({ maxMessageSize: 0, publishWindow: 0 });
     expect(o.serverId.length).toBeGreaterThan(0);
     expect(typeof o.logger.warn).toBe("function");
     expect(SERVER_OPTION_DEFAULTS.heartbeatTimeout).toBe(30_000);
@@ -60,6 +69,15 @@ describe("server options", () => {
     [{ logger: { info() {} } }, TypeError, /logger must be pino-compatible/],
     [{ serverId: "" }, RangeError, /serverId must be 1\.\.128 characters/],
     [{ host: "" }, TypeError, /host must be a non-empty string/],
+    [{ channelMaxQueueSize: 500, maxSubscriptionQueueSize: 499 }, RangeError, /maxSubscriptionQueueSize must be an integer in channelMaxQueueSize \(500\)\.\./],
+    [{ maxSubscriptionsPerConnection: 0 }, RangeError, /maxSubscriptionsPerConnection/],
+    [{ maxMessageSize: 1023 }, RangeError, /maxMessageSize must be 0 or an integer in 1024\.\./],
+    [{ maxMessageSize: "big" }, TypeError, /maxMessageSize must be 0 or an integer number/],
+    [{ publishWindow: 10 }, RangeError, /publishWindow must be 0 or an integer in 1024\.\./],
+    [{ maxMessageSize: 0, publishWindow: 4096 }, RangeError, /publishWindow \(4096\) must be at least maxFrameSize/],
+    [{ authorizeSubscribe: "yes" }, TypeError, /authorizeSubscribe must be a function/],
+    [{ authorizePublish: {} }, TypeError, /authorizePublish must be a function/],
+    [{ authorizeBroadcast: true }, TypeError, /authorizeBroadcast must be a function/],
   ])("rejects %j at construction", (options, type, message) => {
     expect(() => new HeartbeatServer(options as never)).toThrow(type);
     expect(() => new HeartbeatServer(options as never)).toThrow(message);

@@ -1,6 +1,12 @@
 import { ErrorCode, type Frame, FrameDecoder, FrameEncoder, encodeFrame, makeFrame } from "@hb/codec";
 import { afterEach, describe, expect, it } from "vitest";
-import { HeartbeatServer, type HeartbeatServerOptions, type Session, type SessionTransport } from "../src/index.js";
+import {
+  HeartbeatServer,
+  type HeartbeatServerOptions,
+  type Session,
+  type SessionTransport,
+  WRITE_HIGH_WATER,
+} from "../src/index.js";
 import { FAST } from "./helpers.js";
 import { sleep } from "./raw-peer.js";
 
@@ -95,13 +101,30 @@ describe("Session without sockets", () => {
     expect(server.stats().errors).toEqual({ PROTOCOL_VIOLATION: 1 });
   });
 
-  it("closes with SLOW_CONSUMER a peer that leaves more than 1 MiB unread", async () => {
-    const { server, connect } = open();
+  it("stops writing while the transport is backed up, resumes on drain, and closes with SLOW_CONSUMER a peer that leaves 1 MiB of control frames unread", async () => {
+    const { server, connect } = open({ rateLimit: { framesPerSecond: 1_000_000, burst: 1_000_000 } });
     const [session, t] = connect();
     session.receive(hello("slow-reader"));
     await sleep(5);
-    t.writableLength = 1024 * 1024 + 1; // the Welcome and more are still unread
-    session.receive(encodeFrame(makeFrame("heartbeat", {})));
+    t.writableLength = WRITE_HIGH_WATER + 1; // the Welcome and more are still unread
+    session.receive(encodeFrame(makeFrame("heartbeat", { seq: 1n })));
+    await sleep(5);
+    expect(t.kinds()).toEqual(["welcome", "heartbeatAck"]); // written, then paused
+    session.receive(encodeFrame(makeFrame("heartbeat", { seq: 2n })));
+    await sleep(5);
+    expect(t.writes).toBe(2); // the second ack waits
+    t.writableLength = 0;
+    session.transportDrained();
+    await sleep(5);
+    expect(t.kinds()).toEqual(["welcome", "heartbeatAck", "heartbeatAck"]);
+    expect(server.stats().queuedBytes).toBe(0);
+    // Backed up again, and ~60 000 acks (> 1 MiB) pile up unread.
+    t.writableLength = WRITE_HIGH_WATER + 1;
+    session.receive(encodeFrame(makeFrame("heartbeat", { seq: 3n })));
+    await sleep(5);
+    const enc = new FrameEncoder();
+    for (let i = 0; i < 60_000; i++) enc.add(makeFrame("heartbeat", { seq: BigInt(i + 4), sendTimeUs: 1_000_000_000n }));
+    session.receive(enc.finish());
     await sleep(5);
     expect(t.ended).toBe(true);
     expect(t.frames.at(-1)?.body.value).toMatchObject({ code: ErrorCode.SLOW_CONSUMER, fatal: true });

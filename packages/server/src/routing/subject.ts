@@ -22,7 +22,7 @@ const encoder = new TextEncoder();
  * characters. In a pattern, a token `*` matches exactly one token and a last
  * token `>` matches one or more tokens (NATS style).
  *
- * @throws {@link HbError} `INVALID_ARGUMENT` naming what is wrong
+ * @throws `HbError` `INVALID_ARGUMENT` naming what is wrong
  */
 export function parseSubject(subject: string, wildcards: boolean): string[] {
   const fail = (why: string): never => {

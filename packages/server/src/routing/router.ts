@@ -1,0 +1,422 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  type Broadcast,
+  DeliveryKind,
+  ErrorCode,
+  HbError,
+  PresenceKind,
+  type Publish,
+  type Reply,
+  ReplySchema,
+  type Send,
+  type Subscribe,
+  makeFrame,
+} from "@hb/codec";
+import type { Hub, Refusal } from "../hub.js";
+import { checkNodeId } from "../node-id.js";
+import type { NodeInfo } from "../node-info.js";
+import type { SessionRecord } from "../session-record.js";
+import { encodeDelivery } from "./delivery-encoder.js";
+import { PresenceFeed } from "./presence-feed.js";
+import { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, relayFrameLength, relayHead } from "./relay-head.js";
+import type { RoutePeer } from "./route-peer.js";
+import { checkSubscribe } from "./subscribe-request.js";
+import { isReservedSubject, parseSubject } from "./subject.js";
+import { SubjectIndex } from "./subject-index.js";
+import { Subscription } from "./subscription.js";
+import type { SubscriptionInfo } from "./subscription-info.js";
+
+/** Most concrete subjects remembered as valid, so steady publishing skips re-validation. */
+const CHECKED_SUBJECTS = 4096;
+
+const PRESENCE_KINDS = {
+  nodeJoined: PresenceKind.JOINED,
+  nodeLeft: PresenceKind.LEFT,
+  nodeSuspect: PresenceKind.SUSPECT,
+  nodeTimeout: PresenceKind.TIMED_OUT,
+  nodeRecovered: PresenceKind.RECOVERED,
+} as const;
+
+/** A server event name that is a presence change. */
+export type PresenceEventName = keyof typeof PRESENCE_KINDS;
+
+const invalid = (message: string): Refusal => ({ code: ErrorCode.INVALID_ARGUMENT, message });
+const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, message });
+
+/**
+ * The channel router (PROTOCOL.md §10): subscriptions and their channels,
+ * Publish / Send / Broadcast / Reply routing, presence as a channel, wills,
+ * and the server application's own messages.
+ *
+ * - One global {@link SubjectIndex} maps patterns to subscriptions; its
+ *   per-subject match cache makes steady publishing one Map lookup.
+ * - Every message is encoded once ({@link encodeDelivery}) and queued on
+ *   each recipient behind a per-recipient head: no per-delivery encoding.
+ * - Frames go into the recipients' bounded per-channel queues (their
+ *   {@link RoutePeer}); overflow policies and drops are the peers' concern,
+ *   so a slow subscriber never slows a publisher or other subscribers.
+ * - Refusals are returned as {@link Refusal}s, which the session sends as
+ *   non-fatal ProtocolErrors (`ref` = request id).
+ */
+export class Router {
+  readonly #hub: Hub;
+  readonly #index = new SubjectIndex<Subscription>();
+  readonly #presence: PresenceFeed;
+  readonly #peers = new Set<RoutePeer>();
+  readonly #patterns = new Map<string, number>();
+  readonly #checked = new Set<string>();
+  #subscriptions = 0;
+
+  /** @param hub - the server core (registry, options, counters) */
+  constructor(hub: Hub) {
+    this.#hub = hub;
+    this.#presence = new PresenceFeed(hub.options.serverId);
+  }
+
+  /** Live subscriptions, presence ones included. */
+  get subscriptions(): number {
+    return this.#subscriptions;
+  }
+
+  /** Distinct subjects and patterns with at least one subscription. */
+  get channels(): number {
+    return this.#patterns.size;
+  }
+
+  /** Connections that receive broadcasts (welcomed and not closed). */
+  get peers(): number {
+    return this.#peers.size;
+  }
+
+  // ------------------------------------------------------------ connections
+
+  /** A connection was welcomed: it may subscribe and receives broadcasts. */
+  addPeer(peer: RoutePeer): void {
+    this.#peers.add(peer);
+  }
+
+  /** A connection closed: its subscriptions end (a resume does not restore them, §8.2). */
+  removePeer(peer: RoutePeer): void {
+    if (!this.#peers.delete(peer)) return;
+    for (const sub of peer.channels.clear()) this.#unindex(sub);
+  }
+
+  // ---------------------------------------------------------- subscriptions
+
+  /** Subscribe (§10.4): validates, authorizes, assigns a channel, answers Subscribed. */
+  subscribe(peer: RoutePeer, rec: SessionRecord, s: Subscribe): Refusal | undefined {
+    const hub = this.#hub;
+    const o = hub.options;
+    if (hub.shuttingDown) return { code: ErrorCode.SHUTTING_DOWN, message: "server is draining" };
+    const req = checkSubscribe(s);
+    if (typeof req === "string") return invalid(req);
+    const { subject, presence } = req;
+    const hook = o.authorizeSubscribe;
+    if (hook !== undefined && !this.#allowed(() => hook(this.#info(rec.ownSlot), subject))) {
+      return forbidden(`not allowed to subscribe to ${JSON.stringify(subject)}`);
+    }
+    const table = peer.channels;
+    if (table.size >= o.maxSubscriptionsPerConnection) {
+      return {
+        code: ErrorCode.SERVER_FULL,
+        message: `too many subscriptions on this connection (maxSubscriptionsPerConnection ${o.maxSubscriptionsPerConnection})`,
+      };
+    }
+    const channel = table.peekChannel();
+    if (channel === 0) return { code: ErrorCode.SERVER_FULL, message: "channel numbers exhausted on this connection" };
+    const queueSize = s.queueSize === 0 ? o.channelMaxQueueSize : Math.min(s.queueSize, o.maxSubscriptionQueueSize);
+    const sub = new Subscription(peer, channel, subject, presence ? PRESENCE_FIELD : DELIVERY_FIELD, {
+      presence,
+      pattern: req.pattern,
+      labelFilter: req.labelFilter,
+      queueSize,
+      overflow: req.overflow,
+    });
+    table.add(sub);
+    peer.configureChannel(channel, queueSize, req.overflow);
+    // Subscribed is a control frame: it leaves before any frame of the channel (§10.8).
+    peer.control(makeFrame("subscribed", { requestId: s.requestId, channel, subject }));
+    this.#subscriptions++;
+    this.#patterns.set(subject, (this.#patterns.get(subject) ?? 0) + 1);
+    if (presence) {
+      // Synchronously, before any live event can reach the subscription (§7.2).
+      if (req.snapshot) this.#snapshot(sub);
+      this.#presence.add(sub);
+    } else {
+      this.#index.add(subject, sub);
+    }
+    return undefined;
+  }
+
+  /** Unsubscribe on `channel`: the subscription ends, its queue is discarded. */
+  unsubscribe(peer: RoutePeer, channel: number): Refusal | undefined {
+    const sub = peer.channels.remove(channel);
+    if (sub === undefined) return { code: ErrorCode.UNKNOWN_CHANNEL, message: `channel ${channel} is not a live subscription` };
+    this.#unindex(sub);
+    peer.removeChannel(channel);
+    return undefined;
+  }
+
+  #unindex(sub: Subscription): void {
+    if (sub.presence) this.#presence.remove(sub);
+    else this.#index.remove(sub.subject, sub);
+    this.#subscriptions--;
+    const n = (this.#patterns.get(sub.subject) ?? 1) - 1;
+    if (n <= 0) this.#patterns.delete(sub.subject);
+    else this.#patterns.set(sub.subject, n);
+  }
+
+  // One JOINED snapshot event per matching node online or suspect now (§7.2).
+  #snapshot(sub: Subscription): void {
+    const hub = this.#hub;
+    const r = hub.registry;
+    const time = hub.epoch(hub.clock());
+    const labels = Object.keys(sub.labelFilter).length > 0 ? sub.labelFilter : undefined;
+    let n = 0;
+    r.forEach({ labels }, (slot) => {
+      if (this.#presence.publishTo(sub, PresenceKind.JOINED, r.id(slot), r.labels(slot), time, "snapshot")) n++;
+    });
+    hub.stats.deliveries += n;
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  /** Publish (§10.5), by subject or by the channel of an exact subscription. */
+  publish(peer: RoutePeer, rec: SessionRecord, p: Publish, channel: number): Refusal | undefined {
+    const from = this.#sender(rec, p.fromHandle);
+    if (from < 0) return invalid(`from_handle ${p.fromHandle} is not an attached node of this connection`);
+    let subject = p.subject;
+    if (channel !== 0) {
+      if (subject !== "") return invalid("a Publish names a subject or a channel, not both");
+      const sub = peer.channels.get(channel);
+      if (sub === undefined) return { code: ErrorCode.UNKNOWN_CHANNEL, message: `channel ${channel} is not a live subscription` };
+      if (sub.pattern) return invalid(`channel ${channel} is a pattern subscription (${sub.subject}): publish by subject`);
+      subject = sub.subject;
+    } else {
+      const problem = this.#checkSubject(subject);
+      if (problem !== undefined) return invalid(problem);
+    }
+    if (isReservedSubject(subject)) return forbidden(`publishing to "$hb." subjects is not allowed (${subject})`);
+    const hook = this.#hub.options.authorizePublish;
+    if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), subject))) {
+      return forbidden(`not allowed to publish to ${JSON.stringify(subject)}`);
+    }
+    this.#publish(subject, p.payload, this.#hub.registry.id(from), p.requestId);
+    return undefined;
+  }
+
+  /** Send (§10.6) to one node; an offline target is `UNKNOWN_NODE` (a Reply for requests). */
+  send(peer: RoutePeer, rec: SessionRecord, s: Send): Refusal | undefined {
+    const from = this.#sender(rec, s.fromHandle);
+    if (from < 0) return invalid(`from_handle ${s.fromHandle} is not an attached node of this connection`);
+    const problem = checkNodeId(s.nodeId);
+    if (problem !== undefined) return invalid(problem);
+    if (this.#send(s.nodeId, s.payload, this.#hub.registry.id(from), s.requestId)) return undefined;
+    const message = `node ${JSON.stringify(s.nodeId)} is not online`;
+    if (s.requestId === 0n) return { code: ErrorCode.UNKNOWN_NODE, message };
+    this.#replyTo(peer, s.nodeId, s.requestId, new Uint8Array(0), ErrorCode.UNKNOWN_NODE, message);
+    return undefined;
+  }
+
+  /** Broadcast (§10.7) from a node: only when `authorizeBroadcast` allows it. */
+  broadcast(peer: RoutePeer, rec: SessionRecord, b: Broadcast): Refusal | undefined {
+    const from = this.#sender(rec, b.fromHandle);
+    if (from < 0) return invalid(`from_handle ${b.fromHandle} is not an attached node of this connection`);
+    const hook = this.#hub.options.authorizeBroadcast;
+    if (hook === undefined) return forbidden("broadcasts from nodes are not allowed on this server");
+    if (!this.#allowed(() => hook(this.#info(from)))) return forbidden("not allowed to broadcast");
+    this.#broadcast(b.payload, this.#hub.registry.id(from), peer);
+    return undefined;
+  }
+
+  /** Reply (§10.9): forwarded to the requester's connection; to nobody it is dropped and counted. */
+  reply(_peer: RoutePeer, rec: SessionRecord, r: Reply): Refusal | undefined {
+    const from = this.#sender(rec, r.fromHandle);
+    if (from < 0) return invalid(`from_handle ${r.fromHandle} is not an attached node of this connection`);
+    const stats = this.#hub.stats;
+    stats.routed.reply++;
+    const target = r.nodeId === "" ? undefined : this.#connectionOf(r.nodeId);
+    if (target === undefined) {
+      // Requester offline, or a reply to the server application (which sends no requests).
+      stats.repliesDropped++;
+      return undefined;
+    }
+    this.#replyTo(target, this.#hub.registry.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
+    return undefined;
+  }
+
+  // ------------------------------------------------- the server application
+
+  /**
+   * Publishes on behalf of the server (`from_node_id` empty) or of a node
+   * (a will). The subject must already be checked.
+   *
+   * @returns the number of subscriptions it was queued on
+   */
+  publishAs(subject: string, payload: Uint8Array, fromNodeId: string): number {
+    return this.#publish(subject, payload, fromNodeId, 0n);
+  }
+
+  /** Sends to one node on behalf of the server. @returns `false` when it is not online */
+  sendAs(nodeId: string, payload: Uint8Array, fromNodeId: string): boolean {
+    return this.#send(nodeId, payload, fromNodeId, 0n);
+  }
+
+  /** Broadcasts to every connection on behalf of the server. @returns the number of connections */
+  broadcastAs(payload: Uint8Array, fromNodeId: string): number {
+    return this.#broadcast(payload, fromNodeId, undefined);
+  }
+
+  /**
+   * Publishes the will of the node in `slot` (§7.4), as if the node had
+   * published it: `authorizePublish` applies.
+   *
+   * @returns `false` if the hook refused it
+   */
+  will(slot: number, subject: string, payload: Uint8Array): boolean {
+    const hook = this.#hub.options.authorizePublish;
+    if (hook !== undefined && !this.#allowed(() => hook(this.#info(slot), subject))) return false;
+    this.#publish(subject, payload, this.#hub.registry.id(slot), 0n);
+    return true;
+  }
+
+  /** A presence change of the node in `slot`: queued on the matching `$hb.presence` subscriptions. */
+  presence(name: PresenceEventName, slot: number, reason: string, now: number): void {
+    if (this.#presence.size === 0) return;
+    const hub = this.#hub;
+    const r = hub.registry;
+    hub.stats.routed.presence++;
+    hub.stats.deliveries += this.#presence.publish(PRESENCE_KINDS[name], r.id(slot), r.labels(slot), hub.epoch(now), reason);
+  }
+
+  /**
+   * Snapshots of the subscriptions of the connection that carries node
+   * `nodeId` (its own node or an attached one), or of every connection.
+   */
+  list(nodeId?: string): SubscriptionInfo[] {
+    const out: SubscriptionInfo[] = [];
+    if (nodeId !== undefined) {
+      const peer = this.#connectionOf(nodeId);
+      if (peer !== undefined) for (const sub of peer.channels.values()) out.push(sub.info());
+      return out;
+    }
+    for (const peer of this.#peers) for (const sub of peer.channels.values()) out.push(sub.info());
+    return out;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #publish(subject: string, payload: Uint8Array, fromNodeId: string, requestId: bigint): number {
+    const stats = this.#hub.stats;
+    stats.routed.publish++;
+    const subs = this.#index.match(subject);
+    if (subs.length === 0) {
+      stats.dropped.noSubscribers++;
+      return 0;
+    }
+    return this.#fanOut(subs, encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, ""));
+  }
+
+  // The relay loop: one encoded body, one cached head per subscription.
+  #fanOut(subs: readonly Subscription[], body: Uint8Array): number {
+    let n = 0;
+    for (let i = 0; i < subs.length; i++) if ((subs[i] as Subscription).relay(body)) n++;
+    this.#hub.stats.deliveries += n;
+    return n;
+  }
+
+  #send(nodeId: string, payload: Uint8Array, fromNodeId: string, requestId: bigint): boolean {
+    const stats = this.#hub.stats;
+    stats.routed.send++;
+    const r = this.#hub.registry;
+    const slot = r.slotOf(nodeId);
+    const peer = slot < 0 ? undefined : this.#peerOf(slot);
+    if (peer === undefined) {
+      stats.dropped.unknownNode++;
+      return false;
+    }
+    const to = r.handle(slot) === 0 ? "" : nodeId;
+    const body = encodeDelivery(DeliveryKind.DIRECT, "", fromNodeId, payload, requestId, to);
+    if (peer.relay(0, relayHead(0, DELIVERY_FIELD, body.length), body, relayFrameLength(0, DELIVERY_FIELD, body.length))) {
+      stats.deliveries++;
+    }
+    return true;
+  }
+
+  #broadcast(payload: Uint8Array, fromNodeId: string, except: RoutePeer | undefined): number {
+    const stats = this.#hub.stats;
+    stats.routed.broadcast++;
+    const body = encodeDelivery(DeliveryKind.BROADCAST, "", fromNodeId, payload, 0n, "");
+    // Channel 0 for everyone: the head is shared too.
+    const head = relayHead(0, DELIVERY_FIELD, body.length);
+    const length = relayFrameLength(0, DELIVERY_FIELD, body.length);
+    let n = 0;
+    for (const peer of this.#peers) if (peer !== except && peer.relay(0, head, body, length)) n++;
+    stats.deliveries += n;
+    return n;
+  }
+
+  #replyTo(
+    peer: RoutePeer,
+    nodeId: string,
+    requestId: bigint,
+    payload: Uint8Array,
+    errorCode: ErrorCode,
+    errorMessage: string,
+  ): void {
+    const body = toBinary(ReplySchema, create(ReplySchema, { nodeId, requestId, payload, errorCode, errorMessage }));
+    if (peer.relay(0, relayHead(0, REPLY_FIELD, body.length), body, relayFrameLength(0, REPLY_FIELD, body.length))) {
+      this.#hub.stats.deliveries++;
+    }
+  }
+
+  // The registry slot of the node a frame is sent for: the own node, or an attached handle; -1 if unknown.
+  #sender(rec: SessionRecord, fromHandle: number): number {
+    if (fromHandle === 0) return rec.ownSlot;
+    return rec.handles.get(fromHandle) ?? -1;
+  }
+
+  // The connection a node is reachable on now, if any (not while its session waits for a resume).
+  #peerOf(slot: number): RoutePeer | undefined {
+    const r = this.#hub.registry;
+    const rec = r.owner(slot);
+    const session = rec.session;
+    if (session === undefined) return undefined;
+    const handle = r.handle(slot);
+    if (handle !== 0 && rec.handles.get(handle) !== slot) return undefined; // not attached again after a resume
+    return session;
+  }
+
+  #connectionOf(nodeId: string): RoutePeer | undefined {
+    const slot = this.#hub.registry.slotOf(nodeId);
+    return slot < 0 ? undefined : this.#peerOf(slot);
+  }
+
+  #checkSubject(subject: string): string | undefined {
+    if (this.#checked.has(subject)) return undefined;
+    try {
+      parseSubject(subject, false);
+    } catch (err) {
+      if (err instanceof HbError) return err.message;
+      throw err;
+    }
+    if (this.#checked.size >= CHECKED_SUBJECTS) this.#checked.clear();
+    this.#checked.add(subject);
+    return undefined;
+  }
+
+  #info(slot: number): NodeInfo {
+    return this.#hub.info(slot);
+  }
+
+  // Runs an authorization hook: anything but `true`, or a throw, refuses.
+  #allowed(hook: () => unknown): boolean {
+    try {
+      return hook() === true;
+    } catch (err) {
+      this.#hub.stats.listenerErrors++;
+      this.#hub.options.logger.error({ err }, "an authorization hook threw");
+      return false;
+    }
+  }
+}

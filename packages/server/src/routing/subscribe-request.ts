@@ -1,0 +1,62 @@
+import { HbError, type OverflowMode, OverflowPolicy, type Subscribe } from "@hb/codec";
+import { checkLabels, type NodeLabels } from "../node-labels.js";
+import { PRESENCE_SUBJECT, hasWildcard, isReservedSubject, parseSubject } from "./subject.js";
+
+const OVERFLOW: Readonly<Record<number, OverflowMode>> = {
+  [OverflowPolicy.UNSPECIFIED]: "drop-oldest",
+  [OverflowPolicy.DROP_OLDEST]: "drop-oldest",
+  [OverflowPolicy.DROP_NEWEST]: "drop-newest",
+  [OverflowPolicy.DISCONNECT]: "disconnect",
+};
+
+const EMPTY_FILTER: NodeLabels = Object.freeze({});
+
+/** What a valid Subscribe asks for, normalized. */
+export interface SubscribeRequest {
+  /** Subject or pattern. */
+  readonly subject: string;
+  /** Whether it is `$hb.presence`. */
+  readonly presence: boolean;
+  /** Whether it has a `*` or `>` token. */
+  readonly pattern: boolean;
+  /** Presence only: the label filter (frozen; empty: every node). */
+  readonly labelFilter: NodeLabels;
+  /** Presence only: whether a snapshot comes first. */
+  readonly snapshot: boolean;
+  /** Overflow policy (`UNSPECIFIED` is drop-oldest). */
+  readonly overflow: OverflowMode;
+}
+
+/**
+ * Checks a Subscribe against PROTOCOL.md §10.1–10.4 and §4.13: subject or
+ * pattern rules; in `$hb.` only `$hb.presence` (exactly); `label_filter`
+ * (within the label limits) and `snapshot` only there; a known overflow
+ * policy.
+ *
+ * @returns the normalized request, or the reason it is `INVALID_ARGUMENT`
+ */
+export function checkSubscribe(s: Subscribe): SubscribeRequest | string {
+  const subject = s.subject;
+  let tokens: string[];
+  try {
+    tokens = parseSubject(subject, true);
+  } catch (err) {
+    if (err instanceof HbError) return err.message;
+    throw err;
+  }
+  const presence = subject === PRESENCE_SUBJECT;
+  if (!presence && isReservedSubject(subject)) {
+    return `${JSON.stringify(subject)} is reserved: only "${PRESENCE_SUBJECT}" may be subscribed to in "$hb."`;
+  }
+  let labelFilter = EMPTY_FILTER;
+  if (Object.keys(s.labelFilter).length > 0) {
+    if (!presence) return `label_filter is only allowed on "${PRESENCE_SUBJECT}"`;
+    const problem = checkLabels(s.labelFilter);
+    if (problem !== undefined) return `label_filter: ${problem}`;
+    labelFilter = Object.freeze({ ...s.labelFilter });
+  }
+  if (s.snapshot && !presence) return `snapshot is only allowed on "${PRESENCE_SUBJECT}"`;
+  const overflow = OVERFLOW[s.overflow];
+  if (overflow === undefined) return `unknown overflow policy ${s.overflow}`;
+  return { subject, presence, pattern: hasWildcard(tokens), labelFilter, snapshot: s.snapshot, overflow };
+}
