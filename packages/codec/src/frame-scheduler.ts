@@ -56,6 +56,9 @@ export interface FrameSchedulerOptions {
   schedule?: (flush: () => void) => void;
 }
 
+/** Most fragmented messages part-sent at once: the receiver's limit (PROTOCOL.md §11). */
+const MAX_OPEN_FRAGMENTED = 16;
+
 interface Item {
   /** Wire bytes are head + body. */
   head: Uint8Array;
@@ -137,7 +140,9 @@ export class FrameScheduler {
   readonly #onOverflow: ((channel: number) => void) | undefined;
   readonly #onDrop: ((channel: number) => void) | undefined;
   readonly #schedule: (flush: () => void) => void;
-  readonly #control: Item[] = [];
+  // Control frames: a FIFO with a head index (Array#shift is O(n) per frame).
+  readonly #control = new ChannelQueue(0, Number.POSITIVE_INFINITY, "drop-newest", 1);
+  #openFragmented = 0;
   readonly #channels = new Map<number, ChannelQueue>();
   readonly #active: ChannelQueue[] = [];
   #rr = 0;
@@ -198,12 +203,21 @@ export class FrameScheduler {
     }
   }
 
-  /** Queues a control frame (or its encoding, no length prefix); sent before any data. */
+  /**
+   * Queues a control frame (or its encoding, no length prefix); sent before
+   * any data. A control frame larger than the peer's max frame size cannot
+   * jump the queue: it goes to channel 0's data queue and leaves as
+   * fragments.
+   */
   control(frame: Frame | Uint8Array): void {
     if (this.#closed) return;
     const body = frame instanceof Uint8Array ? frame : toBinary(FrameSchema, frame);
+    if (body.length > this.#maxFrameSize) {
+      this.data(0, body);
+      return;
+    }
     const item = this.#item(body, 0);
-    this.#control.push(item);
+    this.#control.items.push(item);
     this.#controlBytes += item.head.length + item.body.length;
     if (this.#controlBytes > this.#maxControlBytes) {
       this.#overflowed(0);
@@ -262,7 +276,9 @@ export class FrameScheduler {
   /** Stops writing and drops everything queued. */
   close(): void {
     this.#closed = true;
-    this.#control.length = 0;
+    this.#control.items = [];
+    this.#control.headIndex = 0;
+    this.#openFragmented = 0;
     this.#channels.clear();
     this.#active.length = 0;
     this.#controlBytes = 0;
@@ -338,6 +354,9 @@ export class FrameScheduler {
         const it = q.peek();
         if (!it) break;
         if (it.fragments) {
+          // At most MAX_OPEN_FRAGMENTED messages may be part-sent at once
+          // (the receiver's limit, PROTOCOL.md §11); a new one waits its turn.
+          if (!it.started && this.#openFragmented >= MAX_OPEN_FRAGMENTED) break;
           // One fragment per visit: a large message never holds the link.
           const next = it.fragments.next();
           if (!next.done) {
@@ -347,6 +366,7 @@ export class FrameScheduler {
             parts.push(head, body);
             bytes += head.length + body.length;
             frames++;
+            if (!it.started) this.#openFragmented++;
             it.started = true;
             q.deficit -= head.length + body.length;
             const last = next.value.body.case === "fragment" && next.value.body.value.final;
@@ -354,6 +374,7 @@ export class FrameScheduler {
           }
           q.shift();
           this.#account(it, -1);
+          if (it.started) this.#openFragmented--;
           break;
         }
         const size = it.head.length + it.body.length;

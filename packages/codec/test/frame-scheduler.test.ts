@@ -123,4 +123,29 @@ describe("FrameScheduler", () => {
     for (let i = 0; i < 20; i++) h.tick();
     expect(h.s.stats().queuedMessages).toBe(0);
   });
+
+  it("sends a control frame larger than the peer's limit as fragments, never as raw bytes", () => {
+    const h = harness({ maxFrameSize: 2048, fragmentSize: 1024 });
+    h.s.control(makeFrame("error", { message: "x".repeat(5000), fatal: false }));
+    for (let i = 0; i < 20; i++) h.tick();
+    const frames = h.decode();
+    expect(frames.length).toBeGreaterThan(1);
+    expect(frames.every((f) => f.body.case === "fragment")).toBe(true);
+  });
+
+  it("keeps at most 16 fragmented messages part-sent at once", () => {
+    const h = harness({ maxFrameSize: 4096, fragmentSize: 1024, quantum: 1 });
+    for (let ch = 1; ch <= 20; ch++) h.s.data(ch, makeFrame("publish", { subject: "s", payload: new Uint8Array(8000) }, ch));
+    for (let i = 0; i < 400 && h.s.stats().queuedMessages > 0; i++) h.tick();
+    const open = new Set<number>();
+    let most = 0;
+    for (const f of h.decode()) {
+      if (f.body.case !== "fragment") continue;
+      open.add(f.body.value.id);
+      most = Math.max(most, open.size);
+      if (f.body.value.final) open.delete(f.body.value.id);
+    }
+    expect(most).toBe(16);
+    expect(open.size).toBe(0);
+  });
 });
