@@ -185,7 +185,7 @@ export class ChannelRouter {
     const labels = options.labels ?? {};
     const problem = labelsProblem(labels, "labels");
     if (problem !== undefined) throw new HbError(ErrorCode.INVALID_ARGUMENT, problem);
-    return this.#add<PresenceNotice>(PRESENCE_SUBJECT, true, { ...labels }, options, "watchPresence options");
+    return this.#add<PresenceNotice>(PRESENCE_SUBJECT, true, { ...labels }, options, "watchPresence options", options.snapshot === true);
   }
 
   publish(subject: string, payload: Payload): Promise<void> {
@@ -518,6 +518,7 @@ export class ChannelRouter {
     labelFilter: Record<string, string>,
     options: SubscribeOptions,
     what: string,
+    snapshot = false,
   ): Subscription<T> {
     if (this.#closed !== undefined) throw this.#closed;
     if (options === null || typeof options !== "object") throw new TypeError(`${what} must be an object`);
@@ -556,6 +557,7 @@ export class ChannelRouter {
       control: ctl as SubscriptionControl<unknown>,
       presence,
       labelFilter,
+      snapshot,
       overflow: overflowMode === undefined ? OverflowPolicy.UNSPECIFIED : OVERFLOW[overflowMode],
       queueSize: queueSize ?? 0,
     });
@@ -586,6 +588,7 @@ export class ChannelRouter {
         requestId,
         subject: entry.sub.subject,
         labelFilter: { ...entry.labelFilter },
+        snapshot: entry.snapshot,
         overflow: entry.overflow,
         queueSize: entry.queueSize,
       }),

@@ -20,6 +20,8 @@ export interface SubscriptionEntry {
   readonly presence: boolean;
   /** `Subscribe.label_filter`. */
   readonly labelFilter: Readonly<Record<string, string>>;
+  /** `Subscribe.snapshot`. */
+  readonly snapshot: boolean;
   /** `Subscribe.overflow`. */
   readonly overflow: OverflowPolicy;
   /** `Subscribe.queue_size` (0: the server's default). */

@@ -35,6 +35,13 @@ export interface WatchPresenceOptions extends SubscribeOptions {
    * equal value); `Subscribe.label_filter`. Default: every node.
    */
   labels?: Readonly<Record<string, string>>;
+  /**
+   * First deliver a `joined` event with reason `"snapshot"` for every
+   * matching node online at the time (`Subscribe.snapshot`), then live
+   * events, so the watcher's view of the fleet is complete without a race.
+   * Repeated after every reconnect. Default `false`.
+   */
+  snapshot?: boolean;
 }
 
 /**

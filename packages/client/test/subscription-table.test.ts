@@ -12,6 +12,7 @@ function add(t: SubscriptionTable, subject: string) {
     sub,
     control: control as SubscriptionControl<unknown>,
     presence: false,
+    snapshot: false,
     labelFilter: {},
     overflow: OverflowPolicy.UNSPECIFIED,
     queueSize: 0,
