@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
+import type { BusHealth } from "./cluster/bus-link.js";
 import { Hub } from "./hub.js";
 import { checkNodeId } from "./node-id.js";
 import type { NodeFilter, NodeInfo } from "./node-info.js";
@@ -56,6 +57,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   #closing: Promise<void> | undefined;
   #nextId = 1;
   #idle: (() => void) | undefined;
+  #busStarted = false;
 
   /**
    * @param options - see {@link HeartbeatServerOptions}
@@ -78,6 +80,12 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     if (this.#listener !== undefined) throw new Error("HeartbeatServer is already listening");
     if (this.#closing !== undefined) throw new Error("HeartbeatServer is closed");
     const o = this.options;
+    if (o.bus !== undefined && !this.#busStarted) {
+      // Join the bus before accepting: the remote directory is loaded when this resolves.
+      this.#busStarted = true;
+      await o.bus.start(o.serverId, this.#hub.busHandlers);
+      this.#hub.busStarted();
+    }
     const onSocket = (socket: Socket): void => {
       const transport = new TcpTransport(socket, (err) => this.#socketError(err));
       const session = this.accept(transport);
@@ -107,7 +115,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     listener.on("error", (err) => o.logger.error({ err }, "listener error"));
     this.#hub.start();
     const address = listener.address() as AddressInfo;
-    o.logger.info({ address: address.address, port: address.port, serverId: o.serverId }, "hb server listening");
+    o.logger.info({ address: address.address, port: address.port, serverId: o.serverId, bus: o.bus?.kind }, "hb server listening");
     return address;
   }
 
@@ -160,7 +168,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * keeps serving them (acks; Attach is refused with `SHUTTING_DOWN`) until
    * they close or `closeTimeout` passes, then sends the rest a fatal
    * `SHUTTING_DOWN` and closes them. Nodes leave with reason
-   * `server_shutdown` (no wills). Idempotent.
+   * `server_shutdown` (no wills), announced on the bus too; then the bus
+   * link (the `bus` option) is closed. Idempotent.
    */
   close(): Promise<void> {
     if (this.#closing === undefined) this.#closing = this.#close();
@@ -184,6 +193,13 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     for (const socket of this.#sockets) socket.destroy();
     this.#hub.shutdown();
     await listenerClosed;
+    if (o.bus !== undefined && this.#busStarted) {
+      try {
+        await o.bus.close();
+      } catch (err) {
+        o.logger.error({ err }, "closing the bus link failed");
+      }
+    }
     o.logger.info({ serverId: o.serverId }, "hb server closed");
   }
 
@@ -200,37 +216,55 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     this.#idle = undefined;
   }
 
-  /** The node `nodeId`, or `undefined` if it is not registered. O(1). */
+  /**
+   * The node `nodeId`, or `undefined` if it is not registered. O(1). With a
+   * bus, nodes of the other servers too (marked by `serverId`).
+   */
   get(nodeId: string): NodeInfo | undefined {
     const slot = this.#hub.registry.slotOf(nodeId);
-    return slot < 0 ? undefined : this.#hub.info(slot);
+    return slot < 0 ? this.#hub.remoteInfo(nodeId) : this.#hub.info(slot);
   }
 
   /**
    * Number of registered nodes matching `filter`. O(1) without a label
-   * filter, O(matching label sets) with one; never scans nodes.
+   * filter, O(matching label sets) with one; never scans local nodes. With a
+   * bus, nodes of the other servers count too (O(1) without a label filter,
+   * a scan of the remote directory with one).
    */
   count(filter: NodeFilter = {}): number {
     checkFilter(filter);
-    return this.#hub.registry.count(filter);
+    return this.#hub.registry.count(filter) + this.#hub.remoteCount(filter);
   }
 
   /**
    * Snapshots of the nodes matching `filter`, at most `limit` (default
    * unlimited). Visits only matching nodes (label index and per-state lists),
    * but the result can be large: prefer {@link HeartbeatServer.count} or a
-   * filter at a million nodes.
+   * filter at a million nodes. With a bus, this server's nodes come first,
+   * then those of the other servers (a scan of the remote directory).
    */
   list(filter: NodeFilter = {}, limit = Number.POSITIVE_INFINITY): NodeInfo[] {
     checkFilter(filter);
-    return this.#hub.list(filter, limit);
+    const out = this.#hub.list(filter, limit);
+    this.#hub.remoteList(filter, limit, out);
+    return out;
+  }
+
+  /**
+   * Health: `degraded` while the bus link (the `bus` option) is down or not
+   * started; local traffic goes on meanwhile. Always `ok` without a bus.
+   */
+  health(): BusHealth {
+    const bus = this.options.bus;
+    return bus === undefined ? { state: "ok" } : bus.health();
   }
 
   /** Current counters and gauges. O(1): never walks connections or nodes. */
   stats(): ServerStats {
     const hub = this.#hub;
     const registry = hub.registry;
-    return this.#stats.snapshot({
+    const bus = this.options.bus;
+    const snapshot = this.#stats.snapshot({
       connections: this.#sessions.size,
       sessions: hub.sessions,
       nodes: registry.size,
@@ -240,6 +274,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       subscriptions: hub.router.subscriptions,
       channels: hub.router.channels,
     });
+    if (bus !== undefined) snapshot.bus = { ...bus.stats(), kind: bus.kind, health: bus.health() };
+    return snapshot;
   }
 
   /**
@@ -249,7 +285,10 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    *
    * @param subject - a concrete subject (no wildcards), not in `$hb.`
    * @param payload - bytes, or a string sent as UTF-8
-   * @returns the number of subscriptions it was queued on (0: nobody subscribes)
+   * With a bus, it is relayed to the other servers too (their subscribers
+   * are not counted in the result).
+   *
+   * @returns the number of local subscriptions it was queued on (0: nobody subscribes here)
    * @throws `HbError` `INVALID_ARGUMENT` for an invalid subject, `FORBIDDEN` for a `$hb.` one
    */
   publish(subject: string, payload: Uint8Array | string): number {
@@ -265,6 +304,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * `Delivery { kind: DIRECT, from_node_id: "" }` (with `to_node_id` for an
    * attached node).
    *
+   * With a bus, a node of another server is reached through it (`true`
+   * once relayed, at most once).
+   *
    * @returns `false` when the node is not online (or its connection is lost); counted in `stats().dropped.unknownNode`
    * @throws `HbError` `INVALID_ARGUMENT` for an invalid node id
    */
@@ -277,9 +319,10 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   /**
    * Broadcasts `payload` as the server: every connected client gets
    * `Delivery { kind: BROADCAST, from_node_id: "" }` once (a gateway once,
-   * not once per attached node). Not subject to `authorizeBroadcast`.
+   * not once per attached node). Not subject to `authorizeBroadcast`. With
+   * a bus, the clients of the other servers too.
    *
-   * @returns the number of connections it was queued on
+   * @returns the number of local connections it was queued on
    */
   broadcast(payload: Uint8Array | string): number {
     return this.#hub.router.broadcastAs(payloadBytes(payload), "");

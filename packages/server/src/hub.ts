@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
 import { type Attach, ErrorCode, type Frame, type Hello } from "@hb/codec";
+import type { BusHandlers, BusNode, BusPresence } from "./cluster/bus-link.js";
 import { TimingWheel } from "./liveness/timing-wheel.js";
 import { negotiateInterval } from "./liveness/negotiate-interval.js";
 import type { Logger } from "./logger.js";
@@ -9,7 +10,7 @@ import { keepWill, type NodeWill } from "./node-will.js";
 import { NodeRegistry, SLOT_ONLINE, SLOT_SUSPECT } from "./registry/node-registry.js";
 import { ResumeStore } from "./resume-store.js";
 import { Router } from "./routing/router.js";
-import type { HeartbeatServerEvents, NodeEvent, TimeoutReason } from "./server-events.js";
+import { type HeartbeatServerEvents, type NodeEvent, SERVER_LOST_REASON, type TimeoutReason } from "./server-events.js";
 import type { ResolvedServerOptions } from "./server-options.js";
 import type { ServerCounters } from "./server-stats.js";
 import type { Session } from "./session.js";
@@ -50,6 +51,22 @@ export interface Refusal {
 
 type NodeEventName = "nodeJoined" | "nodeLeft" | "nodeSuspect" | "nodeTimeout" | "nodeRecovered";
 
+const BUS_KINDS = {
+  nodeJoined: "joined",
+  nodeLeft: "left",
+  nodeSuspect: "suspect",
+  nodeTimeout: "timed_out",
+  nodeRecovered: "recovered",
+} as const satisfies Record<NodeEventName, BusPresence["kind"]>;
+
+const EVENT_NAMES = {
+  joined: "nodeJoined",
+  left: "nodeLeft",
+  suspect: "nodeSuspect",
+  timed_out: "nodeTimeout",
+  recovered: "nodeRecovered",
+} as const satisfies Record<BusPresence["kind"], NodeEventName>;
+
 /**
  * The socket-free core of a server: the node registry, the liveness timing
  * wheel, resumable session records and the presence rules of
@@ -81,6 +98,9 @@ export class Hub {
   #now = 0;
   #shuttingDown = false;
   #graceCount = 0;
+  // Remote nodes (the bus option): when this server learnt of each, and which are suspect (for O(1) counts).
+  readonly #remoteSeen = new Map<string, number>();
+  readonly #remoteSuspect = new Set<string>();
 
   constructor(
     options: ResolvedServerOptions,
@@ -588,12 +608,155 @@ export class Hub {
     return out;
   }
 
+  // ------------------------------------------------------------------- bus
+
+  /** What the bus link (the `bus` option) calls back into; passed to `bus.start()`. */
+  readonly busHandlers: BusHandlers = {
+    deliver: (envelope, fromMember) => this.router.deliverRemote(envelope, fromMember),
+    presence: (event) => this.#remotePresence(event),
+    memberLost: (memberId, nodes) => this.#memberLost(memberId, nodes),
+    localNodes: () => {
+      const r = this.registry;
+      const memberId = this.options.serverId;
+      const out: BusNode[] = [];
+      r.forEach({}, (slot) => {
+        out.push({ nodeId: r.id(slot), labels: r.labels(slot), state: r.state(slot), memberId });
+      });
+      return out;
+    },
+  };
+
+  /** After `bus.start()`: takes in the remote directory loaded silently. */
+  busStarted(): void {
+    const bus = this.options.bus;
+    if (bus === undefined) return;
+    const now = Date.now();
+    for (const node of bus.remoteNodes().values()) {
+      this.#remoteSeen.set(node.nodeId, now);
+      if (node.state === "suspect") this.#remoteSuspect.add(node.nodeId);
+    }
+  }
+
+  /** A snapshot of a node held by another server of the bus, if any. */
+  remoteInfo(nodeId: string): NodeInfo | undefined {
+    const node = this.options.bus?.remoteNodes().get(nodeId);
+    return node === undefined ? undefined : this.#remoteInfo(node);
+  }
+
+  /** Number of remote nodes matching `filter`: O(1) without labels, else a scan of the remote directory. */
+  remoteCount(filter: NodeFilter): number {
+    const bus = this.options.bus;
+    if (bus === undefined) return 0;
+    const nodes = bus.remoteNodes();
+    if (filter.labels === undefined || Object.keys(filter.labels).length === 0) {
+      if (filter.state === undefined) return nodes.size;
+      const suspect = Math.min(this.#remoteSuspect.size, nodes.size);
+      return filter.state === "suspect" ? suspect : nodes.size - suspect;
+    }
+    let n = 0;
+    for (const node of nodes.values()) if (matches(node, filter)) n++;
+    return n;
+  }
+
+  /** Snapshots of the remote nodes matching `filter`, at most `limit` (scans the remote directory). */
+  remoteList(filter: NodeFilter, limit: number, out: NodeInfo[]): void {
+    const bus = this.options.bus;
+    if (bus === undefined) return;
+    for (const node of bus.remoteNodes().values()) {
+      if (out.length >= limit) return;
+      if (matches(node, filter) && this.registry.slotOf(node.nodeId) < 0) out.push(this.#remoteInfo(node));
+    }
+  }
+
+  #remoteInfo(node: BusNode): NodeInfo {
+    const seen = this.#remoteSeen.get(node.nodeId) ?? Date.now();
+    return {
+      nodeId: node.nodeId,
+      labels: node.labels,
+      state: node.state,
+      lastHeardAt: seen,
+      joinedAt: seen,
+      heartbeats: 0,
+      sessionId: "",
+      handle: 0,
+      gatewayNodeId: undefined,
+      connected: true,
+      remoteAddress: "",
+      heartbeatInterval: 0,
+      serverId: node.memberId,
+    };
+  }
+
+  #remotePresence(e: BusPresence): void {
+    const slot = this.registry.slotOf(e.nodeId);
+    if (slot >= 0) {
+      // The id is held here too: the newer registration wins (time, then member id; PROTOCOL.md §8.1).
+      if (e.kind !== "joined") return;
+      const localTime = this.epoch(this.registry.joinedAt(slot));
+      if (e.time < localTime || (e.time === localTime && e.memberId <= this.options.serverId)) return;
+      this.#replace(slot, this.clock());
+    }
+    switch (e.kind) {
+      case "joined":
+        this.#remoteSeen.set(e.nodeId, e.time);
+        this.#remoteSuspect.delete(e.nodeId);
+        break;
+      case "suspect":
+        this.#remoteSuspect.add(e.nodeId);
+        break;
+      case "recovered":
+        this.#remoteSuspect.delete(e.nodeId);
+        break;
+      default:
+        this.#remoteSeen.delete(e.nodeId);
+        this.#remoteSuspect.delete(e.nodeId);
+    }
+    this.#emitRemote(EVENT_NAMES[e.kind], e.nodeId, e.labels, e.reason, e.time, e.memberId);
+  }
+
+  #memberLost(memberId: string, nodes: readonly BusNode[]): void {
+    const time = Date.now();
+    for (const node of nodes) {
+      this.#remoteSeen.delete(node.nodeId);
+      this.#remoteSuspect.delete(node.nodeId);
+      if (this.registry.slotOf(node.nodeId) >= 0) continue;
+      this.#emitRemote("nodeTimeout", node.nodeId, node.labels, SERVER_LOST_REASON, time, memberId);
+    }
+  }
+
+  // A presence change of a remote node: to `$hb.presence` subscribers and the server's events.
+  #emitRemote(
+    name: NodeEventName,
+    nodeId: string,
+    labels: Readonly<Record<string, string>>,
+    reason: string,
+    time: number,
+    serverId: string,
+  ): void {
+    this.router.remotePresence(name, nodeId, labels, time, reason, serverId);
+    if (this.#events.listenerCount(name) === 0) return;
+    const event: NodeEvent = { nodeId, labels, reason, time, lastHeardAt: time, sessionId: "", handle: 0, serverId, remote: true };
+    this.#guard(() => (this.#events.emit as (n: string, e: NodeEvent) => boolean)(name, event));
+  }
+
   // ---------------------------------------------------------------- events
 
   #emit(name: NodeEventName, slot: number, reason: string, now: number): void {
     this.router.presence(name, slot, reason, now);
-    if (this.#events.listenerCount(name) === 0) return;
     const r = this.registry;
+    const bus = this.options.bus;
+    if (bus !== undefined) {
+      const event = {
+        kind: BUS_KINDS[name],
+        nodeId: r.id(slot),
+        labels: r.labels(slot),
+        reason,
+        time: this.epoch(now),
+        memberId: this.options.serverId,
+      };
+      this.#guard(() => bus.announce(event));
+    }
+    if (this.#events.listenerCount(name) === 0) return;
     const event: NodeEvent = {
       nodeId: r.id(slot),
       labels: r.labels(slot),
@@ -616,4 +779,11 @@ export class Hub {
       this.#logger.error({ err }, "an event listener threw");
     }
   }
+}
+
+function matches(node: BusNode, filter: NodeFilter): boolean {
+  if (filter.state !== undefined && node.state !== filter.state) return false;
+  const labels = filter.labels;
+  if (labels !== undefined) for (const k in labels) if (node.labels[k] !== labels[k]) return false;
+  return true;
 }

@@ -10,12 +10,27 @@
  *   adapter.
  * - {@link resolveServerOptions}: the one place options, defaults and ranges
  *   are declared.
+ * - Several servers form one bus with the `bus` option: a {@link BusLink}
+ *   such as {@link RedisBus} (servers on different hosts, through Redis) or
+ *   a {@link MemoryBus} link (several servers in one process, for tests).
  *
  * Behaviour is specified in docs/PROTOCOL.md (decisions in docs/DECISIONS.md).
  *
  * @packageDocumentation
  */
 export { HeartbeatServer, LISTEN_BACKLOG } from "./heartbeat-server.js";
+export {
+  type BusEnvelope,
+  type BusHandlers,
+  type BusHealth,
+  type BusLink,
+  type BusNode,
+  type BusPresence,
+  RESYNC_REASON,
+} from "./cluster/bus-link.js";
+export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./cluster/memory-bus.js";
+export { RedisBus } from "./cluster/redis-bus.js";
+export { type RedisBusOptions, type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./cluster/redis-bus-options.js";
 export type { Logger } from "./logger.js";
 export { type IntervalBounds, negotiateInterval, suspectAfter } from "./liveness/negotiate-interval.js";
 export { MAX_NODE_ID_BYTES, checkNodeId, generateNodeId } from "./node-id.js";
@@ -42,6 +57,7 @@ export type {
   TimeoutReason,
   WillPublishedEvent,
 } from "./server-events.js";
+export { SERVER_LOST_REASON } from "./server-events.js";
 export type { SubscriptionInfo } from "./routing/subscription-info.js";
 export {
   MAX_SUBJECT_BYTES,
@@ -64,7 +80,7 @@ export {
   type ServerOptionDefaults,
   resolveServerOptions,
 } from "./server-options.js";
-export type { DropStats, RoutedStats, ServerStats } from "./server-stats.js";
+export type { BusStats, DropStats, RoutedStats, ServerStats } from "./server-stats.js";
 export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionTransport } from "./session.js";
 export { FRAGMENT_SIZE, MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session-writer.js";
 export { END_LINGER_MS, TcpTransport } from "./tcp-transport.js";

@@ -36,6 +36,13 @@ export interface NodeInfo {
   remoteAddress: string;
   /** Negotiated heartbeat interval, in ms. */
   heartbeatInterval: number;
+  /**
+   * For a node held by another server of the bus (the `bus` option): that
+   * server's id. Then `connected` is `true`, `sessionId` and
+   * `remoteAddress` are `""`, `handle` and the counters 0, and the times
+   * are when this server learnt of it. Absent for nodes of this server.
+   */
+  serverId?: string;
 }
 
 /** Filter of {@link HeartbeatServer.count} and {@link HeartbeatServer.list}. Absent fields match everything. */

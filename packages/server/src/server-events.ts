@@ -1,7 +1,8 @@
+import { RESYNC_REASON } from "./cluster/bus-link.js";
 import type { NodeLabels } from "./node-labels.js";
 
 /** Why a node joined: a Hello, an Attach, or either of them taking over an id registered elsewhere. */
-export type JoinReason = "hello" | "attach" | "replaced";
+export type JoinReason = "hello" | "attach" | "replaced" | typeof RESYNC_REASON;
 /**
  * Why a node left: `goodbye` (Goodbye frame), `detach` (Detach frame),
  * `connection_closed` (closed without Goodbye and no resume grace),
@@ -9,13 +10,27 @@ export type JoinReason = "hello" | "attach" | "replaced";
  * connection lost its own node that way), `server_shutdown` (its connection
  * closed while the server was draining).
  */
-export type LeaveReason = "goodbye" | "detach" | "connection_closed" | "replaced" | "server_shutdown";
+export type LeaveReason =
+  | "goodbye"
+  | "detach"
+  | "connection_closed"
+  | "replaced"
+  | "server_shutdown"
+  | typeof RESYNC_REASON;
 /** Why a node became suspect: nothing heard for 1.5 × its interval, or its connection was lost (resume grace running). */
-export type SuspectReason = "heartbeat_missed" | "connection_closed";
-/** Why a node timed out: nothing heard for heartbeatTimeout, or its resume grace ran out. */
-export type TimeoutReason = "heartbeat_timeout" | "connection_closed";
+export type SuspectReason = "heartbeat_missed" | "connection_closed" | typeof RESYNC_REASON;
+/**
+ * Why a node timed out: nothing heard for heartbeatTimeout, or its resume
+ * grace ran out; for a node on another server of the bus also
+ * `server_lost` (that server is gone: crashed, or its bus lease expired) or
+ * `resync` (it disappeared while the bus link was down).
+ */
+export type TimeoutReason = "heartbeat_timeout" | "connection_closed" | typeof SERVER_LOST_REASON | typeof RESYNC_REASON;
 /** Why a suspect node recovered: it was heard from again, or its session was resumed on a new connection. */
-export type RecoverReason = "heartbeat" | "resumed";
+export type RecoverReason = "heartbeat" | "resumed" | typeof RESYNC_REASON;
+
+/** Reason of the `nodeTimeout` events for the nodes of a server of the bus that is gone. */
+export const SERVER_LOST_REASON = "server_lost";
 
 /** Payload of every node presence event. */
 export interface NodeEvent<R extends string = string> {
@@ -33,8 +48,14 @@ export interface NodeEvent<R extends string = string> {
   sessionId: string;
   /** Gateway handle of an attached node; 0 for a connection's own node. */
   handle: number;
-  /** The server that observed it. */
+  /** The server that observed it (for a remote node: the server of the bus holding it). */
   serverId: string;
+  /**
+   * `true` when the node is held by another server of the bus (the
+   * `bus` option): then `sessionId` is `""`, `handle` 0 and `lastHeardAt`
+   * the event's time. Absent for nodes of this server.
+   */
+  remote?: true;
 }
 
 /** Payload of `nodeJoined`. */

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { TlsOptions } from "node:tls";
 import { DEFAULT_MAX_FRAME_SIZE, type Hello, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
 import { pino } from "pino";
+import type { BusLink } from "./cluster/bus-link.js";
 import type { Logger } from "./logger.js";
 import type { NodeInfo } from "./node-info.js";
 
@@ -139,6 +140,15 @@ export interface HeartbeatServerOptions {
   logger?: Logger;
   /** Identifier sent in Welcome and events, for diagnostics. Default `<hostname>:<pid>:<random>`; 1 .. 128 characters. */
   serverId?: string;
+  /**
+   * Joins a bus with other servers (e.g. a `RedisBus`, or a
+   * `MemoryBus` link in one process): messages, presence and the node
+   * directory are shared, so nodes on different servers reach each other.
+   * `listen()` starts the link as member `serverId` (which must then be
+   * unique on the bus), `close()` closes it. Default: none (a standalone
+   * server).
+   */
+  bus?: BusLink;
 }
 
 /** {@link HeartbeatServerOptions} after defaults are applied and every value is checked. */
@@ -195,6 +205,8 @@ export interface ResolvedServerOptions {
   readonly logger: Logger;
   /** See {@link HeartbeatServerOptions.serverId}. */
   readonly serverId: string;
+  /** See {@link HeartbeatServerOptions.bus}. */
+  readonly bus: BusLink | undefined;
 }
 
 /** The numeric defaults of {@link HeartbeatServerOptions} (see there for units and ranges). */
@@ -289,7 +301,9 @@ const KNOWN_OPTIONS = new Set<string>([
   "tls",
   "logger",
   "serverId",
+  "bus",
 ]);
+const BUS_METHODS = ["start", "send", "announce", "locate", "remoteNodes", "health", "stats", "close"] as const;
 const KNOWN_RATE_LIMIT_OPTIONS = new Set<string>(["framesPerSecond", "burst"]);
 
 /**
@@ -403,6 +417,17 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     throw new RangeError(`serverId must be 1..128 characters long, got ${serverId.length}`);
   }
 
+  const bus = options.bus;
+  if (bus !== undefined) {
+    const b = bus as unknown as Record<string, unknown>;
+    if (typeof bus !== "object" || bus === null || typeof b.kind !== "string") {
+      throw new TypeError("bus must be a BusLink (an object with kind, start, send, announce, locate, …)");
+    }
+    for (const m of BUS_METHODS) {
+      if (typeof b[m] !== "function") throw new TypeError(`bus must be a BusLink: bus.${m} is not a function`);
+    }
+  }
+
   return Object.freeze({
     host,
     port,
@@ -430,6 +455,7 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     tls,
     logger,
     serverId,
+    bus,
   });
 }
 

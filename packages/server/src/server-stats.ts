@@ -1,3 +1,4 @@
+import type { BusHealth } from "./cluster/bus-link.js";
 import { type ErrorCode, errorCodeName } from "@hb/codec";
 
 /** Messages accepted for routing, by kind (from nodes and from the server API). */
@@ -103,10 +104,25 @@ export interface ServerStats {
    * client that stops reading cannot make it grow without bound.
    */
   queuedBytes: number;
+  /**
+   * With the `bus` option: the link's kind and health, and its counters
+   * (relayed in / out, dropped, remote nodes, …; they depend on the link).
+   */
+  bus?: BusStats;
+}
+
+/** {@link ServerStats.bus}: the bus link's counters plus its kind and health. */
+export interface BusStats {
+  /** The link's kind: `"memory"`, `"redis"`, … */
+  kind: string;
+  /** Its health now. */
+  health: BusHealth;
+  /** Its counters (numbers). */
+  [counter: string]: number | string | BusHealth;
 }
 
 type Gauge = "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels";
-type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped">;
+type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped" | "bus">;
 
 /** The server's mutable counters; {@link ServerCounters.snapshot} turns them into {@link ServerStats}. */
 export class ServerCounters implements Record<Counter, number> {

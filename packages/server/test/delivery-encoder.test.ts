@@ -2,7 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { DeliveryKind, DeliverySchema, type Frame, FrameDecoder, FrameSchema, makeFrame, sizeDelimit, varintSize } from "@hb/codec";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeDelivery } from "../src/routing/delivery-encoder.js";
+import { encodeDelivery, withToNodeId } from "../src/routing/delivery-encoder.js";
 import { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, joinRelayFrame, relayFrameLength, relayHead } from "../src/routing/relay-head.js";
 
 const delivery = fc.record({
@@ -53,6 +53,17 @@ describe("the relay encoding", () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it("withToNodeId appends to_node_id exactly as encodeDelivery would have written it", () => {
+    fc.assert(
+      fc.property(delivery, fc.string({ unit: "grapheme", minLength: 1, maxLength: 40 }), (d, to) => {
+        const without = encodeDelivery(d.kind, d.subject, d.fromNodeId, d.payload, d.requestId, "");
+        const expected = encodeDelivery(d.kind, d.subject, d.fromNodeId, d.payload, d.requestId, to);
+        expect(Buffer.from(withToNodeId(without, to))).toEqual(Buffer.from(expected));
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -103,3 +103,21 @@ function writeVarint64(buf: Uint8Array, pos: number, v: bigint): number {
   buf[pos++] = Number(v);
   return pos;
 }
+
+/**
+ * A Delivery body encoded without `to_node_id`, with `to_node_id` set: the
+ * field is the last one, so appending it gives exactly what
+ * {@link encodeDelivery} would have produced. Used for a direct message that
+ * came over the bus for an attached node (the sending server cannot know
+ * whether its target is attached). Copies `body` once.
+ */
+export function withToNodeId(body: Uint8Array, toNodeId: string): Uint8Array {
+  const toLen = Buffer.byteLength(toNodeId, "utf8");
+  const out = Buffer.allocUnsafeSlow(body.length + 1 + varintSize(toLen) + toLen);
+  out.set(body, 0);
+  let pos = body.length;
+  out[pos++] = 0x32;
+  pos = writeVarint32(out, pos, toLen);
+  out.write(toNodeId, pos, toLen, "utf8");
+  return out;
+}

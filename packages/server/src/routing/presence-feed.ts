@@ -57,22 +57,38 @@ export class PresenceFeed {
    * Queues one event on every subscription whose label filter accepts
    * `labels`.
    *
+   * @param serverId - `PresenceEvent.server_id`: this server by default, the holder for a node of another bus member
    * @returns the number of subscriptions it was queued on
    */
-  publish(kind: PresenceKind, nodeId: string, labels: NodeLabels, timeMs: number, reason: string): number {
+  publish(
+    kind: PresenceKind,
+    nodeId: string,
+    labels: NodeLabels,
+    timeMs: number,
+    reason: string,
+    serverId = this.#serverId,
+  ): number {
     if (this.#subs.size === 0) return 0;
     let body: Uint8Array | undefined;
     let n = 0;
     for (const sub of this.#subs) {
       if (!sub.accepts(labels)) continue;
-      body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, this.#serverId);
+      body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
       if (sub.relay(body)) n++;
     }
     return n;
   }
 
   /** Queues one event on `sub` alone (the §7.2 snapshot). */
-  publishTo(sub: Subscription, kind: PresenceKind, nodeId: string, labels: NodeLabels, timeMs: number, reason: string): boolean {
-    return sub.relay(encodePresenceEvent(kind, nodeId, labels, timeMs, reason, this.#serverId));
+  publishTo(
+    sub: Subscription,
+    kind: PresenceKind,
+    nodeId: string,
+    labels: NodeLabels,
+    timeMs: number,
+    reason: string,
+    serverId = this.#serverId,
+  ): boolean {
+    return sub.relay(encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId));
   }
 }

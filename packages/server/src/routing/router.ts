@@ -1,7 +1,8 @@
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   type Broadcast,
   DeliveryKind,
+  DeliverySchema,
   ErrorCode,
   HbError,
   PresenceKind,
@@ -16,7 +17,8 @@ import type { Hub, Refusal } from "../hub.js";
 import { checkNodeId } from "../node-id.js";
 import type { NodeInfo } from "../node-info.js";
 import type { SessionRecord } from "../session-record.js";
-import { encodeDelivery } from "./delivery-encoder.js";
+import type { BusEnvelope } from "../cluster/bus-link.js";
+import { encodeDelivery, withToNodeId } from "./delivery-encoder.js";
 import { PresenceFeed } from "./presence-feed.js";
 import { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, relayFrameLength, relayHead } from "./relay-head.js";
 import type { RoutePeer } from "./route-peer.js";
@@ -176,6 +178,14 @@ export class Router {
     r.forEach({ labels }, (slot) => {
       if (this.#presence.publishTo(sub, PresenceKind.JOINED, r.id(slot), r.labels(slot), time, "snapshot")) n++;
     });
+    // With a bus, the nodes of the other servers too (§7.2 presence is bus-wide).
+    const bus = hub.options.bus;
+    if (bus !== undefined) {
+      for (const node of bus.remoteNodes().values()) {
+        if (!sub.accepts(node.labels)) continue;
+        if (this.#presence.publishTo(sub, PresenceKind.JOINED, node.nodeId, node.labels, time, "snapshot", node.memberId)) n++;
+      }
+    }
     hub.stats.deliveries += n;
   }
 
@@ -237,6 +247,14 @@ export class Router {
     stats.routed.reply++;
     const target = r.nodeId === "" ? undefined : this.#connectionOf(r.nodeId);
     if (target === undefined) {
+      // Requester on another server of the bus?
+      const bus = this.#hub.options.bus;
+      const member = r.nodeId === "" || this.#hub.registry.slotOf(r.nodeId) >= 0 ? undefined : bus?.locate(r.nodeId);
+      if (bus !== undefined && member !== undefined) {
+        const body = replyBody(this.#hub.registry.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
+        bus.send({ type: "reply", nodeId: r.nodeId, body }, member);
+        return undefined;
+      }
       // Requester offline, or a reply to the server application (which sends no requests).
       stats.repliesDropped++;
       return undefined;
@@ -290,6 +308,94 @@ export class Router {
   }
 
   /**
+   * A presence change of a node held by another server of the bus
+   * (`serverId`): queued on the matching `$hb.presence` subscriptions.
+   */
+  remotePresence(
+    name: PresenceEventName,
+    nodeId: string,
+    labels: Readonly<Record<string, string>>,
+    time: number,
+    reason: string,
+    serverId: string,
+  ): void {
+    if (this.#presence.size === 0) return;
+    const hub = this.#hub;
+    hub.stats.routed.presence++;
+    hub.stats.deliveries += this.#presence.publish(PRESENCE_KINDS[name], nodeId, labels, time, reason, serverId);
+  }
+
+  /**
+   * A message relayed by another server of the bus: routed to local
+   * connections only, with the body as it came (a direct message for an
+   * attached node gets its `to_node_id` appended).
+   */
+  deliverRemote(envelope: BusEnvelope, fromMember: string): void {
+    const hub = this.#hub;
+    const stats = hub.stats;
+    switch (envelope.type) {
+      case "publish": {
+        const subs = this.#index.match(envelope.subject);
+        if (subs.length > 0) this.#fanOut(subs, envelope.body);
+        return;
+      }
+      case "direct": {
+        const slot = hub.registry.slotOf(envelope.nodeId);
+        const peer = slot < 0 ? undefined : this.#peerOf(slot);
+        if (peer === undefined) {
+          stats.dropped.unknownNode++;
+          this.#unknownRemote(envelope.nodeId, envelope.body, fromMember);
+          return;
+        }
+        const body = hub.registry.handle(slot) === 0 ? envelope.body : withToNodeId(envelope.body, envelope.nodeId);
+        if (peer.relay(0, relayHead(0, DELIVERY_FIELD, body.length), body, relayFrameLength(0, DELIVERY_FIELD, body.length))) {
+          stats.deliveries++;
+        }
+        return;
+      }
+      case "reply": {
+        const peer = this.#connectionOf(envelope.nodeId);
+        if (peer === undefined) {
+          stats.repliesDropped++;
+          return;
+        }
+        const body = envelope.body;
+        if (peer.relay(0, relayHead(0, REPLY_FIELD, body.length), body, relayFrameLength(0, REPLY_FIELD, body.length))) {
+          stats.deliveries++;
+        }
+        return;
+      }
+      case "broadcast": {
+        const body = envelope.body;
+        const except = envelope.exceptNodeId === undefined ? undefined : this.#connectionOf(envelope.exceptNodeId);
+        const head = relayHead(0, DELIVERY_FIELD, body.length);
+        const length = relayFrameLength(0, DELIVERY_FIELD, body.length);
+        let n = 0;
+        for (const peer of this.#peers) if (peer !== except && peer.relay(0, head, body, length)) n++;
+        stats.deliveries += n;
+        return;
+      }
+    }
+  }
+
+  // A relayed request for a node that is gone meanwhile: UNKNOWN_NODE back to
+  // the requester, as for a local Send (the only place a relayed body is decoded).
+  #unknownRemote(nodeId: string, body: Uint8Array, fromMember: string): void {
+    const bus = this.#hub.options.bus;
+    if (bus === undefined) return;
+    let d: { requestId: bigint; fromNodeId: string };
+    try {
+      d = fromBinary(DeliverySchema, body);
+    } catch {
+      return;
+    }
+    if (d.requestId === 0n || d.fromNodeId === "") return;
+    const message = `node ${JSON.stringify(nodeId)} is not online`;
+    const reply = replyBody(nodeId, d.requestId, new Uint8Array(0), ErrorCode.UNKNOWN_NODE, message);
+    bus.send({ type: "reply", nodeId: d.fromNodeId, body: reply }, fromMember);
+  }
+
+  /**
    * Snapshots of the subscriptions of the connection that carries node
    * `nodeId` (its own node or an attached one), or of every connection.
    */
@@ -310,11 +416,21 @@ export class Router {
     const stats = this.#hub.stats;
     stats.routed.publish++;
     const subs = this.#index.match(subject);
-    if (subs.length === 0) {
-      stats.dropped.noSubscribers++;
-      return 0;
+    const bus = this.#hub.options.bus;
+    if (bus === undefined) {
+      if (subs.length === 0) {
+        stats.dropped.noSubscribers++;
+        return 0;
+      }
+      return this.#fanOut(subs, encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, ""));
     }
-    return this.#fanOut(subs, encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, ""));
+    // Locally first, then once to the other servers (they match their own subscriptions).
+    const body = encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, "");
+    let n = 0;
+    if (subs.length === 0) stats.dropped.noSubscribers++;
+    else n = this.#fanOut(subs, body);
+    bus.send({ type: "publish", subject, body });
+    return n;
   }
 
   // The relay loop: one encoded body, one cached head per subscription.
@@ -330,7 +446,19 @@ export class Router {
     stats.routed.send++;
     const r = this.#hub.registry;
     const slot = r.slotOf(nodeId);
-    const peer = slot < 0 ? undefined : this.#peerOf(slot);
+    if (slot < 0) {
+      // On another server of the bus? Its server appends to_node_id if the target is attached there.
+      const bus = this.#hub.options.bus;
+      const member = bus?.locate(nodeId);
+      if (bus === undefined || member === undefined) {
+        stats.dropped.unknownNode++;
+        return false;
+      }
+      const body = encodeDelivery(DeliveryKind.DIRECT, "", fromNodeId, payload, requestId, "");
+      bus.send({ type: "direct", nodeId, body }, member);
+      return true;
+    }
+    const peer = this.#peerOf(slot);
     if (peer === undefined) {
       stats.dropped.unknownNode++;
       return false;
@@ -353,6 +481,10 @@ export class Router {
     let n = 0;
     for (const peer of this.#peers) if (peer !== except && peer.relay(0, head, body, length)) n++;
     stats.deliveries += n;
+    const bus = this.#hub.options.bus;
+    if (bus !== undefined) {
+      bus.send(fromNodeId === "" ? { type: "broadcast", body } : { type: "broadcast", body, exceptNodeId: fromNodeId });
+    }
     return n;
   }
 
@@ -364,7 +496,7 @@ export class Router {
     errorCode: ErrorCode,
     errorMessage: string,
   ): void {
-    const body = toBinary(ReplySchema, create(ReplySchema, { nodeId, requestId, payload, errorCode, errorMessage }));
+    const body = replyBody(nodeId, requestId, payload, errorCode, errorMessage);
     if (peer.relay(0, relayHead(0, REPLY_FIELD, body.length), body, relayFrameLength(0, REPLY_FIELD, body.length))) {
       this.#hub.stats.deliveries++;
     }
@@ -419,4 +551,8 @@ export class Router {
       return false;
     }
   }
+}
+
+function replyBody(nodeId: string, requestId: bigint, payload: Uint8Array, errorCode: ErrorCode, errorMessage: string): Uint8Array {
+  return toBinary(ReplySchema, create(ReplySchema, { nodeId, requestId, payload, errorCode, errorMessage }));
 }
