@@ -1,0 +1,77 @@
+// The server under test, alone in its process (the orchestrator pins it to
+// one core with taskset). Uses packages/server/dist (build first).
+//
+// IPC in:  { type: "snapshot", id }  → { type: "snapshot", id, stats, cpu, mem, hr }
+//          { type: "stop" }          → closes the server and exits (a --cpu-prof profile is written then)
+// IPC out: { type: "ready", port, pid }
+import { readFileSync } from "node:fs";
+import { HeartbeatServer } from "../../dist/index.js";
+
+// Main thread: [ns on CPU, ns runnable but waiting for a CPU, timeslices] (Linux; zeros elsewhere).
+const schedstat = () => {
+  try {
+    return readFileSync("/proc/thread-self/schedstat", "utf8").trim().split(" ").map(Number);
+  } catch {
+    return [0, 0, 0];
+  }
+};
+
+const options = JSON.parse(process.argv[2] ?? "{}");
+const server = new HeartbeatServer({
+  host: "127.0.0.1",
+  port: 0,
+  // Long enough that no load generator needs to heartbeat during a scenario.
+  heartbeatInterval: 600_000,
+  heartbeatTimeout: 1_800_000,
+  handshakeTimeout: 60_000,
+  // The per-connection rate limit is admission policy, not capacity: raised
+  // so that it never throttles the load (2 000 frames/s by default).
+  rateLimit: { framesPerSecond: 100_000_000, burst: 100_000_000 },
+  closeTimeout: 500,
+  ...options,
+});
+const { port } = await server.listen();
+process.send({ type: "ready", port, pid: process.pid });
+
+// Event-loop lag while loaded, for context (how long a turn takes).
+const { monitorEventLoopDelay } = await import("node:perf_hooks");
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
+
+process.on("message", async (m) => {
+  if (m.type === "snapshot") {
+    if (!process.connected) return;
+    const s = server.stats();
+    process.send({
+      type: "snapshot",
+      id: m.id,
+      hr: Number(process.hrtime.bigint() / 1000n),
+      cpu: process.cpuUsage(),
+      sched: schedstat(),
+      mem: process.memoryUsage().rss,
+      lagP99: lag.percentile(99) / 1e6,
+      lagMax: lag.max / 1e6,
+      stats: {
+        connections: s.connections,
+        framesIn: s.framesIn,
+        framesOut: s.framesOut,
+        bytesIn: s.bytesIn,
+        bytesOut: s.bytesOut,
+        routed: s.routed,
+        deliveries: s.deliveries,
+        dropped: s.dropped,
+        subscriptions: s.subscriptions,
+        windowUpdates: s.windowUpdates,
+        reassembled: s.reassembled,
+        errors: s.errors,
+      },
+    });
+    lag.reset();
+  } else if (m.type === "stop") {
+    const t = setTimeout(() => process.exit(0), 3000);
+    await server.close().catch(() => {});
+    clearTimeout(t);
+    process.exit(0);
+  }
+});
+process.on("disconnect", () => process.exit(0));
