@@ -41,4 +41,12 @@ export { FragmentAssembler, type FragmentAssemblerOptions } from "./fragment-ass
 export { FRAGMENT_OVERHEAD, type FragmentOptions, fragmentFrame, needsFragmenting } from "./fragmenter.js";
 export { HbError, errorCodeName } from "./hb-error.js";
 export { type FrameBodyCase, type FrameBodyInit, makeFrame } from "./make-frame.js";
+export {
+  MAX_SUBJECT_BYTES,
+  MAX_SUBJECT_TOKENS,
+  PRESENCE_SUBJECT,
+  RESERVED_SUBJECT_PREFIX,
+  isReservedSubject,
+  subjectProblem,
+} from "./subject-rules.js";
 export { varintSize, writeVarint32 } from "./varint.js";
