@@ -15,7 +15,8 @@
 //   fanin-open       opt-in (--all or --only): fan-in without pacing, ≈ 50 s, shows the overload collapse
 // Other options: --measure <ms> (window, default 5000), --warmup <ms> (default 1000),
 // --no-profile, --profile-dir <dir> (default $TMPDIR/hb-routing-bench-<pid>), --no-pin,
-// --no-wait-quiet, --spec '<json>' (merged into every selected scenario's spec, for experiments).
+// --no-wait-quiet, --spec '<json>' (merged into every selected scenario's spec, for experiments),
+// --server '<json>' (merged into the server's options, e.g. {"workerCount":2} with --no-pin).
 //
 // Layout: the server (server-child.mjs, packages/server/dist) runs alone in
 // its own process pinned to CPU 0 (`taskset -c 0`, all its threads: one
@@ -62,6 +63,9 @@ const ALL = flag("all");
 const only = arg("only")?.split(",");
 // Experiments: --spec '{"inflight":128}' is merged into the spec of every selected scenario.
 const SPEC = JSON.parse(arg("spec", "{}"));
+// Server options merged into the server's (e.g. --server '{"workerCount":2}' with --no-pin, to compare
+// worker processes against one process: the workers then share both cores with the load generators).
+const SERVER_OPTIONS = JSON.parse(arg("server", "{}"));
 const started = Date.now();
 
 // The orchestrator and the load generators share CPU 1; the server gets CPU 0 to itself.
@@ -218,7 +222,7 @@ function stopServer(server) {
 
 async function runScenario(sc, { execArgv = [], measureMs = MEASURE } = {}) {
   const quiet = await waitQuiet();
-  const { child: server, port } = await startServer(execArgv);
+  const { child: server, port } = await startServer(execArgv, SERVER_OPTIONS);
   // The load generator stops itself at this deadline whatever happens (10 000 connections take a while to open).
   const spec = { port, warmupMs: WARMUP, measureMs, ...sc.spec };
   spec.deadlineMs = spec.warmupMs + spec.measureMs + 30_000 + 9 * (spec.loadMs ?? 0) + (spec.extraDeadlineMs ?? 0);
