@@ -42,6 +42,14 @@ export { FRAGMENT_OVERHEAD, type FragmentOptions, fragmentFrame, needsFragmentin
 export { HbError, errorCodeName } from "./hb-error.js";
 export { type FrameBodyCase, type FrameBodyInit, makeFrame } from "./make-frame.js";
 export {
+  MAX_LABELS,
+  MAX_LABEL_KEY_BYTES,
+  MAX_LABEL_VALUE_BYTES,
+  MAX_NODE_ID_BYTES,
+  labelsProblem,
+  nodeIdProblem,
+} from "./node-rules.js";
+export {
   MAX_SUBJECT_BYTES,
   MAX_SUBJECT_TOKENS,
   PRESENCE_SUBJECT,
