@@ -126,6 +126,7 @@ class Node {
 /** A HeartbeatServer on an ephemeral loopback port, with its presence events recorded. */
 async function startServer(options = {}) {
   const server = new HeartbeatServer({
+    workerCount: 1,
     host: "127.0.0.1",
     port: 0,
     heartbeatInterval: 200,

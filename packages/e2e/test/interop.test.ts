@@ -34,7 +34,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = new HeartbeatServer({ host: "127.0.0.1", port: 0, heartbeatInterval: 200, minHeartbeatInterval: 50, heartbeatTimeout: 1_000, heartbeatCheckInterval: 50 });
+  server = new HeartbeatServer({ workerCount: 1, host: "127.0.0.1", port: 0, heartbeatInterval: 200, minHeartbeatInterval: 50, heartbeatTimeout: 1_000, heartbeatCheckInterval: 50 });
   const { port } = await server.listen();
   addr = `127.0.0.1:${port}`;
 

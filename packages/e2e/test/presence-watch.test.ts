@@ -12,7 +12,7 @@ afterEach(async () => {
 
 describe("watching the fleet with watchPresence", () => {
   it("a snapshot lists the matching nodes already online, then live changes follow", async () => {
-    server = new HeartbeatServer({ host: "127.0.0.1", port: 0, heartbeatInterval: 200, minHeartbeatInterval: 50, heartbeatTimeout: 1_000, heartbeatCheckInterval: 50 });
+    server = new HeartbeatServer({ workerCount: 1, host: "127.0.0.1", port: 0, heartbeatInterval: 200, minHeartbeatInterval: 50, heartbeatTimeout: 1_000, heartbeatCheckInterval: 50 });
     const { port } = await server.listen();
     const join = async (nodeId: string, region: string) => {
       const c = new HeartbeatClient({ host: "127.0.0.1", port, nodeId, metadata: { region } });

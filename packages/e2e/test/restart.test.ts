@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "./wait-for.js";
 
 const FAST = {
+  workerCount: 1,
   host: "127.0.0.1",
   heartbeatInterval: 200,
   minHeartbeatInterval: 50,

@@ -4,6 +4,7 @@
 import { HeartbeatServer } from "@hb/server";
 
 const server = new HeartbeatServer({
+  workerCount: 1, // one process: the test kills exactly the server with SIGKILL
   host: "127.0.0.1",
   port: Number(process.env.HB_PORT ?? 0),
   heartbeatInterval: 200,

@@ -54,6 +54,7 @@ class NullTransport {
 }
 
 const server = new HeartbeatServer({
+  workerCount: 1, // in-process: the bench drives sessions directly
   heartbeatInterval: INTERVAL,
   heartbeatTimeout: TIMEOUT,
   heartbeatCheckInterval: CHECK,

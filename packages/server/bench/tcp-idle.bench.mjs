@@ -52,6 +52,7 @@ if (role === "server-bare" || role === "server-hb") {
   } else {
     const { HeartbeatServer } = await import("../dist/index.js");
     const server = new HeartbeatServer({
+      workerCount: 1, // the RSS of this one process is what is measured
       host: "127.0.0.1",
       port: 0,
       heartbeatInterval: IDLE_INTERVAL,

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { EventEmitter } from "node:events";
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
@@ -9,12 +10,19 @@ import type { NodeFilter, NodeInfo } from "./node-info.js";
 import { isReservedSubject, parseSubject } from "./routing/subject.js";
 import type { SubscriptionInfo } from "./routing/subscription-info.js";
 import type { HeartbeatServerEvents } from "./server-events.js";
-import { type HeartbeatServerOptions, type ResolvedServerOptions, resolveServerOptions } from "./server-options.js";
+import {
+  type HeartbeatServerOptions,
+  PROCESS_LOCAL_OPTIONS,
+  type ResolvedServerOptions,
+  SERVER_OPTION_DEFAULTS,
+  resolveServerOptions,
+} from "./server-options.js";
 import { ServerCounters, type ServerStats } from "./server-stats.js";
 import { Session, type SessionTransport } from "./session.js";
 import { TcpTransport } from "./tcp-transport.js";
 import { HubBusLink } from "./cluster/hub-bus-link.js";
-import { PROCESS_LOCAL_OPTIONS, WorkerPool } from "./cluster/worker-pool.js";
+import { WorkerPool } from "./cluster/worker-pool.js";
+import type { WorkerRole } from "./cluster/worker-handoff.js";
 
 /** Listen backlog (capped by the OS's somaxconn): room for a burst of reconnecting nodes. */
 export const LISTEN_BACKLOG = 4_096;
@@ -62,6 +70,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   #busStarted = false;
   readonly #pool: WorkerPool | undefined;
   #poolStarted = false;
+  #role: WorkerRole | undefined;
 
   /**
    * @param options - see {@link HeartbeatServerOptions}
@@ -70,18 +79,28 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   constructor(options: HeartbeatServerOptions = {}) {
     super();
     const resolved = resolveServerOptions(options);
-    if (resolved.workerCount > 1) {
+    if (resolved.workerCount > 1 || resolved.workerModule !== undefined) {
       for (const key of PROCESS_LOCAL_OPTIONS) {
         if (options[key] !== undefined) {
           throw new TypeError(
-            `${key} cannot be used with workerCount > 1: it cannot cross to the worker processes (use workerCount 1)`,
+            key === "bus"
+              ? "bus cannot be used with worker processes (workerCount > 1 or workerModule): use workerCount 1"
+              : `${key} cannot be given inline with worker processes (workerCount > 1 or workerModule): ` +
+                  "export it from the workerModule, or use workerCount 1",
           );
         }
       }
-      this.#pool = new WorkerPool(resolved.workerCount, options, resolved.logger);
+      this.#pool = new WorkerPool(resolved, options);
       this.options = { ...resolved, bus: new HubBusLink(this.#pool.hub) };
     } else {
       this.options = resolved;
+      if (options.workerCount === undefined && SERVER_OPTION_DEFAULTS.workerCount > 1 && cluster.isPrimary) {
+        const inline = PROCESS_LOCAL_OPTIONS.filter((key) => options[key] !== undefined);
+        resolved.logger.info(
+          { inline, cpus: SERVER_OPTION_DEFAULTS.workerCount },
+          "one process: workerCount defaults to 1 with hooks or a bus given inline (a workerModule runs hooks in workers)",
+        );
+      }
     }
     this.#hub = new Hub(this.options, this, this.#stats);
   }
@@ -104,8 +123,10 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       await o.bus.start(o.serverId, this.#hub.busHandlers);
       this.#hub.busStarted();
     }
+    // A worker hands a resuming connection to its sibling (plain TCP only: TLS state cannot move).
+    const handoff = this.#role !== undefined && o.tls === undefined ? this.#handoff : undefined;
     const onSocket = (socket: Socket): void => {
-      const transport = new TcpTransport(socket, (err) => this.#socketError(err));
+      const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff);
       const session = this.accept(transport);
       if (session !== undefined) transport.bind(session);
     };
@@ -158,6 +179,41 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     const address = this.#listener?.address();
     return address !== null && typeof address === "object" ? address : undefined;
   }
+
+  /**
+   * @internal Makes this server a worker of a multi-process server (called
+   * by the worker entry before {@link HeartbeatServer.listen}): resume
+   * tokens carry the worker id, and a Hello resuming another worker's
+   * session is handed to it through `role`.
+   */
+  setWorkerRole(role: WorkerRole): void {
+    this.#role = role;
+    this.#hub.setWorker(role.workerId);
+  }
+
+  /**
+   * @internal Takes over a connection handed from another worker: `bytes`
+   * (read there, the Hello among them) are fed first. It is not handed on
+   * again: an unknown token yields a fresh session here.
+   */
+  adopt(socket: Socket, bytes: Uint8Array): void {
+    if (this.#listener === undefined || this.#closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.once("close", () => this.#sockets.delete(socket));
+    const transport = new TcpTransport(socket, (err) => this.#socketError(err));
+    const session = this.accept(transport);
+    if (session === undefined) return;
+    transport.bind(session);
+    session.receive(bytes);
+  }
+
+  readonly #handoff = (target: number, socket: Socket, bytes: Uint8Array): void => {
+    this.#sockets.delete(socket);
+    this.#role?.handoff(target, socket, bytes);
+  };
 
   /**
    * Accepts a connection from any transport. The TCP listener calls it for
@@ -317,6 +373,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       subscriptions: hub.router.subscriptions,
       channels: hub.router.channels,
     });
+    if (pool !== undefined) snapshot.handedOff = pool.handedOff;
     if (bus !== undefined) snapshot.bus = { ...bus.stats(), kind: bus.kind, health: bus.health() };
     return snapshot;
   }

@@ -9,6 +9,7 @@ import type { NodeFilter, NodeInfo } from "./node-info.js";
 import { keepWill, type NodeWill } from "./node-will.js";
 import { NodeRegistry, SLOT_ONLINE, SLOT_SUSPECT } from "./registry/node-registry.js";
 import { ResumeStore } from "./resume-store.js";
+import { tokenWorker, workerTag } from "./cluster/worker-handoff.js";
 import { Router } from "./routing/router.js";
 import { type HeartbeatServerEvents, type NodeEvent, SERVER_LOST_REASON, type TimeoutReason } from "./server-events.js";
 import type { ResolvedServerOptions } from "./server-options.js";
@@ -91,6 +92,7 @@ export class Hub {
   readonly #logger: Logger;
   readonly #wheel: TimingWheel;
   readonly #resumes = new ResumeStore<SessionRecord>();
+  #workerId: number | undefined;
   readonly #records = new Set<SessionRecord>();
   readonly #wills = new Map<number, NodeWill>();
   readonly #epochOffset: number;
@@ -121,6 +123,26 @@ export class Hub {
       now,
     });
     this.router = new Router(this);
+  }
+
+  /**
+   * Makes this hub a worker's (multi-process server): its resume tokens are
+   * tagged with the worker id, so that {@link Hub.resumeTarget} can tell
+   * where a presented token belongs.
+   */
+  setWorker(workerId: number): void {
+    this.#workerId = workerId;
+    this.#resumes.tag = workerTag(workerId);
+  }
+
+  /**
+   * The worker a resume token belongs to when it is another worker than
+   * this one (the connection must be handed to it); `undefined` otherwise.
+   */
+  resumeTarget(token: Uint8Array): number | undefined {
+    if (this.#workerId === undefined) return undefined;
+    const target = tokenWorker(token);
+    return target === this.#workerId ? undefined : target;
   }
 
   /** Number of live session records. */

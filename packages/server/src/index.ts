@@ -13,6 +13,8 @@
  * - Several servers form one bus with the `bus` option: a {@link BusLink}
  *   such as {@link RedisBus} (servers on different hosts, through Redis) or
  *   a {@link MemoryBus} link (several servers in one process, for tests).
+ * - Every core by default: `workerCount` worker processes share the port;
+ *   hooks reach them through a `workerModule` ({@link WorkerModuleExport}).
  *
  * Behaviour is specified in docs/PROTOCOL.md (decisions in docs/DECISIONS.md).
  *
@@ -57,6 +59,12 @@ export type {
   TimeoutReason,
   WillPublishedEvent,
 } from "./server-events.js";
+export {
+  WORKER_SETUP_KEYS,
+  type WorkerContext,
+  type WorkerModuleExport,
+  type WorkerSetup,
+} from "./cluster/worker-module.js";
 export { SERVER_LOST_REASON } from "./server-events.js";
 export type { SubscriptionInfo } from "./routing/subscription-info.js";
 export {
@@ -74,6 +82,7 @@ export {
   type AuthorizePublishHook,
   type AuthorizeSubscribeHook,
   type HeartbeatServerOptions,
+  PROCESS_LOCAL_OPTIONS,
   type RateLimitOptions,
   type ResolvedServerOptions,
   SERVER_OPTION_DEFAULTS,

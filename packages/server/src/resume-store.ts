@@ -5,14 +5,18 @@ export const RESUME_TOKEN_BYTES = 16;
 
 /**
  * Resume tokens of live and lost-but-resumable sessions. A token is 16
- * random bytes, handed out in every Welcome and rotated each time (the old
- * one stops working). Lookup is by the token's hex form.
+ * random bytes, followed by the store's `tag` if it has one (a worker of a
+ * multi-process server tags its tokens with its id), handed out in every
+ * Welcome and rotated each time (the old one stops working). Lookup is by
+ * the token's hex form.
  *
  * @typeParam R - what a token resumes (the server's session records)
  */
 export class ResumeStore<R> {
   readonly #byToken = new Map<string, R>();
   readonly #tokenOf = new Map<R, string>();
+  /** Bytes appended to every token issued from now on (default none). */
+  tag: Uint8Array = new Uint8Array(0);
 
   /** Number of resumable sessions. */
   get size(): number {
@@ -22,7 +26,7 @@ export class ResumeStore<R> {
   /** Issues a fresh token for `record`, revoking the one it had. */
   issue(record: R): Uint8Array {
     this.revoke(record);
-    const token = randomBytes(RESUME_TOKEN_BYTES);
+    const token = Buffer.concat([randomBytes(RESUME_TOKEN_BYTES), this.tag]);
     const key = token.toString("hex");
     this.#byToken.set(key, record);
     this.#tokenOf.set(record, key);
@@ -31,7 +35,7 @@ export class ResumeStore<R> {
 
   /** The record `token` resumes, or `undefined` for an unknown, revoked or malformed token. */
   find(token: Uint8Array): R | undefined {
-    if (token.length !== RESUME_TOKEN_BYTES) return undefined;
+    if (token.length !== RESUME_TOKEN_BYTES + this.tag.length) return undefined;
     return this.#byToken.get(Buffer.from(token.buffer, token.byteOffset, token.byteLength).toString("hex"));
   }
 

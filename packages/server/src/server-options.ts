@@ -1,9 +1,11 @@
-import { hostname } from "node:os";
+import cluster from "node:cluster";
+import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { TlsOptions } from "node:tls";
 import { DEFAULT_MAX_FRAME_SIZE, type Hello, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
 import { pino } from "pino";
 import type { BusLink } from "./cluster/bus-link.js";
+import { resolveWorkerModule } from "./cluster/worker-module.js";
 import type { Logger } from "./logger.js";
 import type { NodeInfo } from "./node-info.js";
 
@@ -65,32 +67,51 @@ export interface HeartbeatServerOptions {
   /** TCP port; 0 picks a free one (see {@link HeartbeatServer.listen}). Default 0; 0 .. 65 535. */
   port?: number;
   /**
-   * Number of worker processes; 1 .. 1 024, default 1 (one process, as before).
+   * Number of worker processes; 1 .. 1 024. Default: the number of CPUs
+   * (`os.availableParallelism()`), except 1 when the server is created
+   * inside a cluster worker, or when `authenticate`, an `authorize*` hook
+   * or `bus` is given inline (they live in this process; the server logs
+   * that it stays in one process, and `workerModule` lifts the limit for
+   * hooks).
    *
-   * With N > 1, `listen()` in the calling process (which must be the cluster
-   * primary) forks N `node:cluster` workers (serialization `advanced`) that
-   * each run a `HeartbeatServer` joined to an IPC bus (`IpcBusLink` /
-   * `IpcBusHub`) and listen on the shared `host`:`port` (round-robin; port 0
-   * is shared too). The primary accepts no connections itself; it answers
-   * `count()` / `get()` / `list()` from the hub's directory, emits the node
-   * events (all `remote: true`, `serverId` = the worker's member id `w<id>`;
-   * a crashed worker's nodes time out with reason `server_lost`), and
-   * publishes / sends / broadcasts through the hub. Crashed workers are
-   * restarted with backoff (100 ms doubling to 10 s, reset after 30 s up,
-   * given up after 10 crashes in 60 s). `close()` closes every worker
-   * gracefully (bounded by `closeTimeout` + 2 s, then SIGKILL).
+   * With N > 1 (or a `workerModule`), `listen()` in the calling process
+   * (which must be the cluster primary) forks N `node:cluster` workers
+   * (serialization `advanced`) that each run a `HeartbeatServer` joined to
+   * an IPC bus (`IpcBusLink` / `IpcBusHub`) and listen on the shared
+   * `host`:`port` (round-robin; port 0 is shared too). The primary accepts
+   * no connections itself; it answers `count()` / `get()` / `list()` from
+   * the hub's directory, emits the node events (all `remote: true`,
+   * `serverId` = the worker's member id `w<id>`; a crashed worker's nodes
+   * time out with reason `server_lost`), and publishes / sends / broadcasts
+   * through the hub. Crashed workers are restarted with backoff (100 ms
+   * doubling to 10 s, reset after 30 s up, given up after 10 crashes in
+   * 60 s). `close()` closes every worker gracefully (bounded by
+   * `closeTimeout` + 2 s, then SIGKILL).
    *
-   * Only serialisable options reach the workers: `authenticate`,
-   * `authorize*` and `bus` throw a `TypeError` together with N > 1;
-   * `logger` is the primary's only (workers log nothing). Limits such as
-   * `maxConnections` / `maxConnectionsPerIp` apply per worker, and a
-   * session resumes only if its reconnect lands on the same worker
-   * (otherwise the node joins again).
-   *
-   * The issue asks for the CPU count as the default; that is left for a
-   * later change, since in-process embedding and the tests rely on 1.
+   * Only serialisable options reach the workers. Hooks reach them through
+   * `workerModule`; given inline together with N > 1 they throw a
+   * `TypeError`, and so does `bus` (workers and a bus together are not
+   * supported yet: run one single-process server per core instead). The
+   * workers' log records are forwarded to the primary's `logger` (tagged
+   * `memberId`, `workerPid`) unless the `workerModule` gives them a logger.
+   * Limits such as `maxConnections` / `maxConnectionsPerIp` apply per
+   * worker, and a session resumes only if its reconnect lands on the same
+   * worker (otherwise the node joins again).
    */
   workerCount?: number;
+  /**
+   * A module that every worker process imports for the options that cannot
+   * be sent to it: `authenticate`, the `authorize*` hooks and a `logger`.
+   * Its default export is a {@link WorkerSetup} or a function of the
+   * {@link WorkerContext} returning one (see {@link WorkerModuleExport}).
+   * An absolute path or a `file:` URL, e.g.
+   * `new URL("./hooks.js", import.meta.url)`; it must be JavaScript the
+   * worker's Node can import. With a `workerModule` the server always runs
+   * in worker processes, even with `workerCount` 1, so the same hooks apply
+   * whatever the count. A worker that cannot load it fails `listen()` with
+   * the module's error. Default: none.
+   */
+  workerModule?: string | URL;
   /** Heartbeat interval advertised when a Hello asks for 0. Default 10 000; 50 .. 3 600 000. */
   heartbeatInterval?: number;
   /** Smallest interval a client may negotiate. Default min(100, heartbeatInterval); 10 .. heartbeatInterval. */
@@ -181,6 +202,8 @@ export interface ResolvedServerOptions {
   readonly port: number;
   /** See {@link HeartbeatServerOptions.workerCount}. */
   readonly workerCount: number;
+  /** See {@link HeartbeatServerOptions.workerModule}: a `file:` URL. */
+  readonly workerModule: string | undefined;
   /** See {@link HeartbeatServerOptions.heartbeatInterval}. */
   readonly heartbeatInterval: number;
   /** See {@link HeartbeatServerOptions.minHeartbeatInterval}. */
@@ -235,7 +258,7 @@ export interface ResolvedServerOptions {
 export interface ServerOptionDefaults {
   /** Default of {@link HeartbeatServerOptions.port}. */
   port: number;
-  /** Default of {@link HeartbeatServerOptions.workerCount}. */
+  /** Default of {@link HeartbeatServerOptions.workerCount}: the CPU count of this machine (see there for when it is 1). */
   workerCount: number;
   /** Default of {@link HeartbeatServerOptions.heartbeatInterval}. */
   heartbeatInterval: number;
@@ -276,7 +299,7 @@ export interface ServerOptionDefaults {
 /** Defaults of the numeric options. */
 export const SERVER_OPTION_DEFAULTS: Readonly<ServerOptionDefaults> = Object.freeze({
   port: 0,
-  workerCount: 1,
+  workerCount: Math.min(availableParallelism(), 1_024),
   heartbeatInterval: 10_000,
   minHeartbeatInterval: 100,
   heartbeatTimeout: 30_000,
@@ -300,6 +323,7 @@ const KNOWN_OPTIONS = new Set<string>([
   "host",
   "port",
   "workerCount",
+  "workerModule",
   "heartbeatInterval",
   "minHeartbeatInterval",
   "heartbeatTimeout",
@@ -325,6 +349,18 @@ const KNOWN_OPTIONS = new Set<string>([
   "serverId",
   "bus",
 ]);
+/**
+ * Options that are functions or objects living in one process: with them
+ * given inline, `workerCount` defaults to 1, and more is refused.
+ */
+export const PROCESS_LOCAL_OPTIONS = [
+  "authenticate",
+  "authorizeSubscribe",
+  "authorizePublish",
+  "authorizeBroadcast",
+  "bus",
+] as const satisfies readonly (keyof HeartbeatServerOptions)[];
+
 const BUS_METHODS = ["start", "send", "announce", "locate", "remoteNodes", "health", "stats", "close"] as const;
 const KNOWN_RATE_LIMIT_OPTIONS = new Set<string>(["framesPerSecond", "burst"]);
 
@@ -350,7 +386,9 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     throw new TypeError("host must be a non-empty string");
   }
   const port = int(options, "port", d.port, 0, 65_535);
-  const workerCount = int(options, "workerCount", d.workerCount, 1, 1_024);
+  const local = PROCESS_LOCAL_OPTIONS.some((key) => options[key] !== undefined);
+  const workerCount = int(options, "workerCount", local || !cluster.isPrimary ? 1 : d.workerCount, 1, 1_024);
+  const workerModule = options.workerModule === undefined ? undefined : resolveWorkerModule(options.workerModule);
   const heartbeatInterval = int(options, "heartbeatInterval", d.heartbeatInterval, 50, 3_600_000);
   const minHeartbeatInterval = int(
     options,
@@ -454,6 +492,7 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     host,
     port,
     workerCount,
+    workerModule,
     heartbeatInterval,
     minHeartbeatInterval,
     heartbeatTimeout,

@@ -62,6 +62,12 @@ export interface ServerStats {
   recovered: number;
   /** Sessions resumed on a new connection. */
   resumed: number;
+  /**
+   * Connections handed to another worker because their Hello resumes a
+   * session that worker holds (multi-process servers; on the primary: all
+   * passed through it).
+   */
+  handedOff: number;
   /** Wills published. */
   willsPublished: number;
   /** Heartbeats processed: Heartbeat frames plus nodes refreshed by BatchHeartbeat. */
@@ -138,6 +144,8 @@ export class ServerCounters implements Record<Counter, number> {
   recovered = 0;
   /** See {@link ServerStats.resumed}. */
   resumed = 0;
+  /** See {@link ServerStats.handedOff}. */
+  handedOff = 0;
   /** See {@link ServerStats.willsPublished}. */
   willsPublished = 0;
   /** See {@link ServerStats.heartbeats}. */
@@ -195,6 +203,7 @@ export class ServerCounters implements Record<Counter, number> {
       suspected: this.suspected,
       recovered: this.recovered,
       resumed: this.resumed,
+      handedOff: this.handedOff,
       willsPublished: this.willsPublished,
       heartbeats: this.heartbeats,
       framesIn: this.framesIn,

@@ -48,6 +48,14 @@ export interface SessionTransport {
   end(): void;
   /** Closes at once, dropping pending writes. */
   destroy(): void;
+  /**
+   * Optional, for multi-process servers: passes the connection, with every
+   * byte read from it so far, to the worker `target` (which holds the
+   * session its Hello resumes). Returns `false` when it cannot (then the
+   * session goes on here); after `true` the transport is no longer this
+   * session's.
+   */
+  handoff?(target: number): boolean;
 }
 
 /** Frames a client may pipeline after Hello while the authentication hook runs. */
@@ -154,6 +162,11 @@ export class Session {
   /** Whether the session has ended (it ignores further input). */
   get closed(): boolean {
     return this.#phase === CLOSED;
+  }
+
+  /** @internal Whether no Hello has been read yet (a transport able to hand off keeps the bytes until then). */
+  get awaitingHello(): boolean {
+    return this.#phase === HELLO;
   }
 
   /** Feeds bytes received from the transport. */
@@ -495,6 +508,13 @@ export class Session {
       return;
     }
     if (mfs !== 0) this.#peerMaxFrameSize = mfs;
+    if (hello.resumeToken.length > 0 && this.#transport.handoff !== undefined) {
+      const target = this.#hub.resumeTarget(hello.resumeToken);
+      if (target !== undefined && this.#transport.handoff(target)) {
+        this.#handedOff(target);
+        return;
+      }
+    }
     this.#phase = AUTH;
     const authenticate = this.#hub.options.authenticate;
     if (authenticate === undefined) {
@@ -653,6 +673,19 @@ export class Session {
     const rec = this.#record;
     this.#record = undefined;
     if (rec !== undefined) this.#hub.release(rec, this, how, this.#hub.clock());
+  }
+
+  // The transport went to another worker with the Hello: nothing was registered here, nothing is sent.
+  #handedOff(target: number): void {
+    this.#phase = CLOSED;
+    this.#pending = [];
+    if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    this.#transportGone = true;
+    this.#writer.close();
+    this.#hub.stats.handedOff++;
+    this.#log("debug", undefined, `handed to worker ${target}, which holds the resumed session`);
+    this.#onTransportClosed(this);
   }
 
   #log(level: "debug" | "info" | "warn", code: ErrorCode | undefined, message: string, ref?: number | bigint): void {

@@ -20,15 +20,23 @@ export class TcpTransport implements SessionTransport {
   /** Remote IP address ("" if the socket was already closed). */
   readonly remoteAddress: string;
   readonly #socket: Socket;
+  readonly #handoff: ((target: number, socket: Socket, bytes: Uint8Array) => void) | undefined;
+  // Chunks read before the Hello, kept when a handoff is possible (bounded by maxFrameSize plus one chunk).
+  #early: Buffer[] | undefined;
   #linger: NodeJS.Timeout | undefined;
 
   /**
    * @param socket - a connected socket
    * @param onError - called with socket errors (resets, TLS failures); they
    *   always end in `close`, which the bound session is told about
+   * @param handoff - multi-process servers (plain TCP only): sends the
+   *   socket and the bytes read so far to another worker; enables
+   *   {@link TcpTransport.handoff}
    */
-  constructor(socket: Socket, onError: (err: Error) => void) {
+  constructor(socket: Socket, onError: (err: Error) => void, handoff?: (target: number, socket: Socket, bytes: Uint8Array) => void) {
     this.#socket = socket;
+    this.#handoff = handoff;
+    if (handoff !== undefined) this.#early = [];
     this.remoteAddress = socket.remoteAddress ?? "";
     socket.setNoDelay(true);
     socket.on("error", onError);
@@ -40,7 +48,15 @@ export class TcpTransport implements SessionTransport {
   /** Connects the socket's input and close to `session`. */
   bind(session: Session): void {
     const socket = this.#socket;
-    socket.on("data", (chunk: Buffer) => session.receive(chunk));
+    if (this.#early === undefined) {
+      socket.on("data", (chunk: Buffer) => session.receive(chunk));
+    } else {
+      socket.on("data", (chunk: Buffer) => {
+        this.#early?.push(chunk);
+        session.receive(chunk);
+        if (this.#early !== undefined && !session.awaitingHello) this.#early = undefined;
+      });
+    }
     socket.on("drain", () => session.transportDrained());
     socket.on("close", () => session.transportClosed());
     if (socket.destroyed) session.transportClosed();
@@ -66,6 +82,31 @@ export class TcpTransport implements SessionTransport {
       this.#linger = setTimeout(() => socket.destroy(), END_LINGER_MS);
       this.#linger.unref();
     }
+  }
+
+  /**
+   * See {@link SessionTransport.handoff}: possible only while the Hello is
+   * being read (the transport still holds every byte read). Stops reading,
+   * takes what the socket has buffered, detaches from the session and
+   * passes the socket with the bytes to the `handoff` callback.
+   */
+  handoff(target: number): boolean {
+    const early = this.#early;
+    const send = this.#handoff;
+    if (early === undefined || send === undefined) return false;
+    this.#early = undefined;
+    const socket = this.#socket;
+    // Node's IPC send replaces the handle's read callback with a no-op: bytes
+    // the kernel hands over after this point would be lost, so stop reading
+    // first (net.Socket#pause() does not stop the handle; this internal does).
+    (socket as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
+    socket.pause();
+    socket.removeAllListeners("data");
+    socket.removeAllListeners("drain");
+    socket.removeAllListeners("close");
+    for (let c: Buffer | null = socket.read(); c !== null; c = socket.read()) early.push(c);
+    send(target, socket, Buffer.concat(early));
+    return true;
   }
 
   /** See {@link SessionTransport.destroy}. */

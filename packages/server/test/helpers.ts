@@ -2,6 +2,8 @@ import { HeartbeatServer, type HeartbeatServerEvents, type HeartbeatServerOption
 
 /** Short liveness settings used by the integration tests. */
 export const FAST = {
+  // One process: these tests inspect the in-process server (workers.test.ts covers workerCount > 1).
+  workerCount: 1,
   host: "127.0.0.1",
   heartbeatInterval: 200,
   minHeartbeatInterval: 50,

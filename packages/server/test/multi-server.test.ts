@@ -165,7 +165,7 @@ describe("several servers on one bus (MemoryBus)", () => {
   it("the bus option is validated; without it nothing changes", async () => {
     expect(() => new HeartbeatServer({ bus: {} as never })).toThrow(/bus must be a BusLink/);
     expect(() => new HeartbeatServer({ bus: { kind: "x", start: () => {} } as never })).toThrow(/bus\.send is not a function/);
-    const plain = new HeartbeatServer();
+    const plain = new HeartbeatServer({ workerCount: 1 });
     expect(plain.options.bus).toBeUndefined();
     expect(plain.stats().bus).toBeUndefined();
     expect(plain.health()).toEqual({ state: "ok" });

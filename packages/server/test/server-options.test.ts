@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { HeartbeatServer, SERVER_OPTION_DEFAULTS, negotiateInterval, resolveServerOptions } from "../src/index.js";
 
@@ -6,7 +7,8 @@ describe("server options", () => {
     const o = resolveServerOptions();
     expect(o).toMatchObject({
       port: 0,
-      workerCount: 1,
+      workerCount: Math.min(availableParallelism(), 1_024), // the CPU count (workers.test.ts: when it is 1)
+      workerModule: undefined,
       heartbeatInterval: 10_000,
       minHeartbeatInterval: 100,
       heartbeatTimeout: 30_000,

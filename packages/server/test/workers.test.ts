@@ -5,9 +5,14 @@ import { HeartbeatClient, type Message } from "@hb/client";
 import cluster from "node:cluster";
 import { createServer } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { HeartbeatServer, type NodeEvent } from "../src/index.js";
+import { ErrorCode, PROTOCOL_VERSION, encodeFrame, makeFrame } from "@hb/codec";
+import { availableParallelism } from "node:os";
+import { HeartbeatServer, type NodeEvent, SERVER_OPTION_DEFAULTS } from "../src/index.js";
 import { collect } from "./channel-helpers.js";
-import { sleep, waitFor } from "./raw-peer.js";
+import { RawPeer, sleep, waitFor } from "./raw-peer.js";
+
+const HOOKS = new URL("./fixtures/worker-hooks.ts", import.meta.url);
+const BROKEN_HOOKS = new URL("./fixtures/worker-hooks-unknown-key.ts", import.meta.url);
 
 const text = (m: { payload: Uint8Array }) => new TextDecoder().decode(m.payload);
 const clients: HeartbeatClient[] = [];
@@ -27,9 +32,102 @@ async function client(port: number, nodeId: string): Promise<HeartbeatClient> {
 }
 
 describe("workerCount > 1", () => {
-  it("rejects process-local options at construction", () => {
-    expect(() => new HeartbeatServer({ workerCount: 2, authenticate: () => true })).toThrow(/authenticate cannot be used with workerCount > 1/);
+  it("defaults to the CPU count; hooks or a bus given inline keep one process (logged); more is refused", () => {
+    expect(new HeartbeatServer().options.workerCount).toBe(Math.min(availableParallelism(), 1_024));
+    expect(SERVER_OPTION_DEFAULTS.workerCount).toBe(Math.min(availableParallelism(), 1_024));
+    const logged: string[] = [];
+    const logger = { debug() {}, info: (_o: object, m?: string) => logged.push(m ?? ""), warn() {}, error() {} };
+    expect(new HeartbeatServer({ authenticate: () => true, logger }).options.workerCount).toBe(1);
+    if (availableParallelism() > 1) expect(logged.join("\n")).toMatch(/workerCount defaults to 1 with hooks or a bus given inline/);
+    expect(new HeartbeatServer({ workerCount: 3 }).options.workerCount).toBe(3);
+    expect(() => new HeartbeatServer({ workerCount: 2, authenticate: () => true })).toThrow(
+      /authenticate cannot be given inline with worker processes .*export it from the workerModule/,
+    );
+    expect(() => new HeartbeatServer({ workerCount: 2, authorizePublish: () => true })).toThrow(/authorizePublish cannot be given inline/);
+    expect(() => new HeartbeatServer({ workerModule: HOOKS, authenticate: () => true })).toThrow(/authenticate cannot be given inline/);
+    expect(() => new HeartbeatServer({ workerModule: "./hooks.js" })).toThrow(/workerModule must be an absolute path or a file: URL/);
+    expect(() => new HeartbeatServer({ workerModule: "/nowhere/hooks.js" })).toThrow(/workerModule \/nowhere\/hooks\.js does not exist/);
+    expect(() => new HeartbeatServer({ workerModule: 42 as never })).toThrow(TypeError);
   });
+
+  it("workerModule: the hooks run in every worker; the workers' log records reach the primary's logger", async () => {
+    const records: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
+    const keep = (level: string) => (obj: object, msg?: string) => records.push({ level, obj: obj as Record<string, unknown>, msg });
+    const logger = { debug: keep("debug"), info: keep("info"), warn: keep("warn"), error: keep("error") };
+    const s = new HeartbeatServer({ workerCount: 2, workerModule: HOOKS, host: "127.0.0.1", port: 0, logger, closeTimeout: 500 });
+    server = s;
+    const { port } = await s.listen();
+    // Round-robin: consecutive connections alternate between the two workers.
+    const peers = await Promise.all(Array.from({ length: 4 }, () => RawPeer.connect(port)));
+    const welcomes = await Promise.all(peers.map((p, i) => p.hello({ nodeId: `ok${i}`, token: "let-me-in" })));
+    expect(welcomes.map((w) => w.nodeId)).toEqual(["ok0", "ok1", "ok2", "ok3"]);
+    await waitFor(() => s.count() === 4, 5_000, "4 nodes");
+    expect(new Set(s.list().map((n) => n.serverId)).size).toBe(2);
+
+    const intruders = await Promise.all(Array.from({ length: 2 }, () => RawPeer.connect(port)));
+    for (const [i, p] of intruders.entries()) {
+      await expect(p.hello({ nodeId: `bad${i}`, token: "guess" })).rejects.toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+    }
+    for (const p of peers) {
+      p.send("publish", { subject: "elsewhere.x", payload: new Uint8Array([1]), requestId: 7n });
+      expect(await p.error()).toMatchObject({ code: ErrorCode.FORBIDDEN, ref: 7n });
+    }
+
+    const refusals = () => records.filter((r) => r.level === "warn" && r.obj.code === "UNAUTHORIZED");
+    await waitFor(() => refusals().length === 2, 5_000, "both refusals logged by the primary");
+    expect(new Set(refusals().map((r) => r.obj.memberId))).toEqual(new Set(s.list().map((n) => n.serverId)));
+    expect(refusals()[0]?.obj.workerPid).toEqual(expect.any(Number));
+    expect(refusals()[0]?.msg).toBe("authentication refused");
+    for (const p of [...peers, ...intruders]) p.socket.destroy();
+    await s.close();
+    server = undefined;
+  }, 30_000);
+
+  it("a workerModule a worker cannot use fails listen() with the module's error", async () => {
+    const s = new HeartbeatServer({ workerCount: 1, workerModule: BROKEN_HOOKS, host: "127.0.0.1", port: 0 });
+    await expect(s.listen()).rejects.toThrow(/worker-hooks-unknown-key\.ts: unknown WorkerSetup key "heartbeatTimeout"/);
+    await s.close();
+    await waitFor(() => Object.keys(cluster.workers ?? {}).length === 0, 3_000, "workers gone");
+  }, 20_000);
+
+  it("a resume lands on whichever worker: the connection is handed to the one holding the session", async () => {
+    const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, resumeGrace: 5_000, closeTimeout: 500 });
+    server = s;
+    const recovered: string[] = [];
+    const offline: string[] = [];
+    s.on("nodeRecovered", (e) => recovered.push(e.nodeId));
+    s.on("nodeLeft", (e) => offline.push(e.nodeId));
+    s.on("nodeTimeout", (e) => offline.push(e.nodeId));
+    const { port } = await s.listen();
+    const N = 8;
+    for (let i = 0; i < N; i++) {
+      const first = await RawPeer.connect(port);
+      const welcome = await first.hello({ nodeId: `r${i}`, heartbeatIntervalMs: 1_000 });
+      expect(welcome.resumeToken.length).toBe(20); // 16 random bytes + the worker id
+      first.socket.destroy();
+      await waitFor(() => s.get(`r${i}`)?.state === "suspect", 5_000, `r${i} suspect`);
+      const again = await RawPeer.connect(port);
+      const hello = { protocolVersion: PROTOCOL_VERSION, nodeId: `r${i}`, resumeToken: welcome.resumeToken };
+      // Half of them pipeline a Heartbeat in the Hello's write: bytes after the Hello move along with it.
+      const pipelined = i % 2 === 1;
+      again.sendRaw(
+        pipelined
+          ? Buffer.concat([encodeFrame(makeFrame("hello", hello)), encodeFrame(makeFrame("heartbeat", { seq: 1n }))])
+          : encodeFrame(makeFrame("hello", hello)),
+      );
+      const resumed = await again.next("welcome");
+      expect(resumed).toMatchObject({ resumed: true, sessionId: welcome.sessionId, nodeId: `r${i}` });
+      // The session works after the move: a heartbeat is acked by the worker that holds it.
+      if (!pipelined) again.heartbeat();
+      expect((await again.next("heartbeatAck")).seq).toBe(1n);
+    }
+    expect(recovered.sort()).toEqual(Array.from({ length: N }, (_, i) => `r${i}`).sort());
+    expect(offline).toEqual([]);
+    // Round-robin put at least one reconnect on the other worker.
+    expect(s.stats().handedOff).toBeGreaterThan(0);
+    await s.close();
+    server = undefined;
+  }, 40_000);
 
   it("listen() rejects when the workers cannot listen, leaving no worker behind", async () => {
     const blocker = createServer();

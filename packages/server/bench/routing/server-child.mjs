@@ -18,6 +18,8 @@ const schedstat = () => {
 
 const options = JSON.parse(process.argv[2] ?? "{}");
 const server = new HeartbeatServer({
+  // The single-process figures; --server '{"workerCount":2}' compares workers.
+  workerCount: 1,
   host: "127.0.0.1",
   port: 0,
   // Long enough that no load generator needs to heartbeat during a scenario.

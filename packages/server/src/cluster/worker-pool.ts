@@ -1,8 +1,10 @@
 import cluster, { type Worker } from "node:cluster";
+import { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../logger.js";
-import type { HeartbeatServerOptions } from "../server-options.js";
+import type { HeartbeatServerOptions, ResolvedServerOptions } from "../server-options.js";
 import { IpcBusHub } from "./ipc-bus-hub.js";
+import { relayWorkerLog, workerLogLevel } from "./worker-log.js";
 
 /**
  * Control messages between the primary and a worker of a multi-process
@@ -12,8 +14,19 @@ import { IpcBusHub } from "./ipc-bus-hub.js";
 export type WorkerControlMessage =
   /** Worker → primary: loaded and listening for control messages (earlier ones would be lost). */
   | { hbWorker: "boot" }
-  /** Primary → worker: the options to run with (serialisable ones only), and the bus member id. */
-  | { hbWorker: "config"; options: HeartbeatServerOptions; memberId: string }
+  /**
+   * Primary → worker: the options to run with (serialisable ones only), the
+   * bus member id, the `workerModule` URL, the primary's `serverId`, and
+   * the level to log at (records are forwarded with `log`).
+   */
+  | {
+      hbWorker: "config";
+      options: HeartbeatServerOptions;
+      memberId: string;
+      workerModule: string | undefined;
+      serverId: string;
+      logLevel: string;
+    }
   /** Primary → worker: close gracefully, then exit. */
   | { hbWorker: "close" }
   /** Worker → primary: listening on `port`. */
@@ -21,16 +34,16 @@ export type WorkerControlMessage =
   /** Worker → primary: starting failed. */
   | { hbWorker: "error"; message: string }
   /** Worker → primary: its connection count (sent every second). */
-  | { hbWorker: "stats"; connections: number };
-
-/** Options that are functions or objects living in one process: not allowed with `workerCount` > 1. */
-export const PROCESS_LOCAL_OPTIONS = [
-  "authenticate",
-  "authorizeSubscribe",
-  "authorizePublish",
-  "authorizeBroadcast",
-  "bus",
-] as const;
+  | { hbWorker: "stats"; connections: number }
+  /** Worker → primary: one log record, a pino JSON line (relayed to the primary's logger). */
+  | { hbWorker: "log"; line: string }
+  /**
+   * Worker → primary, with the socket as handle: a connection whose Hello
+   * resumes a session of worker `target`, and the bytes read from it.
+   */
+  | { hbWorker: "handoff"; target: number; bytes: Uint8Array }
+  /** Primary → worker, with the socket as handle: take over this connection, feeding `bytes` first. */
+  | { hbWorker: "adopt"; bytes: Uint8Array };
 
 /** Restart policy of crashed workers. */
 export const RESTART = {
@@ -87,9 +100,14 @@ function workerEntry(): { exec: string; execArgv: string[] } {
 export class WorkerPool {
   /** The hub the workers join. */
   readonly hub = new IpcBusHub();
+  /** Connections passed between workers (resumes landing on another worker than their session's). */
+  handedOff = 0;
   readonly #count: number;
   readonly #options: HeartbeatServerOptions;
   readonly #logger: Logger;
+  readonly #workerModule: string | undefined;
+  readonly #serverId: string;
+  readonly #logLevel: string;
   readonly #slots = new Map<number, Slot>();
   #closing = false;
   #delay: number = RESTART.minDelay;
@@ -98,15 +116,18 @@ export class WorkerPool {
   #restartTimers = new Set<NodeJS.Timeout>();
 
   /**
-   * @param count - number of workers
-   * @param options - the server options to pass on (serialisable ones; `workerCount`, `logger` are dropped)
-   * @param logger - the primary's logger
+   * @param resolved - the primary's options: `workerCount`, `workerModule`, `serverId` and `logger` are used here
+   * @param options - the options as given, passed on to the workers (serialisable ones;
+   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped)
    */
-  constructor(count: number, options: HeartbeatServerOptions, logger: Logger) {
-    this.#count = count;
-    const { workerCount: _w, logger: _l, ...rest } = options;
+  constructor(resolved: ResolvedServerOptions, options: HeartbeatServerOptions) {
+    this.#count = resolved.workerCount;
+    const { workerCount: _w, workerModule: _m, serverId: _s, logger: _l, ...rest } = options;
     this.#options = rest;
-    this.#logger = logger;
+    this.#logger = resolved.logger;
+    this.#workerModule = resolved.workerModule;
+    this.#serverId = resolved.serverId;
+    this.#logLevel = workerLogLevel(resolved.logger);
   }
 
   /** Forks the workers; resolves with the shared address once every one listens. */
@@ -159,10 +180,21 @@ export class WorkerPool {
       const onExit = (code: number | null, signal: string | null): void =>
         reject(new Error(`worker ${memberId} exited before listening (${signal ?? code})`));
       worker.once("exit", onExit);
-      worker.on("message", (m: unknown) => {
+      worker.on("message", (m: unknown, handle: unknown) => {
         if (!isControl(m)) return;
+        if (m.hbWorker === "handoff") {
+          this.#handoff(worker, m.target, m.bytes, handle);
+          return;
+        }
         if (m.hbWorker === "boot") {
-          worker.send({ hbWorker: "config", options: this.#options, memberId } satisfies WorkerControlMessage);
+          worker.send({
+            hbWorker: "config",
+            options: this.#options,
+            memberId,
+            workerModule: this.#workerModule,
+            serverId: this.#serverId,
+            logLevel: this.#logLevel,
+          } satisfies WorkerControlMessage);
         } else if (m.hbWorker === "listening") {
           worker.off("exit", onExit);
           resolve({ address: m.address, family: m.family, port: m.port });
@@ -171,12 +203,27 @@ export class WorkerPool {
           reject(new Error(`worker ${memberId}: ${m.message}`));
         } else if (m.hbWorker === "stats") {
           slot.connections = m.connections;
+        } else if (m.hbWorker === "log") {
+          relayWorkerLog(this.#logger, m.line, memberId);
         }
       });
     });
     worker.on("exit", (code, signal) => this.#exited(slot, code, signal));
     worker.on("error", (err) => this.#logger.warn({ err, memberId }, "worker channel error"));
     return listening;
+  }
+
+  // To the worker holding the session, or back to the sender when that one is gone (a fresh session there).
+  #handoff(from: Worker, target: number, bytes: Uint8Array, handle: unknown): void {
+    if (!(handle instanceof Socket)) return;
+    const to = this.#slots.get(target)?.worker;
+    const dest = to !== undefined && to.isConnected() ? to : from;
+    if (!dest.isConnected()) {
+      handle.destroy();
+      return;
+    }
+    this.handedOff++;
+    dest.send({ hbWorker: "adopt", bytes } satisfies WorkerControlMessage, handle);
   }
 
   #exited(slot: Slot, code: number | null, signal: string | null): void {
