@@ -91,7 +91,8 @@ export interface HeartbeatServerOptions {
    * Only serialisable options reach the workers. Hooks reach them through
    * `workerModule`; given inline together with N > 1 they throw a
    * `TypeError`, and so does `bus` (workers and a bus together are not
-   * supported yet: run one single-process server per core instead). The
+   * supported yet: run one single-process server per core, each on its own
+   * port, instead). The
    * workers' log records are forwarded to the primary's `logger` (tagged
    * `memberId`, `workerPid`) unless the `workerModule` gives them a logger.
    * Limits such as `maxConnections` / `maxConnectionsPerIp` apply per
