@@ -102,6 +102,9 @@ export class Hub {
   #graceCount = 0;
   // Remote nodes (the bus option): when this server learnt of each, and which are suspect (for O(1) counts).
   readonly #remoteSeen = new Map<string, number>();
+  // Local nodes registered while another member held their id: the join time
+  // announced for them, later than the remote holder's (see #joinTime).
+  readonly #claimed = new Map<string, number>();
   readonly #remoteSuspect = new Set<string>();
 
   constructor(
@@ -542,6 +545,7 @@ export class Hub {
     rec.unbound.delete(slot);
     this.#wheel.cancel(slot);
     this.#wills.delete(slot);
+    if (this.#claimed.size > 0) this.#claimed.delete(this.registry.id(slot));
     this.registry.remove(slot);
   }
 
@@ -714,7 +718,7 @@ export class Hub {
     if (slot >= 0) {
       // The id is held here too: the newer registration wins (time, then member id; PROTOCOL.md §8.1).
       if (e.kind !== "joined") return;
-      const localTime = this.epoch(this.registry.joinedAt(slot));
+      const localTime = this.#claimed.get(e.nodeId) ?? this.epoch(this.registry.joinedAt(slot));
       if (e.time < localTime || (e.time === localTime && e.memberId <= this.options.serverId)) return;
       this.#replace(slot, this.clock());
     }
@@ -773,7 +777,7 @@ export class Hub {
         nodeId: r.id(slot),
         labels: r.labels(slot),
         reason,
-        time: this.epoch(now),
+        time: name === "nodeJoined" ? this.#joinTime(r.id(slot), now) : this.epoch(now),
         memberId: this.options.serverId,
       };
       this.#guard(() => bus.announce(event));
@@ -790,6 +794,19 @@ export class Hub {
       serverId: this.options.serverId,
     };
     this.#guard(() => (this.#events.emit as (n: string, e: NodeEvent) => boolean)(name, event));
+  }
+
+  // The time announced for a local join. A node id another member holds (as
+  // far as this one knows) is registered here after that member's
+  // registration, whatever the clocks say (same millisecond, skew between
+  // hosts): claim a later time, so that every member agrees this newer
+  // registration wins (PROTOCOL.md §8.1) and the old holder lets go.
+  #joinTime(nodeId: string, now: number): number {
+    const time = this.epoch(now);
+    const remote = this.#remoteSeen.get(nodeId);
+    if (remote === undefined || time > remote) return time;
+    this.#claimed.set(nodeId, remote + 1);
+    return remote + 1;
   }
 
   // Runs a listener or hook; a throw is logged and counted, never propagated.

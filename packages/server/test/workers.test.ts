@@ -90,6 +90,27 @@ describe("workerCount > 1", () => {
     await waitFor(() => Object.keys(cluster.workers ?? {}).length === 0, 3_000, "workers gone");
   }, 20_000);
 
+  it("a node id registered again on another worker at once: the newer connection wins, the older gets DUPLICATE_NODE", async () => {
+    const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, closeTimeout: 500 });
+    server = s;
+    const { port } = await s.listen();
+    // Round-robin: the two connections of each pair land on different workers, within a millisecond or two.
+    for (let i = 0; i < 12; i++) {
+      const older = await RawPeer.connect(port);
+      await older.hello({ nodeId: `dup${i}` });
+      const newer = await RawPeer.connect(port);
+      await newer.hello({ nodeId: `dup${i}` });
+      expect(await older.error(3_000)).toMatchObject({ code: ErrorCode.DUPLICATE_NODE, fatal: true });
+      await older.closed;
+      newer.heartbeat();
+      await newer.next("heartbeatAck");
+      await waitFor(() => s.get(`dup${i}`)?.sessionId !== undefined, 2_000, `dup${i} known`);
+      newer.socket.destroy();
+    }
+    await s.close();
+    server = undefined;
+  }, 60_000);
+
   it("a resume lands on whichever worker: the connection is handed to the one holding the session", async () => {
     const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, resumeGrace: 5_000, closeTimeout: 500 });
     server = s;
