@@ -95,9 +95,12 @@ export interface HeartbeatServerOptions {
    * port, instead). The
    * workers' log records are forwarded to the primary's `logger` (tagged
    * `memberId`, `workerPid`) unless the `workerModule` gives them a logger.
-   * Limits such as `maxConnections` / `maxConnectionsPerIp` apply per
-   * worker, and a session resumes only if its reconnect lands on the same
-   * worker (otherwise the node joins again).
+   * `maxConnections` is shared out: each worker accepts
+   * ceil(maxConnections / N) (round-robin spreads connections evenly);
+   * `maxConnectionsPerIp` applies per worker. A resume works whichever
+   * worker the reconnect reaches: resume tokens carry the worker id, and
+   * the connection is handed to the worker holding the session (plain TCP;
+   * with `tls` such a reconnect gets a fresh session).
    */
   workerCount?: number;
   /**

@@ -8,7 +8,7 @@ import { IpcBusLink } from "../src/cluster/ipc-bus-link.js";
 import type { IpcPort } from "../src/cluster/ipc-port.js";
 import { HeartbeatServer, type MemoryLink, MemoryBus, type NodeEvent } from "../src/index.js";
 import { encodeDelivery } from "../src/routing/delivery-encoder.js";
-import type { BusEnvelope } from "../src/index.js";
+import type { BusEnvelope, BusPresence } from "../src/index.js";
 import { collect, utf8 } from "./channel-helpers.js";
 import { start } from "./helpers.js";
 import { sleep, waitFor } from "./raw-peer.js";
@@ -224,6 +224,24 @@ describe("several servers on one bus (MemoryBus)", () => {
     expect(b.server.get("doomed")).toBeUndefined();
     expect(b.server.count()).toBe(0);
     expect(timeouts).toMatchObject([{ nodeId: "doomed", reason: "server_lost", serverId: "a", remote: true }]);
+  });
+
+  it("a takeover is announced as newer than the old holder's join, even when the old holder's clock is ahead", async () => {
+    const { bus, a } = await pair();
+    const seen: BusPresence[] = [];
+    const ahead = bus.link();
+    await ahead.start("f", { deliver: () => {}, presence: (e) => seen.push(e), memberLost: () => {}, localNodes: () => [] });
+    // Member f's clock runs a minute ahead: its registration of "skewed" looks later than any made now.
+    const fTime = Date.now() + 60_000;
+    ahead.announce({ kind: "joined", nodeId: "skewed", labels: {}, reason: "hello", time: fTime, memberId: "f" });
+    await bus.flush();
+    await waitFor(() => a.server.get("skewed") !== undefined);
+    await client(a.port, "skewed");
+    await bus.flush();
+    const takeover = seen.find((e) => e.nodeId === "skewed" && e.kind === "joined" && e.memberId === "a");
+    // Later than f's, so f (comparing time, then member id) lets its registration go.
+    expect(takeover?.time).toBeGreaterThan(fTime);
+    await ahead.close();
   });
 
   it("a node id taking over from A to B: the newer wins, A's connection gets DUPLICATE_NODE", async () => {

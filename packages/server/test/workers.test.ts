@@ -83,6 +83,26 @@ describe("workerCount > 1", () => {
     server = undefined;
   }, 30_000);
 
+  it("maxConnections is the server's: each worker takes its share", async () => {
+    const s = new HeartbeatServer({ workerCount: 2, maxConnections: 4, host: "127.0.0.1", port: 0, closeTimeout: 500 });
+    server = s;
+    expect(s.options.maxConnections).toBe(4);
+    const { port } = await s.listen();
+    // One after the other, so that round-robin alternates strictly: 3 connections reach each worker.
+    const peers: RawPeer[] = [];
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 6; i++) {
+      const p = await RawPeer.connect(port);
+      peers.push(p);
+      outcomes.push(await p.hello({ nodeId: `m${i}` }).then(() => "welcome", (err: { code?: number }) => err.code));
+    }
+    expect(outcomes.filter((o) => o === "welcome")).toHaveLength(4);
+    expect(outcomes.filter((o) => o === ErrorCode.SERVER_FULL)).toHaveLength(2);
+    for (const p of peers) p.socket.destroy();
+    await s.close();
+    server = undefined;
+  }, 20_000);
+
   it("a workerModule a worker cannot use fails listen() with the module's error", async () => {
     const s = new HeartbeatServer({ workerCount: 1, workerModule: BROKEN_HOOKS, host: "127.0.0.1", port: 0 });
     await expect(s.listen()).rejects.toThrow(/worker-hooks-unknown-key\.ts: unknown WorkerSetup key "heartbeatTimeout"/);
@@ -94,19 +114,25 @@ describe("workerCount > 1", () => {
     const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, closeTimeout: 500 });
     server = s;
     const { port } = await s.listen();
-    // Round-robin: the two connections of each pair land on different workers, within a millisecond or two.
+    // Round-robin: the two connections of each pair land on different workers; a spare connection every
+    // other pair swaps which worker gets the older one. The newer Hello goes out once the primary (and so
+    // the other worker) knows the older registration: causally newer, often within the same millisecond.
+    // (multi-server.test.ts checks the rule itself with a skewed clock.)
+    const spares: RawPeer[] = [];
     for (let i = 0; i < 12; i++) {
+      if (i % 2 === 1) spares.push(await RawPeer.connect(port));
       const older = await RawPeer.connect(port);
       await older.hello({ nodeId: `dup${i}` });
+      await waitFor(() => s.get(`dup${i}`) !== undefined, 2_000, `dup${i} known to the primary`);
       const newer = await RawPeer.connect(port);
       await newer.hello({ nodeId: `dup${i}` });
       expect(await older.error(3_000)).toMatchObject({ code: ErrorCode.DUPLICATE_NODE, fatal: true });
       await older.closed;
       newer.heartbeat();
       await newer.next("heartbeatAck");
-      await waitFor(() => s.get(`dup${i}`)?.sessionId !== undefined, 2_000, `dup${i} known`);
       newer.socket.destroy();
     }
+    for (const p of spares) p.socket.destroy();
     await s.close();
     server = undefined;
   }, 60_000);

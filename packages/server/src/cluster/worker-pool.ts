@@ -118,12 +118,14 @@ export class WorkerPool {
   /**
    * @param resolved - the primary's options: `workerCount`, `workerModule`, `serverId` and `logger` are used here
    * @param options - the options as given, passed on to the workers (serialisable ones;
-   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped)
+   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped; each
+   *   worker gets `maxConnections` / `workerCount`, rounded up)
    */
   constructor(resolved: ResolvedServerOptions, options: HeartbeatServerOptions) {
     this.#count = resolved.workerCount;
     const { workerCount: _w, workerModule: _m, serverId: _s, logger: _l, ...rest } = options;
-    this.#options = rest;
+    // maxConnections is the server's: round-robin spreads connections evenly, so each worker takes its share.
+    this.#options = { ...rest, maxConnections: Math.ceil(resolved.maxConnections / resolved.workerCount) };
     this.#logger = resolved.logger;
     this.#workerModule = resolved.workerModule;
     this.#serverId = resolved.serverId;
