@@ -83,22 +83,21 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       for (const key of PROCESS_LOCAL_OPTIONS) {
         if (options[key] !== undefined) {
           throw new TypeError(
-            key === "bus"
-              ? "bus cannot be used with worker processes (workerCount > 1 or workerModule): use workerCount 1"
-              : `${key} cannot be given inline with worker processes (workerCount > 1 or workerModule): ` +
-                  "export it from the workerModule, or use workerCount 1",
+            `${key} cannot be given inline with worker processes (workerCount > 1 or workerModule): ` +
+              "export it from the workerModule, or use workerCount 1",
           );
         }
       }
       this.#pool = new WorkerPool(resolved, options);
-      this.options = { ...resolved, bus: new HubBusLink(this.#pool.hub) };
+      // With a bus, the primary joins it for the whole server and bridges it to the workers.
+      this.options = { ...resolved, bus: new HubBusLink(this.#pool.hub, resolved.bus) };
     } else {
       this.options = resolved;
       if (options.workerCount === undefined && SERVER_OPTION_DEFAULTS.workerCount > 1 && cluster.isPrimary) {
         const inline = PROCESS_LOCAL_OPTIONS.filter((key) => options[key] !== undefined);
         resolved.logger.info(
           { inline, cpus: SERVER_OPTION_DEFAULTS.workerCount },
-          "one process: workerCount defaults to 1 with hooks or a bus given inline (a workerModule runs hooks in workers)",
+          "one process: workerCount defaults to 1 with hooks given inline (a workerModule runs hooks in workers)",
         );
       }
     }

@@ -69,10 +69,9 @@ export interface HeartbeatServerOptions {
   /**
    * Number of worker processes; 1 .. 1 024. Default: the number of CPUs
    * (`os.availableParallelism()`), except 1 when the server is created
-   * inside a cluster worker, or when `authenticate`, an `authorize*` hook
-   * or `bus` is given inline (they live in this process; the server logs
-   * that it stays in one process, and `workerModule` lifts the limit for
-   * hooks).
+   * inside a cluster worker, or when `authenticate` or an `authorize*` hook
+   * is given inline (functions live in this process; the server logs that
+   * it stays in one process, and `workerModule` lifts the limit).
    *
    * With N > 1 (or a `workerModule`), `listen()` in the calling process
    * (which must be the cluster primary) forks N `node:cluster` workers
@@ -90,9 +89,9 @@ export interface HeartbeatServerOptions {
    *
    * Only serialisable options reach the workers. Hooks reach them through
    * `workerModule`; given inline together with N > 1 they throw a
-   * `TypeError`, and so does `bus` (workers and a bus together are not
-   * supported yet: run one single-process server per core, each on its own
-   * port, instead). The
+   * `TypeError`. A `bus` stays in the primary, which joins it as this
+   * server (`serverId`) and bridges it to the workers: the other servers
+   * see one member, never the workers. The
    * workers' log records are forwarded to the primary's `logger` (tagged
    * `memberId`, `workerPid`) unless the `workerModule` gives them a logger.
    * `maxConnections` is shared out: each worker accepts
@@ -192,8 +191,9 @@ export interface HeartbeatServerOptions {
    * `MemoryBus` link in one process): messages, presence and the node
    * directory are shared, so nodes on different servers reach each other.
    * `listen()` starts the link as member `serverId` (which must then be
-   * unique on the bus), `close()` closes it. Default: none (a standalone
-   * server).
+   * unique on the bus), `close()` closes it. With worker processes the
+   * primary holds the link for the whole server (see `workerCount`).
+   * Default: none (a standalone server).
    */
   bus?: BusLink;
 }
@@ -354,15 +354,15 @@ const KNOWN_OPTIONS = new Set<string>([
   "bus",
 ]);
 /**
- * Options that are functions or objects living in one process: with them
- * given inline, `workerCount` defaults to 1, and more is refused.
+ * Options that are functions living in one process: with them given
+ * inline, `workerCount` defaults to 1, and more is refused (a
+ * `workerModule` brings them to the workers instead).
  */
 export const PROCESS_LOCAL_OPTIONS = [
   "authenticate",
   "authorizeSubscribe",
   "authorizePublish",
   "authorizeBroadcast",
-  "bus",
 ] as const satisfies readonly (keyof HeartbeatServerOptions)[];
 
 const BUS_METHODS = ["start", "send", "announce", "locate", "remoteNodes", "health", "stats", "close"] as const;

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame, makeFrame } from "@hb/codec";
 import { availableParallelism } from "node:os";
-import { HeartbeatServer, type NodeEvent, SERVER_OPTION_DEFAULTS } from "../src/index.js";
+import { HeartbeatServer, MemoryBus, type NodeEvent, SERVER_OPTION_DEFAULTS } from "../src/index.js";
 import { collect } from "./channel-helpers.js";
 import { RawPeer, sleep, waitFor } from "./raw-peer.js";
 
@@ -32,13 +32,16 @@ async function client(port: number, nodeId: string): Promise<HeartbeatClient> {
 }
 
 describe("workerCount > 1", () => {
-  it("defaults to the CPU count; hooks or a bus given inline keep one process (logged); more is refused", () => {
+  it("defaults to the CPU count, with a bus too; hooks given inline keep one process (logged); more is refused", () => {
     expect(new HeartbeatServer().options.workerCount).toBe(Math.min(availableParallelism(), 1_024));
     expect(SERVER_OPTION_DEFAULTS.workerCount).toBe(Math.min(availableParallelism(), 1_024));
     const logged: string[] = [];
     const logger = { debug() {}, info: (_o: object, m?: string) => logged.push(m ?? ""), warn() {}, error() {} };
     expect(new HeartbeatServer({ authenticate: () => true, logger }).options.workerCount).toBe(1);
-    if (availableParallelism() > 1) expect(logged.join("\n")).toMatch(/workerCount defaults to 1 with hooks or a bus given inline/);
+    if (availableParallelism() > 1) expect(logged.join("\n")).toMatch(/workerCount defaults to 1 with hooks given inline/);
+    const bridged = new HeartbeatServer({ bus: new MemoryBus().link() });
+    expect(bridged.options.workerCount).toBe(Math.min(availableParallelism(), 1_024));
+    if (bridged.options.workerCount > 1) expect(bridged.options.bus?.kind).toBe("ipc+memory");
     expect(new HeartbeatServer({ workerCount: 3 }).options.workerCount).toBe(3);
     expect(() => new HeartbeatServer({ workerCount: 2, authenticate: () => true })).toThrow(
       /authenticate cannot be given inline with worker processes .*export it from the workerModule/,

@@ -1,4 +1,5 @@
 import type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "./bus-link.js";
+import { HubUplink } from "./hub-uplink.js";
 import type { IpcBusHub } from "./ipc-bus-hub.js";
 
 /**
@@ -15,34 +16,52 @@ import type { IpcBusHub } from "./ipc-bus-hub.js";
  * - `send()` goes through {@link IpcBusHub.send} (as member
  *   `hub.options.memberId`); `announce()` does nothing (the primary holds
  *   no nodes).
- * - `close()` closes the hub.
+ * - With an `uplink` (the server's `bus` option: other servers, e.g. over
+ *   Redis), the primary joins that bus for the whole server through a
+ *   {@link HubUplink}: `start()` starts it, `send()` reaches the other
+ *   servers too, health and stats are the uplink's, and their nodes are in
+ *   the hub's directory (held by their server ids).
+ * - `close()` closes the uplink, then the hub.
  */
 export class HubBusLink implements BusLink {
-  /** `"ipc"`. */
-  readonly kind = "ipc";
+  /** `"ipc"`, or `"ipc+<kind>"` with an uplink (e.g. `"ipc+redis"`). */
+  readonly kind: string;
   /** The hub this link reads and sends through. */
   readonly hub: IpcBusHub;
+  /** The bridge to the bus beyond the machine, if any. */
+  readonly uplink: HubUplink | undefined;
   #handlers: BusHandlers | undefined;
   #closed = false;
   readonly #onPresence = (e: BusPresence): void => this.#handlers?.presence(e);
   readonly #onLost = (memberId: string, nodes: readonly BusNode[]): void => this.#handlers?.memberLost(memberId, nodes);
 
-  /** @param hub - the primary's hub; workers are attached to it by the caller */
-  constructor(hub: IpcBusHub) {
+  /**
+   * @param hub - the primary's hub; workers are attached to it by the caller
+   * @param uplink - a link to other servers, joined for the whole server
+   */
+  constructor(hub: IpcBusHub, uplink?: BusLink) {
     this.hub = hub;
+    this.uplink = uplink === undefined ? undefined : new HubUplink(hub, uplink);
+    this.kind = uplink === undefined ? "ipc" : `ipc+${uplink.kind}`;
   }
 
-  /** Subscribes to the hub's events; resolves at once (the hub's directory is already local). */
-  async start(_memberId: string, handlers: BusHandlers): Promise<void> {
+  /**
+   * Subscribes to the hub's events; with an uplink, joins the other servers'
+   * bus as `memberId` first (resolves once their directory is loaded).
+   */
+  async start(memberId: string, handlers: BusHandlers): Promise<void> {
     if (this.#handlers !== undefined) throw new Error("HubBusLink: start() may be called once");
     this.#handlers = handlers;
     this.hub.on("presence", this.#onPresence);
     this.hub.on("memberLost", this.#onLost);
+    await this.uplink?.start(memberId, (envelope, from) => this.#handlers?.deliver(envelope, from));
   }
 
-  /** Relays through {@link IpcBusHub.send}. */
+  /** Relays through {@link IpcBusHub.send}, and to the other servers through the uplink. */
   send(envelope: BusEnvelope, toMember?: string): void {
-    this.hub.send(envelope, toMember);
+    const uplink = this.uplink;
+    if (uplink === undefined || toMember === undefined || this.hub.isWorker(toMember)) this.hub.send(envelope, toMember);
+    if (uplink !== undefined && (toMember === undefined || !this.hub.isWorker(toMember))) uplink.send(envelope, toMember);
   }
 
   /** Does nothing: the primary holds no nodes. */
@@ -58,22 +77,31 @@ export class HubBusLink implements BusLink {
     return this.hub.nodes();
   }
 
-  /** `ok` until closed. */
+  /** `ok` until closed; with an uplink, the uplink's health (`degraded` while it is down). */
   health(): BusHealth {
-    return this.#closed ? { state: "degraded", detail: "closed" } : { state: "ok" };
+    if (this.#closed) return { state: "degraded", detail: "closed" };
+    return this.uplink?.health() ?? { state: "ok" };
   }
 
-  /** The hub's counters. */
+  /** The hub's counters; with an uplink, its link's and its own too. */
   stats(): Record<string, number> {
-    return this.hub.stats();
+    const hub = this.hub.stats();
+    if (this.uplink === undefined) return hub;
+    const out: Record<string, number> = { ...this.uplink.stats() };
+    for (const [k, v] of Object.entries(hub)) out[`ipc${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
+    return out;
   }
 
-  /** Stops listening to the hub and closes it. Idempotent. */
+  /** Stops listening to the hub, closes the uplink, then the hub. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.hub.off("presence", this.#onPresence);
     this.hub.off("memberLost", this.#onLost);
-    await this.hub.close();
+    try {
+      await this.uplink?.close();
+    } finally {
+      await this.hub.close();
+    }
   }
 }

@@ -15,7 +15,7 @@ import {
 import { type IpcBusHubOptions, type ResolvedIpcBusHubOptions, resolveIpcBusHubOptions } from "./ipc-bus-options.js";
 import { IpcFrame, decodeMemberSnapshot, encodeFrameString, encodeMemberSnapshot, readEnvelopeTo } from "./ipc-frame.js";
 import type { IpcPort } from "./ipc-port.js";
-import { decodePresenceMessage } from "./presence-codec.js";
+import { decodePresenceMessage, encodePresenceMessage } from "./presence-codec.js";
 
 /**
  * Events of {@link IpcBusHub}, for its typed `on` / `once`. Listeners run
@@ -40,6 +40,18 @@ export interface IpcBusHubEvents {
    * join.
    */
   memberLost: [memberId: string, nodes: readonly BusNode[]];
+}
+
+/**
+ * Where an {@link IpcBusHub} passes what its workers send beyond the
+ * machine (a {@link HubUplink}): envelopes for every member, and those for
+ * a member that is not one of its workers.
+ */
+export interface HubUplinkPort {
+  /** An encoded envelope (with its sender) a worker sent to every member. */
+  relay(encoded: Buffer): void;
+  /** An encoded envelope a worker sent to `toMember`, which is not a worker of this hub. */
+  relayTo(encoded: Buffer, toMember: string): void;
 }
 
 // One attached channel.
@@ -103,9 +115,13 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   readonly #dirty = new Set<Peer>();
   #flushQueued = false;
   #closed = false;
+  #uplink: HubUplinkPort | undefined;
+  #seq = 0;
   readonly #stats = {
     relayedIn: 0,
     relayedOut: 0,
+    relayedUp: 0,
+    injected: 0,
     sent: 0,
     dropped: 0,
     undeliverable: 0,
@@ -190,12 +206,20 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
    * joined (`undeliverable`) or over a worker's backlog (`dropped`).
    */
   send(envelope: BusEnvelope, toMember?: string): void {
+    this.sendAs(envelope, this.#selfBytes, toMember);
+  }
+
+  /**
+   * {@link IpcBusHub.send} on behalf of another member (`fromMember`, e.g. a
+   * server on the far side of the uplink, which the workers answer to).
+   */
+  sendAs(envelope: BusEnvelope, fromMember: string | Uint8Array, toMember?: string): void {
     if (this.#closed) {
       this.#stats.dropped++;
       return;
     }
     this.#stats.sent++;
-    const encoded = encodeEnvelope(envelope, this.#selfBytes);
+    const encoded = encodeEnvelope(envelope, fromMember);
     if (toMember === undefined) {
       for (const p of this.#members.values()) this.#relay(p, encoded);
       return;
@@ -203,6 +227,54 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     const target = this.#members.get(toMember);
     if (target === undefined) this.#stats.undeliverable++;
     else this.#relay(target, encoded);
+  }
+
+  /** Whether `memberId` is one of this hub's joined workers. */
+  isWorker(memberId: string): boolean {
+    return this.#members.has(memberId);
+  }
+
+  /**
+   * Connects the hub to the rest of a bus beyond this machine: envelopes
+   * the workers send to every member, or to a member that is not a worker,
+   * go to `uplink` too. Members beyond it are made known with
+   * {@link IpcBusHub.loadMember}, {@link IpcBusHub.injectPresence} and
+   * {@link IpcBusHub.injectLost}.
+   */
+  setUplink(uplink: HubUplinkPort): void {
+    this.#uplink = uplink;
+  }
+
+  /**
+   * Loads the node set of a member beyond the uplink (at start, before
+   * workers join: no events) and passes it to the joined workers.
+   */
+  loadMember(memberId: string, nodes: Iterable<BusNode>): void {
+    if (this.#closed || this.#members.has(memberId)) return;
+    const list = [...nodes];
+    this.#dir.replace(memberId, list, undefined, Date.now(), undefined);
+    this.#broadcastFrame(IpcFrame.MEMBER, encodeMemberSnapshot(memberId, list));
+  }
+
+  /**
+   * A presence change of a member beyond the uplink: applied to the
+   * directory (emitted as `presence`) and passed to every worker.
+   */
+  injectPresence(event: BusPresence): void {
+    if (this.#closed || this.#members.has(event.memberId)) return;
+    this.#stats.injected++;
+    this.#broadcastFrame(IpcFrame.PRESENCE, encodePresenceMessage({ type: "event", seq: ++this.#seq, event }));
+    const out: BusPresence[] = [];
+    this.#dir.apply(event, out);
+    for (const e of out) this.#emitSafe("presence", e);
+  }
+
+  /** A member beyond the uplink is gone: its nodes are removed (emitted as `memberLost`), every worker is told. */
+  injectLost(memberId: string): void {
+    if (this.#closed || this.#members.has(memberId) || !this.#dir.hasMember(memberId)) return;
+    const nodes = this.#dir.removeMember(memberId);
+    this.#broadcastFrame(IpcFrame.LOST, encodeFrameString(memberId));
+    this.#emitSafe("memberLost", memberId, nodes);
   }
 
   /** Sends what is queued for every worker now, instead of at the end of the event-loop turn. */
@@ -265,7 +337,8 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     // Everything applied so far is in the snapshot; what comes after is
     // queued for this worker behind the welcome on the same channel.
     const snapshot = new IpcBatchWriter();
-    for (const m of this.#members.keys()) {
+    // Every member: the other workers, and those beyond the uplink.
+    for (const m of this.#dir.members()) {
       snapshot.frame(IpcFrame.MEMBER, encodeMemberSnapshot(m, this.#dir.memberNodes(m).values()));
     }
     this.#members.set(member, peer);
@@ -310,12 +383,19 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
       case IpcFrame.ENVELOPE:
         this.#stats.relayedIn++;
         for (const p of this.#members.values()) if (p !== peer) this.#relay(p, body);
+        if (this.#uplink !== undefined) {
+          this.#stats.relayedUp++;
+          this.#uplink.relay(body);
+        }
         return;
       case IpcFrame.ENVELOPE_TO: {
         const { toMember, envelopeAt } = readEnvelopeTo(body);
         this.#stats.relayedIn++;
         const target = this.#members.get(toMember);
-        if (target === undefined || target === peer) this.#stats.undeliverable++;
+        if (target === undefined && this.#uplink !== undefined) {
+          this.#stats.relayedUp++;
+          this.#uplink.relayTo(body.subarray(envelopeAt), toMember);
+        } else if (target === undefined || target === peer) this.#stats.undeliverable++;
         else this.#relay(target, body.subarray(envelopeAt));
         return;
       }
@@ -380,6 +460,14 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     }
     this.#stats.membersLost++;
     this.#emitSafe("memberLost", member, nodes);
+  }
+
+  // A presence, membership or loss frame from beyond the uplink: to every worker, never dropped.
+  #broadcastFrame(kind: number, body: Buffer): void {
+    for (const p of this.#members.values()) {
+      p.out.frame(kind, body);
+      this.#queued(p);
+    }
   }
 
   // Presence and membership frames: to every other member, never dropped.

@@ -1,8 +1,9 @@
 import { HeartbeatClient, type Message, type PresenceNotice } from "@hb/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type HeartbeatServer, type NodeEvent, RedisBus } from "../../src/index.js";
+import cluster from "node:cluster";
+import { HeartbeatServer, type NodeEvent, RedisBus } from "../../src/index.js";
 import { collect } from "../channel-helpers.js";
-import { start } from "../helpers.js";
+import { FAST, start } from "../helpers.js";
 import { waitFor } from "../raw-peer.js";
 import { startRedis, type TestRedis } from "./redis-server.js";
 
@@ -142,4 +143,104 @@ describe("HeartbeatServers over RedisBus", () => {
     expect(text(got[0] as Message)).toBe("after the restart");
     void onA;
   });
+});
+
+describe("a server with worker processes over RedisBus", () => {
+  // Server "a": 2 worker processes, its primary on the Redis bus for both (the
+  // other servers see one member, "a"); server "b": one process.
+  async function workersAndSingle() {
+    const prefix = `s${++prefixes}`;
+    const link = () => new RedisBus({ redis: redis.url, prefix, leaseTtl: LEASE_TTL, leaseRefresh: LEASE_REFRESH });
+    const a = new HeartbeatServer({ ...FAST, workerCount: 2, serverId: "a", bus: link() });
+    servers.push(a);
+    const aPort = (await a.listen()).port;
+    const b = await start({ serverId: "b", bus: link() });
+    servers.push(b.server);
+    return { a, aPort, b };
+  }
+
+  it("messages and presence cross both the workers and the servers; a crashed worker's nodes go offline on B; A's close drains", async () => {
+    const { a, aPort, b } = await workersAndSingle();
+    expect(a.stats().bus).toMatchObject({ kind: "ipc+redis", health: { state: "ok" } });
+    // Round-robin: x1 and x2 land on different workers of A.
+    const x1 = await client(aPort, "x1");
+    const x2 = await client(aPort, "x2");
+    const y = await client(b.port, "y");
+    await waitFor(() => a.count() === 3 && b.server.count() === 3, 3_000, "directory");
+    expect(new Set([a.get("x1")?.serverId, a.get("x2")?.serverId])).toEqual(new Set(["w1", "w2"]));
+    expect([b.server.get("x1")?.serverId, b.server.get("x2")?.serverId]).toEqual(["a", "a"]);
+    expect(a.get("y")).toMatchObject({ serverId: "b", state: "online" });
+
+    const inbox = new Map<string, string[]>();
+    for (const [id, c] of [["x1", x1], ["x2", x2], ["y", y]] as const) {
+      inbox.set(id, []);
+      c.on("message", (m) => inbox.get(id)?.push(`${m.from || "-"}: ${text(m)}`));
+    }
+    await y.send("x1", "y to x1");
+    await y.send("x2", "y to x2");
+    await x1.send("y", "x1 to y");
+    await x2.send("y", "x2 to y");
+    await x1.send("x2", "x1 to x2");
+    b.server.send("x2", "b to x2");
+    a.send("y", "a to y");
+    await waitFor(() => inbox.get("x1")?.length === 1 && inbox.get("x2")?.length === 3 && inbox.get("y")?.length === 3, 3_000, "unicast");
+    expect(inbox.get("x1")).toEqual(["y: y to x1"]);
+    expect(inbox.get("x2")?.sort()).toEqual(["-: b to x2", "x1: x1 to x2", "y: y to x2"]);
+    expect(inbox.get("y")?.sort()).toEqual(["-: a to y", "x1: x1 to y", "x2: x2 to y"]);
+
+    const subs = [x1, x2, y].map((c) => c.subscribe("room.*"));
+    const got = subs.map((s) => collect(s));
+    await Promise.all(subs.map((s) => s.ready));
+    await x1.publish("room.1", "from x1");
+    await y.publish("room.2", "from y");
+    a.publish("room.3", "from a");
+    await waitFor(() => got.every((g) => g.length === 3), 3_000, "publish");
+    for (const g of got) {
+      expect(g.map((m) => `${m.subject} ${m.from || "-"} ${text(m)}`).sort()).toEqual([
+        "room.1 x1 from x1",
+        "room.2 y from y",
+        "room.3 - from a",
+      ]);
+    }
+
+    // kill -9 of the worker holding x1: B reports x1 offline at once (A's uplink announces it), x2 stays.
+    const timeouts: NodeEvent[] = [];
+    b.server.on("nodeTimeout", (e) => timeouts.push(e));
+    const holder = Number(a.get("x1")?.serverId?.slice(1) ?? Number.NaN);
+    const worker = cluster.workers?.[holder];
+    expect(worker).toBeDefined();
+    worker?.process.kill("SIGKILL");
+    await waitFor(() => timeouts.length === 1, 3_000, "x1 offline on B");
+    expect(timeouts[0]).toMatchObject({ nodeId: "x1", reason: "server_lost", serverId: "a" });
+    expect(b.server.get("x2")?.serverId).toBe("a");
+
+    const left: NodeEvent[] = [];
+    b.server.on("nodeLeft", (e) => left.push(e));
+    await a.close();
+    await waitFor(() => left.some((e) => e.nodeId === "x2"), 3_000, "x2 left on B");
+    expect(left.find((e) => e.nodeId === "x2")).toMatchObject({ reason: "server_shutdown", serverId: "a" });
+    expect(ids(b.server)).toEqual(["y"]);
+  }, 30_000);
+  it("Redis restarted: A's primary reports degraded, then resyncs its workers' nodes under its own id", async () => {
+    const { a, aPort, b } = await workersAndSingle();
+    const onA = await Promise.all(["a1", "a2", "a3"].map((id) => client(aPort, id)));
+    await client(b.port, "b1");
+    const all = ["a1", "a2", "a3", "b1"];
+    await waitFor(() => ids(a).join() === all.join() && ids(b.server).join() === all.join(), 3_000, "directory");
+
+    await redis.kill();
+    await waitFor(() => a.health().state === "degraded" && b.server.health().state === "degraded", 3_000, "degraded");
+    await (onA[0] as HeartbeatClient).close();
+    const a4 = await client(aPort, "a4");
+    await redis.restart();
+    const after = ["a2", "a3", "a4", "b1"];
+    await waitFor(() => a.health().state === "ok" && ids(b.server).join() === after.join(), 5_000, "resynced");
+    expect(ids(a)).toEqual(after);
+    for (const id of ["a2", "a3", "a4"]) expect(b.server.get(id)?.serverId).toBe("a");
+
+    const got: Message[] = [];
+    a4.on("message", (m) => got.push(m));
+    b.server.send("a4", "after the restart");
+    await waitFor(() => got.length === 1, 3_000, "message after restart");
+  }, 30_000);
 });
