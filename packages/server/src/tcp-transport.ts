@@ -93,9 +93,9 @@ export class TcpTransport implements SessionTransport {
   handoff(target: number): boolean {
     const early = this.#early;
     const send = this.#handoff;
-    if (early === undefined || send === undefined) return false;
-    this.#early = undefined;
     const socket = this.#socket;
+    if (early === undefined || send === undefined || socket.destroyed) return false;
+    this.#early = undefined;
     // Node's IPC send replaces the handle's read callback with a no-op: bytes
     // the kernel hands over after this point would be lost, so stop reading
     // first (net.Socket#pause() does not stop the handle; this internal does).

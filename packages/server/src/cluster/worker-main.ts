@@ -82,11 +82,16 @@ async function start(config: Extract<WorkerControlMessage, { hbWorker: "config" 
   s.setWorkerRole({
     workerId,
     handoff: (target, socket, bytes) => {
-      if (!process.connected || typeof process.send !== "function") {
-        socket.destroy();
-        return;
+      // If the socket cannot be passed on, its client reconnects: drop it here.
+      const failed = (): void => void socket.destroy();
+      if (!process.connected || typeof process.send !== "function") return failed();
+      try {
+        process.send({ hbWorker: "handoff", target, bytes } satisfies WorkerControlMessage, socket, {}, (err) => {
+          if (err) failed();
+        });
+      } catch {
+        failed();
       }
-      process.send({ hbWorker: "handoff", target, bytes } satisfies WorkerControlMessage, socket);
     },
   });
   server = s;

@@ -225,7 +225,9 @@ export class WorkerPool {
       return;
     }
     this.handedOff++;
-    dest.send({ hbWorker: "adopt", bytes } satisfies WorkerControlMessage, handle);
+    dest.send({ hbWorker: "adopt", bytes } satisfies WorkerControlMessage, handle, {}, (err) => {
+      if (err) handle.destroy();
+    });
   }
 
   #exited(slot: Slot, code: number | null, signal: string | null): void {
