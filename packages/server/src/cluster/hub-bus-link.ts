@@ -1,5 +1,5 @@
 import type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "./bus-link.js";
-import { HubUplink } from "./hub-uplink.js";
+import { HubUplink, prefixed } from "./hub-uplink.js";
 import type { IpcBusHub } from "./ipc-bus-hub.js";
 
 /**
@@ -86,10 +86,7 @@ export class HubBusLink implements BusLink {
   /** The hub's counters; with an uplink, its link's and its own too. */
   stats(): Record<string, number> {
     const hub = this.hub.stats();
-    if (this.uplink === undefined) return hub;
-    const out: Record<string, number> = { ...this.uplink.stats() };
-    for (const [k, v] of Object.entries(hub)) out[`ipc${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
-    return out;
+    return this.uplink === undefined ? hub : { ...this.uplink.stats(), ...prefixed("ipc", hub) };
   }
 
   /** Stops listening to the hub, closes the uplink, then the hub. Idempotent. */

@@ -83,9 +83,7 @@ export class HubUplink {
 
   /** The link's counters, and the uplink's own (prefixed `uplink`). */
   stats(): Record<string, number> {
-    const own: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.#stats)) own[`uplink${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
-    return { ...this.link.stats(), ...own };
+    return { ...this.link.stats(), ...prefixed("uplink", this.#stats) };
   }
 
   /** Stops relaying and closes the link (the workers' nodes were announced gone first). */
@@ -167,4 +165,11 @@ export class HubUplink {
       if (this.#hub.isWorker(node.memberId)) yield { ...node, memberId: this.#serverId };
     }
   }
+}
+
+/** `counters` with each key prefixed in camel case: `prefixed("ipc", { sent: 1 })` is `{ ipcSent: 1 }`. */
+export function prefixed(prefix: string, counters: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) out[`${prefix}${k.charAt(0).toUpperCase()}${k.slice(1)}`] = v;
+  return out;
 }

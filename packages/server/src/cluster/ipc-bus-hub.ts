@@ -253,7 +253,7 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     if (this.#closed || this.#members.has(memberId)) return;
     const list = [...nodes];
     this.#dir.replace(memberId, list, undefined, Date.now(), undefined);
-    this.#broadcastFrame(IpcFrame.MEMBER, encodeMemberSnapshot(memberId, list));
+    this.#forward(undefined, IpcFrame.MEMBER, encodeMemberSnapshot(memberId, list));
   }
 
   /**
@@ -263,7 +263,7 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   injectPresence(event: BusPresence): void {
     if (this.#closed || this.#members.has(event.memberId)) return;
     this.#stats.injected++;
-    this.#broadcastFrame(IpcFrame.PRESENCE, encodePresenceMessage({ type: "event", seq: ++this.#seq, event }));
+    this.#forward(undefined, IpcFrame.PRESENCE, encodePresenceMessage({ type: "event", seq: ++this.#seq, event }));
     const out: BusPresence[] = [];
     this.#dir.apply(event, out);
     for (const e of out) this.#emitSafe("presence", e);
@@ -273,7 +273,7 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   injectLost(memberId: string): void {
     if (this.#closed || this.#members.has(memberId) || !this.#dir.hasMember(memberId)) return;
     const nodes = this.#dir.removeMember(memberId);
-    this.#broadcastFrame(IpcFrame.LOST, encodeFrameString(memberId));
+    this.#forward(undefined, IpcFrame.LOST, encodeFrameString(memberId));
     this.#emitSafe("memberLost", memberId, nodes);
   }
 
@@ -453,25 +453,13 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     this.#dirty.delete(peer);
     peer.out.take();
     const nodes = this.#dir.removeMember(member);
-    const body = encodeFrameString(member);
-    for (const p of this.#members.values()) {
-      p.out.frame(IpcFrame.LOST, body);
-      this.#queued(p);
-    }
+    this.#forward(undefined, IpcFrame.LOST, encodeFrameString(member));
     this.#stats.membersLost++;
     this.#emitSafe("memberLost", member, nodes);
   }
 
-  // A presence, membership or loss frame from beyond the uplink: to every worker, never dropped.
-  #broadcastFrame(kind: number, body: Buffer): void {
-    for (const p of this.#members.values()) {
-      p.out.frame(kind, body);
-      this.#queued(p);
-    }
-  }
-
-  // Presence and membership frames: to every other member, never dropped.
-  #forward(from: Peer, kind: number, body: Buffer): void {
+  // Presence, membership and loss frames: to every member but `from` (none for one from beyond the uplink), never dropped.
+  #forward(from: Peer | undefined, kind: number, body: Buffer): void {
     for (const p of this.#members.values()) {
       if (p === from) continue;
       p.out.frame(kind, body);
