@@ -6,8 +6,10 @@ import { decodeEnvelope, encodeEnvelope, isEnvelopeFrom } from "./envelope-codec
 import { PendingPresence } from "./pending-presence.js";
 import { decodePresenceMessage, encodePresenceMessage, type PresenceMessage } from "./presence-codec.js";
 import { type RedisBusOptions, type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./redis-bus-options.js";
-import { type RedisKeys, redisKeys } from "./redis-keys.js";
+import { type RedisKeys, SYNC_FIELD, redisKeys } from "./redis-keys.js";
 import { REDIS_SCRIPTS } from "./redis-scripts.js";
+
+const SYNC_FIELD_BYTES = Buffer.from(SYNC_FIELD, "utf8");
 
 type EventMessage = Extract<PresenceMessage, { type: "event" }>;
 
@@ -470,11 +472,12 @@ export class RedisBus implements BusLink {
       commands++;
     }
     this.#syncedSeq = this.#seq;
+    const sync = encodePresenceMessage({ type: "sync", memberId: this.#memberId, seq: this.#seq, hints: [...hints.values()] });
     multi.hset(key, "", String(this.#seq));
-    multi.publish(
-      this.#keys.presence,
-      encodePresenceMessage({ type: "sync", memberId: this.#memberId, seq: this.#seq, hints: [...hints.values()] }),
-    );
+    // In the hash too: a member loading it before the published sync arrives still gets the hints.
+    multi.hset(key, SYNC_FIELD, sync);
+    commands++;
+    multi.publish(this.#keys.presence, sync);
     this.#needResync = false;
     const done = multi.exec();
     this.#stats.redisCommands += commands + 1;
@@ -632,12 +635,21 @@ export class RedisBus implements BusLink {
 
   #applySnapshot(m: string, st: MemberState, reply: Buffer[]): void {
     let seq = -1;
+    let stored: PresenceMessage | undefined;
     const nodes: BusNode[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) {
       const field = reply[i] as Buffer;
       const value = reply[i + 1] as Buffer;
       if (field.length === 0) {
         seq = Number(value.toString("latin1"));
+        continue;
+      }
+      if (field.equals(SYNC_FIELD_BYTES)) {
+        try {
+          stored = decodePresenceMessage(value);
+        } catch {
+          this.#stats.decodeErrors++;
+        }
         continue;
       }
       try {
@@ -653,8 +665,12 @@ export class RedisBus implements BusLink {
       st.buffer = [];
       return;
     }
+    // The published sync's hints, or the stored one's when this snapshot is that sync's (no change since).
+    const hints =
+      st.hints ??
+      (stored?.type === "sync" && stored.seq === seq ? new Map(stored.hints.map((h) => [h.nodeId, h])) : undefined);
     const out: BusPresence[] | undefined = this.#silent ? undefined : [];
-    this.#dir.replace(m, nodes, st.hints, Date.now(), out);
+    this.#dir.replace(m, nodes, hints, Date.now(), out);
     st.hints = undefined;
     st.lastSeq = seq;
     if (out !== undefined) this.#emit(out);

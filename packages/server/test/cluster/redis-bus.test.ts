@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { encodeDirectoryEntry } from "../../src/cluster/directory-entry-codec.js";
 import { encodePresenceMessage } from "../../src/cluster/presence-codec.js";
 import { RedisBus } from "../../src/cluster/redis-bus.js";
+import { SYNC_FIELD } from "../../src/cluster/redis-keys.js";
 import type { RedisBusOptions } from "../../src/cluster/redis-bus-options.js";
 import { FakeMember, until } from "./fake-member.js";
 import { startRedis, type TestRedis } from "./redis-server.js";
@@ -177,7 +178,8 @@ describe("RedisBus", () => {
     await until(() => a.view().length === 1 && b.view().length === 1);
     await admin.flushall();
     const prefix = `t${prefixes}`;
-    await waitFor(async () => (await admin.hlen(`${prefix}:nodes:a`)) === 2 && (await admin.hlen(`${prefix}:nodes:b`)) === 2);
+    // Rewritten: its node, the sequence number ("") and the sync message (SYNC_FIELD).
+    await waitFor(async () => (await admin.hlen(`${prefix}:nodes:a`)) === 3 && (await admin.hlen(`${prefix}:nodes:b`)) === 3);
     expect(await admin.zcard(`${prefix}:members`)).toBe(2);
     a.join("n2");
     await until(() => b.view().length === 2);
@@ -218,7 +220,7 @@ describe("RedisBus", () => {
     }
     // The directory in Redis is exact again.
     for (const m of [a, b, c]) {
-      const fields = (await admin.hkeys(`${prefix}:nodes:${m.id}`)).filter((f) => f !== "").sort();
+      const fields = (await admin.hkeys(`${prefix}:nodes:${m.id}`)).filter((f) => f !== "" && f !== SYNC_FIELD).sort();
       expect(fields).toEqual([...m.local.keys()].sort());
     }
     expect((await admin.zrange(`${prefix}:members`, "0", "-1")).sort()).toEqual(["a", "b", "c"]);
@@ -248,6 +250,27 @@ describe("RedisBus", () => {
     await until(() => a.lost.length === 1, LEASE_TTL + 3 * LEASE_REFRESH + 500, "memberLost");
     expect(a.lost[0]?.memberId).toBe("b");
     expect(a.lost[0]?.nodes.map((n) => n.nodeId)).toEqual(["m1"]);
+  });
+
+  it("a hash loaded before its member's published sync arrives still yields the kept changes' real reasons", async () => {
+    const [a] = (await cluster(["a"])) as [FakeMember];
+    const prefix = `t${prefixes}`;
+    const joined = (nodeId: string, memberId: string) =>
+      ({ kind: "joined", nodeId, labels: {}, reason: "hello", time: 1, memberId }) as const;
+    // Members s and t (played by hand) rewrote their hashes after an outage, each
+    // with the sync it kept (c1 joined while Redis was away); the published syncs
+    // have not reached a. s changed nothing since (hash seq = sync seq); t did (7 > 5).
+    for (const [m, seq] of [["s", 5], ["t", 7]] as const) {
+      const sync = encodePresenceMessage({ type: "sync", memberId: m, seq: 5, hints: [joined(`${m}1`, m)] });
+      await admin.hset(`${prefix}:nodes:${m}`, `${m}1`, encodeDirectoryEntry("online", {}), "", String(seq), SYNC_FIELD, sync);
+      // The member's next event reaches a first: a loads the hash, then applies the event.
+      await admin.publish(`${prefix}:presence`, encodePresenceMessage({ type: "event", seq: seq + 1, event: joined(`${m}2`, m) }));
+    }
+    await until(() => a.view().length === 4);
+    expect(a.story("s1")).toEqual(["joined hello @s"]);
+    // A stale stored sync (changes since) is not trusted: the difference gets the resync reason.
+    expect(a.story("t1")).toEqual(["joined resync @t"]);
+    expect([a.story("s2"), a.story("t2")]).toEqual([["joined hello @s"], ["joined hello @t"]]);
   });
 
   it("follows a member's sequence: loads an unknown member, reloads on a gap, drops what no snapshot explains", async () => {
@@ -359,7 +382,7 @@ describe("RedisBus", () => {
     await until(() => expect(b.view()).toEqual(a.own()));
     expect(b.story("n1")).toEqual(["joined hello @a", "joined resync @a"]);
     expect(await admin.zscore(`${prefix}:members`, "a")).not.toBeNull();
-    expect((await admin.hkeys(`${prefix}:nodes:a`)).sort()).toEqual(["", "n1", "n2"]);
+    expect((await admin.hkeys(`${prefix}:nodes:a`)).sort()).toEqual(["", SYNC_FIELD, "n1", "n2"]);
   });
 
   it("start() rejects when Redis is not reachable within startTimeout", async () => {
