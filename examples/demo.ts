@@ -26,7 +26,10 @@ server.on("nodeRecovered", show("recovered"));
 server.on("nodeTimeout", show("timeout"));
 
 const addr = await server.listen();
-console.log(`hb demo server on ${addr.address}:${addr.port} — presence changes follow (Ctrl-C to stop)\n`);
+const workers = server.options.workerCount;
+console.log(
+  `hb demo server on ${addr.address}:${addr.port} (${workers} worker process${workers === 1 ? "" : "es"}) — presence changes follow (Ctrl-C to stop)\n`,
+);
 
 const nodeOptions = (id: string, region: string) => ({
   host,
