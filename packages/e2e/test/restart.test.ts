@@ -77,7 +77,8 @@ describe("a server restarted on the same port", () => {
     await second.listen();
     await waitFor(() => second.count({ state: "online" }) === N, 10_000, `${N} nodes online on the new server`);
     for (let i = 0; i < N; i++) expect(second.get(`node-${i}`)?.labels).toEqual({ i: String(i) });
-    expect(clients.every((c) => c.stats().connected)).toBe(true);
+    // The server registers a node before its Welcome reaches the client: give the Welcomes their moment.
+    await waitFor(() => clients.every((c) => c.stats().connected), 5_000, "every client connected");
   });
 
   it("after kill -9 of the server process, every client notices and comes back online by itself", async () => {
@@ -93,6 +94,7 @@ describe("a server restarted on the same port", () => {
     const joined = new Set(again.lines.filter((l) => l.startsWith("nodeJoined ")).map((l) => l.split(" ")[1]));
     expect(joined.size).toBe(N);
     expect(reconnecting.size).toBe(N);
-    expect(clients.every((c) => c.stats().connected)).toBe(true);
+    // The server registers a node before its Welcome reaches the client: give the Welcomes their moment.
+    await waitFor(() => clients.every((c) => c.stats().connected), 5_000, "every client connected");
   });
 });
