@@ -74,6 +74,8 @@ describe("IPC bus (real worker processes)", () => {
     await a.call({ cmd: "join", nodeId: "n1", labels: { zone: "x" } });
     await a.call({ cmd: "suspect", nodeId: "n1" });
     await a.call({ cmd: "recover", nodeId: "n1" });
+    // A's batch follows its reply on A's channel: let it reach the hub before B speaks on its own channel.
+    await until(() => events.length === 3);
     await b.call({ cmd: "join", nodeId: "m1" });
     const sb = await eventually(b, (s) => s.events.length === 3);
     expect(sb.events).toEqual([

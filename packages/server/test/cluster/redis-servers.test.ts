@@ -159,6 +159,16 @@ describe("a server with worker processes over RedisBus", () => {
     return { a, aPort, b };
   }
 
+  // Resolves once the server process holding `c` (its worker) knows every node of `ids`: its presence snapshot lists them.
+  async function knows(c: HeartbeatClient, ids: string[]): Promise<void> {
+    const watch = c.watchPresence({ snapshot: true });
+    const got = collect<PresenceNotice>(watch);
+    await watch.ready;
+    const seen = () => new Set(got.filter((e) => e.kind === "joined").map((e) => e.nodeId));
+    await waitFor(() => ids.every((id) => seen().has(id)), 5_000, `${c.nodeId} knows ${ids.join(", ")}`);
+    watch.unsubscribe();
+  }
+
   it("messages and presence cross both the workers and the servers; a crashed worker's nodes go offline on B; A's close drains", async () => {
     const { a, aPort, b } = await workersAndSingle();
     expect(a.stats().bus).toMatchObject({ kind: "ipc+redis", health: { state: "ok" } });
@@ -170,6 +180,8 @@ describe("a server with worker processes over RedisBus", () => {
     expect(new Set([a.get("x1")?.serverId, a.get("x2")?.serverId])).toEqual(new Set(["w1", "w2"]));
     expect([b.server.get("x1")?.serverId, b.server.get("x2")?.serverId]).toEqual(["a", "a"]);
     expect(a.get("y")).toMatchObject({ serverId: "b", state: "online" });
+    // The primary knowing them is not enough: each worker learns through the hub a moment later.
+    await Promise.all([knows(x1, ["x2", "y"]), knows(x2, ["x1", "y"])]);
 
     const inbox = new Map<string, string[]>();
     for (const [id, c] of [["x1", x1], ["x2", x2], ["y", y]] as const) {
