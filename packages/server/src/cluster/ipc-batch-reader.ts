@@ -1,3 +1,5 @@
+import { fromIpcPayload } from "./ipc-bus-message.js";
+
 /**
  * Calls `visit` with each frame of an IPC batch written by
  * {@link IpcBatchWriter}, in order: its kind (first byte) and its body (the
@@ -31,4 +33,41 @@ export function readIpcBatch(batch: Buffer, visit: (kind: number, body: Buffer) 
     pos += length;
   }
   return count;
+}
+
+/** The counters {@link readIpcPayload} keeps. */
+export interface IpcBatchCounters {
+  /** Batches read. */
+  batchesIn: number;
+  /** Their bytes. */
+  bytesIn: number;
+  /** Payloads that were not a batch, and damaged batches. */
+  decodeErrors: number;
+}
+
+/**
+ * Reads one received `batch` message's payload (either serialization, see
+ * `fromIpcPayload`) with {@link readIpcBatch}, counting it in `counters`;
+ * a payload that is not a batch, or a damaged batch, is counted in
+ * `decodeErrors` and never throws.
+ */
+export function readIpcPayload(
+  payload: unknown,
+  counters: IpcBatchCounters,
+  visit: (kind: number, body: Buffer) => void,
+): void {
+  let bytes: Buffer;
+  try {
+    bytes = fromIpcPayload(payload);
+  } catch {
+    counters.decodeErrors++;
+    return;
+  }
+  counters.batchesIn++;
+  counters.bytesIn += bytes.length;
+  try {
+    readIpcBatch(bytes, visit);
+  } catch {
+    counters.decodeErrors++;
+  }
 }

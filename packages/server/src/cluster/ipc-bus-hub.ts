@@ -2,13 +2,12 @@ import { EventEmitter } from "node:events";
 import { BusDirectory } from "./bus-directory.js";
 import type { BusEnvelope, BusNode, BusPresence } from "./bus-link.js";
 import { encodeEnvelope } from "./envelope-codec.js";
-import { readIpcBatch } from "./ipc-batch-reader.js";
+import { readIpcPayload } from "./ipc-batch-reader.js";
 import { IpcBatchWriter } from "./ipc-batch-writer.js";
 import {
   type IpcBusMessage,
   type IpcSerialization,
   detectSerialization,
-  fromIpcPayload,
   isIpcBusMessage,
   toIpcPayload,
 } from "./ipc-bus-message.js";
@@ -353,28 +352,15 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   }
 
   #batch(peer: Peer, payload: unknown): void {
-    let bytes: Buffer;
-    try {
-      bytes = fromIpcPayload(payload);
-    } catch {
-      this.#stats.decodeErrors++;
-      return;
-    }
-    this.#stats.batchesIn++;
-    this.#stats.bytesIn += bytes.length;
-    try {
-      readIpcBatch(bytes, (kind, body) => {
-        // A listener may have closed the hub, or a bye/exit may not have come yet: check per frame.
-        if (peer.state !== "joined" || this.#closed) return;
-        try {
-          this.#frame(peer, kind, body);
-        } catch {
-          this.#stats.decodeErrors++;
-        }
-      });
-    } catch {
-      this.#stats.decodeErrors++;
-    }
+    readIpcPayload(payload, this.#stats, (kind, body) => {
+      // A listener may have closed the hub, or a bye/exit may not have come yet: check per frame.
+      if (peer.state !== "joined" || this.#closed) return;
+      try {
+        this.#frame(peer, kind, body);
+      } catch {
+        this.#stats.decodeErrors++;
+      }
+    });
   }
 
   #frame(peer: Peer, kind: number, body: Buffer): void {

@@ -1,7 +1,7 @@
 import { BusDirectory } from "./bus-directory.js";
 import type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "./bus-link.js";
 import { decodeEnvelope, encodeEnvelope } from "./envelope-codec.js";
-import { readIpcBatch } from "./ipc-batch-reader.js";
+import { readIpcBatch, readIpcPayload } from "./ipc-batch-reader.js";
 import { IpcBatchWriter } from "./ipc-batch-writer.js";
 import {
   type IpcBusMessage,
@@ -292,20 +292,7 @@ export class IpcBusLink implements BusLink {
   }
 
   #batch(payload: unknown): void {
-    let bytes: Buffer;
-    try {
-      bytes = fromIpcPayload(payload);
-    } catch {
-      this.#stats.decodeErrors++;
-      return;
-    }
-    this.#stats.batchesIn++;
-    this.#stats.bytesIn += bytes.length;
-    try {
-      readIpcBatch(bytes, this.#onFrame);
-    } catch {
-      this.#stats.decodeErrors++;
-    }
+    readIpcPayload(payload, this.#stats, this.#onFrame);
   }
 
   readonly #onFrame = (kind: number, body: Buffer): void => {
