@@ -22,7 +22,7 @@ import { Session, type SessionTransport } from "./session.js";
 import { TcpTransport } from "./tcp-transport.js";
 import { HubBusLink } from "./cluster/hub-bus-link.js";
 import { WorkerPool } from "./cluster/worker-pool.js";
-import type { WorkerRole } from "./cluster/worker-handoff.js";
+import type { HandoffSender, WorkerRole } from "./cluster/worker-handoff.js";
 
 /** Listen backlog (capped by the OS's somaxconn): room for a burst of reconnecting nodes. */
 export const LISTEN_BACKLOG = 4_096;
@@ -124,11 +124,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     }
     // A worker hands a resuming connection to its sibling (plain TCP only: TLS state cannot move).
     const handoff = this.#role !== undefined && o.tls === undefined ? this.#handoff : undefined;
-    const onSocket = (socket: Socket): void => {
-      const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff);
-      const session = this.accept(transport);
-      if (session !== undefined) transport.bind(session);
-    };
+    const onSocket = (socket: Socket): void => void this.#serve(socket, handoff);
     let listener: Server;
     if (o.tls !== undefined) {
       const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeout }, onSocket);
@@ -137,10 +133,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     } else {
       listener = createTcpServer(onSocket);
     }
-    listener.on("connection", (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.once("close", () => this.#sockets.delete(socket));
-    });
+    listener.on("connection", (socket: Socket) => this.#track(socket));
     this.#listener = listener;
     await new Promise<void>((resolve, reject) => {
       listener.once("error", reject);
@@ -200,16 +193,25 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       socket.destroy();
       return;
     }
-    this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
-    const transport = new TcpTransport(socket, (err) => this.#socketError(err));
-    const session = this.accept(transport);
-    if (session === undefined) return;
-    transport.bind(session);
-    session.receive(bytes);
+    this.#track(socket);
+    this.#serve(socket, undefined)?.receive(bytes);
   }
 
-  readonly #handoff = (target: number, socket: Socket, bytes: Uint8Array): void => {
+  // Runs a session on a connected socket (handed off when `handoff` is given); undefined when refused.
+  #serve(socket: Socket, handoff: HandoffSender | undefined): Session | undefined {
+    const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff);
+    const session = this.accept(transport);
+    if (session !== undefined) transport.bind(session);
+    return session;
+  }
+
+  // Every raw socket is known until it closes, so that close() can destroy leftovers.
+  #track(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once("close", () => this.#sockets.delete(socket));
+  }
+
+  readonly #handoff: HandoffSender = (target, socket, bytes) => {
     this.#sockets.delete(socket);
     this.#role?.handoff(target, socket, bytes);
   };

@@ -677,12 +677,8 @@ export class Session {
 
   // The transport went to another worker with the Hello: nothing was registered here, nothing is sent.
   #handedOff(target: number): void {
-    this.#phase = CLOSED;
-    this.#pending = [];
-    if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
-    this.#handshakeTimer = undefined;
     this.#transportGone = true;
-    this.#writer.close();
+    this.#close("lost");
     this.#hub.stats.handedOff++;
     this.#log("debug", undefined, `handed to worker ${target}, which holds the resumed session`);
     this.#onTransportClosed(this);

@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { HandoffSender } from "./cluster/worker-handoff.js";
 import type { Session, SessionTransport } from "./session.js";
 
 /** How long a socket may linger after {@link TcpTransport.end} before it is destroyed, in ms. */
@@ -20,7 +21,7 @@ export class TcpTransport implements SessionTransport {
   /** Remote IP address ("" if the socket was already closed). */
   readonly remoteAddress: string;
   readonly #socket: Socket;
-  readonly #handoff: ((target: number, socket: Socket, bytes: Uint8Array) => void) | undefined;
+  readonly #handoff: HandoffSender | undefined;
   // Chunks read before the Hello, kept when a handoff is possible (bounded by maxFrameSize plus one chunk).
   #early: Buffer[] | undefined;
   #linger: NodeJS.Timeout | undefined;
@@ -33,7 +34,7 @@ export class TcpTransport implements SessionTransport {
    *   socket and the bytes read so far to another worker; enables
    *   {@link TcpTransport.handoff}
    */
-  constructor(socket: Socket, onError: (err: Error) => void, handoff?: (target: number, socket: Socket, bytes: Uint8Array) => void) {
+  constructor(socket: Socket, onError: (err: Error) => void, handoff?: HandoffSender) {
     this.#socket = socket;
     this.#handoff = handoff;
     if (handoff !== undefined) this.#early = [];

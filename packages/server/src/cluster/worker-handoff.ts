@@ -4,6 +4,9 @@ import { RESUME_TOKEN_BYTES } from "../resume-store.js";
 /** Bytes a worker appends to the resume tokens it issues: its worker id, uint32 big-endian. */
 export const WORKER_TAG_BYTES = 4;
 
+/** Passes `socket`, and every byte already read from it, to worker `target`. */
+export type HandoffSender = (target: number, socket: Socket, bytes: Uint8Array) => void;
+
 /**
  * @internal A worker process's part in a multi-process server, given to its
  * `HeartbeatServer` by the worker entry: its id goes into every resume token
@@ -15,7 +18,7 @@ export interface WorkerRole {
   /** The `node:cluster` worker id of this process. */
   readonly workerId: number;
   /** Passes `socket`, and every byte already read from it, to worker `target`. */
-  handoff(target: number, socket: Socket, bytes: Uint8Array): void;
+  readonly handoff: HandoffSender;
 }
 
 /** The tag a worker appends to its resume tokens. */

@@ -64,13 +64,13 @@ process.on("message", (m: unknown, handle: unknown) => {
 
 async function start(config: Extract<WorkerControlMessage, { hbWorker: "config" }>): Promise<void> {
   const { memberId } = config;
+  const workerId = cluster.worker?.id ?? 0;
   const logger = forwardingLogger(config.logLevel, memberId, (line) => post({ hbWorker: "log", line }));
   const setup =
     config.workerModule === undefined
       ? {}
-      : await loadWorkerSetup(config.workerModule, { memberId, workerId: cluster.worker?.id ?? 0, serverId: config.serverId });
+      : await loadWorkerSetup(config.workerModule, { memberId, workerId, serverId: config.serverId });
   if (closing) return;
-  const workerId = cluster.worker?.id ?? 0;
   const s = new HeartbeatServer({
     ...config.options,
     ...setup,
