@@ -59,6 +59,7 @@ export type {
   TimeoutReason,
   WillPublishedEvent,
 } from "./server-events.js";
+export type { HandoffSender } from "./cluster/worker-handoff.js";
 export {
   WORKER_SETUP_KEYS,
   type WorkerContext,

@@ -4,7 +4,11 @@ import { RESUME_TOKEN_BYTES } from "../resume-store.js";
 /** Bytes a worker appends to the resume tokens it issues: its worker id, uint32 big-endian. */
 export const WORKER_TAG_BYTES = 4;
 
-/** Passes `socket`, and every byte already read from it, to worker `target`. */
+/**
+ * Passes `socket`, and every byte already read from it, to worker `target`
+ * of a multi-process server (the optional last argument of
+ * {@link TcpTransport}'s constructor; the server supplies it in workers).
+ */
 export type HandoffSender = (target: number, socket: Socket, bytes: Uint8Array) => void;
 
 /**
