@@ -2,7 +2,7 @@ import { defineConfig } from "tsup";
 
 export default defineConfig({
   // worker-main: the entry module of the worker processes (the `workerCount` option).
-  entry: { index: "src/index.ts", "worker-main": "src/cluster/worker-main.ts" },
+  entry: { index: "src/index.ts", "worker-main": "src/worker-main.ts" },
   format: ["esm"],
   dts: true,
   sourcemap: true,

@@ -3,26 +3,26 @@ import { EventEmitter } from "node:events";
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
-import type { BusHealth } from "./cluster/bus-link.js";
-import { Hub } from "./hub.js";
-import { checkNodeId } from "./node-id.js";
-import type { NodeFilter, NodeInfo } from "./node-info.js";
+import type { BusHealth } from "./core/ports/bus-link.js";
+import { ServerCore } from "./core/server-core.js";
+import { checkNodeId } from "./registry/node-id.js";
+import type { NodeFilter, NodeInfo } from "./registry/node-info.js";
 import { isReservedSubject, parseSubject } from "./routing/subject.js";
 import type { SubscriptionInfo } from "./routing/subscription-info.js";
-import type { HeartbeatServerEvents } from "./server-events.js";
+import type { HeartbeatServerEvents } from "./core/ports/node-events.js";
 import {
   type HeartbeatServerOptions,
   PROCESS_LOCAL_OPTIONS,
   type ResolvedServerOptions,
   SERVER_OPTION_DEFAULTS,
   resolveServerOptions,
-} from "./server-options.js";
-import { ServerCounters, type ServerStats } from "./server-stats.js";
-import { Session, type SessionTransport } from "./session.js";
-import { TcpTransport } from "./tcp-transport.js";
-import { HubBusLink } from "./cluster/hub-bus-link.js";
-import { WorkerPool } from "./cluster/worker-pool.js";
-import type { HandoffSender, WorkerRole } from "./cluster/worker-handoff.js";
+} from "./options/server-options.js";
+import { ServerCounters, type ServerStats } from "./core/ports/server-stats.js";
+import { Session, type SessionTransport } from "./session/session.js";
+import { TcpTransport } from "./transport/tcp-transport.js";
+import { PrimaryBusLink } from "./workers/primary-bus-link.js";
+import { WorkerPool } from "./workers/worker-pool.js";
+import type { HandoffSender, WorkerRole } from "./workers/worker-handoff.js";
 
 /** Listen backlog (capped by the OS's somaxconn): room for a burst of reconnecting nodes. */
 export const LISTEN_BACKLOG = 4_096;
@@ -58,7 +58,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   /** The options in force (defaults applied). */
   readonly options: ResolvedServerOptions;
   readonly #stats = new ServerCounters();
-  readonly #hub: Hub;
+  readonly #hub: ServerCore;
   readonly #sessions = new Set<Session>();
   readonly #perIp = new Map<string, number>();
   // Every raw socket of the listener (TLS ones before their handshake too), to destroy leftovers on close.
@@ -90,7 +90,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
       this.#pool = new WorkerPool(resolved, options);
       // With a bus, the primary joins it for the whole server and bridges it to the workers.
-      this.options = { ...resolved, bus: new HubBusLink(this.#pool.hub, resolved.bus) };
+      this.options = { ...resolved, bus: new PrimaryBusLink(this.#pool.hub, resolved.bus) };
     } else {
       this.options = resolved;
       if (options.workerCount === undefined && SERVER_OPTION_DEFAULTS.workerCount > 1 && cluster.isPrimary) {
@@ -101,7 +101,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
         );
       }
     }
-    this.#hub = new Hub(this.options, this, this.#stats);
+    this.#hub = new ServerCore(this.options, this, this.#stats);
   }
 
   /**

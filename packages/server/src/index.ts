@@ -29,21 +29,21 @@ export {
   type BusNode,
   type BusPresence,
   RESYNC_REASON,
-} from "./cluster/bus-link.js";
-export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./cluster/memory-bus.js";
-export { RedisBus } from "./cluster/redis-bus.js";
-export { type RedisBusOptions, type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./cluster/redis-bus-options.js";
-export type { Logger } from "./logger.js";
+} from "./core/ports/bus-link.js";
+export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./bus/memory-bus.js";
+export { RedisBus } from "./bus/redis-bus.js";
+export { type RedisBusOptions, type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./bus/redis-bus-options.js";
+export type { Logger } from "./core/ports/logger.js";
 export { type IntervalBounds, negotiateInterval, suspectAfter } from "./liveness/negotiate-interval.js";
-export { MAX_NODE_ID_BYTES, checkNodeId, generateNodeId } from "./node-id.js";
-export type { NodeFilter, NodeInfo, NodeState } from "./node-info.js";
+export { MAX_NODE_ID_BYTES, checkNodeId, generateNodeId } from "./registry/node-id.js";
+export type { NodeFilter, NodeInfo, NodeState } from "./registry/node-info.js";
 export {
   MAX_LABELS,
   MAX_LABEL_KEY_BYTES,
   MAX_LABEL_VALUE_BYTES,
   type NodeLabels,
   checkLabels,
-} from "./node-labels.js";
+} from "./registry/node-labels.js";
 export type {
   HeartbeatServerEvents,
   JoinReason,
@@ -58,15 +58,15 @@ export type {
   SuspectReason,
   TimeoutReason,
   WillPublishedEvent,
-} from "./server-events.js";
-export type { HandoffSender } from "./cluster/worker-handoff.js";
+} from "./core/ports/node-events.js";
+export type { HandoffSender } from "./workers/worker-handoff.js";
 export {
   WORKER_SETUP_KEYS,
   type WorkerContext,
   type WorkerModuleExport,
   type WorkerSetup,
-} from "./cluster/worker-module.js";
-export { SERVER_LOST_REASON } from "./server-events.js";
+} from "./workers/worker-module.js";
+export { SERVER_LOST_REASON } from "./core/ports/node-events.js";
 export type { SubscriptionInfo } from "./routing/subscription-info.js";
 export {
   MAX_SUBJECT_BYTES,
@@ -89,8 +89,8 @@ export {
   SERVER_OPTION_DEFAULTS,
   type ServerOptionDefaults,
   resolveServerOptions,
-} from "./server-options.js";
-export type { BusStats, DropStats, RoutedStats, ServerStats } from "./server-stats.js";
-export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionTransport } from "./session.js";
-export { FRAGMENT_SIZE, MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session-writer.js";
-export { END_LINGER_MS, TcpTransport } from "./tcp-transport.js";
+} from "./options/server-options.js";
+export type { BusStats, DropStats, RoutedStats, ServerStats } from "./core/ports/server-stats.js";
+export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionTransport } from "./session/session.js";
+export { FRAGMENT_SIZE, MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session/session-writer.js";
+export { END_LINGER_MS, TcpTransport } from "./transport/tcp-transport.js";

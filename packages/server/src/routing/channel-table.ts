@@ -1,4 +1,4 @@
-import type { Subscription } from "./subscription.js";
+import type { ChannelSubscription } from "./channel-subscription.js";
 
 /** Largest channel number (uint32). */
 export const MAX_CHANNEL = 0xffff_ffff;
@@ -9,7 +9,7 @@ export const MAX_CHANNEL = 0xffff_ffff;
  * a late frame of an ended subscription can never be taken for a newer one.
  */
 export class ChannelTable {
-  readonly #byChannel = new Map<number, Subscription>();
+  readonly #byChannel = new Map<number, ChannelSubscription>();
   #next = 1;
 
   /** Number of live subscriptions. */
@@ -23,32 +23,32 @@ export class ChannelTable {
   }
 
   /** Adds a subscription under the channel from {@link ChannelTable.peekChannel}. */
-  add(sub: Subscription): void {
+  add(sub: ChannelSubscription): void {
     this.#byChannel.set(sub.channel, sub);
     this.#next = sub.channel + 1;
   }
 
   /** The subscription on `channel`, if live. */
-  get(channel: number): Subscription | undefined {
+  get(channel: number): ChannelSubscription | undefined {
     return this.#byChannel.get(channel);
   }
 
   /** Removes the subscription on `channel`; returns it. */
-  remove(channel: number): Subscription | undefined {
+  remove(channel: number): ChannelSubscription | undefined {
     const sub = this.#byChannel.get(channel);
     if (sub !== undefined) this.#byChannel.delete(channel);
     return sub;
   }
 
   /** Removes and returns every subscription. */
-  clear(): Subscription[] {
+  clear(): ChannelSubscription[] {
     const all = [...this.#byChannel.values()];
     this.#byChannel.clear();
     return all;
   }
 
   /** The live subscriptions. */
-  values(): IterableIterator<Subscription> {
+  values(): IterableIterator<ChannelSubscription> {
     return this.#byChannel.values();
   }
 }

@@ -13,19 +13,19 @@ import {
   type Subscribe,
   makeFrame,
 } from "@hb/codec";
-import type { Hub, Refusal } from "../hub.js";
-import { checkNodeId } from "../node-id.js";
-import type { NodeInfo } from "../node-info.js";
-import type { SessionRecord } from "../session-record.js";
-import type { BusEnvelope } from "../cluster/bus-link.js";
+import type { ServerCore, Refusal } from "../core/server-core.js";
+import { checkNodeId } from "../registry/node-id.js";
+import type { NodeInfo } from "../registry/node-info.js";
+import type { SessionRecord } from "../session/session-record.js";
+import type { BusEnvelope } from "../core/ports/bus-link.js";
 import { encodeDelivery, withToNodeId } from "./delivery-encoder.js";
-import { PresenceFeed } from "./presence-feed.js";
+import { PresenceFeed } from "../presence/presence-feed.js";
 import { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, relayFrameLength, relayHead } from "./relay-head.js";
 import type { RoutePeer } from "./route-peer.js";
 import { checkSubscribe } from "./subscribe-request.js";
 import { isReservedSubject, parseSubject } from "./subject.js";
 import { SubjectIndex } from "./subject-index.js";
-import { Subscription } from "./subscription.js";
+import { ChannelSubscription } from "./channel-subscription.js";
 import type { SubscriptionInfo } from "./subscription-info.js";
 
 /** Most concrete subjects remembered as valid, so steady publishing skips re-validation. */
@@ -61,8 +61,8 @@ const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, me
  *   non-fatal ProtocolErrors (`ref` = request id).
  */
 export class Router {
-  readonly #hub: Hub;
-  readonly #index = new SubjectIndex<Subscription>();
+  readonly #hub: ServerCore;
+  readonly #index = new SubjectIndex<ChannelSubscription>();
   readonly #presence: PresenceFeed;
   readonly #peers = new Set<RoutePeer>();
   readonly #patterns = new Map<string, number>();
@@ -70,7 +70,7 @@ export class Router {
   #subscriptions = 0;
 
   /** @param hub - the server core (registry, options, counters) */
-  constructor(hub: Hub) {
+  constructor(hub: ServerCore) {
     this.#hub = hub;
     this.#presence = new PresenceFeed(hub.options.serverId);
   }
@@ -127,7 +127,7 @@ export class Router {
     const channel = table.peekChannel();
     if (channel === 0) return { code: ErrorCode.SERVER_FULL, message: "channel numbers exhausted on this connection" };
     const queueSize = s.queueSize === 0 ? o.channelMaxQueueSize : Math.min(s.queueSize, o.maxSubscriptionQueueSize);
-    const sub = new Subscription(peer, channel, subject, presence ? PRESENCE_FIELD : DELIVERY_FIELD, {
+    const sub = new ChannelSubscription(peer, channel, subject, presence ? PRESENCE_FIELD : DELIVERY_FIELD, {
       presence,
       pattern: req.pattern,
       labelFilter: req.labelFilter,
@@ -159,7 +159,7 @@ export class Router {
     return undefined;
   }
 
-  #unindex(sub: Subscription): void {
+  #unindex(sub: ChannelSubscription): void {
     if (sub.presence) this.#presence.remove(sub);
     else this.#index.remove(sub.subject, sub);
     this.#subscriptions--;
@@ -169,7 +169,7 @@ export class Router {
   }
 
   // One JOINED snapshot event per matching node online or suspect now (§7.2).
-  #snapshot(sub: Subscription): void {
+  #snapshot(sub: ChannelSubscription): void {
     const hub = this.#hub;
     const r = hub.registry;
     const time = hub.epoch(hub.clock());
@@ -434,9 +434,9 @@ export class Router {
   }
 
   // The relay loop: one encoded body, one cached head per subscription.
-  #fanOut(subs: readonly Subscription[], body: Uint8Array): number {
+  #fanOut(subs: readonly ChannelSubscription[], body: Uint8Array): number {
     let n = 0;
-    for (let i = 0; i < subs.length; i++) if ((subs[i] as Subscription).relay(body)) n++;
+    for (let i = 0; i < subs.length; i++) if ((subs[i] as ChannelSubscription).relay(body)) n++;
     this.#hub.stats.deliveries += n;
     return n;
   }

@@ -1,5 +1,5 @@
 import { HbError, type OverflowMode, OverflowPolicy, type Subscribe } from "@hb/codec";
-import { checkLabels, type NodeLabels } from "../node-labels.js";
+import { checkLabels, type NodeLabels } from "../registry/node-labels.js";
 import { PRESENCE_SUBJECT, hasWildcard, isReservedSubject, parseSubject } from "./subject.js";
 
 const OVERFLOW: Readonly<Record<number, OverflowMode>> = {
