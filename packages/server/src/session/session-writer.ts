@@ -1,15 +1,16 @@
 import { toBinary } from "@bufbuild/protobuf";
 import {
   DEFAULT_MAX_FRAME_SIZE,
+  FRAGMENT_SIZE,
   type Frame,
   FrameScheduler,
   FrameSchema,
   type OverflowMode,
+  joinRelayFrame,
   sizeDelimit,
   varintSize,
   writeVarint32,
 } from "@hb/codec";
-import { joinRelayFrame } from "../routing/relay-head.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import type { SessionTransport } from "./session.js";
 
@@ -31,23 +32,9 @@ export const MAX_WRITE_BACKLOG = 1024 * 1024;
  */
 export const WRITE_HIGH_WATER = 256 * 1024;
 
-/** Size of the fragments large frames are cut into: the most a heartbeat ack can wait behind. */
-export const FRAGMENT_SIZE = 64 * 1024;
-
 /** Most bytes handed to one scheduler write (the FrameScheduler's `maxBatchBytes`). */
 const MAX_BATCH = 256 * 1024;
 
-/**
- * Most control bytes handed to the scheduler between two of its writes;
- * the rest wait in the writer's own backlog. Below {@link MAX_BATCH}, so
- * each write takes every control frame the scheduler holds. Why: the
- * scheduler keeps control frames in an array it `shift()`s, which costs
- * O(queue length) once the array is large: 100 000 Attached queued at once
- * took 3 s to write instead of 0.6 s.
- */
-const CONTROL_CHUNK = 64 * 1024;
-
-const EMPTY = new Uint8Array(0);
 // Shared by every idle writer until it queues something: never pushed to (checked by length).
 const EMPTY_LIST: Uint8Array[] = [];
 
@@ -104,11 +91,6 @@ export class SessionWriter {
   #plain: Uint8Array[] = EMPTY_LIST;
   #plainBytes = 0;
   #plainScheduled = false;
-  // With a scheduler: control frames not yet handed to it (FIFO from #backlogHead), and bytes handed since its last write.
-  #backlog: Uint8Array[] = EMPTY_LIST;
-  #backlogHead = 0;
-  #backlogBytes = 0;
-  #handed = 0;
   // Mirrors of the counters, to update the server totals by difference.
   #queued = 0;
   #schedulerFramesOut = 0;
@@ -196,14 +178,7 @@ export class SessionWriter {
       }
       return true;
     }
-    if (this.#backlogHead === this.#backlog.length && (this.#handed === 0 || this.#handed + size <= CONTROL_CHUNK)) {
-      this.#handed += size;
-      scheduler.control(bytes);
-    } else {
-      if (this.#backlog === EMPTY_LIST) this.#backlog = [];
-      this.#backlog.push(bytes);
-      this.#backlogBytes += size;
-    }
+    scheduler.control(bytes);
     this.#account(size);
     return true;
   }
@@ -322,24 +297,14 @@ export class SessionWriter {
     this.#schedulerFramesOut = 0;
     // Control frames still waiting go first, in order. (Created while the transport is backed up, the
     // scheduler writes one batch before it too pauses: a bounded overshoot.)
-    if (this.#plain.length > 0) {
-      if (this.#backlog === EMPTY_LIST) this.#backlog = [];
-      for (const bytes of this.#plain) this.#backlog.push(bytes);
-      this.#backlogBytes += this.#plainBytes;
-      this.#plain = EMPTY_LIST;
-      this.#plainBytes = 0;
-    }
-    this.#topUp(scheduler);
+    for (const bytes of this.#plain) scheduler.control(bytes);
+    this.#plain = EMPTY_LIST;
+    this.#plainBytes = 0;
     return scheduler;
   }
 
   #write(chunk: Uint8Array): boolean {
     const scheduler = this.#scheduler;
-    if (scheduler !== undefined) {
-      // This write took every control frame the scheduler held: hand it the next chunk of the backlog.
-      this.#handed = 0;
-      this.#topUp(scheduler);
-    }
     const more = this.#out(chunk);
     if (scheduler !== undefined) {
       this.#sync(scheduler);
@@ -389,7 +354,6 @@ export class SessionWriter {
   #releaseIfIdle(): void {
     if (this.#channels === 0 && this.#queued === 0 && !this.#paused && this.#scheduler !== undefined) {
       this.#scheduler = undefined;
-      this.#handed = 0;
     }
   }
 
@@ -401,9 +365,10 @@ export class SessionWriter {
       this.#writePlain();
       return;
     }
+    // Every control frame (a batch is at most MAX_BATCH bytes), and one batch of data.
     for (let i = 0; i < 64 && !this.#paused && this.#scheduler === scheduler; i++) {
       scheduler.flushNow();
-      if (this.#handed === 0) break; // nothing was left to hand over
+      if (scheduler.stats().queuedControlBytes === 0) break;
     }
   }
 
@@ -413,34 +378,8 @@ export class SessionWriter {
     scheduler?.close();
     this.#plain = EMPTY_LIST;
     this.#plainBytes = 0;
-    this.#backlog = EMPTY_LIST;
-    this.#backlogHead = 0;
-    this.#backlogBytes = 0;
-    this.#handed = 0;
     this.#stats.queuedBytes -= this.#queued;
     this.#queued = 0;
-  }
-
-  #topUp(scheduler: FrameScheduler): void {
-    const backlog = this.#backlog;
-    let head = this.#backlogHead;
-    while (head < backlog.length) {
-      const bytes = backlog[head] as Uint8Array;
-      const size = varintSize(bytes.length) + bytes.length;
-      if (this.#handed > 0 && this.#handed + size > CONTROL_CHUNK) break;
-      backlog[head++] = EMPTY;
-      this.#handed += size;
-      this.#backlogBytes -= size;
-      scheduler.control(bytes);
-    }
-    if (head === backlog.length) {
-      this.#backlog = EMPTY_LIST;
-      head = 0;
-    } else if (head > 1024 && head * 2 > backlog.length) {
-      this.#backlog = backlog.slice(head);
-      head = 0;
-    }
-    this.#backlogHead = head;
   }
 
   #direct(bytes: Uint8Array): void {
@@ -464,7 +403,7 @@ export class SessionWriter {
 
   #sync(scheduler: FrameScheduler): void {
     const s = scheduler.stats();
-    const queued = s.queuedBytes + this.#backlogBytes + this.#plainBytes;
+    const queued = s.queuedBytes + this.#plainBytes;
     this.#stats.queuedBytes += queued - this.#queued;
     this.#queued = queued;
     this.#stats.framesOut += s.framesOut - this.#schedulerFramesOut;
