@@ -1,6 +1,6 @@
 // The relay hot path: one Publish to N subscribers.
 //
-//   cd packages/server && npx tsx bench/delivery-encoder.bench.ts [--subscribers 100]
+//   npx tsx packages/codec/bench/encode-delivery.bench.ts [--subscribers 100]
 //
 // "full encode per delivery": what a naive router does, a Frame built and
 // encoded (toBinary + length prefix) for each subscriber.
@@ -11,8 +11,8 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { DeliveryKind, FrameSchema, makeFrame, varintSize, writeVarint32 } from "@hb/codec";
 import { Bench } from "tinybench";
-import { encodeDelivery } from "../src/routing/delivery-encoder.js";
-import { DELIVERY_FIELD, relayHead } from "../src/routing/relay-head.js";
+import { encodeDelivery } from "../src/encode-delivery.js";
+import { DELIVERY_FIELD, relayHead } from "../src/relay-head.js";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

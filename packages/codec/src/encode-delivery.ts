@@ -1,5 +1,19 @@
-import type { DeliveryKind } from "@hb/codec";
-import { varintSize, writeVarint32 } from "@hb/codec";
+import { type DeliveryKind, DeliverySchema } from "./gen/hb/v1/channel_pb.js";
+import { varint64Size, varintSize, writeVarint32, writeVarint64 } from "./varint.js";
+
+// Tags (field number << 3 | wire type) read from the schema; every Delivery
+// field number is below 16, so each tag is one byte (checked here).
+function tagOf(name: keyof typeof DeliverySchema.field, wireType: 0 | 2): number {
+  const tag = ((DeliverySchema.field[name]?.number as number) << 3) | wireType;
+  if (!(tag > 0 && tag < 0x80)) throw new Error(`Delivery.${name}: a one-byte tag is assumed, got ${tag}`);
+  return tag;
+}
+const KIND = tagOf("kind", 0);
+const SUBJECT = tagOf("subject", 2);
+const FROM_NODE_ID = tagOf("fromNodeId", 2);
+const PAYLOAD = tagOf("payload", 2);
+const REQUEST_ID = tagOf("requestId", 0);
+const TO_NODE_ID = tagOf("toNodeId", 2);
 
 /**
  * Encodes a `Delivery` message (PROTOCOL.md §4.19) by hand, in field order,
@@ -9,7 +23,7 @@ import { varintSize, writeVarint32 } from "@hb/codec";
  * message** and queues the same bytes on every recipient's connection
  * behind a small per-recipient head ({@link relayHead}: prefix, channel,
  * tag, length), instead of building and encoding a Frame per delivery.
- * Measured with `bench/delivery-encoder.bench.ts` (tinybench, Node 20, the
+ * Measured with `packages/codec/bench/encode-delivery.bench.ts` (tinybench, Node 20, the
  * 2-core dev machine, two runs), one publish to 100 subscribers, per
  * delivery:
  *
@@ -54,54 +68,35 @@ export function encodeDelivery(
   const out = Buffer.allocUnsafeSlow(size);
   let pos = 0;
   if (kind !== 0) {
-    out[pos++] = 0x08;
+    out[pos++] = KIND;
     pos = writeVarint32(out, pos, kind);
   }
   if (subjectLen > 0) {
-    out[pos++] = 0x12;
+    out[pos++] = SUBJECT;
     pos = writeVarint32(out, pos, subjectLen);
     pos += out.write(subject, pos, subjectLen, "utf8");
   }
   if (fromLen > 0) {
-    out[pos++] = 0x1a;
+    out[pos++] = FROM_NODE_ID;
     pos = writeVarint32(out, pos, fromLen);
     pos += out.write(fromNodeId, pos, fromLen, "utf8");
   }
   if (payloadLen > 0) {
-    out[pos++] = 0x22;
+    out[pos++] = PAYLOAD;
     pos = writeVarint32(out, pos, payloadLen);
     out.set(payload, pos);
     pos += payloadLen;
   }
   if (requestId !== 0n) {
-    out[pos++] = 0x28;
+    out[pos++] = REQUEST_ID;
     pos = writeVarint64(out, pos, requestId);
   }
   if (toLen > 0) {
-    out[pos++] = 0x32;
+    out[pos++] = TO_NODE_ID;
     pos = writeVarint32(out, pos, toLen);
     out.write(toNodeId, pos, toLen, "utf8");
   }
   return out;
-}
-
-function varint64Size(v: bigint): number {
-  let n = 1;
-  while (v > 0x7fn) {
-    v >>= 7n;
-    n++;
-  }
-  return n;
-}
-
-function writeVarint64(buf: Uint8Array, pos: number, v: bigint): number {
-  if (v <= 0xffff_ffffn) return writeVarint32(buf, pos, Number(v));
-  while (v > 0x7fn) {
-    buf[pos++] = Number(v & 0x7fn) | 0x80;
-    v >>= 7n;
-  }
-  buf[pos++] = Number(v);
-  return pos;
 }
 
 /**
@@ -116,7 +111,7 @@ export function withToNodeId(body: Uint8Array, toNodeId: string): Uint8Array {
   const out = Buffer.allocUnsafeSlow(body.length + 1 + varintSize(toLen) + toLen);
   out.set(body, 0);
   let pos = body.length;
-  out[pos++] = 0x32;
+  out[pos++] = TO_NODE_ID;
   pos = writeVarint32(out, pos, toLen);
   out.write(toNodeId, pos, toLen, "utf8");
   return out;

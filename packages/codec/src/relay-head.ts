@@ -1,18 +1,22 @@
-import { varintSize, writeVarint32 } from "@hb/codec";
+import { FrameSchema } from "./gen/hb/v1/frame_pb.js";
+import { varintSize, writeVarint32 } from "./varint.js";
 
-/** `Frame.delivery` field number (PROTOCOL.md §4.1). */
-export const DELIVERY_FIELD = 19;
-/** `Frame.reply` field number. */
-export const REPLY_FIELD = 20;
-/** `Frame.presence` field number. */
-export const PRESENCE_FIELD = 21;
+// Read from the schema, never written out: a renumbering in proto/ moves them too.
+/** `Frame.delivery` field number (PROTOCOL.md §4.1), from the schema. */
+export const DELIVERY_FIELD: number = FrameSchema.field.delivery?.number as number;
+/** `Frame.reply` field number, from the schema. */
+export const REPLY_FIELD: number = FrameSchema.field.reply?.number as number;
+/** `Frame.presence` field number, from the schema. */
+export const PRESENCE_FIELD: number = FrameSchema.field.presence?.number as number;
+/** `Frame.channel` field number, from the schema. */
+const CHANNEL_TAG = ((FrameSchema.field.channel?.number as number) << 3) | 0;
 
 /**
  * Length (prefix excluded) of a Frame made of `Frame.channel` (omitted
  * when 0) and one length-delimited body field of `bodyLength` bytes.
  */
 export function relayFrameLength(channel: number, field: number, bodyLength: number): number {
-  return (channel === 0 ? 0 : 1 + varintSize(channel)) + varintSize((field << 3) | 2) + varintSize(bodyLength) + bodyLength;
+  return (channel === 0 ? 0 : varintSize(CHANNEL_TAG) + varintSize(channel)) + varintSize((field << 3) | 2) + varintSize(bodyLength) + bodyLength;
 }
 
 /**
@@ -28,7 +32,7 @@ export function relayHead(channel: number, field: number, bodyLength: number): U
   const head = new Uint8Array(varintSize(frameLength) + frameLength - bodyLength);
   let pos = writeVarint32(head, 0, frameLength);
   if (channel !== 0) {
-    head[pos++] = 0x08;
+    head[pos++] = CHANNEL_TAG;
     pos = writeVarint32(head, pos, channel);
   }
   pos = writeVarint32(head, pos, tag);

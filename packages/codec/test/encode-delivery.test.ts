@@ -2,8 +2,8 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { DeliveryKind, DeliverySchema, type Frame, FrameDecoder, FrameSchema, makeFrame, sizeDelimit, varintSize } from "@hb/codec";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeDelivery, withToNodeId } from "../src/routing/delivery-encoder.js";
-import { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, joinRelayFrame, relayFrameLength, relayHead } from "../src/routing/relay-head.js";
+import { encodeDelivery, withToNodeId } from "../src/encode-delivery.js";
+import { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, joinRelayFrame, relayFrameLength, relayHead } from "../src/relay-head.js";
 
 const delivery = fc.record({
   kind: fc.constantFrom(DeliveryKind.UNSPECIFIED, DeliveryKind.PUBLISH, DeliveryKind.DIRECT, DeliveryKind.BROADCAST, 7),

@@ -2,12 +2,11 @@ import cluster from "node:cluster";
 import { EventEmitter } from "node:events";
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
+import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame, publishProblem } from "@hb/codec";
 import type { BusHealth } from "./core/ports/bus-link.js";
 import { ServerCore } from "./core/server-core.js";
 import { checkNodeId } from "./registry/node-id.js";
 import type { NodeFilter, NodeInfo } from "./registry/node-info.js";
-import { isReservedSubject, parseSubject } from "./routing/subject.js";
 import type { SubscriptionInfo } from "./routing/subscription-info.js";
 import type { HeartbeatServerEvents } from "./core/ports/node-events.js";
 import {
@@ -393,10 +392,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * @throws `HbError` `INVALID_ARGUMENT` for an invalid subject, `FORBIDDEN` for a `$hb.` one
    */
   publish(subject: string, payload: Uint8Array | string): number {
-    parseSubject(subject, false);
-    if (isReservedSubject(subject)) {
-      throw new HbError(ErrorCode.FORBIDDEN, `publishing to "$hb." subjects is not allowed (${subject})`);
-    }
+    const problem = publishProblem(subject);
+    if (problem !== undefined) throw new HbError(problem.code, problem.message);
     return this.#hub.router.publishAs(subject, payloadBytes(payload), "");
   }
 

@@ -68,14 +68,7 @@ export {
 } from "./workers/worker-module.js";
 export { SERVER_LOST_REASON } from "./core/ports/node-events.js";
 export type { SubscriptionInfo } from "./routing/subscription-info.js";
-export {
-  MAX_SUBJECT_BYTES,
-  MAX_SUBJECT_TOKENS,
-  PRESENCE_SUBJECT,
-  RESERVED_PREFIX,
-  isReservedSubject,
-  parseSubject,
-} from "./routing/subject.js";
+export { MAX_SUBJECT_BYTES, MAX_SUBJECT_TOKENS, PRESENCE_SUBJECT, isReservedSubject } from "@hb/codec";
 export {
   type AuthenticateContext,
   type AuthenticateHook,
@@ -92,5 +85,6 @@ export {
 } from "./options/server-options.js";
 export type { BusStats, DropStats, RoutedStats, ServerStats } from "./core/ports/server-stats.js";
 export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionTransport } from "./session/session.js";
-export { FRAGMENT_SIZE, MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session/session-writer.js";
+export { MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session/session-writer.js";
+export { FRAGMENT_SIZE } from "@hb/codec";
 export { END_LINGER_MS, TcpTransport } from "./transport/tcp-transport.js";

@@ -1,5 +1,4 @@
-import { HbError, type Will } from "@hb/codec";
-import { isReservedSubject, parseSubject } from "../routing/subject.js";
+import { type Will, publishProblem } from "@hb/codec";
 
 /** A node's will as the server keeps it: subject and a private copy of the payload. */
 export interface NodeWill {
@@ -10,21 +9,16 @@ export interface NodeWill {
 }
 
 /**
- * Checks the subject of a will (PROTOCOL.md §4.3): a concrete subject by the
- * subject rules of {@link parseSubject} (no wildcards), not in the reserved
- * `$hb.` namespace. An empty subject is an error, not "no will".
+ * Checks the subject of a will (PROTOCOL.md §4.3): a subject one may
+ * publish to (`publishProblem` of @hb/codec: concrete, not in `$hb.`). An
+ * empty subject is an error, not "no will". Every problem is
+ * `INVALID_ARGUMENT` for the Hello or Attach that carries it.
  *
  * @returns `undefined` when valid, else a human-readable reason
  */
 export function checkWill(will: Will): string | undefined {
-  try {
-    parseSubject(will.subject, false);
-  } catch (err) {
-    if (err instanceof HbError) return `will: ${err.message}`;
-    throw err;
-  }
-  if (isReservedSubject(will.subject)) return 'will subject is in the reserved "$hb." namespace';
-  return undefined;
+  const problem = publishProblem(will.subject);
+  return problem === undefined ? undefined : `will: ${problem.message}`;
 }
 
 /**

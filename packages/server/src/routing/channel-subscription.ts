@@ -1,6 +1,5 @@
-import type { OverflowMode } from "@hb/codec";
+import { type OverflowMode, relayFrameLength, relayHead } from "@hb/codec";
 import type { NodeLabels } from "../registry/node-labels.js";
-import { relayFrameLength, relayHead } from "./relay-head.js";
 import type { RoutePeer } from "./route-peer.js";
 import type { SubscriptionInfo } from "./subscription-info.js";
 

@@ -3,27 +3,31 @@ import {
   type Broadcast,
   DeliveryKind,
   DeliverySchema,
+  DELIVERY_FIELD,
   ErrorCode,
-  HbError,
+  PRESENCE_FIELD,
   PresenceKind,
   type Publish,
   type Reply,
+  REPLY_FIELD,
   ReplySchema,
   type Send,
   type Subscribe,
+  encodeDelivery,
   makeFrame,
+  publishProblem,
+  relayFrameLength,
+  relayHead,
+  withToNodeId,
 } from "@hb/codec";
 import type { ServerCore, Refusal } from "../core/server-core.js";
 import { checkNodeId } from "../registry/node-id.js";
 import type { NodeInfo } from "../registry/node-info.js";
 import type { SessionRecord } from "../session/session-record.js";
 import type { BusEnvelope } from "../core/ports/bus-link.js";
-import { encodeDelivery, withToNodeId } from "./delivery-encoder.js";
 import { PresenceFeed } from "../presence/presence-feed.js";
-import { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, relayFrameLength, relayHead } from "./relay-head.js";
 import type { RoutePeer } from "./route-peer.js";
 import { checkSubscribe } from "./subscribe-request.js";
-import { isReservedSubject, parseSubject } from "./subject.js";
 import { SubjectIndex } from "./subject-index.js";
 import { ChannelSubscription } from "./channel-subscription.js";
 import type { SubscriptionInfo } from "./subscription-info.js";
@@ -202,11 +206,9 @@ export class Router {
       if (sub === undefined) return { code: ErrorCode.UNKNOWN_CHANNEL, message: `channel ${channel} is not a live subscription` };
       if (sub.pattern) return invalid(`channel ${channel} is a pattern subscription (${sub.subject}): publish by subject`);
       subject = sub.subject;
-    } else {
-      const problem = this.#checkSubject(subject);
-      if (problem !== undefined) return invalid(problem);
     }
-    if (isReservedSubject(subject)) return forbidden(`publishing to "$hb." subjects is not allowed (${subject})`);
+    const refusal = this.#publishable(subject);
+    if (refusal !== undefined) return refusal;
     const hook = this.#hub.options.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), subject))) {
       return forbidden(`not allowed to publish to ${JSON.stringify(subject)}`);
@@ -524,14 +526,11 @@ export class Router {
     return slot < 0 ? undefined : this.#peerOf(slot);
   }
 
-  #checkSubject(subject: string): string | undefined {
+  // The publish rule (`publishProblem` of @hb/codec); subjects found fine are remembered.
+  #publishable(subject: string): Refusal | undefined {
     if (this.#checked.has(subject)) return undefined;
-    try {
-      parseSubject(subject, false);
-    } catch (err) {
-      if (err instanceof HbError) return err.message;
-      throw err;
-    }
+    const problem = publishProblem(subject);
+    if (problem !== undefined) return problem;
     if (this.#checked.size >= CHECKED_SUBJECTS) this.#checked.clear();
     this.#checked.add(subject);
     return undefined;

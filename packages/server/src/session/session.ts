@@ -3,12 +3,14 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
   type Fragment,
+  FRAGMENT_SIZE,
   FragmentAssembler,
   type Frame,
   FrameDecoder,
   HbError,
   type Hello,
   MAX_FRAME_SIZE_LIMIT,
+  MIN_MAX_FRAME_SIZE,
   type OverflowMode,
   PROTOCOL_VERSION,
   errorCodeName,
@@ -22,7 +24,7 @@ import { checkWill } from "../registry/node-will.js";
 import { ChannelTable } from "../routing/channel-table.js";
 import type { RoutePeer } from "../routing/route-peer.js";
 import type { SessionRecord } from "./session-record.js";
-import { type DropReason, FRAGMENT_SIZE, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
+import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
 import { TokenBucket } from "./token-bucket.js";
 
 /**
@@ -500,7 +502,7 @@ export class Session {
       (hello.nodeId === "" ? undefined : checkNodeId(hello.nodeId)) ??
       checkLabels(hello.labels) ??
       (hello.will === undefined ? undefined : checkWill(hello.will)) ??
-      (mfs !== 0 && (mfs < 1024 || mfs > MAX_FRAME_SIZE_LIMIT)
+      (mfs !== 0 && (mfs < MIN_MAX_FRAME_SIZE || mfs > MAX_FRAME_SIZE_LIMIT)
         ? `max_frame_size must be 0 or 1024..${MAX_FRAME_SIZE_LIMIT}, got ${mfs}`
         : undefined);
     if (invalid !== undefined) {
