@@ -4,9 +4,7 @@
  * `BinaryWriter` / `BinaryReader`; those are used for whole messages, and
  * these functions for the hot paths that write a length prefix or a tag
  * into a buffer they already hold (frame prefixes, relay heads, the
- * Delivery encoder, IPC batches): a `BinaryWriter` per relay head cost
- * 180 ns against 14 ns for {@link writeVarint32} (bench/varint.bench.mjs,
- * Node 20, the 2-core dev machine).
+ * Delivery encoder, IPC batches): FIGURE_VARINT (packages/codec/bench/varint.bench.ts).
  */
 
 /** Number of bytes the unsigned varint encoding of `value` (0..2^32 − 1) takes. */

@@ -2,10 +2,9 @@ import cluster from "node:cluster";
 import { EventEmitter } from "node:events";
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame, publishProblem } from "@hb/codec";
+import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame, nodeIdProblem, publishProblem } from "@hb/codec";
 import type { BusHealth } from "./core/ports/bus-link.js";
 import { ServerCore } from "./core/server-core.js";
-import { checkNodeId } from "./registry/node-id.js";
 import type { NodeFilter, NodeInfo } from "./registry/node-info.js";
 import type { SubscriptionInfo } from "./routing/subscription-info.js";
 import type { HeartbeatServerEvents } from "./core/ports/node-events.js";
@@ -57,7 +56,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   /** The options in force (defaults applied). */
   readonly options: ResolvedServerOptions;
   readonly #stats = new ServerCounters();
-  readonly #hub: ServerCore;
+  readonly #core: ServerCore;
   readonly #sessions = new Set<Session>();
   readonly #perIp = new Map<string, number>();
   // Every raw socket of the listener (TLS ones before their handshake too), to destroy leftovers on close.
@@ -100,7 +99,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
         );
       }
     }
-    this.#hub = new ServerCore(this.options, this, this.#stats);
+    this.#core = new ServerCore(this.options, this, this.#stats);
   }
 
   /**
@@ -118,8 +117,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     if (o.bus !== undefined && !this.#busStarted) {
       // Join the bus before accepting: the remote directory is loaded when this resolves.
       this.#busStarted = true;
-      await o.bus.start(o.serverId, this.#hub.busHandlers);
-      this.#hub.busStarted();
+      await o.bus.start(o.serverId, this.#core.busHandlers);
+      this.#core.remote.started();
     }
     // A worker hands a resuming connection to its sibling (plain TCP only: TLS state cannot move).
     const handoff = this.#role !== undefined && o.tls === undefined ? this.#handoff : undefined;
@@ -143,7 +142,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     });
     // Accept errors (e.g. EMFILE) must not crash the process.
     listener.on("error", (err) => o.logger.error({ err }, "listener error"));
-    this.#hub.start();
+    this.#core.start();
     const address = listener.address() as AddressInfo;
     o.logger.info({ address: address.address, port: address.port, serverId: o.serverId, bus: o.bus?.kind }, "hb server listening");
     return address;
@@ -156,8 +155,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     const o = this.options;
     if (o.bus !== undefined && !this.#busStarted) {
       this.#busStarted = true;
-      await o.bus.start(o.serverId, this.#hub.busHandlers);
-      this.#hub.busStarted();
+      await o.bus.start(o.serverId, this.#core.busHandlers);
+      this.#core.remote.started();
     }
     const address = await pool.start();
     o.logger.info({ port: address.port, workers: o.workerCount, serverId: o.serverId }, "hb server workers listening");
@@ -179,7 +178,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   setWorkerRole(role: WorkerRole): void {
     this.#role = role;
-    this.#hub.setWorker(role.workerId);
+    this.#core.registrations.setWorker(role.workerId);
   }
 
   /**
@@ -244,8 +243,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       );
       return undefined;
     }
-    this.#hub.start();
-    const session = new Session(this.#hub, transport, this.#nextId++, this.#sessionGone);
+    this.#core.start();
+    const session = new Session(this.#core.sessions, transport, this.#nextId++, this.#sessionGone);
     this.#sessions.add(session);
     this.#perIp.set(ip, perIp + 1);
     return session;
@@ -269,14 +268,14 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   async #close(): Promise<void> {
     const o = this.options;
     if (this.#pool !== undefined) {
-      this.#hub.beginShutdown();
+      this.#core.registrations.beginShutdown();
       await this.#pool.close(o.closeTimeout);
-      this.#hub.shutdown();
+      this.#core.shutdown();
       await o.bus?.close();
       o.logger.info({ serverId: o.serverId }, "hb server closed");
       return;
     }
-    this.#hub.beginShutdown();
+    this.#core.registrations.beginShutdown();
     const listener = this.#listener;
     const listenerClosed = new Promise<void>((resolve) => {
       if (listener === undefined || !listener.listening) resolve();
@@ -289,7 +288,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     await this.#whenIdle(Math.min(o.closeTimeout, 250));
     for (const session of [...this.#sessions]) session.destroy();
     for (const socket of this.#sockets) socket.destroy();
-    this.#hub.shutdown();
+    this.#core.shutdown();
     await listenerClosed;
     if (o.bus !== undefined && this.#busStarted) {
       try {
@@ -319,8 +318,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * bus, nodes of the other servers too (marked by `serverId`).
    */
   get(nodeId: string): NodeInfo | undefined {
-    const slot = this.#hub.registry.slotOf(nodeId);
-    return slot < 0 ? this.#hub.remoteInfo(nodeId) : this.#hub.info(slot);
+    return this.#core.get(nodeId);
   }
 
   /**
@@ -331,7 +329,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   count(filter: NodeFilter = {}): number {
     checkFilter(filter);
-    return this.#hub.registry.count(filter) + this.#hub.remoteCount(filter);
+    return this.#core.count(filter) + this.#core.remote.count(filter);
   }
 
   /**
@@ -343,8 +341,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   list(filter: NodeFilter = {}, limit = Number.POSITIVE_INFINITY): NodeInfo[] {
     checkFilter(filter);
-    const out = this.#hub.list(filter, limit);
-    this.#hub.remoteList(filter, limit, out);
+    const out = this.#core.nodes.list(filter, limit);
+    this.#core.remote.list(filter, limit, out);
     return out;
   }
 
@@ -359,19 +357,18 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
 
   /** Current counters and gauges. O(1): never walks connections or nodes. */
   stats(): ServerStats {
-    const hub = this.#hub;
-    const registry = hub.registry;
+    const core = this.#core;
     const bus = this.options.bus;
     const pool = this.#pool;
     const snapshot = this.#stats.snapshot({
       connections: pool === undefined ? this.#sessions.size : pool.connections(),
-      sessions: hub.sessions,
-      nodes: pool === undefined ? registry.size : this.count(),
-      online: pool === undefined ? registry.count({ state: "online" }) : this.count({ state: "online" }),
-      suspect: pool === undefined ? registry.count({ state: "suspect" }) : this.count({ state: "suspect" }),
-      labelSets: registry.labelSets,
-      subscriptions: hub.router.subscriptions,
-      channels: hub.router.channels,
+      sessions: core.registrations.sessions,
+      nodes: pool === undefined ? core.size : this.count(),
+      online: pool === undefined ? core.count({ state: "online" }) : this.count({ state: "online" }),
+      suspect: pool === undefined ? core.count({ state: "suspect" }) : this.count({ state: "suspect" }),
+      labelSets: core.labelSets,
+      subscriptions: core.router.subscriptions,
+      channels: core.router.channels,
     });
     if (pool !== undefined) snapshot.handedOff = pool.handedOff;
     if (bus !== undefined) snapshot.bus = { ...bus.stats(), kind: bus.kind, health: bus.health() };
@@ -394,7 +391,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   publish(subject: string, payload: Uint8Array | string): number {
     const problem = publishProblem(subject);
     if (problem !== undefined) throw new HbError(problem.code, problem.message);
-    return this.#hub.router.publishAs(subject, payloadBytes(payload), "");
+    return this.#core.router.publishAs(subject, payloadBytes(payload), "");
   }
 
   /**
@@ -409,9 +406,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * @throws `HbError` `INVALID_ARGUMENT` for an invalid node id
    */
   send(nodeId: string, payload: Uint8Array | string): boolean {
-    const problem = checkNodeId(nodeId);
+    const problem = nodeIdProblem(nodeId);
     if (problem !== undefined) throw new HbError(ErrorCode.INVALID_ARGUMENT, problem);
-    return this.#hub.router.sendAs(nodeId, payloadBytes(payload), "");
+    return this.#core.router.sendAs(nodeId, payloadBytes(payload), "");
   }
 
   /**
@@ -423,7 +420,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * @returns the number of local connections it was queued on
    */
   broadcast(payload: Uint8Array | string): number {
-    return this.#hub.router.broadcastAs(payloadBytes(payload), "");
+    return this.#core.router.broadcastAs(payloadBytes(payload), "");
   }
 
   /**
@@ -433,7 +430,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * every connection (O(subscriptions)).
    */
   subscriptions(nodeId?: string): SubscriptionInfo[] {
-    return this.#hub.router.list(nodeId);
+    return this.#core.router.list(nodeId);
   }
 
   readonly #sessionGone = (session: Session): void => {

@@ -1,7 +1,44 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { PresenceEventSchema, type PresenceKind } from "@hb/codec";
+import { PresenceEventSchema, PresenceKind } from "@hb/codec";
+import type { BusNode } from "../core/ports/bus-link.js";
+import type { Clock } from "../core/ports/clock.js";
+import type { NodeEventName } from "../core/ports/event-sink.js";
+import type { NodeDirectory } from "../core/ports/node-directory.js";
+import type { ServerCounters } from "../core/ports/server-stats.js";
 import type { NodeLabels } from "../registry/node-labels.js";
-import type { ChannelSubscription } from "../routing/channel-subscription.js";
+
+/** The PresenceEvent kind of each node event. */
+const PRESENCE_KINDS = {
+  nodeJoined: PresenceKind.JOINED,
+  nodeLeft: PresenceKind.LEFT,
+  nodeSuspect: PresenceKind.SUSPECT,
+  nodeTimeout: PresenceKind.TIMED_OUT,
+  nodeRecovered: PresenceKind.RECOVERED,
+} as const satisfies Record<NodeEventName, PresenceKind>;
+
+/** What the feed needs of a `$hb.presence` subscription. */
+export interface PresenceSubscriber {
+  /** Whether a node with `labels` passes its label filter. */
+  accepts(labels: NodeLabels): boolean;
+  /** Queues an encoded PresenceEvent body on it; `false` when dropped. */
+  relay(body: Uint8Array): boolean;
+  /** Its label filter (empty: every node). */
+  readonly labelFilter: NodeLabels;
+}
+
+/** Dependencies of a {@link PresenceFeed}. */
+export interface PresenceFeedOptions {
+  /** `PresenceEvent.server_id` of local nodes. */
+  serverId: string;
+  /** The local nodes, for snapshots and events. */
+  nodes: NodeDirectory<unknown>;
+  /** The remote nodes (with a bus), for snapshots. */
+  remoteNodes: () => ReadonlyMap<string, BusNode> | undefined;
+  /** Times of events and snapshots. */
+  clock: Clock;
+  /** Counters (`routed.presence`, `deliveries`). */
+  stats: ServerCounters;
+}
 
 /**
  * Encodes a `PresenceEvent` message body (PROTOCOL.md §4.21), once per
@@ -30,12 +67,13 @@ export function encodePresenceEvent(
  * nobody watches.
  */
 export class PresenceFeed {
-  readonly #subs = new Set<ChannelSubscription>();
+  readonly #subs = new Set<PresenceSubscriber>();
   readonly #serverId: string;
+  readonly #o: PresenceFeedOptions;
 
-  /** @param serverId - `PresenceEvent.server_id` */
-  constructor(serverId: string) {
-    this.#serverId = serverId;
+  constructor(options: PresenceFeedOptions) {
+    this.#o = options;
+    this.#serverId = options.serverId;
   }
 
   /** Number of presence subscriptions. */
@@ -43,14 +81,56 @@ export class PresenceFeed {
     return this.#subs.size;
   }
 
-  /** Adds a subscription (after its snapshot, if any, was queued). */
-  add(sub: ChannelSubscription): void {
+  /**
+   * Adds a subscription; with `snapshot`, first queues one JOINED event
+   * (reason `snapshot`) per matching node online or suspect now, local and
+   * (with a bus) remote (§7.2), synchronously, before any live event can
+   * reach it.
+   */
+  add(sub: PresenceSubscriber, snapshot: boolean): void {
+    if (snapshot) this.#snapshot(sub);
     this.#subs.add(sub);
   }
 
   /** Removes a subscription. */
-  remove(sub: ChannelSubscription): void {
+  remove(sub: PresenceSubscriber): void {
     this.#subs.delete(sub);
+  }
+
+  /** A presence change of the local node in `slot`: queued on the matching subscriptions. */
+  local(name: NodeEventName, slot: number, reason: string, now: number): void {
+    if (this.#subs.size === 0) return;
+    const o = this.#o;
+    o.stats.routed.presence++;
+    o.stats.deliveries += this.publish(PRESENCE_KINDS[name], o.nodes.id(slot), o.nodes.labels(slot), o.clock.epoch(now), reason);
+  }
+
+  /** A presence change of a node held by another server of the bus (`serverId`), at `time` (ms since the epoch). */
+  remote(name: NodeEventName, nodeId: string, labels: NodeLabels, time: number, reason: string, serverId: string): void {
+    if (this.#subs.size === 0) return;
+    const o = this.#o;
+    o.stats.routed.presence++;
+    o.stats.deliveries += this.publish(PRESENCE_KINDS[name], nodeId, labels, time, reason, serverId);
+  }
+
+  #snapshot(sub: PresenceSubscriber): void {
+    const o = this.#o;
+    const nodes = o.nodes;
+    const time = o.clock.epoch(o.clock.now());
+    const labels = Object.keys(sub.labelFilter).length > 0 ? sub.labelFilter : undefined;
+    let n = 0;
+    nodes.forEach({ labels }, (slot) => {
+      if (this.publishTo(sub, PresenceKind.JOINED, nodes.id(slot), nodes.labels(slot), time, "snapshot")) n++;
+    });
+    // With a bus, the nodes of the other servers too (§7.2 presence is bus-wide).
+    const remote = o.remoteNodes();
+    if (remote !== undefined) {
+      for (const node of remote.values()) {
+        if (!sub.accepts(node.labels)) continue;
+        if (this.publishTo(sub, PresenceKind.JOINED, node.nodeId, node.labels, time, "snapshot", node.memberId)) n++;
+      }
+    }
+    o.stats.deliveries += n;
   }
 
   /**
@@ -81,7 +161,7 @@ export class PresenceFeed {
 
   /** Queues one event on `sub` alone (the §7.2 snapshot). */
   publishTo(
-    sub: ChannelSubscription,
+    sub: PresenceSubscriber,
     kind: PresenceKind,
     nodeId: string,
     labels: NodeLabels,

@@ -1,6 +1,23 @@
 import { randomBytes } from "node:crypto";
+import type { ErrorCode } from "@hb/codec";
 import { suspectAfter } from "../liveness/negotiate-interval.js";
-import type { Session } from "./session.js";
+import type { RoutePeer } from "../routing/route-peer.js";
+
+/** What a {@link SessionRecord} holds of its connection (a `Session`). */
+export interface SessionConnection extends RoutePeer {
+  /** Remote address of the connection. */
+  readonly remoteAddress: string;
+  /** The session was resumed on another connection: close this one, no presence events. */
+  supersede(): void;
+  /** A newer connection registered this connection's node id: fatal `DUPLICATE_NODE`, then close. */
+  replaced(): void;
+  /** Nothing was heard for `heartbeatTimeout`: fatal `HEARTBEAT_TIMEOUT`, then close. */
+  timedOut(): void;
+  /** Sends a non-fatal ProtocolError about one operation (`ref`). */
+  refuse(code: ErrorCode, message: string, ref: number | bigint): void;
+  /** Closes at once, dropping pending output. */
+  destroy(): void;
+}
 
 /**
  * The resumable part of a connection: the node it registered, its attached
@@ -28,7 +45,7 @@ export class SessionRecord {
   /** 1.5 × intervalMs. */
   suspectAfterMs = 0;
   /** The connection, or `undefined` while lost (resume grace). */
-  session: Session | undefined;
+  session: SessionConnection | undefined;
   /** Remote address of the (last) connection. */
   remoteAddress: string;
   /** Running resume-grace timer (also runs on after a resume while nodes are unbound). */
@@ -38,7 +55,7 @@ export class SessionRecord {
   /** Set once the session has ended for good. */
   ended = false;
 
-  constructor(nodeId: string, intervalMs: number, session: Session) {
+  constructor(nodeId: string, intervalMs: number, session: SessionConnection) {
     this.nodeId = nodeId;
     this.session = session;
     this.remoteAddress = session.remoteAddress;

@@ -1,5 +1,4 @@
 import {
-  type Attach,
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
   type Fragment,
@@ -9,21 +8,23 @@ import {
   FrameDecoder,
   HbError,
   type Hello,
+  labelsProblem,
   MAX_FRAME_SIZE_LIMIT,
   MIN_MAX_FRAME_SIZE,
   type OverflowMode,
   PROTOCOL_VERSION,
   errorCodeName,
   makeFrame,
+  nodeIdProblem,
 } from "@hb/codec";
 import { ReceiveWindow } from "./receive-window.js";
-import type { ServerCore, SessionEnd } from "../core/server-core.js";
-import { checkNodeId } from "../registry/node-id.js";
-import { checkLabels } from "../registry/node-labels.js";
+import type { FrameHandler } from "../core/ports/frame-handlers.js";
 import { checkWill } from "../registry/node-will.js";
 import { ChannelTable } from "../routing/channel-table.js";
 import type { RoutePeer } from "../routing/route-peer.js";
-import type { SessionRecord } from "./session-record.js";
+import type { SessionEnd } from "./registrations.js";
+import type { SessionContext } from "./session-context.js";
+import type { SessionConnection, SessionRecord } from "./session-record.js";
 import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -100,12 +101,12 @@ const CLOSED = 3;
  *
  * Created by {@link HeartbeatServer.accept}.
  */
-export class Session {
+export class Session implements SessionConnection {
   /** Connection number, unique within the server. */
   readonly id: number;
   /** Remote address of the transport. */
   readonly remoteAddress: string;
-  readonly #hub: ServerCore;
+  readonly #ctx: SessionContext;
   readonly #transport: SessionTransport;
   readonly #decoder: FrameDecoder;
   readonly #writer: SessionWriter;
@@ -128,16 +129,16 @@ export class Session {
   #routed = false;
 
   /** @internal */
-  constructor(hub: ServerCore, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
-    this.#hub = hub;
+  constructor(ctx: SessionContext, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
+    this.#ctx = ctx;
     this.#transport = transport;
     this.id = id;
     this.remoteAddress = transport.remoteAddress;
     this.#onTransportClosed = onTransportClosed;
-    const o = hub.options;
+    const o = ctx.options;
     this.#decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
-    this.#writer = new SessionWriter(transport, hub.stats, this);
-    this.#bucket = new TokenBucket(o.rateLimit.framesPerSecond, o.rateLimit.burst, hub.clock());
+    this.#writer = new SessionWriter(transport, ctx.stats, this);
+    this.#bucket = new TokenBucket(o.rateLimit.framesPerSecond, o.rateLimit.burst, ctx.clock.now());
     this.#handshakeTimer = setTimeout(() => {
       this.#handshakeTimer = undefined;
       this.#fail(ErrorCode.HANDSHAKE_TIMEOUT, `handshake not completed within ${o.handshakeTimeout} ms`);
@@ -174,8 +175,8 @@ export class Session {
   /** Feeds bytes received from the transport. */
   receive(chunk: Uint8Array): void {
     if (this.#phase === CLOSED) return;
-    this.#hub.stats.bytesIn += chunk.length;
-    this.#now = this.#hub.clock();
+    this.#ctx.stats.bytesIn += chunk.length;
+    this.#now = this.#ctx.clock.now();
     try {
       const err = this.#decoder.push(chunk, this.#onFrame);
       if (err !== undefined && this.#phase !== CLOSED) this.#fail(err.code, err.message);
@@ -199,7 +200,7 @@ export class Session {
     if (this.#phase !== CLOSED) {
       const err = this.#decoder.end();
       if (err !== undefined) {
-        this.#hub.stats.error(err.code);
+        this.#ctx.stats.error(err.code);
         this.#log("debug", err.code, err.message);
       }
       this.#close("lost");
@@ -226,7 +227,7 @@ export class Session {
   timedOut(): void {
     this.#sendError(
       ErrorCode.HEARTBEAT_TIMEOUT,
-      `nothing heard for ${this.#hub.options.heartbeatTimeout} ms`,
+      `nothing heard for ${this.#ctx.options.heartbeatTimeout} ms`,
       0,
       true,
       "info",
@@ -274,7 +275,7 @@ export class Session {
   onDrop(channel: number, reason: DropReason): void {
     const sub = channel === 0 ? undefined : this.#channels?.get(channel);
     if (sub !== undefined) sub.dropped++;
-    const dropped = this.#hub.stats.dropped;
+    const dropped = this.#ctx.stats.dropped;
     if (reason === "tooLarge") dropped.tooLarge++;
     else if (sub?.overflow === "drop-newest") dropped.dropNewest++;
     else dropped.dropOldest++;
@@ -286,7 +287,7 @@ export class Session {
     let message = `more than ${MAX_WRITE_BACKLOG} bytes of control frames unread`;
     if (sub !== undefined) {
       sub.dropped++;
-      this.#hub.stats.dropped.slowConsumer++;
+      this.#ctx.stats.dropped.slowConsumer++;
       message = `the queue of channel ${channel} (${sub.subject}) overflowed its ${sub.queueSize} messages (policy disconnect)`;
     }
     // Not now: the router may be in the middle of a fan-out (or the registry of a walk).
@@ -319,10 +320,10 @@ export class Session {
 
   readonly #onFrame = (frame: Frame): void => {
     if (this.#phase === CLOSED) return;
-    const hub = this.#hub;
-    hub.stats.framesIn++;
+    const ctx = this.#ctx;
+    ctx.stats.framesIn++;
     const body = frame.body;
-    const rl = hub.options.rateLimit;
+    const rl = ctx.options.rateLimit;
     if (body.case === "fragment") {
       const cost = Math.min(rl.burst, Math.max(1, Math.ceil(body.value.data.length / FRAGMENT_SIZE)));
       this.#fragmentBucket ??= new TokenBucket(rl.framesPerSecond, rl.burst, this.#now);
@@ -361,72 +362,68 @@ export class Session {
       return;
     }
     const rec = this.#record as SessionRecord;
-    const hub = this.#hub;
     const now = this.#now;
     // Any frame is proof of life for the connection's own node.
-    hub.touchOwn(rec, now, body.case === "heartbeat");
-    switch (body.case) {
-      case "heartbeat":
-        this.#send(
-          makeFrame("heartbeatAck", {
-            seq: body.value.seq,
-            sendTimeUs: body.value.sendTimeUs,
-            serverTimeMs: BigInt(Date.now()),
-          }),
-        );
-        return;
-      case "batchHeartbeat":
-        hub.batch(rec, body.value.handles, body.value.all, now);
-        return;
-      case "attach":
-        this.#attach(rec, body.value);
-        return;
-      case "detach":
-        hub.detach(rec, body.value.handles, now);
-        return;
-      case "goodbye":
-        this.#log("debug", undefined, `goodbye: ${body.value.reason}`);
-        this.#close("goodbye");
-        return;
-      case "error":
-        this.#log("info", body.value.code, `client reported: ${body.value.message}`);
-        // A fatal error from the client: it closes; treat as closed without Goodbye.
-        if (body.value.fatal) this.#close("lost");
-        return;
-      case "hello":
-        this.#fail(ErrorCode.PROTOCOL_VIOLATION, "second Hello on one connection");
-        return;
-      case "publish":
-      case "send":
-      case "broadcast":
-      case "reply": {
-        const window = this.#flowWindow();
-        const size = reassembled || window === undefined ? 0 : body.value.payload.length;
-        if (size > 0 && !(window as ReceiveWindow).consume(size)) {
-          this.#flowControl(size);
-          return;
-        }
-        this.#route(rec, frame);
-        if (size > 0) this.#credit((window as ReceiveWindow).release(size));
-        return;
-      }
-      case "subscribe":
-      case "unsubscribe":
-      case "windowUpdate":
-        this.#route(rec, frame);
-        return;
-      case "fragment":
-        if (reassembled) this.#fail(ErrorCode.PROTOCOL_VIOLATION, "a fragment may not carry a fragment");
-        else this.#fragment(body.value);
-        return;
-      default:
-        // welcome, heartbeatAck, attached, subscribed, delivery, presence, goAway.
-        this.#fail(ErrorCode.PROTOCOL_VIOLATION, `${body.case} is a server-only frame`);
+    this.#ctx.heard(rec, now, body.case === "heartbeat");
+    const type = body.case ?? "";
+    const own = Session.#ownFrames[type];
+    if (own !== undefined) {
+      own(this, frame, reassembled);
+      return;
     }
+    const handler = (this.#ctx.frames as Record<string, FrameHandler<Session, SessionRecord, "publish">>)[type];
+    if (handler === undefined) {
+      // welcome, heartbeatAck, attached, subscribed, delivery, presence, goAway.
+      this.#fail(ErrorCode.PROTOCOL_VIOLATION, `${body.case} is a server-only frame`);
+      return;
+    }
+    if (!PAYLOAD_FRAMES.has(type)) {
+      this.#refused(frame, handler(this, rec, body.value as never, frame, now));
+      return;
+    }
+    // Publish, Send, Broadcast, Reply: the payload counts against the flow-control window (§12).
+    const window = this.#flowWindow();
+    const size = reassembled || window === undefined ? 0 : (body.value as { payload: Uint8Array }).payload.length;
+    if (size > 0 && !(window as ReceiveWindow).consume(size)) {
+      this.#flowControl(size);
+      return;
+    }
+    this.#refused(frame, handler(this, rec, body.value as never, frame, now));
+    if (size > 0) this.#credit((window as ReceiveWindow).release(size));
   }
 
-  #route(rec: SessionRecord, frame: Frame): void {
-    const refusal = this.#hub.route(this, rec, frame);
+  // The session's own frames after Welcome (the parts' are in the context's table).
+  static #goodbye(s: Session, frame: Frame): void {
+    s.#log("debug", undefined, `goodbye: ${(frame.body.value as { reason: string }).reason}`);
+    s.#close("goodbye");
+  }
+
+  static #error(s: Session, frame: Frame): void {
+    const e = frame.body.value as { code: ErrorCode; message: string; fatal: boolean };
+    s.#log("info", e.code, `client reported: ${e.message}`);
+    // A fatal error from the client: it closes; treat as closed without Goodbye.
+    if (e.fatal) s.#close("lost");
+  }
+
+  static #secondHello(s: Session): void {
+    s.#fail(ErrorCode.PROTOCOL_VIOLATION, "second Hello on one connection");
+  }
+
+  static #fragmentFrame(s: Session, frame: Frame, reassembled: boolean): void {
+    if (reassembled) s.#fail(ErrorCode.PROTOCOL_VIOLATION, "a fragment may not carry a fragment");
+    else s.#fragment(frame.body.value as Fragment);
+  }
+
+  // Frame types the session handles itself once welcomed.
+  static readonly #ownFrames: Readonly<Record<string, (s: Session, frame: Frame, reassembled: boolean) => void>> = {
+    hello: Session.#secondHello,
+    goodbye: Session.#goodbye,
+    error: Session.#error,
+    fragment: Session.#fragmentFrame,
+  };
+
+  // Sends a part's refusal of `frame`, if any.
+  #refused(frame: Frame, refusal: ReturnType<FrameHandler<Session, SessionRecord, "publish">>): void {
     if (refusal === undefined) return;
     if (refusal.fatal === true) {
       this.#fail(refusal.code, refusal.message);
@@ -435,13 +432,14 @@ export class Session {
     // Frame.channel only where it means something: Publish and Unsubscribe (§13.2).
     const c = frame.body.case;
     const channel = c === "publish" || c === "unsubscribe" ? frame.channel : 0;
-    this.#sendError(refusal.code, refusal.message, requestRef(frame), false, "warn", channel);
+    const level = refusal.code === ErrorCode.HEARTBEAT_TIMEOUT ? "debug" : "warn";
+    this.#sendError(refusal.code, refusal.message, requestRef(frame), false, level, channel);
   }
 
   // A Fragment (PROTOCOL.md §11): counted against the window, held, and the frame dispatched when complete.
   #fragment(fragment: Fragment): void {
-    const hub = this.#hub;
-    const max = hub.options.maxMessageSize;
+    const ctx = this.#ctx;
+    const max = ctx.options.maxMessageSize;
     if (max === 0) {
       this.#fail(ErrorCode.MESSAGE_TOO_LARGE, "fragments are not allowed on this connection (max_message_size 0)");
       return;
@@ -464,12 +462,12 @@ export class Session {
     // The assembler holds a copy: credit the bytes now, or a message larger than the window could never complete.
     if (window !== undefined) this.#credit(window.release(size));
     if (whole === undefined) return;
-    hub.stats.reassembled++;
+    ctx.stats.reassembled++;
     this.#dispatch(whole, true);
   }
 
   #flowWindow(): ReceiveWindow | undefined {
-    const size = this.#hub.options.publishWindow;
+    const size = this.#ctx.options.publishWindow;
     if (this.#window === undefined && size > 0) this.#window = new ReceiveWindow(size);
     return this.#window;
   }
@@ -485,7 +483,7 @@ export class Session {
   // Returns credit with WindowUpdate (channel 0).
   #credit(credit: number): void {
     if (credit <= 0 || this.#phase !== OPEN) return;
-    this.#hub.stats.windowUpdates++;
+    this.#ctx.stats.windowUpdates++;
     this.#send(makeFrame("windowUpdate", { credit: BigInt(credit) }));
   }
 
@@ -499,8 +497,8 @@ export class Session {
     }
     const mfs = hello.maxFrameSize;
     const invalid =
-      (hello.nodeId === "" ? undefined : checkNodeId(hello.nodeId)) ??
-      checkLabels(hello.labels) ??
+      (hello.nodeId === "" ? undefined : nodeIdProblem(hello.nodeId)) ??
+      labelsProblem(hello.labels) ??
       (hello.will === undefined ? undefined : checkWill(hello.will)) ??
       (mfs !== 0 && (mfs < MIN_MAX_FRAME_SIZE || mfs > MAX_FRAME_SIZE_LIMIT)
         ? `max_frame_size must be 0 or 1024..${MAX_FRAME_SIZE_LIMIT}, got ${mfs}`
@@ -511,14 +509,14 @@ export class Session {
     }
     if (mfs !== 0) this.#peerMaxFrameSize = mfs;
     if (hello.resumeToken.length > 0 && this.#transport.handoff !== undefined) {
-      const target = this.#hub.resumeTarget(hello.resumeToken);
+      const target = this.#ctx.registrations.resumeTarget(hello.resumeToken);
       if (target !== undefined && this.#transport.handoff(target)) {
         this.#handedOff(target);
         return;
       }
     }
     this.#phase = AUTH;
-    const authenticate = this.#hub.options.authenticate;
+    const authenticate = this.#ctx.options.authenticate;
     if (authenticate === undefined) {
       this.#admit(hello, true);
       return;
@@ -551,20 +549,20 @@ export class Session {
         this.#fail(ErrorCode.UNAUTHORIZED, "authentication refused");
         return;
       }
-      const hub = this.#hub;
-      if (hub.shuttingDown) {
+      const ctx = this.#ctx;
+      if (ctx.registrations.shuttingDown) {
         this.#fail(ErrorCode.SHUTTING_DOWN, "server is shutting down", "info");
         return;
       }
-      const o = hub.options;
-      this.#now = hub.clock();
-      const { record, resumed, resumeToken } = hub.open(this, hello, this.#now);
+      const o = ctx.options;
+      this.#now = ctx.clock.now();
+      const { record, resumed, resumeToken } = ctx.registrations.open(this, hello, this.#now);
       this.#record = record;
       if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
       this.#phase = OPEN;
       this.#writer.open(this.#peerMaxFrameSize, o.maxMessageSize, o.channelMaxQueueSize);
-      hub.router.addPeer(this);
+      ctx.opened(this);
       this.#routed = true;
       this.#send(
         makeFrame("welcome", {
@@ -595,25 +593,6 @@ export class Session {
     }
   }
 
-  #attach(rec: SessionRecord, attach: Attach): void {
-    const invalid =
-      (attach.handle === 0 ? "handle must be 1..2^32-1" : undefined) ??
-      (attach.nodeId === "" ? "attached node id must not be empty" : checkNodeId(attach.nodeId)) ??
-      checkLabels(attach.labels) ??
-      (attach.will === undefined ? undefined : checkWill(attach.will));
-    const refusal =
-      invalid !== undefined
-        ? { code: ErrorCode.INVALID_ARGUMENT, message: invalid }
-        : this.#hub.shuttingDown
-          ? { code: ErrorCode.SHUTTING_DOWN, message: "server is draining" }
-          : this.#hub.attach(rec, attach, this.#now);
-    if (refusal !== undefined) {
-      this.refuse(refusal.code, refusal.message, attach.handle);
-      return;
-    }
-    this.#send(makeFrame("attached", { handle: attach.handle, nodeId: attach.nodeId }));
-  }
-
   // ---------------------------------------------------------------- output
 
   #send(frame: Frame): void {
@@ -633,7 +612,7 @@ export class Session {
     channel = 0,
   ): void {
     if (this.#phase === CLOSED) return;
-    this.#hub.stats.error(code);
+    this.#ctx.stats.error(code);
     this.#log(level, code, message, ref);
     const frame = makeFrame("error", { code, message, ref: BigInt(ref), fatal }, channel);
     if (!fatal) this.#send(frame);
@@ -648,13 +627,13 @@ export class Session {
   }
 
   #internal(err: unknown): void {
-    this.#hub.options.logger.error({ err, conn: this.id, nodeId: this.nodeId }, "session handler failed");
+    this.#ctx.options.logger.error({ err, conn: this.id, nodeId: this.nodeId }, "session handler failed");
     this.#fail(ErrorCode.INTERNAL, "internal server error");
   }
 
   #hookFailed(err: unknown): void {
-    this.#hub.stats.listenerErrors++;
-    this.#hub.options.logger.error({ err, conn: this.id }, "authenticate hook threw");
+    this.#ctx.stats.listenerErrors++;
+    this.#ctx.options.logger.error({ err, conn: this.id }, "authenticate hook threw");
   }
 
   #close(how: SessionEnd): void {
@@ -665,7 +644,7 @@ export class Session {
     this.#handshakeTimer = undefined;
     this.#assembler?.clear();
     // Its subscriptions end before its nodes leave: the events about them are not for it.
-    if (this.#routed) this.#hub.router.removePeer(this);
+    if (this.#routed) this.#ctx.closed(this);
     if (!this.#transportGone) {
       this.#writer.finish();
       this.#transport.end();
@@ -674,20 +653,20 @@ export class Session {
     }
     const rec = this.#record;
     this.#record = undefined;
-    if (rec !== undefined) this.#hub.release(rec, this, how, this.#hub.clock());
+    if (rec !== undefined) this.#ctx.registrations.release(rec, this, how, this.#ctx.clock.now());
   }
 
   // The transport went to another worker with the Hello: nothing was registered here, nothing is sent.
   #handedOff(target: number): void {
     this.#transportGone = true;
     this.#close("lost");
-    this.#hub.stats.handedOff++;
+    this.#ctx.stats.handedOff++;
     this.#log("debug", undefined, `handed to worker ${target}, which holds the resumed session`);
     this.#onTransportClosed(this);
   }
 
   #log(level: "debug" | "info" | "warn", code: ErrorCode | undefined, message: string, ref?: number | bigint): void {
-    const logger = this.#hub.options.logger;
+    const logger = this.#ctx.options.logger;
     const obj: Record<string, unknown> = { conn: this.id, remoteAddress: this.remoteAddress };
     if (code !== undefined) obj.code = errorCodeName(code);
     if (this.#record !== undefined) obj.nodeId = this.#record.nodeId;
@@ -696,10 +675,15 @@ export class Session {
   }
 }
 
-// The correlation number of a channel frame: Subscribe.request_id or a request id.
+/** Frames whose payload counts against the flow-control window (PROTOCOL.md §12). */
+const PAYLOAD_FRAMES: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply"]);
+
+// What a refusal refers to (`ref`): Subscribe.request_id, a request id, or an Attach's handle.
 function requestRef(frame: Frame): number | bigint {
   const body = frame.body;
   switch (body.case) {
+    case "attach":
+      return body.value.handle;
     case "subscribe":
       return body.value.requestId;
     case "publish":
