@@ -6,7 +6,9 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources; `pnpm build` + publint check the published shape.
+    // Subpaths first: an alias matches by prefix.
     alias: {
+      "@hb/server/internal": fileURLToPath(new URL("./packages/server/src/internal.ts", import.meta.url)),
       "@hb/codec": src("codec"),
       "@hb/server": src("server"),
       "@hb/client": src("client"),

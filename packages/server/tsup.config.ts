@@ -1,8 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
+  // internal: the @hb/server/internal subpath (tools, tests, benchmarks).
   // worker-main: the entry module of the worker processes (the `workerCount` option).
-  entry: { index: "src/index.ts", "worker-main": "src/worker-main.ts" },
+  entry: { index: "src/index.ts", internal: "src/internal.ts", "worker-main": "src/worker-main.ts" },
   format: ["esm"],
   dts: true,
   sourcemap: true,

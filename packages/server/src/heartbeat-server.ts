@@ -1,13 +1,12 @@
 import cluster from "node:cluster";
 import { EventEmitter } from "node:events";
-import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
-import { createServer as createTlsServer } from "node:tls";
-import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame, nodeIdProblem, publishProblem } from "@hb/codec";
+import type { AddressInfo, Socket } from "node:net";
+import { ErrorCode, HbError, nodeIdProblem, publishProblem } from "@hb/codec";
 import type { BusHealth } from "./core/ports/bus-link.js";
-import { ServerCore } from "./core/server-core.js";
-import type { NodeFilter, NodeInfo } from "./registry/node-info.js";
-import type { SubscriptionInfo } from "./routing/subscription-info.js";
 import type { HeartbeatServerEvents } from "./core/ports/node-events.js";
+import { ServerCounters, type ServerStats } from "./core/ports/server-stats.js";
+import type { SessionTransport } from "./core/ports/session-transport.js";
+import { ServerCore } from "./core/server-core.js";
 import {
   type HeartbeatServerOptions,
   PROCESS_LOCAL_OPTIONS,
@@ -15,15 +14,15 @@ import {
   SERVER_OPTION_DEFAULTS,
   resolveServerOptions,
 } from "./options/server-options.js";
-import { ServerCounters, type ServerStats } from "./core/ports/server-stats.js";
-import { Session, type SessionTransport } from "./session/session.js";
+import type { NodeFilter, NodeInfo } from "./registry/node-info.js";
+import type { SubscriptionInfo } from "./routing/subscription-info.js";
+import { ConnectionGate } from "./session/connection-gate.js";
+import type { Session } from "./session/session.js";
+import { TcpListener } from "./transport/tcp-listener.js";
 import { TcpTransport } from "./transport/tcp-transport.js";
+import type { HandoffSender, WorkerRole } from "./workers/worker-handoff.js";
 import { PrimaryBusLink } from "./workers/primary-bus-link.js";
 import { WorkerPool } from "./workers/worker-pool.js";
-import type { HandoffSender, WorkerRole } from "./workers/worker-handoff.js";
-
-/** Listen backlog (capped by the OS's somaxconn): room for a burst of reconnecting nodes. */
-export const LISTEN_BACKLOG = 4_096;
 
 /**
  * The hb server: accepts node connections over TCP (or TLS), keeps the
@@ -57,14 +56,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   readonly options: ResolvedServerOptions;
   readonly #stats = new ServerCounters();
   readonly #core: ServerCore;
-  readonly #sessions = new Set<Session>();
-  readonly #perIp = new Map<string, number>();
-  // Every raw socket of the listener (TLS ones before their handshake too), to destroy leftovers on close.
-  readonly #sockets = new Set<Socket>();
-  #listener: Server | undefined;
+  readonly #gate: ConnectionGate;
+  readonly #listener: TcpListener;
   #closing: Promise<void> | undefined;
-  #nextId = 1;
-  #idle: (() => void) | undefined;
   #busStarted = false;
   readonly #pool: WorkerPool | undefined;
   #poolStarted = false;
@@ -100,52 +94,47 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
     }
     this.#core = new ServerCore(this.options, this, this.#stats);
+    this.#gate = new ConnectionGate(this.#core.sessions);
+    const o = this.options;
+    this.#listener = new TcpListener({
+      host: o.host,
+      port: o.port,
+      tls: o.tls,
+      handshakeTimeout: o.handshakeTimeout,
+      logger: o.logger,
+      onSocketError: (err) => this.#socketError(err),
+    });
   }
 
   /**
    * Starts listening on `host`:`port` (TLS when the `tls` option is set), with
-   * a backlog of {@link LISTEN_BACKLOG}.
+   * a backlog of 4 096 (capped by the OS's somaxconn).
    *
    * @returns the bound address (useful with port 0)
    * @throws the listen error (e.g. `EADDRINUSE`); also if called twice or after close
    */
   async listen(): Promise<AddressInfo> {
-    if (this.#listener !== undefined) throw new Error("HeartbeatServer is already listening");
+    if (this.#listener.started) throw new Error("HeartbeatServer is already listening");
     if (this.#closing !== undefined) throw new Error("HeartbeatServer is closed");
     const o = this.options;
     if (this.#pool !== undefined) return this.#listenWorkers(this.#pool);
-    if (o.bus !== undefined && !this.#busStarted) {
-      // Join the bus before accepting: the remote directory is loaded when this resolves.
-      this.#busStarted = true;
-      await o.bus.start(o.serverId, this.#core.busHandlers);
-      this.#core.remote.started();
-    }
-    // A worker hands a resuming connection to its sibling (plain TCP only: TLS state cannot move).
-    const handoff = this.#role !== undefined && o.tls === undefined ? this.#handoff : undefined;
-    const onSocket = (socket: Socket): void => void this.#serve(socket, handoff);
-    let listener: Server;
-    if (o.tls !== undefined) {
-      const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeout }, onSocket);
-      tlsServer.on("tlsClientError", (err) => this.#socketError(err));
-      listener = tlsServer;
-    } else {
-      listener = createTcpServer(onSocket);
-    }
-    listener.on("connection", (socket: Socket) => this.#track(socket));
-    this.#listener = listener;
-    await new Promise<void>((resolve, reject) => {
-      listener.once("error", reject);
-      listener.listen({ host: o.host, port: o.port, backlog: LISTEN_BACKLOG }, () => {
-        listener.off("error", reject);
-        resolve();
-      });
-    });
-    // Accept errors (e.g. EMFILE) must not crash the process.
-    listener.on("error", (err) => o.logger.error({ err }, "listener error"));
+    await this.#startBus();
+    // A worker hands a resuming connection to its sibling.
+    const role = this.#role;
+    const handoff: HandoffSender | undefined = role === undefined ? undefined : (target, socket, bytes) => role.handoff(target, socket, bytes);
+    const address = await this.#listener.listen((socket, give) => void this.#serve(socket, give), handoff);
     this.#core.start();
-    const address = listener.address() as AddressInfo;
     o.logger.info({ address: address.address, port: address.port, serverId: o.serverId, bus: o.bus?.kind }, "hb server listening");
     return address;
+  }
+
+  // Joins the bus before accepting: the remote directory is loaded when this resolves.
+  async #startBus(): Promise<void> {
+    const o = this.options;
+    if (o.bus === undefined || this.#busStarted) return;
+    this.#busStarted = true;
+    await o.bus.start(o.serverId, this.#core.busHandlers);
+    this.#core.remote.started();
   }
 
   // workerCount > 1: the primary forks the workers (they listen), and joins their bus through the hub.
@@ -153,11 +142,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     if (this.#poolStarted) throw new Error("HeartbeatServer is already listening");
     this.#poolStarted = true;
     const o = this.options;
-    if (o.bus !== undefined && !this.#busStarted) {
-      this.#busStarted = true;
-      await o.bus.start(o.serverId, this.#core.busHandlers);
-      this.#core.remote.started();
-    }
+    await this.#startBus();
     const address = await pool.start();
     o.logger.info({ port: address.port, workers: o.workerCount, serverId: o.serverId }, "hb server workers listening");
     return address;
@@ -166,8 +151,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   /** The bound address, or `undefined` when not listening (with `workerCount` > 1: the workers' shared one). */
   address(): AddressInfo | undefined {
     if (this.#pool !== undefined) return this.#pool.address();
-    const address = this.#listener?.address();
-    return address !== null && typeof address === "object" ? address : undefined;
+    return this.#listener.address();
   }
 
   /**
@@ -187,11 +171,11 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * again: an unknown token yields a fresh session here.
    */
   adopt(socket: Socket, bytes: Uint8Array): void {
-    if (this.#listener === undefined || this.#closing !== undefined) {
+    if (!this.#listener.started || this.#closing !== undefined) {
       socket.destroy();
       return;
     }
-    this.#track(socket);
+    this.#listener.adopt(socket);
     this.#serve(socket, undefined)?.receive(bytes);
   }
 
@@ -203,50 +187,20 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return session;
   }
 
-  // Every raw socket is known until it closes, so that close() can destroy leftovers.
-  #track(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
-  }
-
-  readonly #handoff: HandoffSender = (target, socket, bytes) => {
-    this.#sockets.delete(socket);
-    this.#role?.handoff(target, socket, bytes);
-  };
-
   /**
    * Accepts a connection from any transport. The TCP listener calls it for
    * each socket; tests and other transports may call it directly. Applies
    * `maxConnections` and `maxConnectionsPerIp`: over a limit, the transport
    * gets a fatal `SERVER_FULL` and is ended, and `undefined` is returned.
    *
-   * The transport must then feed {@link Session.receive} and call
-   * {@link Session.transportClosed} once closed.
+   * The transport must then feed `Session.receive` and call
+   * `Session.transportClosed` once closed.
+   *
+   * @internal Transports plug in here (see `@hb/server/internal`).
    */
   accept(transport: SessionTransport): Session | undefined {
-    const o = this.options;
-    if (this.#closing !== undefined) {
-      this.#refuse(transport, ErrorCode.SHUTTING_DOWN, "server is shutting down");
-      return undefined;
-    }
-    const ip = transport.remoteAddress;
-    const perIp = this.#perIp.get(ip) ?? 0;
-    if (this.#sessions.size >= o.maxConnections) {
-      this.#refuse(transport, ErrorCode.SERVER_FULL, `server is full (maxConnections ${o.maxConnections})`);
-      return undefined;
-    }
-    if (o.maxConnectionsPerIp > 0 && perIp >= o.maxConnectionsPerIp) {
-      this.#refuse(
-        transport,
-        ErrorCode.SERVER_FULL,
-        `too many connections from ${ip} (maxConnectionsPerIp ${o.maxConnectionsPerIp})`,
-      );
-      return undefined;
-    }
-    this.#core.start();
-    const session = new Session(this.#core.sessions, transport, this.#nextId++, this.#sessionGone);
-    this.#sessions.add(session);
-    this.#perIp.set(ip, perIp + 1);
+    const session = this.#gate.accept(transport);
+    if (session !== undefined) this.#core.start();
     return session;
   }
 
@@ -267,28 +221,26 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
 
   async #close(): Promise<void> {
     const o = this.options;
+    const core = this.#core;
+    this.#gate.close();
+    core.registrations.beginShutdown();
     if (this.#pool !== undefined) {
-      this.#core.registrations.beginShutdown();
       await this.#pool.close(o.closeTimeout);
-      this.#core.shutdown();
+      core.shutdown();
       await o.bus?.close();
       o.logger.info({ serverId: o.serverId }, "hb server closed");
       return;
     }
-    this.#core.registrations.beginShutdown();
-    const listener = this.#listener;
-    const listenerClosed = new Promise<void>((resolve) => {
-      if (listener === undefined || !listener.listening) resolve();
-      else listener.close(() => resolve());
-    });
-    for (const session of [...this.#sessions]) session.drain(o.closeTimeout);
-    await this.#whenIdle(o.closeTimeout);
+    const gate = this.#gate;
+    const listenerClosed = this.#listener.close();
+    gate.drain(o.closeTimeout);
+    await gate.whenIdle(o.closeTimeout);
     // Drain deadline: a last fatal SHUTTING_DOWN, a moment for it to go out, then force.
-    for (const session of [...this.#sessions]) session.expire();
-    await this.#whenIdle(Math.min(o.closeTimeout, 250));
-    for (const session of [...this.#sessions]) session.destroy();
-    for (const socket of this.#sockets) socket.destroy();
-    this.#core.shutdown();
+    gate.expire();
+    await gate.whenIdle(Math.min(o.closeTimeout, 250));
+    gate.destroyAll();
+    this.#listener.destroyAll();
+    core.shutdown();
     await listenerClosed;
     if (o.bus !== undefined && this.#busStarted) {
       try {
@@ -298,19 +250,6 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
     }
     o.logger.info({ serverId: o.serverId }, "hb server closed");
-  }
-
-  // Resolves when no connection is left, or after `ms`.
-  async #whenIdle(ms: number): Promise<void> {
-    if (this.#sessions.size === 0 || ms <= 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#idle = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.#idle = undefined;
   }
 
   /**
@@ -361,7 +300,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     const bus = this.options.bus;
     const pool = this.#pool;
     const snapshot = this.#stats.snapshot({
-      connections: pool === undefined ? this.#sessions.size : pool.connections(),
+      connections: pool === undefined ? this.#gate.size : pool.connections(),
       sessions: core.registrations.sessions,
       nodes: pool === undefined ? core.size : this.count(),
       online: pool === undefined ? core.count({ state: "online" }) : this.count({ state: "online" }),
@@ -431,27 +370,6 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   subscriptions(nodeId?: string): SubscriptionInfo[] {
     return this.#core.router.list(nodeId);
-  }
-
-  readonly #sessionGone = (session: Session): void => {
-    if (!this.#sessions.delete(session)) return;
-    const ip = session.remoteAddress;
-    const n = (this.#perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.#perIp.delete(ip);
-    else this.#perIp.set(ip, n);
-    if (this.#sessions.size === 0) this.#idle?.();
-  };
-
-  // Refuses a connection before reading anything: fatal error, then close.
-  #refuse(transport: SessionTransport, code: ErrorCode, message: string): void {
-    const stats = this.#stats;
-    stats.error(code);
-    this.options.logger.warn({ code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
-    const bytes = encodeFrame(makeFrame("error", { code, message, fatal: true }));
-    stats.framesOut++;
-    stats.bytesOut += bytes.length;
-    transport.write(bytes);
-    transport.end();
   }
 
   #socketError(err: Error & { code?: string }): void {

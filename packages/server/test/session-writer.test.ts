@@ -1,7 +1,7 @@
 import { DELIVERY_FIELD, type Frame, FrameDecoder, encodeDelivery, makeFrame, relayFrameLength, relayHead } from "@hb/codec";
 import { describe, expect, it } from "vitest";
 import { ServerCounters } from "../src/core/ports/server-stats.js";
-import type { SessionTransport } from "../src/session/session.js";
+import type { SessionTransport } from "../src/internal.js";
 import { type DropReason, SessionWriter, WRITE_HIGH_WATER } from "../src/session/session-writer.js";
 import { sleep } from "./raw-peer.js";
 

@@ -1,4 +1,3 @@
-import type { NodeLabels } from "./node-labels.js";
 
 /**
  * Liveness state of a registered node. `"online"`: heard from within
@@ -15,7 +14,7 @@ export interface NodeInfo {
   /** The node id. */
   nodeId: string;
   /** The node's labels (a frozen object shared by every node with equal labels). */
-  labels: NodeLabels;
+  labels: Readonly<Record<string, string>>;
   /** Current liveness state. */
   state: NodeState;
   /** When the node was last heard from, ms since the Unix epoch. */

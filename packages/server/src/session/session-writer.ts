@@ -12,7 +12,7 @@ import {
   writeVarint32,
 } from "@hb/codec";
 import type { ServerCounters } from "../core/ports/server-stats.js";
-import type { SessionTransport } from "./session.js";
+import type { SessionTransport } from "../core/ports/session-transport.js";
 
 /**
  * Most bytes of control frames (acks, errors, Subscribed, WindowUpdate, …)

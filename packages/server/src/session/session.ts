@@ -19,6 +19,7 @@ import {
 } from "@hb/codec";
 import { ReceiveWindow } from "./receive-window.js";
 import type { FrameHandler } from "../core/ports/frame-handlers.js";
+import type { SessionTransport } from "../core/ports/session-transport.js";
 import { checkWill } from "../registry/node-will.js";
 import { ChannelTable } from "../routing/channel-table.js";
 import type { RoutePeer } from "../routing/route-peer.js";
@@ -27,39 +28,6 @@ import type { SessionContext } from "./session-context.js";
 import type { SessionConnection, SessionRecord } from "./session-record.js";
 import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
 import { TokenBucket } from "./token-bucket.js";
-
-/**
- * What a {@link Session} needs from a byte stream. The TCP/TLS listener
- * provides one per socket ({@link TcpTransport}); tests and other transports
- * (WebSocket, in-memory) provide their own. The transport must call
- * {@link Session.receive} with incoming bytes and
- * {@link Session.transportClosed} once the stream is gone.
- */
-export interface SessionTransport {
-  /** Remote IP address (used for per-IP limits and logs). */
-  readonly remoteAddress: string;
-  /**
-   * Bytes written but not yet handed to the OS (`socket.writableLength`).
-   * Above {@link WRITE_HIGH_WATER} the session stops writing until the
-   * transport calls {@link Session.transportDrained}; a transport that
-   * never buffers may always report 0.
-   */
-  readonly writableLength: number;
-  /** Writes bytes; the session calls it at most once per event-loop turn (plus once for a last fatal error). */
-  write(bytes: Uint8Array): void;
-  /** Closes gracefully after pending writes are flushed. */
-  end(): void;
-  /** Closes at once, dropping pending writes. */
-  destroy(): void;
-  /**
-   * Optional, for multi-process servers: passes the connection, with every
-   * byte read from it so far, to the worker `target` (which holds the
-   * session its Hello resumes). Returns `false` when it cannot (then the
-   * session goes on here); after `true` the transport is no longer this
-   * session's.
-   */
-  handoff?(target: number): boolean;
-}
 
 /** Frames a client may pipeline after Hello while the authentication hook runs. */
 export const MAX_FRAMES_BEFORE_WELCOME = 64;

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { HandoffSender } from "../workers/worker-handoff.js";
-import type { Session, SessionTransport } from "../session/session.js";
+import type { SessionTransport } from "../core/ports/session-transport.js";
+import type { Session } from "../session/session.js";
 
 /** How long a socket may linger after {@link TcpTransport.end} before it is destroyed, in ms. */
 export const END_LINGER_MS = 1_000;

@@ -105,7 +105,7 @@ export interface BusHandlers {
    * own late `left replaced` is not passed on. Changes a link missed while
    * it (or the holder) was cut off are reported when both are back, as
    * differences: with the holder's own kind and reason when it kept them,
-   * else with reason {@link RESYNC_REASON}. A member
+   * else with reason `resync` (`RESYNC_REASON`). A member
    * that holds a node passed here as `joined` itself should replace its own
    * registration if the remote one is newer (compare `time`, then
    * `memberId`), and announce that `left replaced`.

@@ -1,8 +1,6 @@
-import { RESYNC_REASON } from "./bus-link.js";
-import type { NodeLabels } from "../../registry/node-labels.js";
 
 /** Why a node joined: a Hello, an Attach, or either of them taking over an id registered elsewhere. */
-export type JoinReason = "hello" | "attach" | "replaced" | typeof RESYNC_REASON;
+export type JoinReason = "hello" | "attach" | "replaced" | "resync";
 /**
  * Why a node left: `goodbye` (Goodbye frame), `detach` (Detach frame),
  * `connection_closed` (closed without Goodbye and no resume grace),
@@ -16,18 +14,18 @@ export type LeaveReason =
   | "connection_closed"
   | "replaced"
   | "server_shutdown"
-  | typeof RESYNC_REASON;
+  | "resync";
 /** Why a node became suspect: nothing heard for 1.5 × its interval, or its connection was lost (resume grace running). */
-export type SuspectReason = "heartbeat_missed" | "connection_closed" | typeof RESYNC_REASON;
+export type SuspectReason = "heartbeat_missed" | "connection_closed" | "resync";
 /**
  * Why a node timed out: nothing heard for heartbeatTimeout, or its resume
  * grace ran out; for a node on another server of the bus also
  * `server_lost` (that server is gone: crashed, or its bus lease expired) or
  * `resync` (it disappeared while the bus link was down).
  */
-export type TimeoutReason = "heartbeat_timeout" | "connection_closed" | typeof SERVER_LOST_REASON | typeof RESYNC_REASON;
+export type TimeoutReason = "heartbeat_timeout" | "connection_closed" | "server_lost" | "resync";
 /** Why a suspect node recovered: it was heard from again, or its session was resumed on a new connection. */
-export type RecoverReason = "heartbeat" | "resumed" | typeof RESYNC_REASON;
+export type RecoverReason = "heartbeat" | "resumed" | "resync";
 
 /** Reason of the `nodeTimeout` events for the nodes of a server of the bus that is gone. */
 export const SERVER_LOST_REASON = "server_lost";
@@ -37,7 +35,7 @@ export interface NodeEvent<R extends string = string> {
   /** The node. */
   nodeId: string;
   /** Its labels (frozen, shared between nodes with equal labels). */
-  labels: NodeLabels;
+  labels: Readonly<Record<string, string>>;
   /** Machine-readable reason; also what `PresenceEvent.reason` carries. */
   reason: R;
   /** When the server observed the change, ms since the Unix epoch. */
@@ -57,17 +55,6 @@ export interface NodeEvent<R extends string = string> {
    */
   remote?: true;
 }
-
-/** Payload of `nodeJoined`. */
-export type NodeJoinedEvent = NodeEvent<JoinReason>;
-/** Payload of `nodeLeft` (a graceful or replaced leave; see {@link LeaveReason}). */
-export type NodeLeftEvent = NodeEvent<LeaveReason>;
-/** Payload of `nodeSuspect`. */
-export type NodeSuspectEvent = NodeEvent<SuspectReason>;
-/** Payload of `nodeTimeout`: the node is offline and removed from the registry. */
-export type NodeTimeoutEvent = NodeEvent<TimeoutReason>;
-/** Payload of `nodeRecovered`. */
-export type NodeRecoveredEvent = NodeEvent<RecoverReason>;
 
 /** Payload of `willPublished`: a node was lost unexpectedly and its will was published. */
 export interface WillPublishedEvent {
@@ -93,15 +80,15 @@ export interface WillPublishedEvent {
  */
 export interface HeartbeatServerEvents {
   /** A node registered (Hello or Attach). */
-  nodeJoined: [event: NodeJoinedEvent];
+  nodeJoined: [event: NodeEvent<JoinReason>];
   /** A node left gracefully, was replaced, or its connection closed without resume grace. */
-  nodeLeft: [event: NodeLeftEvent];
+  nodeLeft: [event: NodeEvent<LeaveReason>];
   /** A node went quiet, or its connection was lost while resume grace runs. */
-  nodeSuspect: [event: NodeSuspectEvent];
+  nodeSuspect: [event: NodeEvent<SuspectReason>];
   /** A node timed out (heartbeat timeout or resume grace over): it is offline. */
-  nodeTimeout: [event: NodeTimeoutEvent];
+  nodeTimeout: [event: NodeEvent<TimeoutReason>];
   /** A suspect node was heard from again, or resumed. */
-  nodeRecovered: [event: NodeRecoveredEvent];
+  nodeRecovered: [event: NodeEvent<RecoverReason>];
   /** A lost node's will was published. */
   willPublished: [event: WillPublishedEvent];
 }
