@@ -5,7 +5,7 @@ import type { TlsOptions } from "node:tls";
 import { DEFAULT_MAX_FRAME_SIZE, type Hello, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
 import { pino } from "pino";
 import type { BusLink } from "../core/ports/bus-link.js";
-import { resolveWorkerModule } from "../workers/worker-module.js";
+import { resolveWorkerModule } from "./worker-module-option.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { NodeInfo } from "../registry/node-info.js";
 

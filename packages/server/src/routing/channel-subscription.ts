@@ -1,7 +1,14 @@
 import { type OverflowMode, relayFrameLength, relayHead } from "@hb/codec";
 import type { NodeLabels } from "../registry/node-labels.js";
-import type { RoutePeer } from "./route-peer.js";
 import type { SubscriptionInfo } from "./subscription-info.js";
+
+/** Where a subscription's frames go: its connection (a `RoutePeer`). */
+export interface RelayTarget {
+  /** The connection's own node id, if any. */
+  readonly nodeId: string | undefined;
+  /** Queues a pre-encoded frame on `channel` (see `RoutePeer.relay`). */
+  relay(channel: number, head: Uint8Array, body: Uint8Array, frameLength: number): boolean;
+}
 
 /**
  * One subscription: a (connection, pattern) pair named by its channel
@@ -11,7 +18,7 @@ import type { SubscriptionInfo } from "./subscription-info.js";
  */
 export class ChannelSubscription {
   /** The connection. */
-  readonly peer: RoutePeer;
+  readonly peer: RelayTarget;
   /** Channel number on that connection. */
   readonly channel: number;
   /** Subject or pattern as subscribed. */
@@ -45,7 +52,7 @@ export class ChannelSubscription {
    * @param options - kind, label filter, queue limit and overflow policy
    */
   constructor(
-    peer: RoutePeer,
+    peer: RelayTarget,
     channel: number,
     subject: string,
     field: number,

@@ -1,8 +1,7 @@
 import { ErrorCode, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
 import type { SessionTransport } from "../core/ports/session-transport.js";
 import type { ResolvedServerOptions } from "../options/server-options.js";
-import { Session } from "./session.js";
-import type { SessionContext } from "./session-context.js";
+import { Session, type SessionContext } from "./session.js";
 
 /**
  * The server's open connections: admits a transport as a {@link Session}

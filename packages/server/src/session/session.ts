@@ -18,16 +18,40 @@ import {
   nodeIdProblem,
 } from "@hb/codec";
 import { ReceiveWindow } from "./receive-window.js";
-import type { FrameHandler } from "../core/ports/frame-handlers.js";
+import type { Clock } from "../core/ports/clock.js";
+import type { FrameHandler, FrameHandlers } from "../core/ports/frame-handlers.js";
+import type { ServerCounters } from "../core/ports/server-stats.js";
+import type { ResolvedServerOptions } from "../options/server-options.js";
 import type { SessionTransport } from "../core/ports/session-transport.js";
 import { checkWill } from "../registry/node-will.js";
+import type { ChannelSubscription } from "../routing/channel-subscription.js";
 import { ChannelTable } from "../routing/channel-table.js";
 import type { RoutePeer } from "../routing/route-peer.js";
 import type { SessionEnd } from "./registrations.js";
-import type { SessionContext } from "./session-context.js";
+import type { Registrations } from "./registrations.js";
 import type { SessionConnection, SessionRecord } from "./session-record.js";
 import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
 import { TokenBucket } from "./token-bucket.js";
+
+/** What every {@link Session} of a server shares: built once by the core. */
+export interface SessionContext {
+  /** The server's options. */
+  readonly options: ResolvedServerOptions;
+  /** The server's counters. */
+  readonly stats: ServerCounters;
+  /** Times. */
+  readonly clock: Clock;
+  /** Registration of a Hello's node, resume, and the end of sessions. */
+  readonly registrations: Registrations;
+  /** The parts' frame handlers (see {@link FrameHandlers}). */
+  readonly frames: FrameHandlers<Session, SessionRecord>;
+  /** Proof of life for the connection's own node: any frame it sends (`heartbeat`: a Heartbeat frame). */
+  heard(record: SessionRecord, now: number, heartbeat: boolean): void;
+  /** A connection was welcomed: it may subscribe and receives broadcasts. */
+  opened(session: Session): void;
+  /** A welcomed connection closed: its subscriptions end. */
+  closed(session: Session): void;
+}
 
 /** Frames a client may pipeline after Hello while the authentication hook runs. */
 export const MAX_FRAMES_BEFORE_WELCOME = 64;
@@ -89,7 +113,7 @@ export class Session implements SessionConnection {
   // Largest frame the client accepts (Hello.max_frame_size; 1 MiB until then).
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   // Created on first use: most connections never subscribe or fragment.
-  #channels: ChannelTable | undefined;
+  #channels: ChannelTable<ChannelSubscription> | undefined;
   #assembler: FragmentAssembler | undefined;
   #fragmentBucket: TokenBucket | undefined;
   // Flow control (PROTOCOL.md §12), created with the first payload: idle connections never need one.
@@ -120,8 +144,8 @@ export class Session implements SessionConnection {
   }
 
   /** @internal The connection's subscriptions (see {@link RoutePeer.channels}). */
-  get channels(): ChannelTable {
-    this.#channels ??= new ChannelTable();
+  get channels(): ChannelTable<ChannelSubscription> {
+    this.#channels ??= new ChannelTable<ChannelSubscription>();
     return this.#channels;
   }
 

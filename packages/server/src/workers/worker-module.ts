@@ -1,6 +1,4 @@
-import { existsSync } from "node:fs";
-import { isAbsolute } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import type { Logger } from "../core/ports/logger.js";
 import type {
   AuthenticateHook,
@@ -61,29 +59,6 @@ export const WORKER_SETUP_KEYS = [
   "authorizeBroadcast",
   "logger",
 ] as const satisfies readonly (keyof WorkerSetup)[];
-
-/**
- * Checks a `workerModule` option value and returns it as a `file:` URL
- * string (what a worker passes to `import()`).
- *
- * @throws TypeError when it is not an absolute path or a `file:` URL, or names no file
- */
-export function resolveWorkerModule(value: unknown): string {
-  let path: string;
-  if (value instanceof URL || (typeof value === "string" && value.startsWith("file:"))) {
-    const url = new URL(String(value));
-    if (url.protocol !== "file:") throw new TypeError(`workerModule must be a file: URL, got ${url.protocol}`);
-    path = fileURLToPath(url);
-  } else if (typeof value === "string" && isAbsolute(value)) {
-    path = value;
-  } else {
-    throw new TypeError(
-      "workerModule must be an absolute path or a file: URL (e.g. new URL(\"./hooks.js\", import.meta.url))",
-    );
-  }
-  if (!existsSync(path)) throw new TypeError(`workerModule ${path} does not exist`);
-  return pathToFileURL(path).href;
-}
 
 /**
  * Imports a `workerModule` in a worker process and returns its
