@@ -1,5 +1,6 @@
 import { BusDirectory } from "./bus-directory.js";
 import type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "../core/ports/bus-link.js";
+import { integerOption } from "../options/option-checks.js";
 import { PendingPresence } from "./pending-presence.js";
 
 /** A link of a {@link MemoryBus}: a {@link BusLink} plus test controls. */
@@ -56,12 +57,9 @@ export interface MemoryBusOptions {
 export class MemoryBus {
   readonly #core: Core;
 
-  /** @throws RangeError for a `maxPendingPresence` that is not an integer in 0..10 000 000 */
+  /** @throws TypeError / RangeError for a `maxPendingPresence` that is not an integer in 0..10 000 000 */
   constructor(options: MemoryBusOptions = {}) {
-    const limit = options.maxPendingPresence ?? 10_000;
-    if (!Number.isInteger(limit) || limit < 0 || limit > 10_000_000) {
-      throw new RangeError(`maxPendingPresence must be an integer in 0..10000000, got ${limit}`);
-    }
+    const limit = integerOption(options.maxPendingPresence, "maxPendingPresence", 10_000, { min: 0, max: 10_000_000 });
     this.#core = new Core(limit);
   }
 

@@ -1,5 +1,6 @@
 import type { RedisOptions } from "ioredis";
 import type { Logger } from "../core/ports/logger.js";
+import { checkKnownKeys, integerOption } from "../options/option-checks.js";
 
 /**
  * Options of {@link RedisBus}. Durations are in milliseconds. Every value is
@@ -89,9 +90,7 @@ const KNOWN = new Set([
  */
 export function resolveRedisBusOptions(options: RedisBusOptions = {}): ResolvedRedisBusOptions {
   if (typeof options !== "object" || options === null) throw new TypeError("RedisBus options must be an object");
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) throw new TypeError(`unknown RedisBus option "${key}"`);
-  }
+  checkKnownKeys(options, KNOWN, "RedisBus");
   const redis = options.redis ?? "redis://127.0.0.1:6379";
   if (typeof redis === "string") {
     if (!/^rediss?:\/\//.test(redis)) throw new TypeError(`redis must be a redis:// or rediss:// URL or ioredis options, got "${redis}"`);
@@ -103,25 +102,19 @@ export function resolveRedisBusOptions(options: RedisBusOptions = {}): ResolvedR
   if (prefix.length < 1 || prefix.length > 64 || /\s/.test(prefix)) {
     throw new RangeError(`prefix must be 1..64 characters without whitespace, got "${prefix}"`);
   }
-  const leaseTtl = int(options.leaseTtl, "leaseTtl", 5_000, 100, 3_600_000);
+  const leaseTtl = integerOption(options.leaseTtl, "leaseTtl", 5_000, { min: 100, max: 3_600_000 });
   const maxRefresh = Math.floor(leaseTtl / 2);
-  const leaseRefresh = int(options.leaseRefresh, "leaseRefresh", Math.floor(leaseTtl / 3), 10, maxRefresh, "floor(leaseTtl / 2)");
-  const startTimeout = int(options.startTimeout, "startTimeout", 10_000, 100, 3_600_000);
-  const maxPendingPresence = int(options.maxPendingPresence, "maxPendingPresence", 10_000, 0, 1_000_000);
-  const syncChunk = int(options.syncChunk, "syncChunk", 1_000, 1, 100_000);
+  const leaseRefresh = integerOption(options.leaseRefresh, "leaseRefresh", Math.floor(leaseTtl / 3), {
+    min: 10,
+    max: maxRefresh,
+    maxName: "floor(leaseTtl / 2)",
+  });
+  const startTimeout = integerOption(options.startTimeout, "startTimeout", 10_000, { min: 100, max: 3_600_000 });
+  const maxPendingPresence = integerOption(options.maxPendingPresence, "maxPendingPresence", 10_000, { min: 0, max: 1_000_000 });
+  const syncChunk = integerOption(options.syncChunk, "syncChunk", 1_000, { min: 1, max: 100_000 });
   const logger = options.logger;
   if (logger !== undefined && (typeof logger !== "object" || logger === null || typeof logger.warn !== "function")) {
     throw new TypeError("logger must be an object with debug/info/warn/error methods");
   }
   return { redis, prefix, leaseTtl, leaseRefresh, startTimeout, maxPendingPresence, syncChunk, logger };
-}
-
-function int(value: unknown, name: string, fallback: number, min: number, max: number, maxName?: string): number {
-  if (value === undefined) return fallback;
-  const range = `${min}..${maxName === undefined ? max : `${maxName} (${max})`}`;
-  if (typeof value !== "number") throw new TypeError(`${name} must be an integer number in ${range}, got ${typeof value}`);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer in ${range}, got ${value}`);
-  }
-  return value;
 }

@@ -1,10 +1,11 @@
-import cluster from "node:cluster";
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { TlsOptions } from "node:tls";
-import { DEFAULT_MAX_FRAME_SIZE, type Hello, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
+import type { Hello } from "@hb/codec";
 import { pino } from "pino";
 import type { BusLink } from "../core/ports/bus-link.js";
+import { checkKnownKeys, functionOption } from "./option-checks.js";
+import { NUMBER_OPTIONS, OTHER_OPTIONS, type ResolvedNumbers, resolveNumber } from "./server-option-table.js";
 import { resolveWorkerModule } from "./worker-module-option.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { NodeInfo } from "../registry/node-info.js";
@@ -258,101 +259,25 @@ export interface ResolvedServerOptions {
   readonly bus: BusLink | undefined;
 }
 
-/** The numeric defaults of {@link HeartbeatServerOptions} (see there for units and ranges). */
-export interface ServerOptionDefaults {
-  /** Default of {@link HeartbeatServerOptions.port}. */
-  port: number;
-  /** Default of {@link HeartbeatServerOptions.workerCount}: the CPU count of this machine (see there for when it is 1). */
-  workerCount: number;
-  /** Default of {@link HeartbeatServerOptions.heartbeatInterval}. */
-  heartbeatInterval: number;
-  /** Default of {@link HeartbeatServerOptions.minHeartbeatInterval} (capped at heartbeatInterval). */
-  minHeartbeatInterval: number;
-  /** Default of {@link HeartbeatServerOptions.heartbeatTimeout}. */
-  heartbeatTimeout: number;
-  /** Default of {@link HeartbeatServerOptions.heartbeatCheckInterval} (capped at heartbeatTimeout). */
-  heartbeatCheckInterval: number;
-  /** Default of {@link HeartbeatServerOptions.handshakeTimeout}. */
-  handshakeTimeout: number;
-  /** Default of {@link HeartbeatServerOptions.resumeGrace}. */
-  resumeGrace: number;
-  /** Default of {@link HeartbeatServerOptions.channelMaxQueueSize}. */
-  channelMaxQueueSize: number;
-  /** Default of {@link HeartbeatServerOptions.maxSubscriptionQueueSize} (raised to channelMaxQueueSize). */
-  maxSubscriptionQueueSize: number;
-  /** Default of {@link HeartbeatServerOptions.maxSubscriptionsPerConnection}. */
-  maxSubscriptionsPerConnection: number;
-  /** Default of {@link HeartbeatServerOptions.maxMessageSize}. */
-  maxMessageSize: number;
-  /** Default of {@link HeartbeatServerOptions.publishWindow}. */
-  publishWindow: number;
-  /** Default of {@link HeartbeatServerOptions.maxConnections}. */
-  maxConnections: number;
-  /** Default of {@link HeartbeatServerOptions.maxConnectionsPerIp}. */
-  maxConnectionsPerIp: number;
-  /** Default of {@link HeartbeatServerOptions.maxFrameSize}. */
-  maxFrameSize: number;
-  /** Default of {@link RateLimitOptions.framesPerSecond}. */
-  framesPerSecond: number;
-  /** Default of {@link RateLimitOptions.burst}. */
-  burst: number;
-  /** Default of {@link HeartbeatServerOptions.closeTimeout}. */
-  closeTimeout: number;
-}
+/** The numeric defaults of {@link HeartbeatServerOptions}, by name (`rateLimit.burst` is `burst`). */
+export type ServerOptionDefaults = Readonly<Record<string, number>> & {
+  readonly workerCount: number;
+  readonly heartbeatInterval: number;
+  readonly heartbeatTimeout: number;
+};
 
-/** Defaults of the numeric options. */
-export const SERVER_OPTION_DEFAULTS: Readonly<ServerOptionDefaults> = Object.freeze({
-  port: 0,
-  workerCount: Math.min(availableParallelism(), 1_024),
-  heartbeatInterval: 10_000,
-  minHeartbeatInterval: 100,
-  heartbeatTimeout: 30_000,
-  heartbeatCheckInterval: 1_000,
-  handshakeTimeout: 10_000,
-  resumeGrace: 0,
-  channelMaxQueueSize: 1_000,
-  maxSubscriptionQueueSize: 100_000,
-  maxSubscriptionsPerConnection: 10_000,
-  maxMessageSize: 64 * 1024 * 1024,
-  publishWindow: 8 * 1024 * 1024,
-  maxConnections: 1_000_000,
-  maxConnectionsPerIp: 0,
-  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
-  framesPerSecond: 2_000,
-  burst: 4_000,
-  closeTimeout: 5_000,
-});
+/** Defaults of the numeric options, from the option table (see `NUMBER_OPTIONS`). */
+export const SERVER_OPTION_DEFAULTS: ServerOptionDefaults = Object.freeze(
+  Object.fromEntries(NUMBER_OPTIONS.map((o) => [o.name.replace("rateLimit.", ""), o.base])),
+) as ServerOptionDefaults;
 
 const KNOWN_OPTIONS = new Set<string>([
-  "host",
-  "port",
-  "workerCount",
-  "workerModule",
-  "heartbeatInterval",
-  "minHeartbeatInterval",
-  "heartbeatTimeout",
-  "heartbeatCheckInterval",
-  "handshakeTimeout",
-  "resumeGrace",
-  "channelMaxQueueSize",
-  "maxSubscriptionQueueSize",
-  "maxSubscriptionsPerConnection",
-  "maxMessageSize",
-  "publishWindow",
-  "maxConnections",
-  "maxConnectionsPerIp",
-  "maxFrameSize",
+  ...NUMBER_OPTIONS.filter((o) => !o.name.startsWith("rateLimit.")).map((o) => o.name),
+  ...OTHER_OPTIONS.map((o) => o.name),
   "rateLimit",
-  "closeTimeout",
-  "authenticate",
-  "authorizeSubscribe",
-  "authorizePublish",
-  "authorizeBroadcast",
-  "tls",
-  "logger",
-  "serverId",
-  "bus",
 ]);
+const KNOWN_RATE_LIMIT_OPTIONS = new Set<string>(["framesPerSecond", "burst"]);
+
 /**
  * Options that are functions living in one process: with them given
  * inline, `workerCount` defaults to 1, and more is refused (a
@@ -366,11 +291,10 @@ export const PROCESS_LOCAL_OPTIONS = [
 ] as const satisfies readonly (keyof HeartbeatServerOptions)[];
 
 const BUS_METHODS = ["start", "send", "announce", "locate", "remoteNodes", "health", "stats", "close"] as const;
-const KNOWN_RATE_LIMIT_OPTIONS = new Set<string>(["framesPerSecond", "burst"]);
 
 /**
  * Applies defaults to {@link HeartbeatServerOptions} and checks every value
- * against the ranges documented there (the table in docs/DECISIONS.md).
+ * against the ranges documented there (the option table, `NUMBER_OPTIONS`).
  *
  * @throws TypeError for an unknown option or a value of the wrong type
  * @throws RangeError for a number outside its range (the message names the
@@ -380,91 +304,36 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
   if (typeof options !== "object" || options === null) {
     throw new TypeError("HeartbeatServer options must be an object");
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`unknown HeartbeatServer option "${key}"`);
-  }
-  const d = SERVER_OPTION_DEFAULTS;
-
+  checkKnownKeys(options, KNOWN_OPTIONS, "HeartbeatServer");
   const host = options.host;
   if (host !== undefined && (typeof host !== "string" || host.length === 0)) {
     throw new TypeError("host must be a non-empty string");
   }
-  const port = int(options, "port", d.port, 0, 65_535);
-  const local = PROCESS_LOCAL_OPTIONS.some((key) => options[key] !== undefined);
-  const workerCount = int(options, "workerCount", local || !cluster.isPrimary ? 1 : d.workerCount, 1, 1_024);
   const workerModule = options.workerModule === undefined ? undefined : resolveWorkerModule(options.workerModule);
-  const heartbeatInterval = int(options, "heartbeatInterval", d.heartbeatInterval, 50, 3_600_000);
-  const minHeartbeatInterval = int(
-    options,
-    "minHeartbeatInterval",
-    Math.min(d.minHeartbeatInterval, heartbeatInterval),
-    10,
-    heartbeatInterval,
-    "heartbeatInterval",
-  );
-  const heartbeatTimeout = int(
-    options,
-    "heartbeatTimeout",
-    d.heartbeatTimeout,
-    2 * minHeartbeatInterval + 1,
-    86_400_000,
-    undefined,
-    "2 × minHeartbeatInterval + 1",
-  );
-  const heartbeatCheckInterval = int(
-    options,
-    "heartbeatCheckInterval",
-    Math.min(d.heartbeatCheckInterval, heartbeatTimeout),
-    10,
-    heartbeatTimeout,
-    "heartbeatTimeout",
-  );
-  const handshakeTimeout = int(options, "handshakeTimeout", d.handshakeTimeout, 100, 600_000);
-  const resumeGrace = int(options, "resumeGrace", d.resumeGrace, 0, 3_600_000);
-  const channelMaxQueueSize = int(options, "channelMaxQueueSize", d.channelMaxQueueSize, 1, 10_000_000);
-  const maxSubscriptionQueueSize = int(
-    options,
-    "maxSubscriptionQueueSize",
-    Math.max(d.maxSubscriptionQueueSize, channelMaxQueueSize),
-    channelMaxQueueSize,
-    10_000_000,
-    undefined,
-    "channelMaxQueueSize",
-  );
-  const maxSubscriptionsPerConnection = int(
-    options,
-    "maxSubscriptionsPerConnection",
-    d.maxSubscriptionsPerConnection,
-    1,
-    10_000_000,
-  );
-  const maxConnections = int(options, "maxConnections", d.maxConnections, 1, 10_000_000);
-  const maxConnectionsPerIp = int(options, "maxConnectionsPerIp", d.maxConnectionsPerIp, 0, 10_000_000);
-  const maxFrameSize = int(options, "maxFrameSize", d.maxFrameSize, 1_024, MAX_FRAME_SIZE_LIMIT);
-  const closeTimeout = int(options, "closeTimeout", d.closeTimeout, 0, 600_000);
-  const maxMessageSize = zeroOr(options, "maxMessageSize", d.maxMessageSize, 1_024, 1024 * 1024 * 1024);
-  const publishWindow = zeroOr(options, "publishWindow", d.publishWindow, 1_024, 2 ** 40);
+  const rl = options.rateLimit ?? {};
+  if (typeof rl !== "object" || rl === null) throw new TypeError("rateLimit must be an object");
+  checkKnownKeys(rl, KNOWN_RATE_LIMIT_OPTIONS, "rateLimit");
+  // Every numeric option, from the table, in order (bounds and defaults may use earlier ones).
+  const ctx = { localHooks: PROCESS_LOCAL_OPTIONS.some((key) => options[key] !== undefined) };
+  const n: ResolvedNumbers = {};
+  for (const spec of NUMBER_OPTIONS) resolveNumber(spec, spec.name.startsWith("rateLimit.") ? rl : options, n, ctx);
+  const num = (name: string): number => n[name] as number;
+  const maxFrameSize = num("maxFrameSize");
+  const maxMessageSize = num("maxMessageSize");
+  const publishWindow = num("publishWindow");
   if (publishWindow > 0 && maxMessageSize === 0 && publishWindow < maxFrameSize) {
     throw new RangeError(
       `publishWindow (${publishWindow}) must be at least maxFrameSize (${maxFrameSize}) when maxMessageSize is 0: a larger payload could never be sent`,
     );
   }
 
-  const rl = options.rateLimit ?? {};
-  if (typeof rl !== "object" || rl === null) throw new TypeError("rateLimit must be an object");
-  for (const key of Object.keys(rl)) {
-    if (!KNOWN_RATE_LIMIT_OPTIONS.has(key)) throw new TypeError(`unknown rateLimit option "${key}"`);
-  }
-  const framesPerSecond = int(rl, "framesPerSecond", d.framesPerSecond, 1, 1e9, undefined, undefined, "rateLimit.");
-  const burst = int(rl, "burst", d.burst, 1, 1e9, undefined, undefined, "rateLimit.");
-
   const authenticate = options.authenticate;
   if (authenticate !== undefined && typeof authenticate !== "function") {
     throw new TypeError("authenticate must be a function (hello, context) => boolean | Promise<boolean>");
   }
-  const authorizeSubscribe = hook<AuthorizeSubscribeHook>(options, "authorizeSubscribe", "(node, subject) => boolean");
-  const authorizePublish = hook<AuthorizePublishHook>(options, "authorizePublish", "(node, subject) => boolean");
-  const authorizeBroadcast = hook<AuthorizeBroadcastHook>(options, "authorizeBroadcast", "(node) => boolean");
+  const authorizeSubscribe = functionOption<AuthorizeSubscribeHook>(options.authorizeSubscribe, "authorizeSubscribe", "(node, subject) => boolean");
+  const authorizePublish = functionOption<AuthorizePublishHook>(options.authorizePublish, "authorizePublish", "(node, subject) => boolean");
+  const authorizeBroadcast = functionOption<AuthorizeBroadcastHook>(options.authorizeBroadcast, "authorizeBroadcast", "(node) => boolean");
   const tls = options.tls;
   if (tls !== undefined && (typeof tls !== "object" || tls === null)) {
     throw new TypeError("tls must be an object of node:tls options");
@@ -494,25 +363,25 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
 
   return Object.freeze({
     host,
-    port,
-    workerCount,
+    port: num("port"),
+    workerCount: num("workerCount"),
     workerModule,
-    heartbeatInterval,
-    minHeartbeatInterval,
-    heartbeatTimeout,
-    heartbeatCheckInterval,
-    handshakeTimeout,
-    resumeGrace,
-    channelMaxQueueSize,
-    maxSubscriptionQueueSize,
-    maxSubscriptionsPerConnection,
+    heartbeatInterval: num("heartbeatInterval"),
+    minHeartbeatInterval: num("minHeartbeatInterval"),
+    heartbeatTimeout: num("heartbeatTimeout"),
+    heartbeatCheckInterval: num("heartbeatCheckInterval"),
+    handshakeTimeout: num("handshakeTimeout"),
+    resumeGrace: num("resumeGrace"),
+    channelMaxQueueSize: num("channelMaxQueueSize"),
+    maxSubscriptionQueueSize: num("maxSubscriptionQueueSize"),
+    maxSubscriptionsPerConnection: num("maxSubscriptionsPerConnection"),
     maxMessageSize,
     publishWindow,
-    maxConnections,
-    maxConnectionsPerIp,
+    maxConnections: num("maxConnections"),
+    maxConnectionsPerIp: num("maxConnectionsPerIp"),
     maxFrameSize,
-    rateLimit: Object.freeze({ framesPerSecond, burst }),
-    closeTimeout,
+    rateLimit: Object.freeze({ framesPerSecond: num("rateLimit.framesPerSecond"), burst: num("rateLimit.burst") }),
+    closeTimeout: num("closeTimeout"),
     authenticate,
     authorizeSubscribe,
     authorizePublish,
@@ -522,47 +391,4 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     serverId,
     bus,
   });
-}
-
-function int(
-  source: object,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  maxName?: string,
-  minName?: string,
-  prefix = "",
-): number {
-  const value = (source as Record<string, unknown>)[name];
-  if (value === undefined) return fallback;
-  const lo = minName === undefined ? `${min}` : `${minName} (${min})`;
-  const hi = maxName === undefined ? `${max}` : `${maxName} (${max})`;
-  const range = `${lo}..${hi}`;
-  if (typeof value !== "number") {
-    throw new TypeError(`${prefix}${name} must be an integer number in ${range}, got ${typeof value}`);
-  }
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${prefix}${name} must be an integer in ${range}, got ${value}`);
-  }
-  return value;
-}
-
-// 0 (off), or an integer in min..max.
-function zeroOr(source: object, name: string, fallback: number, min: number, max: number): number {
-  const value = (source as Record<string, unknown>)[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(`${name} must be 0 or an integer number in ${min}..${max}, got ${typeof value}`);
-  }
-  if (value !== 0 && (!Number.isInteger(value) || value < min || value > max)) {
-    throw new RangeError(`${name} must be 0 or an integer in ${min}..${max}, got ${value}`);
-  }
-  return value;
-}
-
-function hook<T>(source: object, name: string, shape: string): T | undefined {
-  const value = (source as Record<string, unknown>)[name];
-  if (value !== undefined && typeof value !== "function") throw new TypeError(`${name} must be a function ${shape}`);
-  return value as T | undefined;
 }

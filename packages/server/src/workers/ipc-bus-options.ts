@@ -1,3 +1,4 @@
+import { integerOption } from "../options/option-checks.js";
 import type { IpcPort } from "./ipc-port.js";
 
 /** Options shared by {@link IpcBusLink} and {@link IpcBusHub}. */
@@ -80,7 +81,7 @@ export function resolveIpcBusLinkOptions(options: IpcBusLinkOptions = {}): Resol
   return {
     ...shared(options),
     port,
-    startTimeout: int(options.startTimeout, "startTimeout", 10_000, 1, 600_000),
+    startTimeout: integerOption(options.startTimeout, "startTimeout", 10_000, { min: 1, max: 600_000 }),
   };
 }
 
@@ -102,13 +103,7 @@ function shared(options: IpcBusOptions): ResolvedIpcBusOptions {
   if (typeof batching !== "boolean") throw new TypeError("batching must be a boolean");
   return {
     batching,
-    maxBatchBytes: int(options.maxBatchBytes, "maxBatchBytes", 262_144, 1_024, 64 * 1024 * 1024),
-    maxBacklogBytes: int(options.maxBacklogBytes, "maxBacklogBytes", 64 * 1024 * 1024, 65_536, 2 ** 32),
+    maxBatchBytes: integerOption(options.maxBatchBytes, "maxBatchBytes", 262_144, { min: 1_024, max: 64 * 1024 * 1024 }),
+    maxBacklogBytes: integerOption(options.maxBacklogBytes, "maxBacklogBytes", 64 * 1024 * 1024, { min: 65_536, max: 2 ** 32 }),
   };
-}
-
-function int(value: number | undefined, name: string, fallback: number, min: number, max: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${v}`);
-  return v;
 }
