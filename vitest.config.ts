@@ -9,6 +9,7 @@ export default defineConfig({
     // Subpaths first: an alias matches by prefix.
     alias: {
       "@hb/server/internal": fileURLToPath(new URL("./packages/server/src/internal.ts", import.meta.url)),
+      "@hb/client/internal": fileURLToPath(new URL("./packages/client/src/internal.ts", import.meta.url)),
       "@hb/codec": src("codec"),
       "@hb/server": src("server"),
       "@hb/client": src("client"),

@@ -29,6 +29,7 @@ import {
 } from "./client-options.js";
 import { Connection, type TrafficCounters } from "./connection.js";
 import { type AttachedInfo, type GatewayNode, type GatewayNodeState, GatewayNodes } from "./gateway-nodes.js";
+import { Heartbeats } from "./heartbeats.js";
 import type { Message, Payload, ReplyMessage } from "./message.js";
 import { labelsProblem, nodeIdProblem, throwInvalidArgument } from "./node-limits.js";
 import { openSocket } from "./open-socket.js";
@@ -161,7 +162,7 @@ const toHbError = (e: ProtocolError): HbError =>
  * session has been established, a lost connection is re-established by
  * itself when `autoReconnect` is on, presenting the resume token and the
  * node id of the last Welcome. Permanent refusals (see
- * {@link isPermanentErrorCode}) are never retried.
+ * `isPermanentErrorCode` in `@hb/client/internal`) are never retried.
  *
  * **Events** are typed ({@link HeartbeatClientEvents}); `error` is emitted
  * only when it has a listener.
@@ -186,8 +187,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   #resumeToken: Uint8Array = new Uint8Array(0);
   readonly #backoff: Backoff;
   #reconnectTimer: NodeJS.Timeout | undefined;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
-  #deadlineTimer: NodeJS.Timeout | undefined;
+  #heartbeats: Heartbeats | undefined;
   #closing: Promise<void> | undefined;
   #seq = 0;
   readonly #counters: TrafficCounters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
@@ -632,8 +632,17 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.#status = "connected";
     this.#backoff.reset();
     this.#seq = 0;
-    this.#heartbeatTimer = setInterval(() => this.#sendHeartbeat(conn), interval);
-    this.#armDeadline(conn);
+    this.#heartbeats = new Heartbeats(
+      {
+        beat: () => this.#sendHeartbeat(conn),
+        lastReceivedAt: () => conn.lastReceivedAt,
+        dead: (ms) =>
+          this.#lose(conn, "heartbeat_timeout", new HbError(ErrorCode.HEARTBEAT_TIMEOUT, `nothing heard from the server for ${ms} ms`)),
+      },
+      interval,
+      timeout,
+    );
+    this.#heartbeats.start();
     conn.configure({ maxFrameSize: info.maxFrameSize, maxMessageSize: info.maxMessageSize });
     this.#syncGateway(conn);
     this.#router.welcome(conn, {
@@ -797,31 +806,6 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     if (batch !== undefined) conn.send(makeFrame("batchHeartbeat", batch));
   }
 
-  /**
-   * Dead-server detection without resetting a timer per frame: one timer
-   * fires when the deadline computed from the last received bytes would
-   * pass; if bytes arrived meanwhile it is armed again for the remainder.
-   * The verdict waits for `setImmediate`, i.e. until after the poll phase,
-   * so data that arrived during a long event-loop stall is read first.
-   */
-  #armDeadline(conn: Connection): void {
-    const timeout = (this.#welcome as WelcomeInfo).heartbeatTimeout;
-    const remaining = conn.lastReceivedAt + timeout - performance.now();
-    if (remaining > 0) {
-      this.#deadlineTimer = setTimeout(() => setImmediate(() => this.#checkDeadline(conn)), Math.ceil(remaining));
-      return;
-    }
-    this.#lose(
-      conn,
-      "heartbeat_timeout",
-      new HbError(ErrorCode.HEARTBEAT_TIMEOUT, `nothing heard from the server for ${timeout} ms`),
-    );
-  }
-
-  #checkDeadline(conn: Connection): void {
-    if (conn === this.#conn && this.#status === "connected") this.#armDeadline(conn);
-  }
-
   /** A connection that had reached Welcome is gone (not by close()). */
   #lose(conn: Connection, reason: DisconnectReason, error: Error | undefined): void {
     if (conn !== this.#conn) return;
@@ -917,10 +901,8 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   }
 
   #stopTimers(): void {
-    clearInterval(this.#heartbeatTimer);
-    clearTimeout(this.#deadlineTimer);
-    this.#heartbeatTimer = undefined;
-    this.#deadlineTimer = undefined;
+    this.#heartbeats?.stop();
+    this.#heartbeats = undefined;
   }
 
   #emitError(error: HbError): void {

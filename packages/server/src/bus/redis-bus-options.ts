@@ -4,7 +4,7 @@ import { checkKnownKeys, integerOption } from "../options/option-checks.js";
 
 /**
  * Options of {@link RedisBus}. Durations are in milliseconds. Every value is
- * checked by {@link resolveRedisBusOptions} (the constructor): the wrong type
+ * checked by `resolveRedisBusOptions` (the constructor): the wrong type
  * throws a `TypeError`, a value out of range a `RangeError`, both naming the
  * option and its range; unknown option names throw a `TypeError`.
  */

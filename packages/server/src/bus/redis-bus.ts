@@ -82,7 +82,7 @@ const noop = (): void => {};
 export class RedisBus implements BusLink {
   /** `"redis"`. */
   readonly kind = "redis";
-  /** The resolved options. */
+  /** @internal The resolved options. */
   readonly options: ResolvedRedisBusOptions;
   readonly #keys: RedisKeys;
   readonly #presenceChannel: Buffer;
@@ -133,7 +133,7 @@ export class RedisBus implements BusLink {
     handlerErrors: 0,
   };
 
-  /** @throws TypeError / RangeError for invalid options (see {@link resolveRedisBusOptions}) */
+  /** @throws TypeError / RangeError for invalid options (see `resolveRedisBusOptions`) */
   constructor(options: RedisBusOptions = {}) {
     this.options = resolveRedisBusOptions(options);
     this.#keys = redisKeys(this.options.prefix);
