@@ -79,6 +79,13 @@ const noop = (): void => {};
  * `stats().redisCommands` counts every command sent (a MULTI counts each
  * command in it, MULTI and EXEC included).
  */
+// Why one file of ~800 lines: the Redis link is one state machine over two
+// connections (phases, lease, resync, per-member replication with its
+// sequence numbers and snapshot loads), and each of those steps reads and
+// changes the same state (#phase, #writable, #members, #dir, #pending):
+// split across files it would have to be exposed. The byte formats it uses
+// are in envelope-codec.ts, presence-codec.ts and directory-entry-codec.ts,
+// the Lua in redis-scripts.ts, the key names in redis-keys.ts.
 export class RedisBus implements BusLink {
   /** `"redis"`. */
   readonly kind = "redis";

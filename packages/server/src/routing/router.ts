@@ -78,6 +78,11 @@ const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, me
  * - Refusals are returned as {@link Refusal}s, which the session sends as
  *   non-fatal ProtocolErrors (`ref` = request id).
  */
+// Why one file of ~520 lines: subscriptions, the four message kinds and the
+// bus's relayed messages share the subject index, the peer set and the
+// one-encode-many-heads relay path; the pieces (subject index, channel
+// table, subscriptions, subscribe rules, the relay encoding in @hb/codec,
+// the presence feed) are in files of their own.
 export class Router {
   readonly #o: RouterOptions;
   readonly #options: ResolvedServerOptions;

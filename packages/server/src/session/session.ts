@@ -2,28 +2,20 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
   type Fragment,
-  FRAGMENT_SIZE,
-  FragmentAssembler,
   type Frame,
   FrameDecoder,
-  HbError,
   type Hello,
-  labelsProblem,
-  MAX_FRAME_SIZE_LIMIT,
-  MIN_MAX_FRAME_SIZE,
   type OverflowMode,
   PROTOCOL_VERSION,
   errorCodeName,
   makeFrame,
-  nodeIdProblem,
 } from "@hb/codec";
-import { ReceiveWindow } from "./receive-window.js";
+import type { ReceiveWindow } from "./receive-window.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { FrameHandler, FrameHandlers } from "../core/ports/frame-handlers.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import type { ResolvedServerOptions } from "../options/server-options.js";
 import type { SessionTransport } from "../core/ports/session-transport.js";
-import { checkWill } from "../registry/node-will.js";
 import type { ChannelSubscription } from "../routing/channel-subscription.js";
 import { ChannelTable } from "../routing/channel-table.js";
 import type { RoutePeer } from "../routing/route-peer.js";
@@ -31,7 +23,8 @@ import type { SessionEnd } from "./registrations.js";
 import type { Registrations } from "./registrations.js";
 import type { SessionConnection, SessionRecord } from "./session-record.js";
 import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
-import { TokenBucket } from "./token-bucket.js";
+import { helloProblem, runAuthenticate } from "./hello-rules.js";
+import { InboundFlow } from "./inbound-flow.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -93,6 +86,13 @@ const CLOSED = 3;
  *
  * Created by {@link HeartbeatServer.accept}.
  */
+// Why one file of ~600 lines: this is one connection's state machine
+// (HELLO → AUTH → OPEN → CLOSED), and the callbacks the parts and the
+// writer make on it (supersede, replaced, timedOut, refuse, relay, onDrop,
+// drain, …) all read and change the same private state (phase, record,
+// writer, transport). The rules it applies live elsewhere (hello-rules.ts,
+// inbound-flow.ts, the parts' frame table); what is left is sequencing,
+// about half of it TSDoc.
 export class Session implements SessionConnection {
   /** Connection number, unique within the server. */
   readonly id: number;
@@ -102,7 +102,7 @@ export class Session implements SessionConnection {
   readonly #transport: SessionTransport;
   readonly #decoder: FrameDecoder;
   readonly #writer: SessionWriter;
-  readonly #bucket: TokenBucket;
+  readonly #flow: InboundFlow;
   readonly #onTransportClosed: (session: Session) => void;
   #phase = HELLO;
   #record: SessionRecord | undefined;
@@ -114,10 +114,6 @@ export class Session implements SessionConnection {
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   // Created on first use: most connections never subscribe or fragment.
   #channels: ChannelTable<ChannelSubscription> | undefined;
-  #assembler: FragmentAssembler | undefined;
-  #fragmentBucket: TokenBucket | undefined;
-  // Flow control (PROTOCOL.md §12), created with the first payload: idle connections never need one.
-  #window: ReceiveWindow | undefined;
   #routed = false;
 
   /** @internal */
@@ -130,7 +126,7 @@ export class Session implements SessionConnection {
     const o = ctx.options;
     this.#decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
     this.#writer = new SessionWriter(transport, ctx.stats, this);
-    this.#bucket = new TokenBucket(o.rateLimit.framesPerSecond, o.rateLimit.burst, ctx.clock.now());
+    this.#flow = new InboundFlow(o, ctx.clock.now());
     this.#handshakeTimer = setTimeout(() => {
       this.#handshakeTimer = undefined;
       this.#fail(ErrorCode.HANDSHAKE_TIMEOUT, `handshake not completed within ${o.handshakeTimeout} ms`);
@@ -173,7 +169,8 @@ export class Session implements SessionConnection {
       const err = this.#decoder.push(chunk, this.#onFrame);
       if (err !== undefined && this.#phase !== CLOSED) this.#fail(err.code, err.message);
       // End of a read batch: return the credit of everything routed in it (PROTOCOL.md §12).
-      if (this.#window !== undefined && this.#phase === OPEN) this.#credit(this.#window.flush());
+      const window = this.#flow.currentWindow;
+      if (window !== undefined && this.#phase === OPEN) this.#credit(window.flush());
     } catch (err) {
       this.#internal(err);
     }
@@ -312,22 +309,10 @@ export class Session implements SessionConnection {
 
   readonly #onFrame = (frame: Frame): void => {
     if (this.#phase === CLOSED) return;
-    const ctx = this.#ctx;
-    ctx.stats.framesIn++;
-    const body = frame.body;
-    const rl = ctx.options.rateLimit;
-    if (body.case === "fragment") {
-      const cost = Math.min(rl.burst, Math.max(1, Math.ceil(body.value.data.length / FRAGMENT_SIZE)));
-      this.#fragmentBucket ??= new TokenBucket(rl.framesPerSecond, rl.burst, this.#now);
-      if (!this.#fragmentBucket.take(this.#now, cost)) {
-        this.#fail(
-          ErrorCode.RATE_LIMITED,
-          `fragment rate limit exceeded (${rl.framesPerSecond} × ${FRAGMENT_SIZE} bytes/s, burst ${rl.burst})`,
-        );
-        return;
-      }
-    } else if (!this.#bucket.take(this.#now)) {
-      this.#fail(ErrorCode.RATE_LIMITED, `rate limit exceeded (${rl.framesPerSecond} frames/s, burst ${rl.burst})`);
+    this.#ctx.stats.framesIn++;
+    const limited = this.#flow.admit(frame, this.#now);
+    if (limited !== undefined) {
+      this.#fail(limited.code, limited.message);
       return;
     }
     try {
@@ -374,10 +359,10 @@ export class Session implements SessionConnection {
       return;
     }
     // Publish, Send, Broadcast, Reply: the payload counts against the flow-control window (§12).
-    const window = this.#flowWindow();
+    const window = this.#flow.window();
     const size = reassembled || window === undefined ? 0 : (body.value as { payload: Uint8Array }).payload.length;
     if (size > 0 && !(window as ReceiveWindow).consume(size)) {
-      this.#flowControl(size);
+      this.#refused(frame, this.#flow.exceeded(size));
       return;
     }
     this.#refused(frame, handler(this, rec, body.value as never, frame, now));
@@ -430,46 +415,15 @@ export class Session implements SessionConnection {
 
   // A Fragment (PROTOCOL.md §11): counted against the window, held, and the frame dispatched when complete.
   #fragment(fragment: Fragment): void {
-    const ctx = this.#ctx;
-    const max = ctx.options.maxMessageSize;
-    if (max === 0) {
-      this.#fail(ErrorCode.MESSAGE_TOO_LARGE, "fragments are not allowed on this connection (max_message_size 0)");
+    const { whole, refusal, credit } = this.#flow.fragment(fragment);
+    if (refusal !== undefined) {
+      this.#fail(refusal.code, refusal.message);
       return;
     }
-    const size = fragment.data.length;
-    const window = this.#flowWindow();
-    if (window !== undefined && !window.consume(size)) {
-      this.#flowControl(size);
-      return;
-    }
-    let whole: Frame | undefined;
-    try {
-      this.#assembler ??= new FragmentAssembler({ maxMessageSize: max });
-      whole = this.#assembler.push(fragment);
-    } catch (err) {
-      if (!(err instanceof HbError)) throw err;
-      this.#fail(err.code, err.message);
-      return;
-    }
-    // The assembler holds a copy: credit the bytes now, or a message larger than the window could never complete.
-    if (window !== undefined) this.#credit(window.release(size));
+    this.#credit(credit);
     if (whole === undefined) return;
-    ctx.stats.reassembled++;
+    this.#ctx.stats.reassembled++;
     this.#dispatch(whole, true);
-  }
-
-  #flowWindow(): ReceiveWindow | undefined {
-    const size = this.#ctx.options.publishWindow;
-    if (this.#window === undefined && size > 0) this.#window = new ReceiveWindow(size);
-    return this.#window;
-  }
-
-  #flowControl(size: number): void {
-    const w = this.#window as ReceiveWindow;
-    this.#fail(
-      ErrorCode.FLOW_CONTROL,
-      `flow-control window exceeded: ${size} payload bytes sent with ${w.available} of ${w.size} left`,
-    );
   }
 
   // Returns credit with WindowUpdate (channel 0).
@@ -480,26 +434,12 @@ export class Session implements SessionConnection {
   }
 
   #hello(hello: Hello): void {
-    if (hello.protocolVersion !== PROTOCOL_VERSION) {
-      this.#fail(
-        ErrorCode.UNSUPPORTED_VERSION,
-        `protocol version ${hello.protocolVersion} is not supported (this server speaks ${PROTOCOL_VERSION})`,
-      );
+    const problem = helloProblem(hello);
+    if (problem !== undefined) {
+      this.#fail(problem.code, problem.message);
       return;
     }
-    const mfs = hello.maxFrameSize;
-    const invalid =
-      (hello.nodeId === "" ? undefined : nodeIdProblem(hello.nodeId)) ??
-      labelsProblem(hello.labels) ??
-      (hello.will === undefined ? undefined : checkWill(hello.will)) ??
-      (mfs !== 0 && (mfs < MIN_MAX_FRAME_SIZE || mfs > MAX_FRAME_SIZE_LIMIT)
-        ? `max_frame_size must be 0 or 1024..${MAX_FRAME_SIZE_LIMIT}, got ${mfs}`
-        : undefined);
-    if (invalid !== undefined) {
-      this.#fail(ErrorCode.INVALID_ARGUMENT, invalid);
-      return;
-    }
-    if (mfs !== 0) this.#peerMaxFrameSize = mfs;
+    if (hello.maxFrameSize !== 0) this.#peerMaxFrameSize = hello.maxFrameSize;
     if (hello.resumeToken.length > 0 && this.#transport.handoff !== undefined) {
       const target = this.#ctx.registrations.resumeTarget(hello.resumeToken);
       if (target !== undefined && this.#transport.handoff(target)) {
@@ -509,29 +449,8 @@ export class Session implements SessionConnection {
     }
     this.#phase = AUTH;
     const authenticate = this.#ctx.options.authenticate;
-    if (authenticate === undefined) {
-      this.#admit(hello, true);
-      return;
-    }
-    let result: boolean | Promise<boolean>;
-    try {
-      result = authenticate(hello, { remoteAddress: this.remoteAddress });
-    } catch (err) {
-      this.#hookFailed(err);
-      this.#admit(hello, false);
-      return;
-    }
-    if (isThenable(result)) {
-      result.then(
-        (ok) => this.#admit(hello, ok === true),
-        (err: unknown) => {
-          this.#hookFailed(err);
-          this.#admit(hello, false);
-        },
-      );
-    } else {
-      this.#admit(hello, result === true);
-    }
+    if (authenticate === undefined) this.#admit(hello, true);
+    else runAuthenticate(authenticate, hello, this.remoteAddress, (ok) => this.#admit(hello, ok), (err) => this.#hookFailed(err));
   }
 
   #admit(hello: Hello, ok: boolean): void {
@@ -634,7 +553,7 @@ export class Session implements SessionConnection {
     this.#pending = [];
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
-    this.#assembler?.clear();
+    this.#flow.clear();
     // Its subscriptions end before its nodes leave: the events about them are not for it.
     if (this.#routed) this.#ctx.closed(this);
     if (!this.#transportGone) {
@@ -685,8 +604,4 @@ function requestRef(frame: Frame): number | bigint {
     default:
       return 0;
   }
-}
-
-function isThenable(value: unknown): value is Promise<boolean> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
