@@ -1,10 +1,16 @@
-import { BinaryReader } from "./binary-reader.js";
-import { BinaryWriter } from "./binary-writer.js";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { BusPresence } from "../core/ports/bus-link.js";
-import { readLabels, writeLabels } from "./label-codec.js";
+import {
+  ChangeKind,
+  type PresenceChange,
+  PresenceChangeSchema,
+  PresenceMessageSchema,
+} from "../gen/hb/internal/v1/bus_pb.js";
+import { internLabels } from "./label-interner.js";
 
 /**
- * A message on a bus's presence channel:
+ * A message on a bus's presence channel (`hb.internal.v1.PresenceMessage`,
+ * proto/hb/internal/v1/bus.proto):
  * - `event`: one presence change of a node of `event.memberId`, numbered
  *   `seq` in that member's sequence (1, 2, 3, … without gaps, so a receiver
  *   notices a lost message);
@@ -40,93 +46,103 @@ export type PresenceMessage =
       memberId: string;
     };
 
-const EVENT = 1;
-const SYNC = 2;
-const LOST = 3;
-
-const KINDS = ["joined", "left", "suspect", "timed_out", "recovered"] as const;
-const KIND_CODE: Record<BusPresence["kind"], number> = { joined: 1, left: 2, suspect: 3, timed_out: 4, recovered: 5 };
+const KINDS: Readonly<Record<BusPresence["kind"], ChangeKind>> = {
+  joined: ChangeKind.JOINED,
+  left: ChangeKind.LEFT,
+  suspect: ChangeKind.SUSPECT,
+  timed_out: ChangeKind.TIMED_OUT,
+  recovered: ChangeKind.RECOVERED,
+};
+const KIND_NAMES: Readonly<Record<number, BusPresence["kind"]>> = {
+  [ChangeKind.JOINED]: "joined",
+  [ChangeKind.LEFT]: "left",
+  [ChangeKind.SUSPECT]: "suspect",
+  [ChangeKind.TIMED_OUT]: "timed_out",
+  [ChangeKind.RECOVERED]: "recovered",
+};
 
 /**
- * Encodes a presence-channel message:
- *
- * ```
- * event: 1 memberId seq:varint change
- * sync:  2 memberId seq:varint count:varint change*count
- * lost:  3 memberId
- * change: kind:u8 nodeId:string labelCount:varint (key:string value:string)* reason:string time:varint
- * ```
- *
- * `kind` is 1 joined, 2 left, 3 suspect, 4 timed_out, 5 recovered; `time`
- * is ms since the Unix epoch. A change of a node with id `n1` and labels
- * `{ zone: "a" }` takes about 30 bytes plus the member id.
+ * Encodes a presence-channel message (generated code: one per presence
+ * change, not a hot path). A Buffer, as ioredis sends binary arguments.
  */
 export function encodePresenceMessage(message: PresenceMessage): Buffer {
-  const w = new BinaryWriter(96);
+  const bytes = encode(message);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function encode(message: PresenceMessage): Uint8Array {
   switch (message.type) {
     case "event":
-      w.byte(EVENT).string(message.event.memberId).varint(message.seq);
-      writeChange(w, message.event);
-      break;
+      return toBinary(
+        PresenceMessageSchema,
+        create(PresenceMessageSchema, {
+          message: {
+            case: "event",
+            value: { memberId: message.event.memberId, seq: BigInt(message.seq), change: change(message.event) },
+          },
+        }),
+      );
     case "sync":
-      w.byte(SYNC).string(message.memberId).varint(message.seq).varint(message.hints.length);
-      for (const hint of message.hints) writeChange(w, hint);
-      break;
+      return toBinary(
+        PresenceMessageSchema,
+        create(PresenceMessageSchema, {
+          message: {
+            case: "sync",
+            value: { memberId: message.memberId, seq: BigInt(message.seq), hints: message.hints.map(change) },
+          },
+        }),
+      );
     case "lost":
-      w.byte(LOST).string(message.memberId);
-      break;
+      return toBinary(PresenceMessageSchema, create(PresenceMessageSchema, { message: { case: "lost", value: message.memberId } }));
   }
-  return w.finish();
 }
 
 /**
- * Decodes what {@link encodePresenceMessage} produced.
+ * Decodes what {@link encodePresenceMessage} produced; equal label sets
+ * decode to one shared frozen object.
  *
- * @throws RangeError for a truncated or malformed message
+ * @throws RangeError for a malformed message
  */
 export function decodePresenceMessage(input: Uint8Array): PresenceMessage {
-  const r = new BinaryReader(input);
-  const type = r.byte();
-  const memberId = r.string();
-  let message: PresenceMessage;
-  switch (type) {
-    case EVENT: {
-      const seq = r.varint();
-      message = { type: "event", seq, event: readChange(r, memberId) };
-      break;
-    }
-    case SYNC: {
-      const seq = r.varint();
-      const count = r.varint();
-      if (count > r.remaining) throw new RangeError(`sync claims ${count} hints in ${r.remaining} bytes`);
-      const hints: BusPresence[] = [];
-      for (let i = 0; i < count; i++) hints.push(readChange(r, memberId));
-      message = { type: "sync", memberId, seq, hints };
-      break;
-    }
-    case LOST:
-      message = { type: "lost", memberId };
-      break;
-    default:
-      throw new RangeError(`unknown presence message type ${type}`);
+  let m: ReturnType<typeof fromBinary<typeof PresenceMessageSchema>>;
+  try {
+    m = fromBinary(PresenceMessageSchema, input);
+  } catch (err) {
+    throw new RangeError(`malformed presence message: ${(err as Error).message}`);
   }
-  r.end();
-  return message;
+  const body = m.message;
+  switch (body.case) {
+    case "event": {
+      const c = body.value.change;
+      if (c === undefined) throw new RangeError("presence event without a change");
+      return { type: "event", seq: Number(body.value.seq), event: busPresence(c, body.value.memberId) };
+    }
+    case "sync":
+      return {
+        type: "sync",
+        memberId: body.value.memberId,
+        seq: Number(body.value.seq),
+        hints: body.value.hints.map((h) => busPresence(h, body.value.memberId)),
+      };
+    case "lost":
+      return { type: "lost", memberId: body.value };
+    default:
+      throw new RangeError("presence message without a body");
+  }
 }
 
-function writeChange(w: BinaryWriter, e: BusPresence): void {
-  w.byte(KIND_CODE[e.kind]).string(e.nodeId);
-  writeLabels(w, e.labels);
-  w.string(e.reason).varint(Math.max(0, Math.round(e.time)));
+function change(e: BusPresence): PresenceChange {
+  return create(PresenceChangeSchema, {
+    kind: KINDS[e.kind],
+    nodeId: e.nodeId,
+    labels: { ...e.labels },
+    reason: e.reason,
+    timeMs: BigInt(Math.max(0, Math.round(e.time))),
+  });
 }
 
-function readChange(r: BinaryReader, memberId: string): BusPresence {
-  const code = r.byte();
-  const kind = KINDS[code - 1];
-  if (kind === undefined) throw new RangeError(`unknown presence kind ${code}`);
-  const nodeId = r.string();
-  const labels = readLabels(r);
-  const reason = r.string();
-  const time = r.varint();
-  return { kind, nodeId, labels, reason, time, memberId };
+function busPresence(c: PresenceChange, memberId: string): BusPresence {
+  const kind = KIND_NAMES[c.kind];
+  if (kind === undefined) throw new RangeError(`unknown presence kind ${c.kind}`);
+  return { kind, nodeId: c.nodeId, labels: internLabels(c.labels), reason: c.reason, time: Number(c.timeMs), memberId };
 }

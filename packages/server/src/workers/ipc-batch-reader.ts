@@ -1,9 +1,13 @@
+import { type VarintCursor, readVarint32 } from "@hb/codec";
 import { fromIpcPayload } from "./ipc-bus-message.js";
+
+const cursor: VarintCursor = { pos: 0 };
 
 /**
  * Calls `visit` with each frame of an IPC batch written by
- * {@link IpcBatchWriter}, in order: its kind (first byte) and its body (the
- * rest) as a view into `batch`, not a copy. An empty frame is skipped.
+ * {@link IpcBatchWriter}, in order: its kind (the IpcFrame field number) and
+ * its body (the field's value) as a view into `batch`, not a copy. An empty
+ * frame is skipped.
  *
  * @returns the number of frames visited
  * @throws RangeError for a truncated batch or an over-long length; the
@@ -14,23 +18,21 @@ export function readIpcBatch(batch: Buffer, visit: (kind: number, body: Buffer) 
   let pos = 0;
   let count = 0;
   while (pos < end) {
-    // Frame length: a varint of at most 5 bytes (frames are far below 2^35 bytes).
-    let length = 0;
-    let scale = 1;
-    for (let i = 0; ; i++) {
-      if (pos >= end) throw new RangeError("truncated IPC batch: frame length expected");
-      if (i === 5) throw new RangeError("IPC batch frame length too long");
-      const b = batch[pos++] as number;
-      length += (b & 0x7f) * scale;
-      if (b < 0x80) break;
-      scale *= 128;
-    }
+    const length = readVarint32(batch, pos, end, cursor);
+    if (length < 0) throw new RangeError("truncated IPC batch: frame length expected");
+    pos = cursor.pos;
     if (length > end - pos) throw new RangeError(`truncated IPC batch: frame of ${length} bytes, ${end - pos} left`);
+    const frameEnd = pos + length;
     if (length > 0) {
-      visit(batch[pos] as number, batch.subarray(pos + 1, pos + length));
+      const tag = batch[pos] as number;
+      const value = readVarint32(batch, pos + 1, frameEnd, cursor);
+      if ((tag & 7) !== 2 || tag >= 0x80 || value < 0 || cursor.pos + value !== frameEnd) {
+        throw new RangeError("malformed IPC frame");
+      }
+      visit(tag >>> 3, batch.subarray(cursor.pos, frameEnd));
       count++;
     }
-    pos += length;
+    pos = frameEnd;
   }
   return count;
 }

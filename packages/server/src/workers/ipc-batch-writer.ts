@@ -1,8 +1,9 @@
-import { writeVarint } from "../bus/binary-writer.js";
+import { varintSize, writeVarint32 } from "@hb/codec";
 
 /**
- * Collects frames into one IPC batch: `(length:varint frame)*`, where a
- * frame is a kind byte and its body (see {@link IpcFrame}). Frames are
+ * Collects frames into one IPC batch: a sequence of size-delimited
+ * `hb.internal.v1.IpcFrame`s (`length:varint` then the frame), each frame
+ * one length-delimited field whose number is its kind (see {@link IpcFrame}). Frames are
  * copied in as they are added (a body read by {@link readIpcBatch} is
  * forwarded by adding it again with its kind); {@link IpcBatchWriter.take} hands out the
  * batch without another copy and starts a new one, sized after the last.
@@ -27,12 +28,14 @@ export class IpcBatchWriter {
     return this.#pos;
   }
 
-  /** Appends a frame: `kind`, then `head` if given, then `body`. */
+  /** Appends a frame of `kind` whose value is `head` (if given) followed by `body`. */
   frame(kind: number, body: Uint8Array, head?: Uint8Array): void {
-    const length = 1 + (head === undefined ? 0 : head.length) + body.length;
-    this.#ensure(8 + length);
-    let pos = writeVarint(this.#buf, this.#pos, length);
-    this.#buf[pos++] = kind;
+    const value = (head === undefined ? 0 : head.length) + body.length;
+    const length = 1 + varintSize(value) + value;
+    this.#ensure(5 + length);
+    let pos = writeVarint32(this.#buf, this.#pos, length);
+    this.#buf[pos++] = (kind << 3) | 2;
+    pos = writeVarint32(this.#buf, pos, value);
     if (head !== undefined) {
       this.#buf.set(head, pos);
       pos += head.length;

@@ -450,7 +450,7 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   }
 
   // Presence, membership and loss frames: to every member but `from` (none for one from beyond the uplink), never dropped.
-  #forward(from: Peer | undefined, kind: number, body: Buffer): void {
+  #forward(from: Peer | undefined, kind: number, body: Uint8Array): void {
     for (const p of this.#members.values()) {
       if (p === from) continue;
       p.out.frame(kind, body);

@@ -18,6 +18,7 @@ import {
   decodeMemberSnapshot,
   encodeFrameString,
   encodeMemberSnapshot,
+  envelopeToHead,
 } from "./ipc-frame.js";
 import { type IpcPort, processIpcPort } from "./ipc-port.js";
 import { decodePresenceMessage, encodePresenceMessage } from "../bus/presence-codec.js";
@@ -170,7 +171,7 @@ export class IpcBusLink implements BusLink {
     if (toMember === this.#memberId) return;
     const encoded = encodeEnvelope(envelope, this.#memberBytes);
     if (toMember === undefined) this.#out.frame(IpcFrame.ENVELOPE, encoded);
-    else this.#out.frame(IpcFrame.ENVELOPE_TO, encoded, this.#head(toMember));
+    else this.#out.frame(IpcFrame.ENVELOPE_TO, encoded, envelopeToHead(this.#head(toMember), encoded.length));
     this.#stats.relayedOut++;
     this.#queued();
   }
@@ -338,6 +339,7 @@ export class IpcBusLink implements BusLink {
     }
   };
 
+  // The UTF-8 bytes of a target member id, kept (members are the server's workers: few).
   #head(toMember: string): Buffer {
     let head = this.#heads.get(toMember);
     if (head === undefined) {

@@ -1,9 +1,11 @@
+import { create, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { BusEnvelope, BusPresence } from "../../src/core/ports/bus-link.js";
 import { decodeDirectoryEntry, encodeDirectoryEntry } from "../../src/bus/directory-entry-codec.js";
 import { decodeEnvelope, encodeEnvelope, isEnvelopeFrom } from "../../src/bus/envelope-codec.js";
 import { decodePresenceMessage, encodePresenceMessage, type PresenceMessage } from "../../src/bus/presence-codec.js";
+import { EnvelopeSchema, EnvelopeType } from "../../src/gen/hb/internal/v1/bus_pb.js";
 
 const id = fc.string({ minLength: 1, maxLength: 40, unit: "grapheme" });
 const body = fc.uint8Array({ maxLength: 300 });
@@ -63,15 +65,28 @@ describe("envelope codec", () => {
     );
   });
 
-  it("takes 2 bytes + member id + key on top of the body", () => {
+  it("takes 8 bytes + member id + key on top of a 100-byte body", () => {
     const wire = encodeEnvelope({ type: "direct", nodeId: "n".repeat(36), body: new Uint8Array(100) }, "s".repeat(20));
-    expect(wire.length).toBe(100 + 36 + 20 + 3);
+    expect(wire.length).toBe(100 + 36 + 20 + 8);
+  });
+
+  it("is the hb.internal.v1.Envelope of the schema, byte for byte, both ways", () => {
+    const types = { publish: EnvelopeType.PUBLISH, direct: EnvelopeType.DIRECT, broadcast: EnvelopeType.BROADCAST, reply: EnvelopeType.REPLY };
+    fc.assert(
+      fc.property(envelope, id, (env, from) => {
+        const key = env.type === "publish" ? env.subject : env.type === "broadcast" ? (env.exceptNodeId ?? "") : env.nodeId;
+        const generated = toBinary(EnvelopeSchema, create(EnvelopeSchema, { fromMember: from, type: types[env.type], key, body: env.body }));
+        expect([...encodeEnvelope(env, from)]).toEqual([...generated]);
+        expect(decodeEnvelope(generated).fromMember).toBe(from);
+      }),
+    );
   });
 
   it("rejects truncated input and unknown types", () => {
     const wire = encodeEnvelope({ type: "publish", subject: "a.b", body: new Uint8Array(4) }, "m");
     expect(() => decodeEnvelope(wire.subarray(0, 4))).toThrow(RangeError);
-    expect(() => decodeEnvelope(Uint8Array.of(9, 0))).toThrow(/unknown envelope type/);
+    expect(() => decodeEnvelope(Uint8Array.of(0x10, 9))).toThrow(/unknown envelope type/);
+    expect(() => decodeEnvelope(Uint8Array.of(9, 0))).toThrow(RangeError);
   });
 });
 

@@ -20,6 +20,7 @@ import {
   decodeFrameString,
   decodeMemberSnapshot,
   encodeFrameString,
+  envelopeToHead,
   encodeMemberSnapshot,
   readEnvelopeTo,
 } from "../../src/workers/ipc-frame.js";
@@ -95,7 +96,7 @@ describe("IPC frames and batches", () => {
   it("round-trips frames through a batch, in order, as views", () => {
     const w = new IpcBatchWriter(64);
     w.frame(IpcFrame.ENVELOPE, Uint8Array.of(1, 2, 3));
-    w.frame(IpcFrame.ENVELOPE_TO, new Uint8Array(300).fill(9), encodeFrameString("w2"));
+    w.frame(IpcFrame.ENVELOPE_TO, new Uint8Array(300).fill(9), envelopeToHead(Buffer.from("w2"), 300));
     w.frame(IpcFrame.LOST, encodeFrameString("w1"));
     expect(w.frames).toBe(3);
     const batch = w.take() as Buffer;
@@ -105,8 +106,8 @@ describe("IPC frames and batches", () => {
     expect(seen[0]).toEqual([IpcFrame.ENVELOPE, [1, 2, 3]]);
     expect(seen[1]?.[0]).toBe(IpcFrame.ENVELOPE_TO);
     const to = Buffer.from(seen[1]?.[1] ?? []);
-    expect(readEnvelopeTo(to)).toEqual({ toMember: "w2", envelopeAt: 3 });
-    expect(to.subarray(3)).toEqual(Buffer.alloc(300, 9));
+    expect(readEnvelopeTo(to)).toEqual({ toMember: "w2", envelopeAt: 7 });
+    expect(to.subarray(7)).toEqual(Buffer.alloc(300, 9));
     expect(seen[2]?.[0]).toBe(IpcFrame.LOST);
     expect(decodeFrameString(Uint8Array.from(seen[2]?.[1] ?? []))).toBe("w1");
     // A view, not a copy.
@@ -123,7 +124,7 @@ describe("IPC frames and batches", () => {
     expect(decodeMemberSnapshot(body)).toEqual({ memberId: "w1", nodes });
     expect(decodeMemberSnapshot(encodeMemberSnapshot("w2", []))).toEqual({ memberId: "w2", nodes: [] });
     expect(() => decodeMemberSnapshot(body.subarray(0, body.length - 2))).toThrow(RangeError);
-    expect(() => decodeFrameString(Buffer.concat([encodeFrameString("x"), Buffer.of(0)]))).toThrow(RangeError);
+    expect(() => readEnvelopeTo(Buffer.concat([envelopeToHead(Buffer.from("w2"), 5), Buffer.alloc(4)]))).toThrow(RangeError);
   });
 
   it("validates options", () => {
