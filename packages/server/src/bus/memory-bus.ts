@@ -1,4 +1,5 @@
 import { BusDirectory } from "./bus-directory.js";
+import { callHandler, emitPresence } from "./handler-calls.js";
 import type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "../core/ports/bus-link.js";
 import { integerOption } from "../options/option-checks.js";
 import { PendingPresence } from "./pending-presence.js";
@@ -312,14 +313,10 @@ class Link implements MemoryLink {
   }
 
   #emit(events: readonly BusPresence[]): void {
-    for (const e of events) this.#guard(() => this.#handlers?.presence(e));
+    emitPresence(this.#handlers, events, this.#stats);
   }
 
   #guard(fn: () => void): void {
-    try {
-      fn();
-    } catch {
-      this.#stats.handlerErrors++;
-    }
+    callHandler(this.#stats, fn);
   }
 }

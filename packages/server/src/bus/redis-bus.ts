@@ -1,4 +1,5 @@
 import { Command, Redis, type RedisOptions } from "ioredis";
+import { callHandler, emitPresence } from "./handler-calls.js";
 import { BusDirectory } from "./bus-directory.js";
 import type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "../core/ports/bus-link.js";
 import { decodeDirectoryEntry, encodeDirectoryEntry } from "./directory-entry-codec.js";
@@ -788,17 +789,16 @@ export class RedisBus implements BusLink {
   };
 
   #emit(events: readonly BusPresence[]): void {
-    for (const e of events) this.#guard(() => this.#handlers?.presence(e));
+    emitPresence(this.#handlers, events, this.#stats, this.#onHandlerError);
   }
 
   #guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.#stats.handlerErrors++;
-      this.options.logger?.error({ err, memberId: this.#memberId }, "a bus handler threw");
-    }
+    callHandler(this.#stats, fn, this.#onHandlerError);
   }
+
+  readonly #onHandlerError = (err: unknown): void => {
+    this.options.logger?.error({ err, memberId: this.#memberId }, "a bus handler threw");
+  };
 }
 
 async function quit(conn: Redis): Promise<void> {

@@ -1,4 +1,5 @@
 import { BusDirectory } from "../bus/bus-directory.js";
+import { callHandler, emitPresence } from "../bus/handler-calls.js";
 import type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "../core/ports/bus-link.js";
 import { decodeEnvelope, encodeEnvelope } from "../bus/envelope-codec.js";
 import { readIpcBatch, readIpcPayload } from "./ipc-batch-reader.js";
@@ -395,14 +396,10 @@ export class IpcBusLink implements BusLink {
   }
 
   #emit(events: readonly BusPresence[]): void {
-    for (const e of events) this.#guard(() => this.#handlers?.presence(e));
+    emitPresence(this.#handlers, events, this.#stats);
   }
 
   #guard(fn: () => void): void {
-    try {
-      fn();
-    } catch {
-      this.#stats.handlerErrors++;
-    }
+    callHandler(this.#stats, fn);
   }
 }
