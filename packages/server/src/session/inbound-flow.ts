@@ -27,16 +27,17 @@ export interface FragmentResult {
  * messages (its bytes are bounded by flow control), while tiny fragments are
  * limited like any frame.
  */
-export class InboundFlow {
+// It is the frame bucket itself (extends TokenBucket): one object per
+// connection, as before this was split out of the session (bench:tcp-idle).
+export class InboundFlow extends TokenBucket {
   readonly #o: ResolvedServerOptions;
-  readonly #bucket: TokenBucket;
   #fragmentBucket: TokenBucket | undefined;
   #window: ReceiveWindow | undefined;
   #assembler: FragmentAssembler | undefined;
 
   constructor(options: ResolvedServerOptions, now: number) {
+    super(options.rateLimit.framesPerSecond, options.rateLimit.burst, now);
     this.#o = options;
-    this.#bucket = new TokenBucket(options.rateLimit.framesPerSecond, options.rateLimit.burst, now);
   }
 
   /** Takes the tokens `frame` costs; a fatal `RATE_LIMITED` refusal when the bucket is empty. */
@@ -52,7 +53,7 @@ export class InboundFlow {
         `fragment rate limit exceeded (${rl.framesPerSecond} × ${FRAGMENT_SIZE} bytes/s, burst ${rl.burst})`,
       );
     }
-    if (this.#bucket.take(now)) return undefined;
+    if (this.take(now)) return undefined;
     return fatal(ErrorCode.RATE_LIMITED, `rate limit exceeded (${rl.framesPerSecond} frames/s, burst ${rl.burst})`);
   }
 
