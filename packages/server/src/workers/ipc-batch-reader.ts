@@ -18,18 +18,27 @@ export function readIpcBatch(batch: Buffer, visit: (kind: number, body: Buffer) 
   let pos = 0;
   let count = 0;
   while (pos < end) {
-    const length = readVarint32(batch, pos, end, cursor);
-    if (length < 0) throw new RangeError("truncated IPC batch: frame length expected");
-    pos = cursor.pos;
+    // Lengths and tags of one byte are the common case: read them inline.
+    let length = batch[pos] as number;
+    if (length < 0x80) pos++;
+    else {
+      length = readVarint32(batch, pos, end, cursor);
+      if (length < 0) throw new RangeError("truncated IPC batch: frame length expected");
+      pos = cursor.pos;
+    }
     if (length > end - pos) throw new RangeError(`truncated IPC batch: frame of ${length} bytes, ${end - pos} left`);
     const frameEnd = pos + length;
     if (length > 0) {
       const tag = batch[pos] as number;
-      const value = readVarint32(batch, pos + 1, frameEnd, cursor);
-      if ((tag & 7) !== 2 || tag >= 0x80 || value < 0 || cursor.pos + value !== frameEnd) {
-        throw new RangeError("malformed IPC frame");
+      let at = pos + 1;
+      let value = at < frameEnd ? (batch[at] as number) : -1;
+      if (value >= 0 && value < 0x80) at++;
+      else {
+        value = readVarint32(batch, at, frameEnd, cursor);
+        at = cursor.pos;
       }
-      visit(tag >>> 3, batch.subarray(cursor.pos, frameEnd));
+      if ((tag & 7) !== 2 || tag >= 0x80 || value < 0 || at + value !== frameEnd) throw new RangeError("malformed IPC frame");
+      visit(tag >>> 3, batch.subarray(at, frameEnd));
       count++;
     }
     pos = frameEnd;

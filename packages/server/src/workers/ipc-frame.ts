@@ -1,8 +1,8 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type VarintCursor, readVarint32, varintSize, writeVarint32 } from "@hb/codec";
 import type { BusNode } from "../core/ports/bus-link.js";
-import { busNode, directoryEntry } from "../bus/directory-entry-codec.js";
-import { EnvelopeToSchema, IpcFrameSchema, MemberSnapshotSchema } from "../gen/hb/internal/v1/ipc_pb.js";
+import { directoryEntrySize, readDirectoryEntry, writeDirectoryEntry } from "../bus/directory-entry-codec.js";
+import { ProtoReader, lenField, writeString } from "../bus/proto-bytes.js";
+import { EnvelopeToSchema, IpcFrameSchema } from "../gen/hb/internal/v1/ipc_pb.js";
 
 const fieldNo = (name: keyof typeof IpcFrameSchema.field): number => IpcFrameSchema.field[name]?.number as number;
 
@@ -41,11 +41,36 @@ export interface MemberSnapshot {
   nodes: BusNode[];
 }
 
+// hb.internal.v1.MemberSnapshot (member_id 1, nodes 2) / MemberNode
+// (node_id 1, entry 2). Hand-tuned, see bus/proto-bytes.ts.
+const SNAP_MEMBER = 0x0a;
+const SNAP_NODES = 0x12;
+const NODE_ID = 0x0a;
+const NODE_ENTRY = 0x12;
+
 /** Encodes the body of a MEMBER frame: a `MemberSnapshot` (about 30 bytes per node with two short labels). */
 export function encodeMemberSnapshot(memberId: string, nodes: Iterable<BusNode>): Uint8Array {
-  const list = [];
-  for (const node of nodes) list.push({ nodeId: node.nodeId, entry: directoryEntry(node.state, node.labels) });
-  return toBinary(MemberSnapshotSchema, create(MemberSnapshotSchema, { memberId, nodes: list }));
+  const list: { node: BusNode; id: number; entry: number; size: number }[] = [];
+  const memberLength = Buffer.byteLength(memberId, "utf8");
+  let size = memberLength === 0 ? 0 : lenField(memberLength);
+  for (const node of nodes) {
+    const id = Buffer.byteLength(node.nodeId, "utf8");
+    const entry = directoryEntrySize(node.labels);
+    const inner = (id === 0 ? 0 : lenField(id)) + lenField(entry);
+    list.push({ node, id, entry, size: inner });
+    size += lenField(inner);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let pos = memberLength === 0 ? 0 : writeString(out, 0, SNAP_MEMBER, memberId, memberLength);
+  for (const { node, id, entry, size: inner } of list) {
+    out[pos++] = SNAP_NODES;
+    pos = writeVarint32(out, pos, inner);
+    if (id > 0) pos = writeString(out, pos, NODE_ID, node.nodeId, id);
+    out[pos++] = NODE_ENTRY;
+    pos = writeVarint32(out, pos, entry);
+    pos = writeDirectoryEntry(out, pos, node.state, node.labels);
+  }
+  return out;
 }
 
 /**
@@ -54,13 +79,34 @@ export function encodeMemberSnapshot(memberId: string, nodes: Iterable<BusNode>)
  * @throws RangeError for a malformed body
  */
 export function decodeMemberSnapshot(body: Uint8Array): MemberSnapshot {
-  let m: ReturnType<typeof fromBinary<typeof MemberSnapshotSchema>>;
-  try {
-    m = fromBinary(MemberSnapshotSchema, body);
-  } catch (err) {
-    throw new RangeError(`malformed member snapshot: ${(err as Error).message}`);
+  const r = new ProtoReader(body);
+  const end = r.buf.length;
+  let memberId = "";
+  const entries: [string, number, number][] = [];
+  while (r.pos < end) {
+    const t = r.tag(end);
+    if (t === SNAP_MEMBER) memberId = r.string(end);
+    else if (t === SNAP_NODES) {
+      const to = r.fieldEnd(end);
+      let nodeId = "";
+      let entry: [number, number] = [to, to];
+      while (r.pos < to) {
+        const u = r.tag(to);
+        if (u === NODE_ID) nodeId = r.string(to);
+        else if (u === NODE_ENTRY) {
+          const entryEnd = r.fieldEnd(to);
+          entry = [r.pos, entryEnd];
+          r.pos = entryEnd;
+        } else r.skip(u & 7, to);
+      }
+      entries.push([nodeId, entry[0], entry[1]]);
+    } else r.skip(t & 7, end);
   }
-  return { memberId: m.memberId, nodes: m.nodes.map((n) => busNode(n.entry, n.nodeId, m.memberId)) };
+  const nodes = entries.map(([nodeId, from, to]) => {
+    r.pos = from;
+    return readDirectoryEntry(r, to, nodeId, memberId);
+  });
+  return { memberId, nodes };
 }
 
 /** Encodes a string body (a LOST frame's member id): its UTF-8 bytes. */

@@ -5,7 +5,15 @@ import type { BusEnvelope, BusPresence } from "../../src/core/ports/bus-link.js"
 import { decodeDirectoryEntry, encodeDirectoryEntry } from "../../src/bus/directory-entry-codec.js";
 import { decodeEnvelope, encodeEnvelope, isEnvelopeFrom } from "../../src/bus/envelope-codec.js";
 import { decodePresenceMessage, encodePresenceMessage, type PresenceMessage } from "../../src/bus/presence-codec.js";
-import { EnvelopeSchema, EnvelopeType } from "../../src/gen/hb/internal/v1/bus_pb.js";
+import { fromBinary } from "@bufbuild/protobuf";
+import {
+  ChangeKind,
+  DirectoryEntrySchema,
+  EnvelopeSchema,
+  EnvelopeType,
+  NodeState,
+  PresenceMessageSchema,
+} from "../../src/gen/hb/internal/v1/bus_pb.js";
 
 const id = fc.string({ minLength: 1, maxLength: 40, unit: "grapheme" });
 const body = fc.uint8Array({ maxLength: 300 });
@@ -109,6 +117,24 @@ describe("presence codec", () => {
     );
   });
 
+  it("is the hb.internal.v1.PresenceMessage of the schema, both ways", () => {
+    const kinds = { joined: ChangeKind.JOINED, left: ChangeKind.LEFT, suspect: ChangeKind.SUSPECT, timed_out: ChangeKind.TIMED_OUT, recovered: ChangeKind.RECOVERED };
+    const change = (e: BusPresence) => ({ kind: kinds[e.kind], nodeId: e.nodeId, labels: { ...e.labels }, reason: e.reason, timeMs: BigInt(e.time) });
+    fc.assert(
+      fc.property(message, (m) => {
+        const init =
+          m.type === "event"
+            ? { message: { case: "event" as const, value: { memberId: m.event.memberId, seq: BigInt(m.seq), change: change(m.event) } } }
+            : m.type === "sync"
+              ? { message: { case: "sync" as const, value: { memberId: m.memberId, seq: BigInt(m.seq), hints: m.hints.map(change) } } }
+              : { message: { case: "lost" as const, value: m.memberId } };
+        const generated = create(PresenceMessageSchema, init);
+        expect(fromBinary(PresenceMessageSchema, encodePresenceMessage(m))).toEqual(generated);
+        expect(decodePresenceMessage(toBinary(PresenceMessageSchema, generated))).toEqual(m);
+      }),
+    );
+  });
+
   it("keeps a __proto__ label as data", () => {
     const event: BusPresence = { kind: "joined", nodeId: "n", labels: JSON.parse('{"__proto__":"x"}'), reason: "", time: 1, memberId: "m" };
     const back = decodePresenceMessage(encodePresenceMessage({ type: "event", seq: 1, event }));
@@ -121,6 +147,9 @@ describe("directory entry codec", () => {
     fc.assert(
       fc.property(fc.constantFrom("online", "suspect" as const), labels, (state, l) => {
         expect(decodeDirectoryEntry(encodeDirectoryEntry(state, l), "n", "m")).toEqual({ nodeId: "n", labels: l, state, memberId: "m" });
+        const generated = create(DirectoryEntrySchema, { state: state === "suspect" ? NodeState.SUSPECT : NodeState.ONLINE, labels: { ...l } });
+        expect(fromBinary(DirectoryEntrySchema, encodeDirectoryEntry(state, l))).toEqual(generated);
+        expect(decodeDirectoryEntry(toBinary(DirectoryEntrySchema, generated), "n", "m")).toEqual({ nodeId: "n", labels: l, state, memberId: "m" });
       }),
     );
   });

@@ -3,6 +3,9 @@
 // JSON) and deliver it on a later turn. The real-process suite is
 // ipc-bus.test.ts.
 import { EventEmitter } from "node:events";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { NodeState } from "../../src/gen/hb/internal/v1/bus_pb.js";
+import { MemberSnapshotSchema } from "../../src/gen/hb/internal/v1/ipc_pb.js";
 import { describe, expect, it } from "vitest";
 import type { BusNode } from "../../src/core/ports/bus-link.js";
 import { readIpcBatch } from "../../src/workers/ipc-batch-reader.js";
@@ -123,6 +126,14 @@ describe("IPC frames and batches", () => {
     const body = encodeMemberSnapshot("w1", nodes);
     expect(decodeMemberSnapshot(body)).toEqual({ memberId: "w1", nodes });
     expect(decodeMemberSnapshot(encodeMemberSnapshot("w2", []))).toEqual({ memberId: "w2", nodes: [] });
+    // The hb.internal.v1.MemberSnapshot of the schema, both ways.
+    const generated = fromBinary(MemberSnapshotSchema, body);
+    expect(generated.memberId).toBe("w1");
+    expect(generated.nodes.map((n) => [n.nodeId, n.entry?.state, n.entry?.labels])).toEqual([
+      ["n1", NodeState.ONLINE, { zone: "eu", "é": "ü" }],
+      ["n2", NodeState.SUSPECT, {}],
+    ]);
+    expect(decodeMemberSnapshot(toBinary(MemberSnapshotSchema, generated))).toEqual({ memberId: "w1", nodes });
     expect(() => decodeMemberSnapshot(body.subarray(0, body.length - 2))).toThrow(RangeError);
     expect(() => readEnvelopeTo(Buffer.concat([envelopeToHead(Buffer.from("w2"), 5), Buffer.alloc(4)]))).toThrow(RangeError);
   });
