@@ -32,7 +32,10 @@ export {
 export { NodeRegistry } from "./registry/node-registry.js";
 export { generateNodeId } from "./registry/node-id.js";
 export type { NodeLabels } from "./registry/node-labels.js";
-export { MAX_FRAMES_BEFORE_WELCOME, Session } from "./session/session.js";
+export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionContext } from "./session/session.js";
+export { Registrations, type OpenResult, type SessionEnd } from "./session/registrations.js";
+export { SessionRecord, type SessionConnection } from "./session/session-record.js";
+export type { RoutePeer } from "./routing/route-peer.js";
 export { MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session/session-writer.js";
 export { type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./bus/redis-bus-options.js";
 export { BusDirectory } from "./bus/bus-directory.js";
