@@ -103,25 +103,34 @@ export function decodeEnvelope(input: Uint8Array): DecodedEnvelope {
   let fromMember = "";
   let type = 0;
   let key = "";
-  let body: Buffer = buf.subarray(0, 0);
+  let bodyAt = 0;
+  let bodyEnd = 0;
   let pos = 0;
   while (pos < end) {
-    const t = readVarint32(buf, pos, end, cursor);
-    if (t < 0) throw new RangeError("truncated envelope: tag");
-    pos = cursor.pos;
-    const n = readVarint32(buf, pos, end, cursor);
-    if (n < 0) throw new RangeError("truncated envelope: value");
-    pos = cursor.pos;
-    if ((t & 7) === 0) {
-      if (t === TYPE) type = n;
+    // Tags and most lengths are one byte: read them inline.
+    const t = buf[pos++] as number;
+    let n = pos < end ? (buf[pos] as number) : -1;
+    if (n >= 0 && n < 0x80) pos++;
+    else {
+      n = readVarint32(buf, pos, end, cursor);
+      if (n < 0) throw new RangeError("truncated envelope");
+      pos = cursor.pos;
+    }
+    if (t === TYPE) {
+      type = n;
       continue;
     }
-    if ((t & 7) !== 2 || n > end - pos) throw new RangeError(`malformed envelope field (tag ${t})`);
+    if ((t & 7) === 0 && t < 0x80) continue; // an unknown varint field
+    if ((t & 7) !== 2 || t >= 0x80 || n > end - pos) throw new RangeError(`malformed envelope field (tag ${t})`);
     if (t === FROM) fromMember = buf.toString("utf8", pos, pos + n);
     else if (t === KEY) key = buf.toString("utf8", pos, pos + n);
-    else if (t === BODY) body = buf.subarray(pos, pos + n);
+    else if (t === BODY) {
+      bodyAt = pos;
+      bodyEnd = pos + n;
+    }
     pos += n;
   }
+  const body = buf.subarray(bodyAt, bodyEnd);
   let envelope: BusEnvelope;
   switch (type) {
     case EnvelopeType.PUBLISH:
