@@ -5,9 +5,8 @@ const cursor: VarintCursor = { pos: 0 };
 
 /**
  * Calls `visit` with each frame of an IPC batch written by
- * {@link IpcBatchWriter}, in order: its kind (the IpcFrame field number) and
- * its body (the field's value) as a view into `batch`, not a copy. An empty
- * frame is skipped.
+ * {@link IpcBatchWriter}, in order: its kind (the IpcBatch field number) and
+ * its body (the field's value) as a view into `batch`, not a copy.
  *
  * @returns the number of frames visited
  * @throws RangeError for a truncated batch or an over-long length; the
@@ -18,30 +17,20 @@ export function readIpcBatch(batch: Buffer, visit: (kind: number, body: Buffer) 
   let pos = 0;
   let count = 0;
   while (pos < end) {
-    // Lengths and tags of one byte are the common case: read them inline.
-    let length = batch[pos] as number;
-    if (length < 0x80) pos++;
+    // One field per frame: a one-byte tag (kinds are < 16), its length, its value.
+    const tag = batch[pos++] as number;
+    let length = pos < end ? (batch[pos] as number) : -1;
+    if (length >= 0 && length < 0x80) pos++;
     else {
       length = readVarint32(batch, pos, end, cursor);
       if (length < 0) throw new RangeError("truncated IPC batch: frame length expected");
       pos = cursor.pos;
     }
+    if ((tag & 7) !== 2 || tag >= 0x80) throw new RangeError(`malformed IPC batch: tag ${tag}`);
     if (length > end - pos) throw new RangeError(`truncated IPC batch: frame of ${length} bytes, ${end - pos} left`);
-    const frameEnd = pos + length;
-    if (length > 0) {
-      const tag = batch[pos] as number;
-      let at = pos + 1;
-      let value = at < frameEnd ? (batch[at] as number) : -1;
-      if (value >= 0 && value < 0x80) at++;
-      else {
-        value = readVarint32(batch, at, frameEnd, cursor);
-        at = cursor.pos;
-      }
-      if ((tag & 7) !== 2 || tag >= 0x80 || value < 0 || at + value !== frameEnd) throw new RangeError("malformed IPC frame");
-      visit(tag >>> 3, batch.subarray(at, frameEnd));
-      count++;
-    }
-    pos = frameEnd;
+    visit(tag >>> 3, batch.subarray(pos, pos + length));
+    count++;
+    pos += length;
   }
   return count;
 }

@@ -1,9 +1,9 @@
 import { varintSize, writeVarint32 } from "@hb/codec";
 
 /**
- * Collects frames into one IPC batch: a sequence of size-delimited
- * `hb.internal.v1.IpcFrame`s (`length:varint` then the frame), each frame
- * one length-delimited field whose number is its kind (see {@link IpcFrame}). Frames are
+ * Collects frames into one IPC batch, an `hb.internal.v1.IpcBatch`: each
+ * frame is one length-delimited field whose number is its kind (see
+ * {@link IpcFrame}), in order. Frames are
  * copied in as they are added (a body read by {@link readIpcBatch} is
  * forwarded by adding it again with its kind); {@link IpcBatchWriter.take} hands out the
  * batch without another copy and starts a new one, sized after the last.
@@ -31,9 +31,8 @@ export class IpcBatchWriter {
   /** Appends a frame of `kind` whose value is `head` (if given) followed by `body`. */
   frame(kind: number, body: Uint8Array, head?: Uint8Array): void {
     const value = (head === undefined ? 0 : head.length) + body.length;
-    const length = 1 + varintSize(value) + value;
-    this.#ensure(5 + length);
-    let pos = writeVarint32(this.#buf, this.#pos, length);
+    this.#ensure(1 + varintSize(value) + value);
+    let pos = this.#pos;
     this.#buf[pos++] = (kind << 3) | 2;
     pos = writeVarint32(this.#buf, pos, value);
     if (head !== undefined) {

@@ -2,15 +2,15 @@ import { type VarintCursor, readVarint32, varintSize, writeVarint32 } from "@hb/
 import type { BusNode } from "../core/ports/bus-link.js";
 import { directoryEntrySize, readDirectoryEntry, writeDirectoryEntry } from "../bus/directory-entry-codec.js";
 import { ProtoReader, lenField, writeString } from "../bus/proto-bytes.js";
-import { EnvelopeToSchema, IpcFrameSchema } from "../gen/hb/internal/v1/ipc_pb.js";
+import { EnvelopeToSchema, IpcBatchSchema } from "../gen/hb/internal/v1/ipc_pb.js";
 
-const fieldNo = (name: keyof typeof IpcFrameSchema.field): number => IpcFrameSchema.field[name]?.number as number;
+const fieldNo = (name: keyof typeof IpcBatchSchema.field): number => IpcBatchSchema.field[name]?.number as number;
 
 /**
  * Kinds of the frames in an IPC batch: the field numbers of
- * `hb.internal.v1.IpcFrame` (proto/hb/internal/v1/ipc.proto). A batch is a
- * sequence of size-delimited IpcFrames; each carries one field, whose
- * number is the kind and whose value is the body:
+ * `hb.internal.v1.IpcBatch` (proto/hb/internal/v1/ipc.proto). A batch's
+ * fields are its frames, in order; a field's number is the kind and its
+ * value the body:
  *
  * ```
  * ENVELOPE     an Envelope (it names its sender): worker → hub: for every other member; hub → worker: deliver

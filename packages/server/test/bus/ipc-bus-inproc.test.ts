@@ -5,7 +5,7 @@
 import { EventEmitter } from "node:events";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { NodeState } from "../../src/gen/hb/internal/v1/bus_pb.js";
-import { MemberSnapshotSchema } from "../../src/gen/hb/internal/v1/ipc_pb.js";
+import { IpcBatchSchema, MemberSnapshotSchema } from "../../src/gen/hb/internal/v1/ipc_pb.js";
 import { describe, expect, it } from "vitest";
 import type { BusNode } from "../../src/core/ports/bus-link.js";
 import { readIpcBatch } from "../../src/workers/ipc-batch-reader.js";
@@ -98,7 +98,7 @@ const turns = async (n = 5) => {
 describe("IPC frames and batches", () => {
   it("round-trips frames through a batch, in order, as views", () => {
     const w = new IpcBatchWriter(64);
-    w.frame(IpcFrame.ENVELOPE, Uint8Array.of(1, 2, 3));
+    w.frame(IpcFrame.ENVELOPE, Uint8Array.of(0x10, 1, 2));
     w.frame(IpcFrame.ENVELOPE_TO, new Uint8Array(300).fill(9), envelopeToHead(Buffer.from("w2"), 300));
     w.frame(IpcFrame.LOST, encodeFrameString("w1"));
     expect(w.frames).toBe(3);
@@ -106,7 +106,7 @@ describe("IPC frames and batches", () => {
     expect(w.take()).toBeUndefined();
     const seen: [number, number[]][] = [];
     expect(readIpcBatch(batch, (kind, body) => seen.push([kind, [...body]]))).toBe(3);
-    expect(seen[0]).toEqual([IpcFrame.ENVELOPE, [1, 2, 3]]);
+    expect(seen[0]).toEqual([IpcFrame.ENVELOPE, [0x10, 1, 2]]);
     expect(seen[1]?.[0]).toBe(IpcFrame.ENVELOPE_TO);
     const to = Buffer.from(seen[1]?.[1] ?? []);
     expect(readEnvelopeTo(to)).toEqual({ toMember: "w2", envelopeAt: 7 });
@@ -115,6 +115,18 @@ describe("IPC frames and batches", () => {
     expect(decodeFrameString(Uint8Array.from(seen[2]?.[1] ?? []))).toBe("w1");
     // A view, not a copy.
     readIpcBatch(batch, (_kind, body) => expect(body.buffer).toBe(batch.buffer));
+    // The hb.internal.v1.IpcBatch of the schema.
+    const valid = new IpcBatchWriter();
+    const env = Buffer.of(0x0a, 2, 0x77, 0x31, 0x10, 3, 0x1a, 1, 0x78); // from "w1", broadcast, except "x"
+    valid.frame(IpcFrame.ENVELOPE, env);
+    valid.frame(IpcFrame.ENVELOPE_TO, env, envelopeToHead(Buffer.from("w2"), env.length));
+    valid.frame(IpcFrame.LOST, encodeFrameString("w1"));
+    const generated = fromBinary(IpcBatchSchema, valid.take() as Buffer);
+    expect([generated.envelope[0]?.fromMember, generated.envelopeTo.map((e) => [e.toMember, e.envelope?.key]), generated.lost]).toEqual([
+      "w1",
+      [["w2", "x"]],
+      ["w1"],
+    ]);
     expect(() => readIpcBatch(batch.subarray(0, batch.length - 1), () => {})).toThrow(RangeError);
   });
 

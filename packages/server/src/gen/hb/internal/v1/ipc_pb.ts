@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/internal/v1/ipc.proto.
  */
 export const file_hb_internal_v1_ipc: GenFile = /*@__PURE__*/
-  fileDesc("ChhoYi9pbnRlcm5hbC92MS9pcGMucHJvdG8SDmhiLmludGVybmFsLnYxIkwKCk1lbWJlck5vZGUSDwoHbm9kZV9pZBgBIAEoCRItCgVlbnRyeRgCIAEoCzIeLmhiLmludGVybmFsLnYxLkRpcmVjdG9yeUVudHJ5Ik4KDk1lbWJlclNuYXBzaG90EhEKCW1lbWJlcl9pZBgBIAEoCRIpCgVub2RlcxgCIAMoCzIaLmhiLmludGVybmFsLnYxLk1lbWJlck5vZGUiSwoKRW52ZWxvcGVUbxIRCgl0b19tZW1iZXIYASABKAkSKgoIZW52ZWxvcGUYAiABKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZSLwAQoISXBjRnJhbWUSLAoIZW52ZWxvcGUYASABKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZUgAEjEKC2VudmVsb3BlX3RvGAIgASgLMhouaGIuaW50ZXJuYWwudjEuRW52ZWxvcGVUb0gAEjgKCHByZXNlbmNlGAMgASgLMiQuaGIuaW50ZXJuYWwudjEuUHJlc2VuY2VFdmVudE1lc3NhZ2VIABIwCgZtZW1iZXIYBCABKAsyHi5oYi5pbnRlcm5hbC52MS5NZW1iZXJTbmFwc2hvdEgAEg4KBGxvc3QYBSABKAlIAEIHCgVmcmFtZWIGcHJvdG8z", [file_hb_internal_v1_bus]);
+  fileDesc("ChhoYi9pbnRlcm5hbC92MS9pcGMucHJvdG8SDmhiLmludGVybmFsLnYxIkwKCk1lbWJlck5vZGUSDwoHbm9kZV9pZBgBIAEoCRItCgVlbnRyeRgCIAEoCzIeLmhiLmludGVybmFsLnYxLkRpcmVjdG9yeUVudHJ5Ik4KDk1lbWJlclNuYXBzaG90EhEKCW1lbWJlcl9pZBgBIAEoCRIpCgVub2RlcxgCIAMoCzIaLmhiLmludGVybmFsLnYxLk1lbWJlck5vZGUiSwoKRW52ZWxvcGVUbxIRCgl0b19tZW1iZXIYASABKAkSKgoIZW52ZWxvcGUYAiABKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZSLdAQoISXBjQmF0Y2gSKgoIZW52ZWxvcGUYASADKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZRIvCgtlbnZlbG9wZV90bxgCIAMoCzIaLmhiLmludGVybmFsLnYxLkVudmVsb3BlVG8SNgoIcHJlc2VuY2UYAyADKAsyJC5oYi5pbnRlcm5hbC52MS5QcmVzZW5jZUV2ZW50TWVzc2FnZRIuCgZtZW1iZXIYBCADKAsyHi5oYi5pbnRlcm5hbC52MS5NZW1iZXJTbmFwc2hvdBIMCgRsb3N0GAUgAygJYgZwcm90bzM", [file_hb_internal_v1_bus]);
 
 /**
  * MemberNode is one node of a member snapshot.
@@ -102,67 +102,57 @@ export const EnvelopeToSchema: GenMessage<EnvelopeTo> = /*@__PURE__*/
   messageDesc(file_hb_internal_v1_ipc, 2);
 
 /**
- * IpcFrame is one frame of an IPC batch. A batch (the payload of one IPC
- * message) is a sequence of size-delimited IpcFrames (a varint length, then
- * the IpcFrame), in order. The field number is the frame's kind.
+ * IpcBatch is the payload of one IPC `batch` message: its fields are the
+ * frames, in the order they were written, and a field's number is the
+ * frame's kind. The order across kinds matters (a member's snapshot before
+ * its changes), so hb reads a batch field by field; a generated decoder
+ * would group the frames by kind.
  *
- * @generated from message hb.internal.v1.IpcFrame
+ * @generated from message hb.internal.v1.IpcBatch
  */
-export type IpcFrame = Message<"hb.internal.v1.IpcFrame"> & {
+export type IpcBatch = Message<"hb.internal.v1.IpcBatch"> & {
   /**
-   * Exactly one.
+   * worker → hub: for every other member; hub → worker: to deliver.
    *
-   * @generated from oneof hb.internal.v1.IpcFrame.frame
+   * @generated from field: repeated hb.internal.v1.Envelope envelope = 1;
    */
-  frame: {
-    /**
-     * worker → hub: for every other member; hub → worker: to deliver.
-     *
-     * @generated from field: hb.internal.v1.Envelope envelope = 1;
-     */
-    value: Envelope;
-    case: "envelope";
-  } | {
-    /**
-     * worker → hub: for one member (the hub forwards the envelope alone).
-     *
-     * @generated from field: hb.internal.v1.EnvelopeTo envelope_to = 2;
-     */
-    value: EnvelopeTo;
-    case: "envelopeTo";
-  } | {
-    /**
-     * A presence change of the sending member (its `seq` is not checked:
-     * the channel is ordered and reliable).
-     *
-     * @generated from field: hb.internal.v1.PresenceEventMessage presence = 3;
-     */
-    value: PresenceEventMessage;
-    case: "presence";
-  } | {
-    /**
-     * A member's whole node set (a worker's own after it joins; every
-     * member's in the hub's welcome).
-     *
-     * @generated from field: hb.internal.v1.MemberSnapshot member = 4;
-     */
-    value: MemberSnapshot;
-    case: "member";
-  } | {
-    /**
-     * hub → worker: the member with this id is gone.
-     *
-     * @generated from field: string lost = 5;
-     */
-    value: string;
-    case: "lost";
-  } | { case: undefined; value?: undefined };
+  envelope: Envelope[];
+
+  /**
+   * worker → hub: for one member (the hub forwards the envelope alone).
+   *
+   * @generated from field: repeated hb.internal.v1.EnvelopeTo envelope_to = 2;
+   */
+  envelopeTo: EnvelopeTo[];
+
+  /**
+   * A presence change of the sending member (its `seq` is not checked:
+   * the channel is ordered and reliable).
+   *
+   * @generated from field: repeated hb.internal.v1.PresenceEventMessage presence = 3;
+   */
+  presence: PresenceEventMessage[];
+
+  /**
+   * A member's whole node set (a worker's own after it joins; every
+   * member's in the hub's welcome).
+   *
+   * @generated from field: repeated hb.internal.v1.MemberSnapshot member = 4;
+   */
+  member: MemberSnapshot[];
+
+  /**
+   * hub → worker: the member with this id is gone.
+   *
+   * @generated from field: repeated string lost = 5;
+   */
+  lost: string[];
 };
 
 /**
- * Describes the message hb.internal.v1.IpcFrame.
- * Use `create(IpcFrameSchema)` to create a new message.
+ * Describes the message hb.internal.v1.IpcBatch.
+ * Use `create(IpcBatchSchema)` to create a new message.
  */
-export const IpcFrameSchema: GenMessage<IpcFrame> = /*@__PURE__*/
+export const IpcBatchSchema: GenMessage<IpcBatch> = /*@__PURE__*/
   messageDesc(file_hb_internal_v1_ipc, 3);
 
