@@ -3,10 +3,10 @@ import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { TlsOptions } from "node:tls";
 import { DEFAULT_MAX_FRAME_SIZE, type Hello, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
-import { pino } from "pino";
 import type { BusLink } from "./cluster/bus-link.js";
 import { resolveWorkerModule } from "./cluster/worker-module.js";
 import type { Logger } from "./logger.js";
+import { SILENT_LOGGER } from "./silent-logger.js";
 import type { NodeInfo } from "./node-info.js";
 
 /** Per-connection frame rate limit (a token bucket on incoming frames). */
@@ -182,7 +182,10 @@ export interface HeartbeatServerOptions {
   authorizeBroadcast?: AuthorizeBroadcastHook;
   /** When set, the server speaks TLS (`tls.createServer`) with these options. */
   tls?: TlsOptions;
-  /** A pino-compatible logger. Default: a silent pino logger. */
+  /**
+   * A pino-compatible logger (pino itself is not a dependency: pass one in).
+   * Default: {@link SILENT_LOGGER}, which drops every record.
+   */
   logger?: Logger;
   /** Identifier sent in Welcome and events, for diagnostics. Default `<hostname>:<pid>:<random>`; 1 .. 128 characters. */
   serverId?: string;
@@ -469,7 +472,7 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
   if (tls !== undefined && (typeof tls !== "object" || tls === null)) {
     throw new TypeError("tls must be an object of node:tls options");
   }
-  const logger = options.logger ?? pino({ level: "silent" });
+  const logger = options.logger ?? SILENT_LOGGER;
   for (const level of ["debug", "info", "warn", "error"] as const) {
     if (typeof (logger as unknown as Record<string, unknown>)?.[level] !== "function") {
       throw new TypeError(`logger must be pino-compatible: logger.${level} is not a function`);
