@@ -768,6 +768,7 @@ export class Hub {
   // ---------------------------------------------------------------- events
 
   #emit(name: NodeEventName, slot: number, reason: string, now: number): void {
+    this.stats.transition(name, reason);
     this.router.presence(name, slot, reason, now);
     const r = this.registry;
     const bus = this.options.bus;

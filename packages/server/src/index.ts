@@ -90,7 +90,10 @@ export {
   type ServerOptionDefaults,
   resolveServerOptions,
 } from "./server-options.js";
-export type { BusStats, DropStats, RoutedStats, ServerStats } from "./server-stats.js";
+export type { BusStats, DropStats, PresenceTransitions, RoutedStats, ServerStats } from "./server-stats.js";
+export { RTT_BUCKETS, type RttSnapshot } from "./telemetry/rtt-histogram.js";
+export type { ProcessSample } from "./telemetry/process-sampler.js";
+export type { WorkerStats } from "./telemetry/worker-stats.js";
 export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionTransport } from "./session.js";
 export { FRAGMENT_SIZE, MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session-writer.js";
 export { END_LINGER_MS, TcpTransport } from "./tcp-transport.js";
