@@ -20,6 +20,7 @@ import {
 import { ServerCounters, type ServerStats } from "./server-stats.js";
 import { Session, type SessionTransport } from "./session.js";
 import { TcpTransport } from "./tcp-transport.js";
+import { sumWorkerStats } from "./telemetry/sum-worker-stats.js";
 import { HubBusLink } from "./cluster/hub-bus-link.js";
 import { WorkerPool } from "./cluster/worker-pool.js";
 import type { HandoffSender, WorkerRole } from "./cluster/worker-handoff.js";
@@ -358,23 +359,28 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return bus === undefined ? { state: "ok" } : bus.health();
   }
 
-  /** Current counters and gauges. O(1): never walks connections or nodes. */
+  /**
+   * Current counters and gauges. O(1): never walks connections or nodes.
+   * With `workerCount` > 1 the workers' last reports (sent every second)
+   * are added up, and `workers` lists them.
+   */
   stats(): ServerStats {
     const hub = this.#hub;
     const registry = hub.registry;
     const bus = this.options.bus;
     const pool = this.#pool;
-    const snapshot = this.#stats.snapshot({
-      connections: pool === undefined ? this.#sessions.size : pool.connections(),
+    let snapshot = this.#stats.snapshot({
+      connections: this.#sessions.size,
       sessions: hub.sessions,
-      nodes: pool === undefined ? registry.size : this.count(),
-      online: pool === undefined ? registry.count({ state: "online" }) : this.count({ state: "online" }),
-      suspect: pool === undefined ? registry.count({ state: "suspect" }) : this.count({ state: "suspect" }),
+      nodes: registry.size,
+      online: registry.count({ state: "online" }),
+      suspect: registry.count({ state: "suspect" }),
       labelSets: registry.labelSets,
       subscriptions: hub.router.subscriptions,
       channels: hub.router.channels,
     });
-    if (pool !== undefined) snapshot.handedOff = pool.handedOff;
+    // The workers hold the connections and nodes: their reports are added to the primary's own counters.
+    if (pool !== undefined) snapshot = { ...sumWorkerStats(snapshot, pool.workerStats()), handedOff: pool.handedOff };
     if (bus !== undefined) snapshot.bus = { ...bus.stats(), kind: bus.kind, health: bus.health() };
     return snapshot;
   }

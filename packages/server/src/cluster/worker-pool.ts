@@ -3,6 +3,9 @@ import { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../logger.js";
 import type { HeartbeatServerOptions, ResolvedServerOptions } from "../server-options.js";
+import type { ServerStats } from "../server-stats.js";
+import type { ProcessSample } from "../telemetry/process-sampler.js";
+import type { WorkerStats } from "../telemetry/worker-stats.js";
 import { IpcBusHub } from "./ipc-bus-hub.js";
 import { relayWorkerLog, workerLogLevel } from "./worker-log.js";
 
@@ -33,8 +36,8 @@ export type WorkerControlMessage =
   | { hbWorker: "listening"; port: number; address: string; family: string }
   /** Worker → primary: starting failed. */
   | { hbWorker: "error"; message: string }
-  /** Worker → primary: its connection count (sent every second). */
-  | { hbWorker: "stats"; connections: number }
+  /** Worker → primary: its connection count, stats and process sample (sent every second). */
+  | { hbWorker: "stats"; connections: number; stats?: ServerStats; process?: ProcessSample }
   /** Worker → primary: one log record, a pino JSON line (relayed to the primary's logger). */
   | { hbWorker: "log"; line: string }
   /**
@@ -73,6 +76,7 @@ interface Slot {
   worker: Worker;
   startedAt: number;
   connections: number;
+  report: WorkerStats;
 }
 
 function isControl(m: unknown): m is WorkerControlMessage {
@@ -172,12 +176,19 @@ export class WorkerPool {
     return n;
   }
 
+  /** Each live worker as last reported (see `ServerStats.workers`). */
+  workerStats(): WorkerStats[] {
+    return [...this.#slots.values()].map((s) => s.report);
+  }
+
   #fork(): Promise<PoolAddress> {
     const worker = cluster.fork();
     this.hub.attach(worker);
-    const slot: Slot = { worker, startedAt: Date.now(), connections: 0 };
-    this.#slots.set(worker.id, slot);
     const memberId = `w${worker.id}`;
+    const startedAt = Date.now();
+    const report: WorkerStats = { memberId, pid: worker.process.pid ?? 0, startedAt, reportedAt: 0, stats: undefined, process: undefined };
+    const slot: Slot = { worker, startedAt, connections: 0, report };
+    this.#slots.set(worker.id, slot);
     const listening = new Promise<PoolAddress>((resolve, reject) => {
       const onExit = (code: number | null, signal: string | null): void =>
         reject(new Error(`worker ${memberId} exited before listening (${signal ?? code})`));
@@ -205,6 +216,7 @@ export class WorkerPool {
           reject(new Error(`worker ${memberId}: ${m.message}`));
         } else if (m.hbWorker === "stats") {
           slot.connections = m.connections;
+          slot.report = { ...report, reportedAt: Date.now(), stats: m.stats, process: m.process };
         } else if (m.hbWorker === "log") {
           relayWorkerLog(this.#logger, m.line, memberId);
         }
