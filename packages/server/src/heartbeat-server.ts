@@ -20,6 +20,7 @@ import {
 import { ServerCounters, type ServerStats } from "./server-stats.js";
 import { Session, type SessionTransport } from "./session.js";
 import { TcpTransport } from "./tcp-transport.js";
+import { type ProxyHeaderError, readProxyHeader } from "./proxy/read-proxy-header.js";
 import { sumWorkerStats } from "./telemetry/sum-worker-stats.js";
 import { HubBusLink } from "./cluster/hub-bus-link.js";
 import { WorkerPool } from "./cluster/worker-pool.js";
@@ -125,7 +126,18 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     }
     // A worker hands a resuming connection to its sibling (plain TCP only: TLS state cannot move).
     const handoff = this.#role !== undefined && o.tls === undefined ? this.#handoff : undefined;
-    const onSocket = (socket: Socket): void => void this.#serve(socket, handoff);
+    const onSocket = (socket: Socket): void => {
+      if (!o.proxyProtocol) return void this.#serve(socket, handoff);
+      // Behind a balancer: the client's address is in the PROXY header, before any hb byte.
+      readProxyHeader(socket, o.handshakeTimeout).then(
+        (header) => void this.#serve(socket, handoff, header.source?.address),
+        (err: ProxyHeaderError) => {
+          this.#stats.socketErrors++;
+          o.logger.warn({ code: err.code, remoteAddress: socket.remoteAddress }, err.message);
+          socket.destroy();
+        },
+      );
+    };
     let listener: Server;
     if (o.tls !== undefined) {
       const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeout }, onSocket);
@@ -199,8 +211,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   }
 
   // Runs a session on a connected socket (handed off when `handoff` is given); undefined when refused.
-  #serve(socket: Socket, handoff: HandoffSender | undefined): Session | undefined {
-    const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff);
+  #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string): Session | undefined {
+    const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff, remoteAddress);
     const session = this.accept(transport);
     if (session !== undefined) transport.bind(session);
     return session;
