@@ -20,6 +20,7 @@ import {
 import { ServerCounters, type ServerStats } from "./server-stats.js";
 import { Session, type SessionTransport } from "./session.js";
 import { TcpTransport } from "./tcp-transport.js";
+import { type LiveServerOptions, applyLiveOptions } from "./live-options.js";
 import { type ProxyHeaderError, readProxyHeader } from "./proxy/read-proxy-header.js";
 import { sumWorkerStats } from "./telemetry/sum-worker-stats.js";
 import { HubBusLink } from "./cluster/hub-bus-link.js";
@@ -57,8 +58,7 @@ export const LISTEN_BACKLOG = 4_096;
  * only. The server never emits `error` for them.
  */
 export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
-  /** The options in force (defaults applied). */
-  readonly options: ResolvedServerOptions;
+  #options: ResolvedServerOptions;
   readonly #stats = new ServerCounters();
   readonly #hub: Hub;
   readonly #sessions = new Set<Session>();
@@ -92,9 +92,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
       this.#pool = new WorkerPool(resolved, options);
       // With a bus, the primary joins it for the whole server and bridges it to the workers.
-      this.options = { ...resolved, bus: new HubBusLink(this.#pool.hub, resolved.bus) };
+      this.#options = { ...resolved, bus: new HubBusLink(this.#pool.hub, resolved.bus) };
     } else {
-      this.options = resolved;
+      this.#options = resolved;
       if (options.workerCount === undefined && SERVER_OPTION_DEFAULTS.workerCount > 1 && cluster.isPrimary) {
         const inline = PROCESS_LOCAL_OPTIONS.filter((key) => options[key] !== undefined);
         resolved.logger.info(
@@ -104,6 +104,28 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
     }
     this.#hub = new Hub(this.options, this, this.#stats);
+  }
+
+  /** The options in force (defaults applied; changed by {@link HeartbeatServer.reconfigure}). */
+  get options(): ResolvedServerOptions {
+    return this.#options;
+  }
+
+  /**
+   * Changes the options that can change while the server runs
+   * ({@link LIVE_OPTIONS}: connection limits, rate limit), in every worker
+   * process too, which also take the primary logger's current `level`.
+   * Connections already open keep their rate limit.
+   *
+   * @returns the options now in force
+   * @throws TypeError / RangeError as {@link resolveServerOptions}, or for an option that cannot change live; nothing changes then
+   */
+  reconfigure(changes: LiveServerOptions): ResolvedServerOptions {
+    const next = applyLiveOptions(this.#options, changes);
+    this.#options = next;
+    this.#hub.options = next;
+    this.#pool?.reconfigure(changes);
+    return next;
   }
 
   /**

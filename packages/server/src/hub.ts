@@ -80,8 +80,8 @@ const EVENT_NAMES = {
 export class Hub {
   /** The node registry. */
   readonly registry = new NodeRegistry<SessionRecord>();
-  /** Resolved server options. */
-  readonly options: ResolvedServerOptions;
+  /** Resolved server options (replaced by `HeartbeatServer.reconfigure`). */
+  options: ResolvedServerOptions;
   /** Server counters. */
   readonly stats: ServerCounters;
   /** Monotonic clock, ms. */

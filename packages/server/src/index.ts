@@ -32,6 +32,7 @@ export {
   RESYNC_REASON,
 } from "./cluster/bus-link.js";
 export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./cluster/memory-bus.js";
+export { LIVE_OPTIONS, type LiveServerOptions } from "./live-options.js";
 export type { Logger } from "./logger.js";
 export { SILENT_LOGGER } from "./silent-logger.js";
 export { type IntervalBounds, negotiateInterval, suspectAfter } from "./liveness/negotiate-interval.js";

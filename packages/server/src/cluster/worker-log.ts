@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.js";
-import { jsonLineLogger } from "./json-line-logger.js";
+import { type LeveledLogger, jsonLineLogger } from "./json-line-logger.js";
 
 /** pino's numeric levels, highest first, mapped to the {@link Logger} method that relays them. */
 const RELAY_LEVELS: readonly [number, keyof Logger][] = [
@@ -25,7 +25,7 @@ export function workerLogLevel(primary: Logger): string {
  * each record (tagged with `memberId` and `workerPid`) handed as one JSON
  * line to `send`, which posts it to the primary.
  */
-export function forwardingLogger(level: string, memberId: string, send: (line: string) => void): Logger {
+export function forwardingLogger(level: string, memberId: string, send: (line: string) => void): LeveledLogger {
   return jsonLineLogger(level, { memberId, workerPid: process.pid }, send);
 }
 

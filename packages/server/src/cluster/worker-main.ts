@@ -19,11 +19,13 @@ import { Socket } from "node:net";
 import { HeartbeatServer } from "../heartbeat-server.js";
 import { ProcessSampler } from "../telemetry/process-sampler.js";
 import { IpcBusLink } from "./ipc-bus-link.js";
+import type { LeveledLogger } from "./json-line-logger.js";
 import { forwardingLogger } from "./worker-log.js";
 import { loadWorkerSetup } from "./worker-module.js";
 import type { WorkerControlMessage } from "./worker-pool.js";
 
 let server: HeartbeatServer | undefined;
+let forwarding: LeveledLogger | undefined;
 let starting = false;
 let closing = false;
 
@@ -55,6 +57,15 @@ process.on("message", (m: unknown, handle: unknown) => {
     void closeAndExit(0);
     return;
   }
+  if (msg.hbWorker === "reconfigure") {
+    try {
+      server?.reconfigure(msg.changes);
+      if (forwarding !== undefined) forwarding.level = msg.logLevel;
+    } catch (err) {
+      server?.options.logger.error({ err }, "reconfigure failed in a worker");
+    }
+    return;
+  }
   if (msg.hbWorker !== "config" || starting) return;
   starting = true;
   start(msg).catch((err: unknown) => {
@@ -67,6 +78,7 @@ async function start(config: Extract<WorkerControlMessage, { hbWorker: "config" 
   const { memberId } = config;
   const workerId = cluster.worker?.id ?? 0;
   const logger = forwardingLogger(config.logLevel, memberId, (line) => post({ hbWorker: "log", line }));
+  forwarding = logger;
   const setup =
     config.workerModule === undefined
       ? {}

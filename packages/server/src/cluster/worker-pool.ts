@@ -2,6 +2,7 @@ import cluster, { type Worker } from "node:cluster";
 import { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../logger.js";
+import type { LiveServerOptions } from "../live-options.js";
 import type { HeartbeatServerOptions, ResolvedServerOptions } from "../server-options.js";
 import type { ServerStats } from "../server-stats.js";
 import type { ProcessSample } from "../telemetry/process-sampler.js";
@@ -32,6 +33,8 @@ export type WorkerControlMessage =
     }
   /** Primary → worker: close gracefully, then exit. */
   | { hbWorker: "close" }
+  /** Primary → worker: apply live option changes (its share of `maxConnections`) and log at `logLevel`. */
+  | { hbWorker: "reconfigure"; changes: LiveServerOptions; logLevel: string }
   /** Worker → primary: listening on `port`. */
   | { hbWorker: "listening"; port: number; address: string; family: string }
   /** Worker → primary: starting failed. */
@@ -107,11 +110,10 @@ export class WorkerPool {
   /** Connections passed between workers (resumes landing on another worker than their session's). */
   handedOff = 0;
   readonly #count: number;
-  readonly #options: HeartbeatServerOptions;
+  #options: HeartbeatServerOptions;
   readonly #logger: Logger;
   readonly #workerModule: string | undefined;
   readonly #serverId: string;
-  readonly #logLevel: string;
   readonly #slots = new Map<number, Slot>();
   #closing = false;
   #delay: number = RESTART.minDelay;
@@ -133,7 +135,6 @@ export class WorkerPool {
     this.#logger = resolved.logger;
     this.#workerModule = resolved.workerModule;
     this.#serverId = resolved.serverId;
-    this.#logLevel = workerLogLevel(resolved.logger);
   }
 
   /** Forks the workers; resolves with the shared address once every one listens. */
@@ -176,6 +177,23 @@ export class WorkerPool {
     return n;
   }
 
+  /**
+   * Sends live option changes to every worker (each gets its share of
+   * `maxConnections`) with the primary logger's current level; workers
+   * forked later start with them.
+   */
+  reconfigure(changes: LiveServerOptions): void {
+    const share: LiveServerOptions = { ...changes };
+    if (share.maxConnections !== undefined) share.maxConnections = Math.ceil(share.maxConnections / this.#count);
+    this.#options = { ...this.#options, ...share, rateLimit: { ...this.#options.rateLimit, ...share.rateLimit } };
+    const message: WorkerControlMessage = { hbWorker: "reconfigure", changes: share, logLevel: workerLogLevel(this.#logger) };
+    for (const { worker } of this.#slots.values()) {
+      if (worker.isConnected()) worker.send(message, (err: Error | null) => {
+        if (err) this.#logger.warn({ err, memberId: `w${worker.id}` }, "could not reconfigure a worker");
+      });
+    }
+  }
+
   /** Each live worker as last reported (see `ServerStats.workers`). */
   workerStats(): WorkerStats[] {
     return [...this.#slots.values()].map((s) => s.report);
@@ -206,7 +224,7 @@ export class WorkerPool {
             memberId,
             workerModule: this.#workerModule,
             serverId: this.#serverId,
-            logLevel: this.#logLevel,
+            logLevel: workerLogLevel(this.#logger),
           } satisfies WorkerControlMessage);
         } else if (m.hbWorker === "listening") {
           worker.off("exit", onExit);
