@@ -32,14 +32,15 @@ export function jsonLineLogger(level: string, base: Readonly<Record<string, unkn
   let name = level;
   const emit = (n: number, obj: object, msg?: string): void => {
     if (n < min) return;
-    const record: Record<string, unknown> = { level: n, time: Date.now(), ...base };
+    // No time: the primary's logger stamps the record when it logs it.
+    const record: Record<string, unknown> = { level: n, ...base };
     for (const [k, v] of Object.entries(obj)) record[k] = v instanceof Error ? serializeError(v) : v;
     if (msg !== undefined) record.msg = msg;
     let line: string;
     try {
       line = JSON.stringify(record);
     } catch {
-      line = JSON.stringify({ level: n, time: record.time, ...base, msg, unserializable: true });
+      line = JSON.stringify({ level: n, ...base, msg, unserializable: true });
     }
     write(`${line}\n`);
   };
