@@ -5,7 +5,8 @@ export interface AdminOptions {
   /** TCP port; 0 picks a free one. Default 9502; 0 .. 65 535. */
   port?: number;
   /**
-   * When set, every endpoint but `/healthz` and `/readyz` needs
+   * When set, every endpoint but `/healthz`, `/readyz` and the dashboard's
+   * files (which hold no data) needs
    * `Authorization: Bearer <token>` (or `?token=<token>`, which the
    * dashboard uses for its event stream); others get 401. At least 16
    * characters. Default: none (anyone who reaches the port may read).

@@ -62,7 +62,8 @@ type NotReady = string | undefined;
  * | `/v1/events?label=k=v` | presence changes as Server-Sent Events (JSON `data`) |
  * | `/` | the live dashboard (static files shipped with @hb/server; nothing from the internet) |
  *
- * With a `token`, everything but `/healthz` and `/readyz` needs it. The
+ * With a `token`, everything but `/healthz`, `/readyz` and the dashboard's
+ * static files needs it (open the dashboard as `/?token=…`). The
  * admin endpoint observes the server through its public API and node
  * events: it never shows up in presence.
  *
@@ -182,6 +183,14 @@ export class AdminServer {
       const why = this.#notReady();
       return this.#json(res, why === undefined ? 200 : 503, why === undefined ? { status: "ready" } : { status: "not ready", reason: why });
     }
+    // The dashboard's files hold no data (it reads the API, which needs the token): served to anyone.
+    const file = this.options.dashboard ? DASHBOARD_FILES[path] : undefined;
+    if (file !== undefined) {
+      const body = await readFile(join(packageRoot().dir, "dashboard", file[0]));
+      res.writeHead(200, { "content-type": file[1], "cache-control": "no-cache", ...SECURITY_HEADERS });
+      res.end(req.method === "HEAD" ? undefined : body);
+      return;
+    }
     if (!this.#authorized(req, url)) {
       res.setHeader("www-authenticate", 'Bearer realm="hb admin"');
       return this.#json(res, 401, { error: "a valid admin token is required (Authorization: Bearer <token>)" });
@@ -222,11 +231,7 @@ export class AdminServer {
       }
       throw err;
     }
-    const file = this.options.dashboard ? DASHBOARD_FILES[path] : undefined;
-    if (file === undefined) return this.#json(res, 404, { error: `no such endpoint: ${path}` });
-    const body = await readFile(join(packageRoot().dir, "dashboard", file[0]));
-    res.writeHead(200, { "content-type": file[1], "cache-control": "no-cache", ...SECURITY_HEADERS });
-    res.end(req.method === "HEAD" ? undefined : body);
+    return this.#json(res, 404, { error: `no such endpoint: ${path}` });
   }
 
   #notReady(): NotReady {
