@@ -10,5 +10,5 @@ export function createLogger(level: string, format: "auto" | "json" | "pretty", 
   const usePretty = format === "pretty" || (format === "auto" && (stream as { isTTY?: boolean }).isTTY === true);
   const options = { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
   if (!usePretty) return pino(options, stream as never);
-  return pino(options, pretty({ destination: stream, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", sync: true }));
+  return pino(options, pretty({ destination: stream, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", singleLine: true, sync: true }));
 }
