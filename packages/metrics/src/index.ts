@@ -8,4 +8,4 @@
 export { HbMetrics, type HbMetricsOptions, type HbMetricsSnapshot, type MessageKind } from "./hb-metrics.js";
 export { METRIC_NAMES, type MetricName } from "./metric-names.js";
 export type { HbLatencySnapshot, HbProcessSnapshot, HbServerSnapshot, HbWorkerSnapshot } from "./server-snapshot.js";
-export { type HistogramSample, SnapshotHistogram } from "./snapshot-histogram.js";
+export { type HistogramMetric, type HistogramSample, SnapshotHistogram } from "./snapshot-histogram.js";

@@ -11,6 +11,20 @@ export interface HistogramSample {
   value: number;
 }
 
+/** {@link SnapshotHistogram.get}'s result: prom-client's JSON form of a histogram metric. */
+export interface HistogramMetric {
+  /** Metric name. */
+  name: string;
+  /** Help text. */
+  help: string;
+  /** `"histogram"`. */
+  type: "histogram";
+  /** `"sum"`. */
+  aggregator: "sum";
+  /** The `_bucket`, `_sum` and `_count` samples. */
+  values: HistogramSample[];
+}
+
 /**
  * A Prometheus histogram whose buckets come from a {@link HbLatencySnapshot}
  * read at each scrape, registered in a prom-client `Registry` like any
@@ -31,7 +45,8 @@ export class SnapshotHistogram {
   readonly #read: () => HbLatencySnapshot;
 
   /**
-   * @param read - returns the histogram to expose, called at each scrape
+   * @param options - its `name` and `help`, the `registry` it registers in,
+   *   and `read`, which returns the histogram to expose (called at each scrape)
    */
   constructor(options: { name: string; help: string; registry: Registry; read: () => HbLatencySnapshot }) {
     this.name = options.name;
@@ -41,7 +56,7 @@ export class SnapshotHistogram {
   }
 
   /** The metric in prom-client's JSON form: cumulative `_bucket` lines (`le`), `_sum` and `_count`. */
-  async get(): Promise<{ name: string; help: string; type: "histogram"; aggregator: "sum"; values: HistogramSample[] }> {
+  async get(): Promise<HistogramMetric> {
     const h = this.#read();
     const values: HistogramSample[] = [];
     let cumulative = 0;

@@ -37,7 +37,16 @@ export interface ResolvedAdminOptions {
 }
 
 /** Defaults of {@link AdminOptions}. */
-export const ADMIN_DEFAULTS = Object.freeze({ host: "127.0.0.1", port: 9502, dashboard: true, maxEventStreams: 64 });
+export const ADMIN_DEFAULTS = Object.freeze({
+  /** Loopback only. */
+  host: "127.0.0.1",
+  /** Next to the seed's node port 9501. */
+  port: 9502,
+  /** The dashboard is served. */
+  dashboard: true,
+  /** Event streams open at once. */
+  maxEventStreams: 64,
+});
 
 const KNOWN = new Set(["host", "port", "token", "dashboard", "maxEventStreams", "version"]);
 

@@ -51,7 +51,7 @@ type NotReady = string | undefined;
  *
  * | path | what |
  * |---|---|
- * | `/metrics` | Prometheus text ({@link HbMetrics} fed by `server.stats()` at each scrape, with prom-client's process metrics) |
+ * | `/metrics` | Prometheus text (@hb/metrics' `HbMetrics` fed by `server.stats()` at each scrape, with prom-client's process metrics) |
  * | `/healthz` | 200 while the process runs (no token needed) |
  * | `/readyz` | 200 once the server listens and, with a bus, the bus is synced; 503 with the reason otherwise, and while draining (no token needed) |
  * | `/v1/stats` | JSON: node counts, rates, the full `stats()`, this process, workers, bus |

@@ -1,7 +1,7 @@
 import type { NodeInfo } from "../node-info.js";
 import type { NodeEvent } from "../server-events.js";
 
-/** Nodes with one label value, from {@link LabelTally.view}. */
+/** Nodes with one label value (in `/v1/labels`). */
 export interface LabelValueCount {
   /** The label value. */
   value: string;
@@ -11,7 +11,7 @@ export interface LabelValueCount {
   suspect: number;
 }
 
-/** One label key in {@link LabelTally.view}. */
+/** One label key in `/v1/labels`. */
 export interface LabelKeyCount {
   /** The label key. */
   key: string;

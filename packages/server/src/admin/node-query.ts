@@ -9,7 +9,12 @@ export interface NodeQuery {
 }
 
 /** Default and largest `limit` of `/v1/nodes`. */
-export const NODE_LIMITS = Object.freeze({ default: 100, max: 10_000 });
+export const NODE_LIMITS = Object.freeze({
+  /** Nodes returned without `limit`. */
+  default: 100,
+  /** Largest `limit`. */
+  max: 10_000,
+});
 
 /** A bad query parameter: answered with 400 and this message. */
 export class QueryError extends Error {

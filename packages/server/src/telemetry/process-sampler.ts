@@ -2,7 +2,7 @@ import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 
 const RESOLUTION_NS = 10_000_000;
 
-/** One process's vital signs, from {@link ProcessSampler.sample}. Plain numbers (it crosses IPC). */
+/** One process's vital signs, sampled every second (`ProcessSampler.sample`). Plain numbers (it crosses IPC). */
 export interface ProcessSample {
   /** Process id. */
   pid: number;
@@ -18,7 +18,16 @@ export interface ProcessSample {
    * Event-loop lag since the previous sample, seconds: mean, median, 99th
    * percentile and maximum of how late a 10 ms timer fired.
    */
-  loopDelay: { mean: number; p50: number; p99: number; max: number };
+  loopDelay: {
+    /** Mean, seconds. */
+    mean: number;
+    /** Median, seconds. */
+    p50: number;
+    /** 99th percentile, seconds. */
+    p99: number;
+    /** Maximum, seconds. */
+    max: number;
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Upper bounds of the {@link RttHistogram} buckets, in seconds (0.5 ms to
+ * Upper bounds of the buckets of `stats().rtt`, in seconds (0.5 ms to
  * 5 s; a last, unbounded bucket takes the rest). The same as
  * `heartbeat_latency_seconds`'s default buckets in @hb/metrics.
  */
@@ -8,8 +8,9 @@ export const RTT_BUCKETS: readonly number[] = Object.freeze([
 ]);
 
 /**
- * A snapshot of an {@link RttHistogram}: plain numbers, so that it crosses
- * process boundaries (worker → primary) and adds up ({@link addRtt}).
+ * A snapshot of the heartbeat round trips a server counted (its
+ * `stats().rtt`): plain numbers, so that it crosses process boundaries
+ * (worker → primary) and adds up.
  */
 export interface RttSnapshot {
   /** Upper bounds of the buckets, seconds ({@link RTT_BUCKETS}). */
