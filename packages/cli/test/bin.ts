@@ -114,3 +114,8 @@ export async function startServer(args: string[], env: Record<string, string> = 
     },
   };
 }
+
+/** GETs a JSON endpoint (the admin API) and returns its body. */
+export async function getJson(url: string): Promise<any> {
+  return (await fetch(url)).json();
+}

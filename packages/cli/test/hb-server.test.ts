@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type DisconnectInfo, HeartbeatClient } from "@hb/client";
 import { ErrorCode, HbError } from "@hb/codec";
 import { afterEach, describe, expect, it } from "vitest";
-import { BIN, type RunningServer, run, startServer } from "./bin.js";
+import { BIN, type RunningServer, getJson, run, startServer } from "./bin.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hb-server-bin-"));
 const servers: RunningServer[] = [];
@@ -102,7 +102,7 @@ describe("hb-server binary", () => {
     s.child.kill("SIGHUP");
     const failed = await s.record((r) => typeof r.msg === "string" && r.msg.startsWith("SIGHUP: reload failed"));
     expect(failed.error).toMatch(/max_connections: maxConnections must be an integer/);
-    const stats = await (await fetch(`${s.admin}/v1/stats`)).json();
+    const stats = await getJson(`${s.admin}/v1/stats`);
     expect(stats.stats.connections).toBe(1);
     s.child.kill("SIGTERM");
     expect(await s.exited).toBe(0);

@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { HeartbeatClient } from "@hb/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, type RunningServer, cleanEnv, run, startServer } from "./bin.js";
+import { BIN, type RunningServer, cleanEnv, getJson, run, startServer } from "./bin.js";
 
 let server: RunningServer;
 const clients: HeartbeatClient[] = [];
@@ -26,7 +26,7 @@ async function node(nodeId: string, metadata: Record<string, string> = {}): Prom
 }
 const hb = (args: string[], input?: string) =>
   run(BIN.hb, ["--admin", server.admin, "--server", `127.0.0.1:${server.port}`, ...args], { input, timeoutMs: 30_000 });
-const count = async (): Promise<number> => (await (await fetch(`${server.admin}/v1/nodes?limit=1`)).json()).count;
+const count = async (): Promise<number> => (await getJson(`${server.admin}/v1/nodes?limit=1`)).count;
 
 // Follows a long-running hb command's stdout.
 function follow(args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
@@ -79,7 +79,7 @@ describe("hb", () => {
     const before = await count();
     const w = follow(["watch", "--label", "team=w", "--count", "2"]);
     // The watcher is connected once the server counts its event stream.
-    await until(async () => (await (await fetch(`${server.admin}/v1/stats`)).json()).admin.eventStreams >= 1, "the watch stream");
+    await until(async () => (await getJson(`${server.admin}/v1/stats`)).admin.eventStreams >= 1, "the watch stream");
     expect(await count()).toBe(before);
     const a = await node("watched-1", { team: "w" });
     await node("other-1", { team: "x" });
@@ -88,7 +88,7 @@ describe("hb", () => {
     expect(w.lines).toHaveLength(2);
     expect(w.lines[0]).toMatch(/\d\d:\d\d:\d\d\.\d{3}\s+joined\s+watched-1\s+hello\s+team=w/);
     expect(w.lines[1]).toMatch(/left\s+watched-1\s+goodbye/);
-    const nodes = (await (await fetch(`${server.admin}/v1/nodes?limit=1000`)).json()).nodes.map((n: { nodeId: string }) => n.nodeId);
+    const nodes = (await getJson(`${server.admin}/v1/nodes?limit=1000`)).nodes.map((n: { nodeId: string }) => n.nodeId);
     expect(nodes.some((id: string) => id.startsWith("hb-cli"))).toBe(false);
   });
 
@@ -105,7 +105,7 @@ describe("hb", () => {
     const sub = follow(["sub", "cli.test.>", "--count", "2"]);
     await until(async () => {
       // The subscriber is a short-lived node: its subscription is live once the server counts it.
-      const s = await (await fetch(`${server.admin}/v1/stats`)).json();
+      const s = await getJson(`${server.admin}/v1/stats`);
       return s.stats.subscriptions >= 1;
     }, "the hb sub subscription");
     const pub = await hb(["pub", "cli.test.a", "hello {{n}}", "--count", "2"]);
@@ -152,7 +152,7 @@ describe("hb", () => {
     expect(summary.rttMs.p99).toBeGreaterThan(0);
     expect(j.stderr).toBe("");
     // Bench nodes leave when it ends.
-    await until(async () => (await (await fetch(`${server.admin}/v1/nodes?label=hb.tool=bench`)).json()).count === 0, "bench nodes gone");
+    await until(async () => (await getJson(`${server.admin}/v1/nodes?label=hb.tool=bench`)).count === 0, "bench nodes gone");
   }, 60_000);
 
   it("says clearly when the admin endpoint cannot be reached", async () => {
