@@ -11,8 +11,9 @@ export function parseServer(text: string): { host: string; port: number } {
 
 /**
  * A connection for `hb pub`, `hb sub`, `hb req` and `hb send`, which speak
- * the node protocol: a node id of its own (`hb-cli-<random>`), labelled
- * `hb.tool=cli`, no reconnecting. Connected when this resolves.
+ * the node protocol as an observer (`Hello.role`, PROTOCOL.md §5.7: not a
+ * node, never in presence), with an id of its own (`hb-cli-<random>`),
+ * labelled `hb.tool=cli`, no reconnecting. Connected when this resolves.
  */
 export async function toolClient(server: string, token: string | undefined, version: string): Promise<HeartbeatClient> {
   const { host, port } = parseServer(server);
@@ -22,6 +23,7 @@ export async function toolClient(server: string, token: string | undefined, vers
     nodeId: `hb-cli-${randomBytes(4).toString("hex")}`,
     metadata: { "hb.tool": "cli" },
     clientName: `hb-cli/${version}`,
+    role: "observer",
     autoReconnect: false,
     connectTimeout: 5_000,
     ...(token === undefined ? {} : { token }),
