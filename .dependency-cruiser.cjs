@@ -1,28 +1,35 @@
 // Import direction and cycle check (run by `npm test`, scripts/test.sh):
 //
-//   pnpm exec depcruise --config .dependency-cruiser.cjs packages/codec/src packages/client/src packages/server/src
+//   bash scripts/check-imports.sh (codec, client, server, metrics and cli sources)
 //
 // The server reads top-down, and imports only go down:
 //
-//   facade     index.ts, internal.ts, heartbeat-server.ts, worker-main.ts
+//   admin      admin/: the @hb/server/admin subpath (AdminServer); it uses a
+//              server through its public API (the facade, ports and
+//              registry types, telemetry), and nothing imports it
+//   facade     index.ts, internal.ts, redis.ts, heartbeat-server.ts, worker-main.ts
 //   core       core/*.ts: the wiring (ServerCore), nothing else imports it
-//   parts      liveness/ session/ transport/ gateway/ presence/ routing/ bus/ workers/
-//   options    options/: the option table and its validation
+//   parts      liveness/ session/ transport/ proxy/ gateway/ presence/ routing/ bus/ workers/
+//   options    options/: the option table, its validation, the live options
 //   ports      core/ports/: the narrow interfaces the parts use instead of
 //              the core (Clock, EventSink, NodeDirectory, BusLink, …)
 //   registry   registry/: the node registry and node-level rules
+//   telemetry  telemetry/: plain counters and samplers (RTT histogram,
+//              process sampler); imports nothing of the server
 //   codec      @hb/codec: every byte of the wire
 //
 // Parts may use each other, never in a cycle. No cycle anywhere, type-only
 // imports included (tsPreCompilationDeps). @hb/codec imports neither the
 // server nor the client; the client does not import the server.
 const S = "^packages/server/src/";
-const FACADE = `${S}(index|internal|heartbeat-server|worker-main)\\.ts$`;
+const ADMIN = `${S}admin/`;
+const FACADE = `${S}(index|internal|redis|heartbeat-server|worker-main)\\.ts$`;
 const CORE = `${S}core/[^/]+\\.ts$`;
-const PARTS = `${S}(liveness|session|transport|gateway|presence|routing|bus|workers)/`;
+const PARTS = `${S}(liveness|session|transport|proxy|gateway|presence|routing|bus|workers)/`;
 const OPTIONS = `${S}options/`;
 const PORTS = `${S}core/ports/`;
 const REGISTRY = `${S}registry/`;
+const TELEMETRY = `${S}telemetry/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -37,9 +44,23 @@ module.exports = {
     {
       name: "nothing-imports-the-facade",
       severity: "error",
-      comment: "Only the entry points (facade) import the facade.",
-      from: { path: S, pathNot: FACADE },
+      comment: "Only the entry points (facade) and the admin endpoint above them import the facade.",
+      from: { path: S, pathNot: [FACADE, ADMIN] },
       to: { path: FACADE },
+    },
+    {
+      name: "nothing-imports-admin",
+      severity: "error",
+      comment: "The admin endpoint is a subpath of its own, on top: the server does not depend on it.",
+      from: { path: S, pathNot: ADMIN },
+      to: { path: ADMIN },
+    },
+    {
+      name: "admin-uses-the-public-api",
+      severity: "error",
+      comment: "The admin endpoint observes a server through its public API, never through the core, the parts or the options.",
+      from: { path: ADMIN },
+      to: { path: [CORE, PARTS, OPTIONS] },
     },
     {
       name: "only-the-facade-imports-the-core",
@@ -68,6 +89,13 @@ module.exports = {
       comment: "The registry imports only the codec.",
       from: { path: REGISTRY },
       to: { path: [PARTS, CORE, FACADE, OPTIONS, PORTS] },
+    },
+    {
+      name: "telemetry-at-the-bottom",
+      severity: "error",
+      comment: "Telemetry (counters, samplers) imports nothing of the server: the ports' counters use it.",
+      from: { path: TELEMETRY },
+      to: { path: S, pathNot: TELEMETRY },
     },
     {
       name: "codec-imports-no-sdk",

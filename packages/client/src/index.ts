@@ -33,13 +33,16 @@ export type {
   HeartbeatInfo,
   ReconnectingInfo,
   SendErrorInfo,
+  TokenRenewedInfo,
   WelcomeInfo,
 } from "./client-events.js";
 export {
   CLIENT_DEFAULTS,
+  type ClientRole,
   type HeartbeatClientOptions,
   type ResolvedClientOptions,
   type ResolvedWill,
+  type TokenProvider,
   type WillOptions,
 } from "./client-options.js";
 export type { AttachedInfo, GatewayNodeState } from "./gateway-nodes.js";
@@ -52,6 +55,7 @@ export {
   HeartbeatClient,
 } from "./heartbeat-client.js";
 export { Message, type MessageKind, type Payload, type ReplyMessage } from "./message.js";
+export type { AccessLevel, PermissionsInfo } from "./permissions.js";
 export type { PresenceChange, PresenceNotice } from "./presence.js";
 export {
   type SubscribeOptions,

@@ -7,6 +7,7 @@ import type { HeartbeatServerEvents } from "./core/ports/node-events.js";
 import { ServerCounters, type ServerStats } from "./core/ports/server-stats.js";
 import type { SessionTransport } from "./core/ports/session-transport.js";
 import { ServerCore } from "./core/server-core.js";
+import type { LiveServerOptions } from "./options/live-options.js";
 import {
   type HeartbeatServerOptions,
   PROCESS_LOCAL_OPTIONS,
@@ -22,6 +23,7 @@ import { TcpListener } from "./transport/tcp-listener.js";
 import { TcpTransport } from "./transport/tcp-transport.js";
 import type { HandoffSender, WorkerRole } from "./workers/worker-handoff.js";
 import { PrimaryBusLink } from "./workers/primary-bus-link.js";
+import { sumWorkerStats } from "./workers/sum-worker-stats.js";
 import { WorkerPool } from "./workers/worker-pool.js";
 
 /**
@@ -52,8 +54,6 @@ import { WorkerPool } from "./workers/worker-pool.js";
  * only. The server never emits `error` for them.
  */
 export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
-  /** The options in force (defaults applied). */
-  readonly options: ResolvedServerOptions;
   readonly #stats = new ServerCounters();
   readonly #core: ServerCore;
   readonly #gate: ConnectionGate;
@@ -71,6 +71,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   constructor(options: HeartbeatServerOptions = {}) {
     super();
     const resolved = resolveServerOptions(options);
+    let opts: ResolvedServerOptions;
     if (resolved.workerCount > 1 || resolved.workerModule !== undefined) {
       for (const key of PROCESS_LOCAL_OPTIONS) {
         if (options[key] !== undefined) {
@@ -82,9 +83,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
       this.#pool = new WorkerPool(resolved, options);
       // With a bus, the primary joins it for the whole server and bridges it to the workers.
-      this.options = { ...resolved, bus: new PrimaryBusLink(this.#pool.hub, resolved.bus) };
+      opts = { ...resolved, bus: new PrimaryBusLink(this.#pool.hub, resolved.bus) };
     } else {
-      this.options = resolved;
+      opts = resolved;
       if (options.workerCount === undefined && SERVER_OPTION_DEFAULTS.workerCount > 1 && cluster.isPrimary) {
         const inline = PROCESS_LOCAL_OPTIONS.filter((key) => options[key] !== undefined);
         resolved.logger.info(
@@ -93,17 +94,43 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
         );
       }
     }
-    this.#core = new ServerCore(this.options, this, this.#stats);
+    this.#core = new ServerCore(opts, this, this.#stats);
     this.#gate = new ConnectionGate(this.#core.sessions);
-    const o = this.options;
     this.#listener = new TcpListener({
-      host: o.host,
-      port: o.port,
-      tls: o.tls,
-      handshakeTimeout: o.handshakeTimeout,
-      logger: o.logger,
+      host: opts.host,
+      port: opts.port,
+      tls: opts.tls,
+      proxyProtocol: opts.proxyProtocol,
+      handshakeTimeout: opts.handshakeTimeout,
+      logger: opts.logger,
       onSocketError: (err) => this.#socketError(err),
+      onProxyHeaderError: (err, remoteAddress) => {
+        this.#stats.socketErrors++;
+        opts.logger.warn({ code: err.code, remoteAddress }, err.message);
+      },
     });
+  }
+
+  /** The options in force (defaults applied; changed by {@link HeartbeatServer.reconfigure}). */
+  get options(): ResolvedServerOptions {
+    return this.#core.options;
+  }
+
+  /**
+   * Changes the options that can change while the server runs
+   * ({@link LiveServerOptions}: `maxConnections`, `maxConnectionsPerIp`,
+   * `rateLimit`), in every worker process too (each takes its share of
+   * `maxConnections`), which also take the primary logger's current
+   * `level`. The limits apply to connections accepted from then on;
+   * connections already open keep their rate limit.
+   *
+   * @returns the options now in force
+   * @throws TypeError / RangeError with the messages of the constructor's checks, or for an option that cannot change live; nothing changes then
+   */
+  reconfigure(changes: LiveServerOptions): ResolvedServerOptions {
+    const next = this.#core.reconfigure(changes);
+    this.#pool?.reconfigure(changes);
+    return next;
   }
 
   /**
@@ -122,7 +149,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     // A worker hands a resuming connection to its sibling.
     const role = this.#role;
     const handoff: HandoffSender | undefined = role === undefined ? undefined : (target, socket, bytes) => role.handoff(target, socket, bytes);
-    const address = await this.#listener.listen((socket, give) => void this.#serve(socket, give), handoff);
+    const address = await this.#listener.listen((socket, give, remoteAddress) => void this.#serve(socket, give, remoteAddress), handoff);
     this.#core.start();
     o.logger.info({ address: address.address, port: address.port, serverId: o.serverId, bus: o.bus?.kind }, "hb server listening");
     return address;
@@ -180,8 +207,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   }
 
   // Runs a session on a connected socket (handed off when `handoff` is given); undefined when refused.
-  #serve(socket: Socket, handoff: HandoffSender | undefined): Session | undefined {
-    const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff);
+  // `remoteAddress`: the client's, when a PROXY header gave it (the `proxyProtocol` option).
+  #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string): Session | undefined {
+    const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff, remoteAddress);
     const session = this.accept(transport);
     if (session !== undefined) transport.bind(session);
     return session;
@@ -294,22 +322,27 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return bus === undefined ? { state: "ok" } : bus.health();
   }
 
-  /** Current counters and gauges. O(1): never walks connections or nodes. */
+  /**
+   * Current counters and gauges. O(1): never walks connections or nodes.
+   * With `workerCount` > 1 the workers' last reports (sent every second)
+   * are added up, and `workers` lists them.
+   */
   stats(): ServerStats {
     const core = this.#core;
     const bus = this.options.bus;
     const pool = this.#pool;
-    const snapshot = this.#stats.snapshot({
-      connections: pool === undefined ? this.#gate.size : pool.connections(),
+    let snapshot = this.#stats.snapshot({
+      connections: this.#gate.size,
       sessions: core.registrations.sessions,
-      nodes: pool === undefined ? core.size : this.count(),
-      online: pool === undefined ? core.count({ state: "online" }) : this.count({ state: "online" }),
-      suspect: pool === undefined ? core.count({ state: "suspect" }) : this.count({ state: "suspect" }),
+      nodes: core.size,
+      online: core.count({ state: "online" }),
+      suspect: core.count({ state: "suspect" }),
       labelSets: core.labelSets,
       subscriptions: core.router.subscriptions,
       channels: core.router.channels,
     });
-    if (pool !== undefined) snapshot.handedOff = pool.handedOff;
+    // The workers hold the connections and nodes: their reports are added to the primary's own counters.
+    if (pool !== undefined) snapshot = { ...sumWorkerStats(snapshot, pool.workerStats()), handedOff: pool.handedOff };
     if (bus !== undefined) snapshot.bus = { ...bus.stats(), kind: bus.kind, health: bus.health() };
     return snapshot;
   }

@@ -7,7 +7,8 @@
  *   `$hb.presence`, fragments, flow control); its options are
  *   {@link HeartbeatServerOptions}.
  * - Several servers form one bus with the `bus` option: a {@link BusLink}
- *   such as {@link RedisBus} (servers on different hosts, through Redis) or
+ *   such as `RedisBus` from `@hb/server/redis` (servers on different hosts,
+ *   through Redis; `ioredis` is an optional peer dependency) or
  *   a {@link MemoryBus} link (several servers in one process, for tests).
  * - Every core by default: `workerCount` worker processes share the port;
  *   hooks reach them through a `workerModule` ({@link WorkerModuleExport}).
@@ -33,10 +34,9 @@ export type {
   TimeoutReason,
   WillPublishedEvent,
 } from "./core/ports/node-events.js";
-export type { BusStats, DropStats, RoutedStats, ServerStats } from "./core/ports/server-stats.js";
+export type { BusStats, DropStats, RoutedStats, ServerStats, WorkerStats } from "./core/ports/server-stats.js";
 export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./bus/memory-bus.js";
-export { RedisBus } from "./bus/redis-bus.js";
-export type { RedisBusOptions } from "./bus/redis-bus-options.js";
+export type { LiveServerOptions } from "./options/live-options.js";
 export type {
   AuthenticateContext,
   AuthenticateHook,
@@ -49,4 +49,6 @@ export type {
 } from "./options/server-options.js";
 export type { NodeFilter, NodeInfo, NodeState } from "./registry/node-info.js";
 export type { SubscriptionInfo } from "./routing/subscription-info.js";
+export type { ProcessSample } from "./telemetry/process-sampler.js";
+export type { RttSnapshot } from "./telemetry/rtt-histogram.js";
 export type { WorkerContext, WorkerModuleExport, WorkerSetup } from "./workers/worker-module.js";

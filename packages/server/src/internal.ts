@@ -23,12 +23,14 @@ export { LocalDirectory } from "./core/local-directory.js";
 export { LivenessMonitor, type LivenessActions, type LivenessOwner } from "./liveness/liveness-monitor.js";
 export { type IntervalBounds, negotiateInterval, suspectAfter } from "./liveness/negotiate-interval.js";
 export { TimingWheel } from "./liveness/timing-wheel.js";
+export { LIVE_OPTIONS, LiveOptions, applyLiveOptions } from "./options/live-options.js";
 export {
   PROCESS_LOCAL_OPTIONS,
   SERVER_OPTION_DEFAULTS,
   type ServerOptionDefaults,
   resolveServerOptions,
 } from "./options/server-options.js";
+export { SILENT_LOGGER } from "./options/silent-logger.js";
 export { NodeRegistry } from "./registry/node-registry.js";
 export { generateNodeId } from "./registry/node-id.js";
 export type { NodeLabels } from "./registry/node-labels.js";
@@ -37,10 +39,10 @@ export { Registrations, type OpenResult, type SessionEnd } from "./session/regis
 export { SessionRecord, type SessionConnection } from "./session/session-record.js";
 export type { RoutePeer } from "./routing/route-peer.js";
 export { MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session/session-writer.js";
-export { type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./bus/redis-bus-options.js";
 export { BusDirectory } from "./bus/bus-directory.js";
 export type { HandoffSender } from "./workers/worker-handoff.js";
 export { WORKER_SETUP_KEYS } from "./workers/worker-module.js";
 export { IpcBusHub } from "./workers/ipc-bus-hub.js";
 export { IpcBusLink } from "./workers/ipc-bus-link.js";
 export { PrimaryBusLink } from "./workers/primary-bus-link.js";
+export { RTT_BUCKETS } from "./telemetry/rtt-histogram.js";

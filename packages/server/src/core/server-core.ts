@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import { Gateway } from "../gateway/gateway.js";
 import { LivenessMonitor } from "../liveness/liveness-monitor.js";
+import { LiveOptions, type LiveServerOptions } from "../options/live-options.js";
 import type { ResolvedServerOptions } from "../options/server-options.js";
 import { PresenceEvents } from "../presence/presence-events.js";
 import { PresenceFeed } from "../presence/presence-feed.js";
@@ -35,8 +36,6 @@ import type { ServerCounters } from "./ports/server-stats.js";
  *   each frame type goes straight to the part that owns it.
  */
 export class ServerCore {
-  /** The options in force. */
-  readonly options: ResolvedServerOptions;
   /** Server counters. */
   readonly stats: ServerCounters;
   /** The time source. */
@@ -56,6 +55,7 @@ export class ServerCore {
   /** What the bus link (the `bus` option) calls back into; passed to `bus.start()`. */
   readonly busHandlers: BusHandlers;
   readonly #registry = new NodeRegistry<SessionRecord>();
+  readonly #live: LiveOptions;
 
   /**
    * @param options - resolved server options
@@ -69,7 +69,8 @@ export class ServerCore {
     stats: ServerCounters,
     clock: Clock = systemClock(),
   ) {
-    this.options = options;
+    const live = new LiveOptions(options);
+    this.#live = live;
     this.stats = stats;
     this.clock = clock;
     const { logger, serverId, bus } = options;
@@ -99,7 +100,7 @@ export class ServerCore {
     });
     this.liveness = liveness;
     const router: Router = new Router({
-      options,
+      options: live,
       nodes,
       presence: feed,
       stats,
@@ -149,7 +150,9 @@ export class ServerCore {
       windowUpdate: () => undefined,
     };
     this.sessions = {
-      options,
+      get options() {
+        return live.current;
+      },
       stats,
       clock,
       registrations: regs,
@@ -170,6 +173,22 @@ export class ServerCore {
         return out;
       },
     };
+  }
+
+  /** The options in force (those of the constructor until {@link ServerCore.reconfigure}). */
+  get options(): ResolvedServerOptions {
+    return this.#live.current;
+  }
+
+  /**
+   * Changes the options that can change live (`LIVE_OPTIONS`); the parts
+   * read them from here, so new connections and new admissions see them.
+   *
+   * @returns the options now in force
+   * @throws TypeError / RangeError as `resolveServerOptions`, or for an option that cannot change live; nothing changes then
+   */
+  reconfigure(changes: LiveServerOptions): ResolvedServerOptions {
+    return this.#live.reconfigure(changes);
   }
 
   /** Number of registered local nodes. */

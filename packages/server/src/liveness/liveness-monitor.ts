@@ -40,6 +40,8 @@ export interface LivenessActions<O> {
 
 /** What a connection must offer to be acked (a session). */
 export interface HeartbeatPeer {
+  /** Whether its client reports heartbeat round trips (feature `heartbeat-rtt` negotiated). */
+  readonly reportsRtt: boolean;
   /** Queues a control frame. */
   control(frame: ReturnType<typeof makeFrame>): void;
 }
@@ -52,7 +54,7 @@ export interface LivenessMonitorOptions<O extends LivenessOwner> {
   clock: Clock;
   /** Where suspect and recovered nodes are reported. */
   events: EventSink;
-  /** Counters (`heartbeats`, `suspected`, `recovered`, errors). */
+  /** Counters (`heartbeats`, `suspected`, `recovered`, errors, the reported round trips `rtt`). */
   stats: ServerCounters;
   /** Where a failing check is logged. */
   logger: Logger;
@@ -189,8 +191,14 @@ export class LivenessMonitor<O extends LivenessOwner> {
     this.#stats.heartbeats += n;
   }
 
-  /** A Heartbeat frame (§6.2): acknowledged at once with the server's time (proof of life is {@link LivenessMonitor.heard}). */
+  /**
+   * A Heartbeat frame (§6.2): acknowledged at once with the server's time
+   * (proof of life is {@link LivenessMonitor.heard}). The client's last
+   * measured round trip (§6.7, `last_rtt_us`; 0 is none) is one sample of
+   * `stats.rtt`, counted only from a client that negotiated `heartbeat-rtt`.
+   */
   ack(peer: HeartbeatPeer, heartbeat: Heartbeat): void {
+    if (peer.reportsRtt && heartbeat.lastRttUs > 0) this.#stats.rtt.observe(heartbeat.lastRttUs / 1e6);
     peer.control(
       makeFrame("heartbeatAck", { seq: heartbeat.seq, sendTimeUs: heartbeat.sendTimeUs, serverTimeMs: BigInt(Date.now()) }),
     );

@@ -28,6 +28,8 @@ export interface NumberOptionSpec {
   readonly rangeText: string;
   /** What it does, one line (README). */
   readonly doc: string;
+  /** Whether `HeartbeatServer.reconfigure` may change it while the server runs (`LIVE_OPTIONS`). */
+  readonly live: boolean;
 }
 
 /** What a default may depend on besides other options. */
@@ -48,7 +50,7 @@ const spec = (
   range: NumberOptionSpec["range"],
   rangeText: string,
   doc: string,
-  more: Partial<Pick<NumberOptionSpec, "kind" | "fallback">> = {},
+  more: Partial<Pick<NumberOptionSpec, "kind" | "fallback" | "live">> = {},
 ): NumberOptionSpec => ({
   name,
   seed,
@@ -60,14 +62,16 @@ const spec = (
   range,
   rangeText,
   doc,
+  live: more.live ?? false,
 });
 
 /**
  * Every numeric option of `HeartbeatServerOptions`, in resolution order
  * (an option's default or bounds may use those before it): name, seed
- * name, unit, default, range and doc, declared once. Validation
- * ({@link resolveNumber}), `SERVER_OPTION_DEFAULTS`, the option table of
- * packages/server/README.md ({@link renderOptionTable}) come from it; a
+ * name, unit, default, range, doc and whether it can change live, declared
+ * once. Validation ({@link resolveNumber}), `SERVER_OPTION_DEFAULTS`,
+ * `LIVE_OPTIONS`, the option table of packages/server/README.md
+ * ({@link renderOptionTable}) come from it; a
  * test fails when the README or the TSDoc of `HeartbeatServerOptions`
  * drifts from it.
  */
@@ -150,8 +154,12 @@ export const NUMBER_OPTIONS: readonly NumberOptionSpec[] = [
     "1 .. 10 000 000",
     "live subscriptions per connection; one more is refused with non-fatal `SERVER_FULL`",
   ),
-  spec("maxConnections", "max_connections", "count", 1_000_000, "1 000 000", fixed(1, 10_000_000), "1 .. 10 000 000", "open connections; more are refused with `SERVER_FULL`"),
-  spec("maxConnectionsPerIp", undefined, "count", 0, "0", fixed(0, 10_000_000), "0 .. 10 000 000", "open connections per remote address; 0: no limit"),
+  spec("maxConnections", "max_connections", "count", 1_000_000, "1 000 000", fixed(1, 10_000_000), "1 .. 10 000 000", "open connections; more are refused with `SERVER_FULL`", {
+    live: true,
+  }),
+  spec("maxConnectionsPerIp", undefined, "count", 0, "0", fixed(0, 10_000_000), "0 .. 10 000 000", "open connections per remote address; 0: no limit", {
+    live: true,
+  }),
   spec(
     "maxFrameSize",
     "max_package_size",
@@ -185,8 +193,12 @@ export const NUMBER_OPTIONS: readonly NumberOptionSpec[] = [
     "`Welcome.initial_window`, flow-control window in payload bytes; 0: no flow control (≥ maxFrameSize when maxMessageSize is 0)",
     { kind: "zero-or-integer" },
   ),
-  spec("rateLimit.framesPerSecond", undefined, "count", 2_000, "2 000", fixed(1, 1e9), "1 .. 1 000 000 000", "per-connection token bucket: frames per second"),
-  spec("rateLimit.burst", undefined, "count", 4_000, "4 000", fixed(1, 1e9), "1 .. 1 000 000 000", "per-connection token bucket: frames at once after a quiet period"),
+  spec("rateLimit.framesPerSecond", undefined, "count", 2_000, "2 000", fixed(1, 1e9), "1 .. 1 000 000 000", "per-connection token bucket: frames per second", {
+    live: true,
+  }),
+  spec("rateLimit.burst", undefined, "count", 4_000, "4 000", fixed(1, 1e9), "1 .. 1 000 000 000", "per-connection token bucket: frames at once after a quiet period", {
+    live: true,
+  }),
 ];
 
 /** The other options, as the README lists them (their checks are in `resolveServerOptions`). */
@@ -198,9 +210,17 @@ export const OTHER_OPTIONS: readonly { name: string; defaultText: string; doc: s
   { name: "authorizePublish", defaultText: "allow", doc: "`(node, subject) => boolean`, once per message (wills included)" },
   { name: "authorizeBroadcast", defaultText: "refuse", doc: "`(node) => boolean`; `server.broadcast()` is never subject to it" },
   { name: "tls", defaultText: "none", doc: "`node:tls` options; set: the server speaks TLS" },
-  { name: "logger", defaultText: "silent pino", doc: "any pino-compatible logger" },
+  {
+    name: "proxyProtocol",
+    defaultText: "`false`",
+    doc:
+      "expect a PROXY v1/v2 header (HAProxy `send-proxy`, nginx `proxy_protocol on`) on every connection: its client address is the " +
+      "connection's `remoteAddress` (per-IP limit, `authenticate`, `NodeInfo`); without a valid one within `handshakeTimeout` the " +
+      "connection is closed (`socketErrors`, logged `PROXY_PROTOCOL`); not with `tls`",
+  },
+  { name: "logger", defaultText: "silent", doc: "any pino-compatible logger (pino is not a dependency); the default drops every record" },
   { name: "serverId", defaultText: "`<hostname>:<pid>:<random>`", doc: "1 .. 128 characters; sent in Welcome and events" },
-  { name: "bus", defaultText: "none", doc: "a `BusLink` (`RedisBus`, `MemoryBus`): several servers form one bus" },
+  { name: "bus", defaultText: "none", doc: "a `BusLink` (`RedisBus` from `@hb/server/redis`, `MemoryBus`): several servers form one bus" },
 ];
 
 /** Resolves one numeric option from `source` (its own key, `rateLimit.x` → key `x`) into `r`. */
@@ -218,7 +238,7 @@ export function renderOptionTable(): string {
   const rows = [
     "| option | unit | default | range | meaning |",
     "|---|---|---|---|---|",
-    ...NUMBER_OPTIONS.map((s) => `| \`${s.name}\` | ${s.unit} | ${s.defaultText} | ${s.rangeText} | ${s.doc} |`),
+    ...NUMBER_OPTIONS.map((s) => `| \`${s.name}\` | ${s.unit} | ${s.defaultText} | ${s.rangeText} | ${s.doc}${s.live ? "; live (`reconfigure`)" : ""} |`),
     ...OTHER_OPTIONS.map((s) => `| \`${s.name}\` | | ${s.defaultText} | | ${s.doc.replaceAll("|", "\\|")} |`),
   ];
   return rows.join("\n");

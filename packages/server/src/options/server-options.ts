@@ -2,13 +2,13 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { TlsOptions } from "node:tls";
 import type { Hello } from "@hb/codec";
-import { pino } from "pino";
 import type { BusLink } from "../core/ports/bus-link.js";
 import { checkKnownKeys, functionOption } from "./option-checks.js";
 import { NUMBER_OPTIONS, OTHER_OPTIONS, type ResolvedNumbers, resolveNumber } from "./server-option-table.js";
 import { resolveWorkerModule } from "./worker-module-option.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { NodeInfo } from "../registry/node-info.js";
+import { SILENT_LOGGER } from "./silent-logger.js";
 
 /** Per-connection frame rate limit (a token bucket on incoming frames). */
 export interface RateLimitOptions {
@@ -163,13 +163,23 @@ export interface HeartbeatServerOptions {
    * travel as fragments).
    */
   publishWindow?: number;
-  /** Maximum open connections; more are refused with `SERVER_FULL`. Default 1 000 000; 1 .. 10 000 000. */
+  /**
+   * Maximum open connections; more are refused with `SERVER_FULL`. Default
+   * 1 000 000; 1 .. 10 000 000. Changes live (`HeartbeatServer.reconfigure`).
+   */
   maxConnections?: number;
-  /** Maximum open connections per remote IP address; 0 turns the limit off. Default 0; 0 .. 10 000 000. */
+  /**
+   * Maximum open connections per remote IP address; 0 turns the limit off.
+   * Default 0; 0 .. 10 000 000. Changes live (`HeartbeatServer.reconfigure`).
+   */
   maxConnectionsPerIp?: number;
   /** Largest incoming frame, in bytes (length prefix excluded). Default 1 MiB; 1 024 .. 64 MiB. */
   maxFrameSize?: number;
-  /** Per-connection frame rate limit; an empty bucket closes the connection with `RATE_LIMITED`. */
+  /**
+   * Per-connection frame rate limit; an empty bucket closes the connection
+   * with `RATE_LIMITED`. Changes live (`HeartbeatServer.reconfigure`) for
+   * connections opened from then on.
+   */
   rateLimit?: RateLimitOptions;
   /** How long {@link HeartbeatServer.close} waits for clients to leave before destroying them. Default 5 000; 0 .. 600 000. */
   closeTimeout?: number;
@@ -183,7 +193,23 @@ export interface HeartbeatServerOptions {
   authorizeBroadcast?: AuthorizeBroadcastHook;
   /** When set, the server speaks TLS (`tls.createServer`) with these options. */
   tls?: TlsOptions;
-  /** A pino-compatible logger. Default: a silent pino logger. */
+  /**
+   * Expect a PROXY protocol header (v1 or v2, HAProxy's spec) at the start
+   * of every connection, as a TCP load balancer sends it (HAProxy
+   * `send-proxy`, nginx `proxy_protocol on`, AWS NLB): the client's address
+   * from it is the connection's `remoteAddress` (for `maxConnectionsPerIp`,
+   * `authenticate`, `NodeInfo`). A connection without a valid header within
+   * `handshakeTimeout` is closed (counted in `stats().socketErrors`, logged
+   * with code `PROXY_PROTOCOL`): only turn it on when every connection comes
+   * through such a balancer. Not with `tls` (terminate TLS at the balancer).
+   * Default `false`.
+   */
+  proxyProtocol?: boolean;
+  /**
+   * A pino-compatible logger (pino itself is not a dependency: pass one in).
+   * Default: a silent logger, which drops every record (its `level` is
+   * `"silent"`, so worker processes forward nothing either).
+   */
   logger?: Logger;
   /** Identifier sent in Welcome and events, for diagnostics. Default `<hostname>:<pid>:<random>`; 1 .. 128 characters. */
   serverId?: string;
@@ -251,6 +277,8 @@ export interface ResolvedServerOptions {
   readonly authorizeBroadcast: AuthorizeBroadcastHook | undefined;
   /** See {@link HeartbeatServerOptions.tls}. */
   readonly tls: TlsOptions | undefined;
+  /** See {@link HeartbeatServerOptions.proxyProtocol}. */
+  readonly proxyProtocol: boolean;
   /** See {@link HeartbeatServerOptions.logger}. */
   readonly logger: Logger;
   /** See {@link HeartbeatServerOptions.serverId}. */
@@ -338,7 +366,12 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
   if (tls !== undefined && (typeof tls !== "object" || tls === null)) {
     throw new TypeError("tls must be an object of node:tls options");
   }
-  const logger = options.logger ?? pino({ level: "silent" });
+  const proxyProtocol = options.proxyProtocol ?? false;
+  if (typeof proxyProtocol !== "boolean") throw new TypeError("proxyProtocol must be true or false");
+  if (proxyProtocol && tls !== undefined) {
+    throw new TypeError("proxyProtocol cannot be combined with tls: terminate TLS at the load balancer");
+  }
+  const logger = options.logger ?? SILENT_LOGGER;
   for (const level of ["debug", "info", "warn", "error"] as const) {
     if (typeof (logger as unknown as Record<string, unknown>)?.[level] !== "function") {
       throw new TypeError(`logger must be pino-compatible: logger.${level} is not a function`);
@@ -387,6 +420,7 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     authorizePublish,
     authorizeBroadcast,
     tls,
+    proxyProtocol,
     logger,
     serverId,
     bus,

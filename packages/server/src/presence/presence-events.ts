@@ -35,15 +35,16 @@ export interface PresenceEventsOptions {
   events: EventEmitter<HeartbeatServerEvents>;
   /** Times. */
   clock: Clock;
-  /** Counters (`listenerErrors`). */
+  /** Counters (`listenerErrors`, presence transitions by kind and reason). */
   stats: ServerCounters;
   /** Where a throwing listener is logged. */
   logger: Logger;
 }
 
 /**
- * The {@link EventSink} of the server: every presence change goes, in this
- * order, to the `$hb.presence` subscriptions, to the bus (so the other
+ * The {@link EventSink} of the server: every presence change of a local
+ * node is counted (`stats().transitions`, by kind and reason) and goes, in
+ * this order, to the `$hb.presence` subscriptions, to the bus (so the other
  * servers learn it), and to the application's listeners. Events are built
  * only when someone listens; a throwing listener is counted and logged.
  */
@@ -57,6 +58,7 @@ export class PresenceEvents implements EventSink {
   /** See {@link EventSink.node}. */
   node(name: NodeEventName, slot: number, reason: string, now: number): void {
     const o = this.#o;
+    o.stats.transition(name, reason);
     o.feed.local(name, slot, reason, now);
     const nodes = o.nodes;
     const bus = o.bus;

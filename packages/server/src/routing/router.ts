@@ -24,7 +24,7 @@ import type { BusEnvelope } from "../core/ports/bus-link.js";
 import type { Refusal } from "../core/ports/frame-handlers.js";
 import type { NodeDirectory } from "../core/ports/node-directory.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
-import type { ResolvedServerOptions } from "../options/server-options.js";
+import type { LiveOptions } from "../options/live-options.js";
 import type { PresenceFeed } from "../presence/presence-feed.js";
 import type { NodeInfo } from "../registry/node-info.js";
 import type { RoutePeer } from "./route-peer.js";
@@ -48,8 +48,8 @@ export interface RouteOwner {
 
 /** Dependencies of a {@link Router}. */
 export interface RouterOptions {
-  /** The server's options (hooks, limits, the bus). */
-  options: ResolvedServerOptions;
+  /** The server's options (hooks, limits, the bus), read when needed: they may change live. */
+  options: LiveOptions;
   /** The local nodes. */
   nodes: NodeDirectory<RouteOwner>;
   /** The `$hb.presence` subscriptions. */
@@ -85,7 +85,7 @@ const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, me
 // the presence feed) are in files of their own.
 export class Router {
   readonly #o: RouterOptions;
-  readonly #options: ResolvedServerOptions;
+  readonly #live: LiveOptions;
   readonly #nodes: NodeDirectory<RouteOwner>;
   readonly #stats: ServerCounters;
   readonly #index = new SubjectIndex<ChannelSubscription>();
@@ -97,7 +97,7 @@ export class Router {
 
   constructor(options: RouterOptions) {
     this.#o = options;
-    this.#options = options.options;
+    this.#live = options.options;
     this.#nodes = options.nodes;
     this.#stats = options.stats;
     this.#presence = options.presence;
@@ -135,7 +135,7 @@ export class Router {
 
   /** Subscribe (§10.4): validates, authorizes, assigns a channel, answers Subscribed. */
   subscribe(peer: RoutePeer, rec: RouteOwner, s: Subscribe): Refusal | undefined {
-    const o = this.#options;
+    const o = this.#live.current;
     if (this.#o.shuttingDown()) return { code: ErrorCode.SHUTTING_DOWN, message: "server is draining" };
     const req = checkSubscribe(s);
     if (typeof req === "string") return invalid(req);
@@ -210,7 +210,7 @@ export class Router {
     }
     const refusal = this.#publishable(subject);
     if (refusal !== undefined) return refusal;
-    const hook = this.#options.authorizePublish;
+    const hook = this.#live.current.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), subject))) {
       return forbidden(`not allowed to publish to ${JSON.stringify(subject)}`);
     }
@@ -235,7 +235,7 @@ export class Router {
   broadcast(peer: RoutePeer, rec: RouteOwner, b: Broadcast): Refusal | undefined {
     const from = this.#sender(rec, b.fromHandle);
     if (from < 0) return invalid(`from_handle ${b.fromHandle} is not an attached node of this connection`);
-    const hook = this.#options.authorizeBroadcast;
+    const hook = this.#live.current.authorizeBroadcast;
     if (hook === undefined) return forbidden("broadcasts from nodes are not allowed on this server");
     if (!this.#allowed(() => hook(this.#info(from)))) return forbidden("not allowed to broadcast");
     this.#broadcast(b.payload, this.#nodes.id(from), peer);
@@ -251,7 +251,7 @@ export class Router {
     const target = r.nodeId === "" ? undefined : this.#connectionOf(r.nodeId);
     if (target === undefined) {
       // Requester on another server of the bus?
-      const bus = this.#options.bus;
+      const bus = this.#live.current.bus;
       const member = r.nodeId === "" || this.#nodes.slotOf(r.nodeId) >= 0 ? undefined : bus?.locate(r.nodeId);
       if (bus !== undefined && member !== undefined) {
         const body = replyBody(this.#nodes.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
@@ -295,7 +295,7 @@ export class Router {
    * @returns `false` if the hook refused it
    */
   will(slot: number, subject: string, payload: Uint8Array): boolean {
-    const hook = this.#options.authorizePublish;
+    const hook = this.#live.current.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(slot), subject))) return false;
     this.#publish(subject, payload, this.#nodes.id(slot), 0n);
     return true;
@@ -356,7 +356,7 @@ export class Router {
   // A relayed request for a node that is gone meanwhile: UNKNOWN_NODE back to
   // the requester, as for a local Send (the only place a relayed body is decoded).
   #unknownRemote(nodeId: string, body: Uint8Array, fromMember: string): void {
-    const bus = this.#options.bus;
+    const bus = this.#live.current.bus;
     if (bus === undefined) return;
     let d: { requestId: bigint; fromNodeId: string };
     try {
@@ -391,7 +391,7 @@ export class Router {
     const stats = this.#stats;
     stats.routed.publish++;
     const subs = this.#index.match(subject);
-    const bus = this.#options.bus;
+    const bus = this.#live.current.bus;
     if (bus === undefined) {
       if (subs.length === 0) {
         stats.dropped.noSubscribers++;
@@ -423,7 +423,7 @@ export class Router {
     const slot = r.slotOf(nodeId);
     if (slot < 0) {
       // On another server of the bus? Its server appends to_node_id if the target is attached there.
-      const bus = this.#options.bus;
+      const bus = this.#live.current.bus;
       const member = bus?.locate(nodeId);
       if (bus === undefined || member === undefined) {
         stats.dropped.unknownNode++;
@@ -456,7 +456,7 @@ export class Router {
     let n = 0;
     for (const peer of this.#peers) if (peer !== except && peer.relay(0, head, body, length)) n++;
     stats.deliveries += n;
-    const bus = this.#options.bus;
+    const bus = this.#live.current.bus;
     if (bus !== undefined) {
       bus.send(fromNodeId === "" ? { type: "broadcast", body } : { type: "broadcast", body, exceptNodeId: fromNodeId });
     }
@@ -519,7 +519,7 @@ export class Router {
       return hook() === true;
     } catch (err) {
       this.#stats.listenerErrors++;
-      this.#options.logger.error({ err }, "an authorization hook threw");
+      this.#live.current.logger.error({ err }, "an authorization hook threw");
       return false;
     }
   }

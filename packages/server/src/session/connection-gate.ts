@@ -1,18 +1,17 @@
 import { ErrorCode, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
 import type { SessionTransport } from "../core/ports/session-transport.js";
-import type { ResolvedServerOptions } from "../options/server-options.js";
 import { Session, type SessionContext } from "./session.js";
 
 /**
  * The server's open connections: admits a transport as a {@link Session}
- * within `maxConnections` and `maxConnectionsPerIp` (over a limit: a fatal
+ * within `maxConnections` and `maxConnectionsPerIp` (as in force at that
+ * moment: they change live; over a limit: a fatal
  * `SERVER_FULL`, then the transport is ended), counts them per address,
  * and drives them through a graceful close (GoAway, then a last fatal
  * `SHUTTING_DOWN`, then destroy).
  */
 export class ConnectionGate {
   readonly #ctx: SessionContext;
-  readonly #options: ResolvedServerOptions;
   readonly #sessions = new Set<Session>();
   readonly #perIp = new Map<string, number>();
   #nextId = 1;
@@ -21,7 +20,6 @@ export class ConnectionGate {
 
   constructor(ctx: SessionContext) {
     this.#ctx = ctx;
-    this.#options = ctx.options;
   }
 
   /** Open connections. */
@@ -40,7 +38,8 @@ export class ConnectionGate {
    * `Session.receive` and call `Session.transportClosed` once closed.
    */
   accept(transport: SessionTransport): Session | undefined {
-    const o = this.#options;
+    // Read now: the limits may change live (HeartbeatServer.reconfigure).
+    const o = this.#ctx.options;
     if (this.#closing) {
       this.#refuse(transport, ErrorCode.SHUTTING_DOWN, "server is shutting down");
       return undefined;
@@ -106,7 +105,7 @@ export class ConnectionGate {
   #refuse(transport: SessionTransport, code: ErrorCode, message: string): void {
     const stats = this.#ctx.stats;
     stats.error(code);
-    this.#options.logger.warn({ code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
+    this.#ctx.options.logger.warn({ code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
     const bytes = encodeFrame(makeFrame("error", { code, message, fatal: true }));
     stats.framesOut++;
     stats.bytesOut += bytes.length;

@@ -1,6 +1,7 @@
 import {
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
+  Feature,
   type Fragment,
   type Frame,
   FrameDecoder,
@@ -28,7 +29,7 @@ import { InboundFlow } from "./inbound-flow.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
-  /** The server's options. */
+  /** The server's options in force (read when needed: the live ones change with `reconfigure`). */
   readonly options: ResolvedServerOptions;
   /** The server's counters. */
   readonly stats: ServerCounters;
@@ -115,6 +116,8 @@ export class Session implements SessionConnection {
   // Created on first use: most connections never subscribe or fragment.
   #channels: ChannelTable<ChannelSubscription> | undefined;
   #routed = false;
+  // Whether the client reports heartbeat round trips (feature `heartbeat-rtt` negotiated).
+  #rttReports = false;
 
   /** @internal */
   constructor(ctx: SessionContext, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
@@ -132,6 +135,11 @@ export class Session implements SessionConnection {
       this.#fail(ErrorCode.HANDSHAKE_TIMEOUT, `handshake not completed within ${o.handshakeTimeout} ms`);
     }, o.handshakeTimeout);
     this.#handshakeTimer.unref();
+  }
+
+  /** Whether the client reports its heartbeat round trips (feature `heartbeat-rtt` negotiated in Hello/Welcome). */
+  get reportsRtt(): boolean {
+    return this.#rttReports;
   }
 
   /** The node id registered by this connection, once welcomed. */
@@ -469,6 +477,8 @@ export class Session implements SessionConnection {
       this.#now = ctx.clock.now();
       const { record, resumed, resumeToken } = ctx.registrations.open(this, hello, this.#now);
       this.#record = record;
+      // PROTOCOL.md §15.1: of the client's features, the ones this server uses.
+      this.#rttReports = hello.features.includes(Feature.heartbeatRtt);
       if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
       this.#phase = OPEN;
@@ -490,6 +500,9 @@ export class Session implements SessionConnection {
           initialWindow: BigInt(o.publishWindow),
           resumeGraceMs: o.resumeGrace,
           maxMessageSize: BigInt(o.maxMessageSize),
+          checkIntervalMs: o.heartbeatCheckInterval,
+          handshakeTimeoutMs: o.handshakeTimeout,
+          features: this.#rttReports ? [Feature.heartbeatRtt] : [],
         }),
       );
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");

@@ -1,6 +1,7 @@
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
 import { type TlsOptions, createServer as createTlsServer } from "node:tls";
 import type { Logger } from "../core/ports/logger.js";
+import { type ProxyHeaderError, readProxyHeader } from "../proxy/read-proxy-header.js";
 import type { HandoffSender } from "../workers/worker-handoff.js";
 
 /** Listen backlog (capped by the OS's somaxconn): room for a burst of reconnecting nodes. */
@@ -14,13 +15,20 @@ export interface TcpListenerOptions {
   port: number;
   /** TLS options, or `undefined` for plain TCP. */
   tls: TlsOptions | undefined;
-  /** TLS handshake timeout, ms. */
+  /** Whether every connection starts with a PROXY protocol header (v1 or v2) giving the client's address. */
+  proxyProtocol: boolean;
+  /** TLS handshake timeout, ms; also how long a PROXY header may take. */
   handshakeTimeout: number;
   /** Where listener errors (e.g. EMFILE) are logged. */
   logger: Logger;
   /** Socket errors (resets, TLS failures), counted by the caller. */
   onSocketError: (err: Error & { code?: string }) => void;
+  /** A connection closed for a missing, malformed or late PROXY header (counted and logged by the caller). */
+  onProxyHeaderError: (err: ProxyHeaderError, remoteAddress: string | undefined) => void;
 }
+
+/** Serves an accepted socket: `handoff` when it may be passed to another worker, `remoteAddress` the client's from a PROXY header. */
+export type ServeSocket = (socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string) => void;
 
 /**
  * The TCP (or TLS) listener of a server: accepts sockets with a backlog of
@@ -28,7 +36,9 @@ export interface TcpListenerOptions {
  * (TLS ones before their handshake too) until it closes, so that
  * {@link TcpListener.destroyAll} leaves nothing behind. In a worker it can
  * give a socket away to another worker (a resume, see `handoff`) and take
- * one over ({@link TcpListener.adopt}).
+ * one over ({@link TcpListener.adopt}). Behind a load balancer
+ * (`proxyProtocol`) it reads each connection's PROXY header first
+ * (proxy/read-proxy-header.ts) and serves it with the client's address.
  */
 export class TcpListener {
   readonly #o: TcpListenerOptions;
@@ -53,14 +63,25 @@ export class TcpListener {
   /**
    * Listens; every accepted socket goes to `serve` (with `handoff` when
    * this process may pass sockets to another worker: plain TCP only, TLS
-   * state cannot move).
+   * state cannot move; with `proxyProtocol`, once its PROXY header is read,
+   * with the client's address from it).
    *
    * @throws the listen error (e.g. `EADDRINUSE`)
    */
-  async listen(serve: (socket: Socket, handoff: HandoffSender | undefined) => void, handoff?: HandoffSender): Promise<AddressInfo> {
+  async listen(serve: ServeSocket, handoff?: HandoffSender): Promise<AddressInfo> {
     const o = this.#o;
     const give = o.tls === undefined && handoff !== undefined ? this.#giver(handoff) : undefined;
-    const onSocket = (socket: Socket): void => serve(socket, give);
+    const onSocket = (socket: Socket): void => {
+      if (!o.proxyProtocol) return serve(socket, give);
+      // Behind a balancer: the client's address is in the PROXY header, before any hb byte.
+      readProxyHeader(socket, o.handshakeTimeout).then(
+        (header) => serve(socket, give, header.source?.address),
+        (err: ProxyHeaderError) => {
+          o.onProxyHeaderError(err, socket.remoteAddress);
+          socket.destroy();
+        },
+      );
+    };
     let server: Server;
     if (o.tls !== undefined) {
       const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeout }, onSocket);
