@@ -84,6 +84,53 @@ describe("liveness rules (fake clock, no sockets)", () => {
   });
 });
 
+describe("heartbeat round trips and transitions in stats (fake clock, no sockets)", () => {
+  it("grants heartbeat-rtt to a client that lists it, and counts the round trips only such clients report", async () => {
+    const f = new FakeCore({ ...OPTIONS, handshakeTimeout: 7_000 });
+    const a = f.hello("a", { features: ["heartbeat-rtt", "no-such-feature"] });
+    const b = f.hello("b");
+    await settle();
+    const welcome = (p: typeof a) => {
+      const w = p.frames[0];
+      if (w?.body.case !== "welcome") throw new Error("no Welcome");
+      return w.body.value;
+    };
+    // §15.1: of the client's features, the ones the server uses; Welcome says its timing too.
+    expect(welcome(a).features).toEqual(["heartbeat-rtt"]);
+    expect(welcome(b).features).toEqual([]);
+    expect(welcome(a)).toMatchObject({ checkIntervalMs: 100, handshakeTimeoutMs: 7_000 });
+    a.send(makeFrame("heartbeat", { seq: 1n, lastRttUs: 0 })); // 0: nothing measured yet
+    a.send(makeFrame("heartbeat", { seq: 2n, lastRttUs: 2_000 }));
+    a.send(makeFrame("heartbeat", { seq: 3n, lastRttUs: 30_000 }));
+    b.send(makeFrame("heartbeat", { seq: 1n, lastRttUs: 5_000 })); // not negotiated: not counted
+    const rtt = f.core.sessions.stats.rtt.snapshot();
+    expect(rtt.count).toBe(2);
+    expect(rtt.sum).toBeCloseTo(0.032);
+    expect(rtt.counts[rtt.bounds.indexOf(0.0025)]).toBe(1); // 2 ms in (1 ms, 2.5 ms]
+    expect(rtt.counts[rtt.bounds.indexOf(0.05)]).toBe(1); // 30 ms in (25 ms, 50 ms]
+    await settle();
+    expect(a.frames.filter((fr) => fr.body.case === "heartbeatAck")).toHaveLength(3);
+  });
+
+  it("counts every presence transition of a local node by kind and reason", async () => {
+    const f = new FakeCore(OPTIONS);
+    f.hello("a");
+    const b = f.hello("b");
+    await settle();
+    f.advance(1_600);
+    b.send(makeFrame("goodbye", { reason: "bye" })); // any frame is proof of life: b recovers, then leaves
+    f.advance(4_100);
+    const gauges = { connections: 0, sessions: 0, nodes: 0, online: 0, suspect: 0, labelSets: 0, subscriptions: 0, channels: 0 };
+    expect(f.stats.snapshot(gauges).transitions).toEqual({
+      joined: { hello: 2 },
+      suspect: { heartbeat_missed: 2 },
+      recovered: { heartbeat: 1 },
+      left: { goodbye: 1 },
+      timeout: { heartbeat_timeout: 1 },
+    });
+  });
+});
+
 describe("LivenessMonitor.judge (the fixed rule)", () => {
   it("timeout from heartbeatTimeout of silence, suspect from the owner's delay while online, else watch", () => {
     const registry = new NodeRegistry<{ suspectAfterMs: number; ownSlot: number; handles: Map<number, number> }>();
