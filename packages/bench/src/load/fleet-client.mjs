@@ -48,7 +48,7 @@ function wireOf(name, o) {
  * @param {{
  *   protocol: string, wire: object, host: string, port: number,
  *   count: number, sources: string[], interval: number,
- *   concurrency: number, rate: number,
+ *   concurrency: number, rate: number, clientPings?: boolean,
  *   reconnect: { base: number, cap: number } | null, deadlineMs: number,
  * }} spec
  */
@@ -74,6 +74,7 @@ function run(spec) {
     waiting: 0, // gauge: reconnect scheduled
     pings: 0,
     pongs: 0,
+    serverPings: 0, // heartbeats driven by the server (Socket.IO), answered
     goAways: 0,
     errors: {}, // "phase:code" → count
     refused: {}, // reason → count
@@ -157,6 +158,9 @@ function run(spec) {
       write(bytes) {
         if (!socket.destroyed) socket.write(bytes);
       },
+      serverPing() {
+        c.serverPings++;
+      },
     };
     socket.on("connect", () => {
       if (sockets[i] !== socket) return;
@@ -199,7 +203,8 @@ function run(spec) {
   // Heartbeats: node i sends in slot i % slots of every interval.
   const slots = Math.max(1, Math.round(spec.interval / TICK_MS));
   let tick = 0;
-  if (spec.interval > 0 && !wire.serverPings) {
+  // Where the server drives the heartbeat (Socket.IO), only RTT samplers ping (spec.clientPings).
+  if (spec.interval > 0 && (spec.clientPings ?? !wire.serverPings)) {
     setInterval(() => {
       const slot = tick++ % slots;
       const now = performance.now();

@@ -33,7 +33,7 @@ export class Fleet {
   /**
    * @param {{
    *   protocol: string, wire?: object, host?: string, port: number, nodes: number, processes: number,
-   *   interval: number, concurrency?: number, rate?: number,
+   *   interval: number, concurrency?: number, rate?: number, clientPings?: boolean,
    *   reconnect?: { base: number, cap: number } | null, deadlineMs: number, idPrefix?: string, subnet?: number,
    * }} o  `subnet`: third octet of the first process's source addresses (default 1); process p uses subnet + p
    */
@@ -55,6 +55,7 @@ export class Fleet {
           interval: o.interval,
           concurrency: o.concurrency ?? 1_000,
           rate: o.rate ? o.rate / o.processes : 0,
+          clientPings: o.clientPings,
           reconnect: o.reconnect ?? null,
           deadlineMs: o.deadlineMs,
         }),

@@ -29,8 +29,10 @@ export function natsWire() {
               ready = true;
               events.ready();
             }
-          } else if (l === "PING") events.write(PONG);
-          else if (l.startsWith("-ERR")) events.refused(l.slice(5));
+          } else if (l === "PING") {
+            events.write(PONG);
+            events.serverPing();
+          } else if (l.startsWith("-ERR")) events.refused(l.slice(5));
           nl = line.indexOf("\r\n");
         }
         if (line.length > 4096) events.bad("line too long");

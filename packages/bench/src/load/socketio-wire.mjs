@@ -6,7 +6,7 @@
 //
 // Engine.IO's heartbeat is the server's: it sends "2" every pingInterval and
 // the client answers "3" (serverPings). The timed ping is an emit with an
-// ack: `421["ping"]` → `431[]` (the bench's Socket.IO server acks "ping").
+// ack: `421["echo"]` → `431[]` (the bench's Socket.IO server acks "echo").
 
 /** A masked (zero mask: the payload bytes stay as they are) WebSocket text frame. */
 const textFrame = (text) => {
@@ -29,7 +29,7 @@ export function socketioWire({ port }) {
   return {
     name: "socket.io",
     open: () => upgrade,
-    ping: textFrame('421["ping"]'),
+    ping: textFrame('421["echo"]'),
     serverPings: true,
     reader(events) {
       let headers = ""; // until the 101 is read
@@ -38,7 +38,10 @@ export function socketioWire({ port }) {
       const packet = (text) => {
         const c = text.charCodeAt(0);
         if (c === 0x30 /* 0 open */) events.write(CONNECT);
-        else if (c === 0x32 /* 2 ping */) events.write(PONG);
+        else if (c === 0x32 /* 2 ping */) {
+          events.write(PONG);
+          events.serverPing();
+        }
         else if (c === 0x34 /* 4 message */) {
           if (text.startsWith("40")) events.ready();
           else if (text.startsWith("43")) events.pong();
