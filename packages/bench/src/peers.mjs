@@ -135,6 +135,7 @@ for (const peer of peers) {
   await Promise.all([fleet.histogram(), samplers.histogram()]); // drop what came before
   const c0 = treeUsage(server.pid).cpuMs;
   const beats0 = fleet.totals();
+  const samplerBeats0 = samplers.totals().pongs ?? 0;
   const w0 = performance.now();
   while (performance.now() - w0 < WINDOW) {
     await sleep(Math.min(5_000, WINDOW - (performance.now() - w0)));
@@ -143,13 +144,15 @@ for (const peer of peers) {
   const windowMs = performance.now() - w0;
   const c1 = treeUsage(server.pid).cpuMs;
   const beats1 = fleet.totals();
+  const samplerBeats1 = samplers.totals().pongs ?? 0;
   const [fleetHist, samplerHist] = await Promise.all([fleet.histogram(), samplers.histogram()]);
   const u = treeUsage(server.pid);
   const t = fleet.totals();
   const s = samplers.totals();
   const connections = (t.ready ?? 0) + (s.ready ?? 0);
-  // One heartbeat = one round trip of the fleet's own (client pongs, or answered server pings for Socket.IO).
-  const heartbeats = (beats1.pongs ?? 0) - (beats0.pongs ?? 0) + ((beats1.serverPings ?? 0) - (beats0.serverPings ?? 0));
+  // One heartbeat = one round trip: the fleet's (client pongs, or answered server pings for Socket.IO) and the samplers' pings.
+  const heartbeats =
+    (beats1.pongs ?? 0) - (beats0.pongs ?? 0) + ((beats1.serverPings ?? 0) - (beats0.serverPings ?? 0)) + (samplerBeats1 - samplerBeats0);
   const row = {
     name: peer.name,
     version: server.version,

@@ -10,11 +10,11 @@ import { COLORS, esc, panelFrame, svgDocument } from "./svg-frame.mjs";
  * @returns {string} an SVG document
  */
 export function barChartSvg(chart) {
-  const panelW = 340;
+  const panelW = 440;
   const h = 220;
   const x0s = chart.panels.map((_, p) => 80 + p * (panelW + 90));
   const width = x0s[x0s.length - 1] + panelW + 30;
-  const height = 60 + h + 80;
+  const height = 60 + h + 60;
   const y0 = 60;
   let body = "";
   chart.panels.forEach((panel, p) => {
@@ -34,7 +34,7 @@ export function barChartSvg(chart) {
       } else {
         body += `<text x="${cx.toFixed(1)}" y="${y0 + h - 4}" font-size="10" text-anchor="middle">n/a</text>`;
       }
-      body += `<text x="${cx.toFixed(1)}" y="${y0 + h + 16}" font-size="11" text-anchor="middle">${esc(name)}</text>`;
+      body += `<text x="${cx.toFixed(1)}" y="${y0 + h + 16}" font-size="10" text-anchor="middle">${esc(name)}</text>`;
     });
   });
   return svgDocument({ width, height, title: chart.title, note: chart.note, body });
