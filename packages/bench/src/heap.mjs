@@ -14,6 +14,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, rmSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { printUsage } from "./usage.mjs";
 import { Fleet } from "./load/fleet.mjs";
 import { heapByConstructor, heapDiff } from "./heap/heap-by-constructor.mjs";
 import { processTree, treeUsage } from "./proc/process-tree.mjs";
@@ -24,12 +25,14 @@ import { HbServerProcess } from "./servers/hb-server-process.mjs";
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const { values: a } = parseArgs({
   options: {
+    help: { type: "boolean", default: false },
     nodes: { type: "string", default: "15000" },
     server: { type: "string", default: '{"workerCount":1}' },
     top: { type: "string", default: "25" },
     node: { type: "string" },
   },
 });
+if (a.help) printUsage(import.meta.url);
 const NODES = Number(a.nodes);
 const dir = path.join(root, ".cache/heap");
 rmSync(dir, { recursive: true, force: true });

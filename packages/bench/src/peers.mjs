@@ -4,6 +4,12 @@
 //   pnpm bench:peers                                  # 18,000 connections each (builds hb first)
 //   node packages/bench/src/peers.mjs --nodes 10000 --only hb,nats
 //
+// Options (default): --nodes (18000), --interval (10000 ms), --samplers (50),
+// --sample-interval (1000 ms), --window (20000 ms), --settle (5000 ms),
+// --rate (2000 connects/s), --per-process (12500), --only (name prefixes,
+// comma-separated: hb, mosquitto, nats, socket), --deadline (1800 s),
+// --chart (docs/bench-peers.svg), --json (.cache/bench-peers.json).
+//
 // For each contender (servers/peer-servers.mjs says how each is started and
 // why its settings are fair): start it alone on 127.0.0.1 (Mosquitto and
 // nats-server are installed with apt-get if missing, Socket.IO comes from
@@ -26,6 +32,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { printUsage } from "./usage.mjs";
 import { Fleet } from "./load/fleet.mjs";
 import { treeUsage } from "./proc/process-tree.mjs";
 import { barChartSvg } from "./report/bar-chart-svg.mjs";
@@ -37,6 +44,7 @@ import { PEERS } from "./servers/peer-servers.mjs";
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const { values: a } = parseArgs({
   options: {
+    help: { type: "boolean", default: false },
     nodes: { type: "string", default: "18000" },
     interval: { type: "string", default: "10000" },
     samplers: { type: "string", default: "50" },
@@ -51,6 +59,7 @@ const { values: a } = parseArgs({
     json: { type: "string", default: path.join(root, ".cache/bench-peers.json") },
   },
 });
+if (a.help) printUsage(import.meta.url);
 const NODES = Number(a.nodes);
 const INTERVAL = Number(a.interval);
 const SAMPLERS = Number(a.samplers);

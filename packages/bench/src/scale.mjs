@@ -5,6 +5,15 @@
 //   node packages/bench/src/scale.mjs --nodes 30000 --server '{"workerCount":1}'
 //   node packages/bench/src/scale.mjs --node .tools/node22/node_modules/node/bin/node   # server on another Node
 //
+// Options (default): --nodes (100000), --steps (5: fleet sizes measured),
+// --interval (10000 ms between a node's heartbeats), --samplers (50),
+// --sample-interval (1000 ms), --window (the interval: measurement per step),
+// --per-process (12500 nodes per load process), --concurrency (1000 connects
+// in flight per load process), --rate (0: connects/s in all, 0 = as fast as
+// they go), --server ('{}': HeartbeatServer options), --server-env ('{}'),
+// --node (the Node binary of the server), --no-restart, --deadline (1800 s),
+// --chart (docs/bench-scale.svg), --json (.cache/bench-scale.json), --label.
+//
 // What it does, each phase bounded in time:
 //  1. Starts the server in its own process (hb-server.mjs: `new HeartbeatServer()`
 //     with its defaults, on 127.0.0.1 and a fixed free port). The defaults mean
@@ -36,6 +45,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { printUsage } from "./usage.mjs";
 import { CLIENT_DEFAULTS } from "@hb/client";
 import { Fleet, sumCounters } from "./load/fleet.mjs";
 import { LoadProcess, mergedHistogram } from "./load/load-process.mjs";
@@ -49,6 +59,7 @@ import { HbServerProcess } from "./servers/hb-server-process.mjs";
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const { values: a } = parseArgs({
   options: {
+    help: { type: "boolean", default: false },
     nodes: { type: "string", default: "100000" },
     steps: { type: "string", default: "5" },
     interval: { type: "string", default: "10000" },
@@ -69,6 +80,7 @@ const { values: a } = parseArgs({
     label: { type: "string", default: "" },
   },
 });
+if (a.help) printUsage(import.meta.url);
 const NODES = Number(a.nodes);
 const STEPS = Math.max(1, Number(a.steps));
 const INTERVAL = Number(a.interval);
@@ -107,7 +119,7 @@ if (serverOptions.workerCount === undefined) {
 const workers = serverOptions.workerCount ?? cores;
 const port = await freePort();
 mkdirSync(path.join(root, ".cache"), { recursive: true });
-const serverLog = path.join(root, ".cache/bench-scale-server.log");
+const serverLog = a.json.replace(/\.json$/, "") + ".server.log";
 writeFileSync(serverLog, ""); // this run's servers append to it
 const startServer = () =>
   HbServerProcess.start({
