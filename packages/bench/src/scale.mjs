@@ -50,9 +50,9 @@ import { CLIENT_DEFAULTS } from "@hb/client";
 import { Fleet, sumCounters } from "./load/fleet.mjs";
 import { LoadProcess, mergedHistogram } from "./load/load-process.mjs";
 import { treeUsage } from "./proc/process-tree.mjs";
-import { lineChartSvg } from "./report/line-chart-svg.mjs";
 import { describeMachine, fileLimit } from "./report/machine.mjs";
 import { rttSummary } from "./report/rtt-summary.mjs";
+import { scaleChart } from "./report/scale-chart.mjs";
 import { freePort } from "./servers/free-port.mjs";
 import { HbServerProcess } from "./servers/hb-server-process.mjs";
 
@@ -364,30 +364,7 @@ if (restart !== undefined) {
 }
 console.log(`\nErrors of the last step: ${errorsText(stepErrors)}. JSON: ${path.relative(root, a.json)}`);
 
-const chart = lineChartSvg({
-  title: `hb at scale: server memory and live heartbeat RTT (${workers > 1 ? `${workers} workers` : "one process"})`,
-  note: `${result.command} — ${machine}`,
-  xLabel: "nodes connected",
-  x: rows.map((r) => r.nodes),
-  panels: [
-    {
-      label: "server RSS (MiB)",
-      series: [
-        { name: "total", values: rows.map((r) => mib(r.rssTotal)) },
-        ...(rows[0]?.rssPerProcess.length > 1
-          ? [{ name: "primary", values: rows.map((r) => mib(r.rssPerProcess[0]?.rss ?? 0)) }]
-          : []),
-      ],
-    },
-    {
-      label: "heartbeat RTT (ms, HeartbeatClient samplers)",
-      series: [
-        { name: "p50", values: rows.map((r) => r.samplerRtt.p50) },
-        { name: "p99", values: rows.map((r) => r.samplerRtt.p99) },
-      ],
-    },
-  ],
-});
+const chart = scaleChart([result]);
 mkdirSync(path.dirname(a.chart), { recursive: true });
 writeFileSync(a.chart, chart);
 console.log(`Chart: ${path.relative(root, a.chart)}`);

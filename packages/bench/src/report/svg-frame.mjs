@@ -39,14 +39,18 @@ export function panelFrame({ x0, y0, w, h, max, label }) {
   return { svg, y };
 }
 
-/** Wraps chart content in an <svg> with a white background, a title and a footnote. */
+/** Wraps chart content in an <svg> with a white background, a title and footnote lines (`note`: one string or several). */
 export function svgDocument({ width, height, title, note, body }) {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">\n` +
     `<rect width="100%" height="100%" fill="#fff"/>\n` +
     `<text x="${width / 2}" y="24" font-size="15" font-weight="bold" text-anchor="middle">${esc(title)}</text>\n` +
     body +
-    (note ? `\n<text x="10" y="${height - 8}" font-size="10" fill="#555">${esc(note)}</text>` : "") +
+    [note ?? []]
+      .flat()
+      .reverse()
+      .map((line, i) => `\n<text x="10" y="${height - 8 - i * 14}" font-size="10" fill="#555">${esc(line)}</text>`)
+      .join("") +
     "\n</svg>\n"
   );
 }
