@@ -222,7 +222,9 @@ for (let k = 1; k <= STEPS; k++) {
   });
   subnet += processes;
   fleets.push(fleet);
+  const rampCpu0 = { server: treeUsage(server.pid).cpuMs, clients: fleetTotals().cpuMs, at: performance.now() };
   const ramp = await watch(`step ${k}/${STEPS} ramp`, Math.max(120_000, chunk * 5), (t) => (t.ready ?? 0) >= size);
+  const rampCpu = cpuShares(rampCpu0);
   // From the load processes' start to their last node's Welcome (0 while not every node is registered).
   const rampMs = ramp.ok ? fleet.totals().allReadyAt : Number.NaN;
   const after = fleetTotals();
@@ -269,6 +271,9 @@ for (let k = 1; k <= STEPS; k++) {
     marginalCpuPerHeartbeatUs: ((c1 - c0 - idleCpuPerMs * windowMs) * 1000) / Math.max(1, p1 - p0),
     serverCpuPct: ((c1 - c0) / windowMs) * 100,
     clientCpuPct: ((clientCpu1 - clientCpu0) / windowMs) * 100,
+    // While this step's nodes connected: is the load generator or the server the bottleneck?
+    rampServerCpuPct: rampCpu.server,
+    rampClientCpuPct: rampCpu.clients,
   };
   rows.push(row);
   log(
@@ -290,7 +295,9 @@ if (RESTART && Date.now() < DEADLINE) {
   server = await startServer();
   const upAt = performance.now();
   log(`restart: closed in ${fmt(closeMs)} ms; new server pid ${server.pid} listening ${fmt(upAt - downAt)} ms later`);
+  const backCpu0 = { server: treeUsage(server.pid).cpuMs, clients: fleetTotals().cpuMs, at: performance.now() };
   const back = await watch("restart", 300_000, (t, s) => (t.ready ?? 0) >= fleetTarget && s.ready === SAMPLERS);
+  const backCpu = cpuShares(backCpu0);
   const backAt = performance.now();
   const after = fleetTotals();
   const errors = diffMaps(before, after);
@@ -305,6 +312,8 @@ if (RESTART && Date.now() < DEADLINE) {
     peakRegistrationsPerS: Math.max(0, ...back.samples.map((x) => x.registrationsPerS)),
     peakAcceptsPerS: Math.max(0, ...back.samples.map((x) => x.acceptsPerS ?? 0)),
     goAways: (after.goAways ?? 0) - (before.goAways ?? 0),
+    serverCpuPct: backCpu.server,
+    clientCpuPct: backCpu.clients,
     errors,
     // Refused connects while no server listens are the expected cost of a restart; the rest is lost.
     lost:
@@ -359,9 +368,14 @@ if (restart !== undefined) {
   console.log(
     `\nRestart: ${fmt(restart.back)}/${fmt(restart.of)} back in ${(restart.backFromCloseMs / 1000).toFixed(1)} s from the start of the close ` +
       `(${(restart.backFromListenMs / 1000).toFixed(1)} s from the new server's listen; close took ${(restart.closeMs / 1000).toFixed(1)} s); ` +
-      `peak ${fmt(restart.peakAcceptsPerS)} accepts/s (server), ${fmt(restart.peakRegistrationsPerS)} registrations/s (clients); lost ${fmt(restart.lost)}; ${errorsText(restart.errors)}`,
+      `peak ${fmt(restart.peakAcceptsPerS)} accepts/s (server), ${fmt(restart.peakRegistrationsPerS)} registrations/s (clients); lost ${fmt(restart.lost)}; ${errorsText(restart.errors)}; ` +
+      `CPU meanwhile: server ${restart.serverCpuPct.toFixed(0)} %, load clients ${restart.clientCpuPct.toFixed(0)} % of a core`,
   );
 }
+console.log(
+  `CPU while the steps connected (% of a core): server ${rows.map((r) => r.rampServerCpuPct.toFixed(0)).join(" / ")}, ` +
+    `load clients ${rows.map((r) => r.rampClientCpuPct.toFixed(0)).join(" / ")}.`,
+);
 console.log(`\nErrors of the last step: ${errorsText(stepErrors)}. JSON: ${path.relative(root, a.json)}`);
 
 const chart = scaleChart([result]);
@@ -376,6 +390,14 @@ function sumValues(m) {
 function diffMaps(before, after) {
   const d = (b, x) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v - (b[k] ?? 0)]).filter(([, v]) => v !== 0));
   return { errors: d(before.errors ?? {}, after.errors), refused: d(before.refused ?? {}, after.refused) };
+}
+/** CPU used since `from` ({ server, clients, at }) by the server and the raw load clients, in % of one core. */
+function cpuShares(from) {
+  const ms = performance.now() - from.at;
+  return {
+    server: ((treeUsage(server.pid).cpuMs - from.server) / ms) * 100,
+    clients: ((fleetTotals().cpuMs - from.clients) / ms) * 100,
+  };
 }
 function cpuMs(c) {
   return c.cpu ? (c.cpu.user + c.cpu.system) / 1000 : 0;

@@ -25,7 +25,8 @@ export function sumCounters(list) {
     }
   }
   out.allReadyAt = Math.max(0, ...list.map((c) => c.allReadyAt ?? 0));
-  out.cpuMs = list.reduce((a, c) => a + (c.cpu ? (c.cpu.user + c.cpu.system) / 1000 : 0), 0);
+  // CPU of the load processes, ms (from their cpuUsage, or already summed when `list` holds totals).
+  out.cpuMs = list.reduce((a, c) => a + (c.cpu ? (c.cpu.user + c.cpu.system) / 1000 : (c.cpuMs ?? 0)), 0);
   return out;
 }
 
