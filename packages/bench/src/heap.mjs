@@ -13,6 +13,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { printUsage } from "./usage.mjs";
 import { Fleet } from "./load/fleet.mjs";
@@ -37,7 +38,6 @@ const NODES = Number(a.nodes);
 const dir = path.join(root, ".cache/heap");
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const port = await freePort();
 const server = await HbServerProcess.start({

@@ -31,6 +31,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { printUsage } from "./usage.mjs";
 import { Fleet } from "./load/fleet.mjs";
@@ -38,6 +39,7 @@ import { treeUsage } from "./proc/process-tree.mjs";
 import { barChartSvg } from "./report/bar-chart-svg.mjs";
 import { describeMachine } from "./report/machine.mjs";
 import { rttSummary } from "./report/rtt-summary.mjs";
+import { countOf, errorsText, fmt, hardDeadline, mib, progressLog } from "./report/run-console.mjs";
 import { freePort } from "./servers/free-port.mjs";
 import { PEERS } from "./servers/peer-servers.mjs";
 
@@ -68,20 +70,8 @@ const DEADLINE = Date.now() + Number(a.deadline) * 1000;
 const only = a.only?.split(",").map((s) => s.trim().toLowerCase());
 const peers = PEERS.filter((p) => only === undefined || only.some((o) => p.name.toLowerCase().startsWith(o)));
 
-setTimeout(() => {
-  console.error("bench:peers: deadline reached, exiting");
-  process.exit(3);
-}, DEADLINE - Date.now() + 60_000).unref();
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const mib = (b) => b / 2 ** 20;
-const fmt = (n) => Math.round(n).toLocaleString("en-US");
-const t0 = performance.now();
-const log = (line) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
-const errorsText = (t) =>
-  [...Object.entries(t.errors ?? {}).map(([k, v]) => `${k} ${fmt(v)}`), ...Object.entries(t.refused ?? {}).map(([k, v]) => `refused ${k} ${fmt(v)}`)].join(", ") ||
-  "no errors";
-const sumValues = (m) => Object.values(m ?? {}).reduce((x, y) => x + y, 0);
+hardDeadline("bench:peers", DEADLINE);
+const log = progressLog();
 
 mkdirSync(path.join(root, ".cache"), { recursive: true });
 const results = [];
@@ -136,7 +126,7 @@ for (const peer of peers) {
       all = true;
       break;
     }
-    const closed = (t.ready ?? 0) + sumValues(t.errors) + sumValues(t.refused);
+    const closed = (t.ready ?? 0) + countOf(t.errors) + countOf(t.refused);
     if (closed >= NODES && (t.ready ?? 0) < NODES) break; // every node either ready or failed: no point waiting
   }
   const rampMs = performance.now() - rampStart;
@@ -169,7 +159,7 @@ for (const peer of peers) {
     connections,
     all,
     rampMs,
-    lost: sumValues(t.errors) + sumValues(t.refused) + sumValues(s.errors) + sumValues(s.refused),
+    lost: countOf(t.errors) + countOf(t.refused) + countOf(s.errors) + countOf(s.refused),
     errors: { fleet: { errors: t.errors, refused: t.refused }, samplers: { errors: s.errors, refused: s.refused } },
     rssListening: baseline.rss,
     rss: u.rss,

@@ -44,6 +44,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { printUsage } from "./usage.mjs";
 import { CLIENT_DEFAULTS } from "@hb/client";
@@ -52,6 +53,7 @@ import { LoadProcess, mergedHistogram } from "./load/load-process.mjs";
 import { treeUsage } from "./proc/process-tree.mjs";
 import { describeMachine, fileLimit } from "./report/machine.mjs";
 import { rttSummary } from "./report/rtt-summary.mjs";
+import { countOf, errorsText, fmt, hardDeadline, mib, progressLog } from "./report/run-console.mjs";
 import { scaleChart } from "./report/scale-chart.mjs";
 import { freePort } from "./servers/free-port.mjs";
 import { HbServerProcess } from "./servers/hb-server-process.mjs";
@@ -92,18 +94,8 @@ const DEADLINE = Date.now() + Number(a.deadline) * 1000;
 const serverOptions = JSON.parse(a.server);
 const RECONNECT = { base: CLIENT_DEFAULTS.reconnectInterval, cap: CLIENT_DEFAULTS.maxReconnectDelay };
 
-// A hard stop for the whole run, whatever happens (children exit with their IPC channel).
-setTimeout(() => {
-  console.error("bench:scale: deadline reached, exiting");
-  process.exit(3);
-}, DEADLINE - Date.now() + 60_000).unref();
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const mib = (b) => b / 2 ** 20;
-const fmt = (n) => Math.round(n).toLocaleString("en-US");
-const t0 = performance.now();
-const elapsed = () => ((performance.now() - t0) / 1000).toFixed(0).padStart(4);
-const log = (line) => process.stderr.write(`[${elapsed()}s] ${line}\n`);
+hardDeadline("bench:scale", DEADLINE);
+const log = progressLog();
 
 // ── the server ────────────────────────────────────────────────────────────
 const limit = fileLimit();
@@ -155,11 +147,6 @@ const usageLine = () => {
   const u = treeUsage(server.pid);
   const parts = u.processes.map((p, i) => `${i === 0 ? "primary" : `w${i}`} ${mib(p.rss).toFixed(0)}M/${fmt(p.fds)}fd`);
   return { u, text: `server RSS ${mib(u.rss).toFixed(0)} MiB (${parts.join(", ")})` };
-};
-const errorsText = (t) => {
-  const e = Object.entries(t.errors).map(([k, v]) => `${k} ${fmt(v)}`);
-  const r = Object.entries(t.refused).map(([k, v]) => `refused ${k} ${fmt(v)}`);
-  return [...e, ...r].join(", ") || "no errors";
 };
 
 /** Polls every second until `done()` or `ms` pass; prints progress; returns per-second samples. */
@@ -255,7 +242,7 @@ for (let k = 1; k <= STEPS; k++) {
     rampMs,
     connectsPerS: chunk / (rampMs / 1000),
     peakRegistrationsPerS: Math.max(0, ...ramp.samples.map((x) => x.registrationsPerS)),
-    lost: sumValues(errors.errors) + sumValues(errors.refused),
+    lost: countOf(errors.errors) + countOf(errors.refused),
     errors,
     rssTotal: u.rss,
     rssPerProcess: u.processes.map((p) => ({ pid: p.pid, rss: p.rss, fds: p.fds })),
@@ -317,8 +304,8 @@ if (RESTART && Date.now() < DEADLINE) {
     errors,
     // Refused connects while no server listens are the expected cost of a restart; the rest is lost.
     lost:
-      sumValues(errors.refused) +
-      sumValues(Object.fromEntries(Object.entries(errors.errors).filter(([k]) => !k.startsWith("connect:ECONNREFUSED") && !k.startsWith("established:")))),
+      countOf(errors.refused) +
+      countOf(Object.fromEntries(Object.entries(errors.errors).filter(([k]) => !k.startsWith("connect:ECONNREFUSED") && !k.startsWith("established:")))),
   };
   log(
     `restart: ${fmt(restart.back)}/${fmt(restart.of)} back ${(restart.backFromCloseMs / 1000).toFixed(1)} s after the close began ` +
@@ -384,9 +371,6 @@ writeFileSync(a.chart, chart);
 console.log(`Chart: ${path.relative(root, a.chart)}`);
 process.exit(0);
 
-function sumValues(m) {
-  return Object.values(m ?? {}).reduce((x, y) => x + y, 0);
-}
 function diffMaps(before, after) {
   const d = (b, x) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v - (b[k] ?? 0)]).filter(([, v]) => v !== 0));
   return { errors: d(before.errors ?? {}, after.errors), refused: d(before.refused ?? {}, after.refused) };
