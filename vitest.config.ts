@@ -1,18 +1,22 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const file = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+const src = (pkg: string) => file(`${pkg}/src/index.ts`);
 
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources; `pnpm build` + publint check the published shape.
-    alias: {
-      "@hb/codec": src("codec"),
-      "@hb/server": src("server"),
-      "@hb/client": src("client"),
-      "@hb/metrics": src("metrics"),
-      "@hb/conformance": src("conformance"),
-    },
+    // Exact matches: a subpath such as @hb/server/admin maps to its own entry.
+    alias: [
+      { find: /^@hb\/codec$/, replacement: src("codec") },
+      { find: /^@hb\/server$/, replacement: src("server") },
+      { find: /^@hb\/server\/admin$/, replacement: file("server/src/admin/index.ts") },
+      { find: /^@hb\/server\/redis$/, replacement: file("server/src/redis.ts") },
+      { find: /^@hb\/client$/, replacement: src("client") },
+      { find: /^@hb\/metrics$/, replacement: src("metrics") },
+      { find: /^@hb\/conformance$/, replacement: src("conformance") },
+    ],
   },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],

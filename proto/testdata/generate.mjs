@@ -14,6 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, fromJson, toBinary, toJson } from "@bufbuild/protobuf";
 import {
+  Access,
   DEFAULT_MAX_FRAME_SIZE,
   DeliveryKind,
   ErrorCode,
@@ -22,6 +23,7 @@ import {
   FrameSchema,
   OverflowPolicy,
   PresenceKind,
+  Role,
   decodeFrame,
   decodeFrames,
   encodeFrame,
@@ -232,6 +234,20 @@ const RESUME_TOKEN_2 = Uint8Array.from({ length: 16 }, (_, i) => 0xf0 + i);
 const SERVER_TIME = 1764000000000n; // 2025-11-24T16:00:00Z
 const NODE_CJK = "节点-北京-001";
 const NODE_EMOJI = "🚀-rocket-7";
+/** Permissions with every field set (Welcome, §5.9). */
+const PERMISSIONS = {
+  publish: Access.RESTRICTED,
+  publishAllow: ["metrics.sensor-42.>", "events.*"],
+  publishDeny: ["events.admin"],
+  subscribe: Access.RESTRICTED,
+  subscribeAllow: ["config.>"],
+  subscribeDeny: ["config.secrets.>"],
+  send: Access.ALLOWED,
+  broadcast: Access.DENIED,
+  attach: Access.DENIED,
+  presence: Access.RESTRICTED,
+  presenceFilter: labels({ region: "eu-west" }),
+};
 
 // ---------------------------------------------------------------------------
 // valid/: handshake and lifecycle
@@ -240,7 +256,7 @@ valid("hello-minimal", "Hello with only protocol_version 1: the server assigns t
 
 valid(
   "hello-full",
-  "Hello with every field set: node id, labels (one with an empty value), token, requested interval, resume token, will, client name, max frame size 1 MiB, two feature names (unknown to v1 servers, which ignore them).",
+  "Hello with every field set: node id, labels (one with an empty value), token, requested interval, resume token, will, client name, max frame size 1 MiB, two feature names (unknown to v1 servers, which ignore them), role NODE written explicitly.",
   F("hello", {
     protocolVersion: 1,
     nodeId: "sensor-42",
@@ -252,6 +268,19 @@ valid(
     clientName: "hb-go/0.1.0",
     maxFrameSize: 1048576,
     features: ["x-example", "x-other"],
+    role: Role.NODE,
+  }),
+);
+
+valid(
+  "hello-observer",
+  "Hello of an observer (role OBSERVER, §5.7): a CLI that is not a node, with a server-assigned id, listing the features heartbeat-rtt and token-renewal.",
+  F("hello", {
+    protocolVersion: 1,
+    token: "eyJhbGciOiJIUzI1NiJ9.e30.c2ln",
+    clientName: "hb-cli/1.0.0",
+    features: ["heartbeat-rtt", "token-renewal"],
+    role: Role.OBSERVER,
   }),
 );
 
@@ -293,7 +322,7 @@ valid(
 
 valid(
   "welcome-full",
-  "Welcome with every field set, as answering hello-full: fresh session, flow control window 64 KiB, 16 MiB max message.",
+  "Welcome with every field set, as answering hello-full: fresh session, flow control window 64 KiB, 16 MiB max message, check interval 1 s, handshake timeout 10 s, role NODE, permissions of every kind, a credential valid for 1 h with a 30 s grace.",
   F("welcome", {
     nodeId: "sensor-42",
     sessionId: "3q2-7w-session",
@@ -309,6 +338,42 @@ valid(
     resumeGraceMs: 15000,
     maxMessageSize: 16777216n,
     features: ["x-example"],
+    checkIntervalMs: 1000,
+    handshakeTimeoutMs: 10000,
+    role: Role.NODE,
+    permissions: PERMISSIONS,
+    tokenExpiresInMs: 3600000n,
+    tokenGraceMs: 30000,
+  }),
+);
+
+valid(
+  "welcome-observer",
+  "Welcome answering hello-observer: an assigned id, role OBSERVER, both features granted, broadcast denied and presence restricted to a label filter, a credential valid for 5 min with a 10 s grace.",
+  F("welcome", {
+    nodeId: "obs-5f1c2a",
+    sessionId: "s-obs-1",
+    heartbeatIntervalMs: 10000,
+    heartbeatTimeoutMs: 30000,
+    serverTimeMs: SERVER_TIME,
+    resumeToken: RESUME_TOKEN,
+    protocolVersion: 1,
+    serverId: "hb-eu-1",
+    features: ["heartbeat-rtt", "token-renewal"],
+    checkIntervalMs: 1000,
+    handshakeTimeoutMs: 10000,
+    role: Role.OBSERVER,
+    permissions: {
+      publish: Access.DENIED,
+      subscribe: Access.ALLOWED,
+      send: Access.ALLOWED,
+      broadcast: Access.DENIED,
+      attach: Access.DENIED,
+      presence: Access.RESTRICTED,
+      presenceFilter: labels({ region: "eu-west" }),
+    },
+    tokenExpiresInMs: 300000n,
+    tokenGraceMs: 10000,
   }),
 );
 
@@ -343,6 +408,10 @@ valid(
     initialWindow: U64_MAX,
     resumeGraceMs: U32_MAX,
     maxMessageSize: U64_MAX,
+    checkIntervalMs: U32_MAX,
+    handshakeTimeoutMs: U32_MAX,
+    tokenExpiresInMs: U64_MAX,
+    tokenGraceMs: U32_MAX,
   }),
 );
 
@@ -377,6 +446,48 @@ valid(
 );
 
 valid(
+  "error-unknown-node-target",
+  "Non-fatal ProtocolError UNKNOWN_NODE answering a plain Send (ref 0, ref_body 17) and naming its target in node_id, for matching.",
+  F("error", { code: ErrorCode.UNKNOWN_NODE, message: "node ghost-7 is not online", nodeId: "ghost-7", refBody: 17 }),
+);
+
+valid(
+  "error-forbidden-send-request",
+  "Non-fatal ProtocolError FORBIDDEN answering a Send request 77 (ref 77, ref_body 17) to the CJK node id.",
+  F("error", { code: ErrorCode.FORBIDDEN, message: "may not send there", ref: 77n, nodeId: NODE_CJK, refBody: 17 }),
+);
+
+valid(
+  "error-unsubscribe-channel-0",
+  "Non-fatal ProtocolError UNKNOWN_CHANNEL answering an Unsubscribe on channel 0 (ref_body 15, Frame.channel 0).",
+  F("error", { code: ErrorCode.UNKNOWN_CHANNEL, message: "channel 0 is not a subscription", refBody: 15 }),
+);
+
+valid(
+  "error-server-full-retry-after",
+  "Fatal ProtocolError SERVER_FULL on accept, telling the client not to try again for 2.5 s (retry_after_ms).",
+  F("error", { code: ErrorCode.SERVER_FULL, message: "max connections reached", fatal: true, retryAfterMs: 2500 }),
+);
+
+valid(
+  "error-token-expired",
+  "Fatal ProtocolError TOKEN_EXPIRED: the credential expired and was not renewed within the grace (feature token-renewal).",
+  F("error", { code: ErrorCode.TOKEN_EXPIRED, message: "credential expired", fatal: true }),
+);
+
+valid(
+  "error-renew-refused",
+  "Non-fatal ProtocolError UNAUTHORIZED refusing a Renew (ref 0, ref_body 24): the session goes on under the old credential.",
+  F("error", { code: ErrorCode.UNAUTHORIZED, message: "token signature invalid", refBody: 24 }),
+);
+
+valid(
+  "error-attached-duplicate-node",
+  "Non-fatal ProtocolError DUPLICATE_NODE for attached handle 3 (ref_body 9), naming the attached node meter-0001.",
+  F("error", { code: ErrorCode.DUPLICATE_NODE, ref: 3n, nodeId: "meter-0001", refBody: 9 }),
+);
+
+valid(
   "error-ref-max",
   "ProtocolError with ref = 18446744073709551615 (max uint64 request id).",
   F("error", { code: ErrorCode.FORBIDDEN, ref: U64_MAX }),
@@ -391,12 +502,27 @@ valid(
   F("goAway", { code: ErrorCode.SHUTTING_DOWN, reason: "rolling restart", drainMs: 30000 }),
 );
 
+valid(
+  "go-away-reconnect-delay",
+  "GoAway SHUTTING_DOWN with a 30 s drain, telling this connection to leave (and reconnect at once) 12.345 s after it.",
+  F("goAway", { code: ErrorCode.SHUTTING_DOWN, reason: "rolling restart", drainMs: 30000, reconnectDelayMs: 12345 }),
+);
+
 // ---------------------------------------------------------------------------
 // valid/: liveness
 
 valid("heartbeat-empty", "Heartbeat with all fields zero: the smallest frame, 3 bytes on the wire (02 3a 00).", F("heartbeat", {}));
 valid("heartbeat", "Heartbeat seq 1 sent at 1 000 000 µs on the sender's monotonic clock.", F("heartbeat", { seq: 1n, sendTimeUs: 1000000n }));
-valid("heartbeat-max", "Heartbeat with seq and send_time_us at max uint64.", F("heartbeat", { seq: U64_MAX, sendTimeUs: U64_MAX }));
+valid(
+  "heartbeat-max",
+  "Heartbeat with seq and send_time_us at max uint64 and last_rtt_us at max uint32.",
+  F("heartbeat", { seq: U64_MAX, sendTimeUs: U64_MAX, lastRttUs: U32_MAX }),
+);
+valid(
+  "heartbeat-rtt",
+  "Heartbeat seq 2 reporting the round trip of seq 1, 1.234 ms (last_rtt_us 1234; feature heartbeat-rtt).",
+  F("heartbeat", { seq: 2n, sendTimeUs: 11000000n, lastRttUs: 1234 }),
+);
 valid(
   "heartbeat-ack",
   "HeartbeatAck echoing heartbeat (seq 1, send_time_us 1000000) with the server's wall clock.",
@@ -457,6 +583,11 @@ valid(
     overflow: OverflowPolicy.DISCONNECT,
     snapshot: true,
   }),
+);
+valid(
+  "subscribe-presence-undamped",
+  "Subscribe to $hb.presence with undamped = true: every transition of a flapping node as it happens.",
+  F("subscribe", { requestId: 3, subject: "$hb.presence", undamped: true }),
 );
 valid("subscribed", "Subscribed: request 1 got channel 1.", F("subscribed", { requestId: 1, channel: 1, subject: "config.*.>" }));
 valid(
@@ -569,6 +700,15 @@ presence(
 presence("presence-suspect", "PresenceEvent SUSPECT reason heartbeat_missed.", PresenceKind.SUSPECT, "heartbeat_missed");
 presence("presence-timed-out", "PresenceEvent TIMED_OUT reason heartbeat_timeout.", PresenceKind.TIMED_OUT, "heartbeat_timeout");
 presence("presence-recovered", "PresenceEvent RECOVERED reason heartbeat (the suspect node was heard from again).", PresenceKind.RECOVERED, "heartbeat");
+presence("presence-joined-labels-changed", "PresenceEvent JOINED labels_changed: the node's new labels now match this subscription's filter.", PresenceKind.JOINED, "labels_changed");
+presence("presence-left-labels-changed", "PresenceEvent LEFT labels_changed: the node's new labels (carried) no longer match this subscription's filter; it is still online.", PresenceKind.LEFT, "labels_changed", { labels: labels({ role: "sensor", region: "us-east" }) });
+presence("presence-updated", "PresenceEvent UPDATED labels_changed (kind 6): the node stays online and matched, with new labels.", PresenceKind.UPDATED, "labels_changed");
+presence("presence-suspect-server-lagging", "PresenceEvent SUSPECT server_lagging: the node reached its timeout while the server was lagging; the verdict and the will are held.", PresenceKind.SUSPECT, "server_lagging");
+presence("presence-suspect-mass-silence", "PresenceEvent SUSPECT mass_silence: the mass-departure brake holds the node's timeout.", PresenceKind.SUSPECT, "mass_silence");
+presence("presence-suspect-flapping", "PresenceEvent SUSPECT flapping: flap damping of the node starts for this subscription.", PresenceKind.SUSPECT, "flapping");
+presence("presence-recovered-flap-ended", "PresenceEvent RECOVERED flap_ended: damping ended and the node is online.", PresenceKind.RECOVERED, "flap_ended");
+presence("presence-timed-out-server-lost", "PresenceEvent TIMED_OUT server_lost: the server holding the node is gone (no will).", PresenceKind.TIMED_OUT, "server_lost", { serverId: "hb-eu-2" });
+presence("presence-joined-resync", "PresenceEvent JOINED resync: a bus link caught up after an outage and states the node is online.", PresenceKind.JOINED, "resync");
 presence(
   "presence-recovered-resumed",
   "PresenceEvent RECOVERED reason resumed, for an attached node of a gateway, with empty labels (field omitted).",
@@ -590,6 +730,16 @@ valid(
   "Last Fragment of id 1 (final = true, total_length omitted).",
   F("fragment", { id: 1, data: pattern(1000, 12), final: true }),
 );
+valid("renew", "Renew presenting a fresh credential on a live connection (feature token-renewal).", F("renew", { token: "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3NjQwMDM2MDB9.c2ln" }));
+valid(
+  "renewed",
+  "Renewed: the new credential is valid for 1 h; the permissions change (broadcast now allowed, publish restricted).",
+  F("renewed", {
+    tokenExpiresInMs: 3600000n,
+    permissions: { publish: Access.RESTRICTED, publishAllow: ["metrics.>"], broadcast: Access.ALLOWED },
+  }),
+);
+valid("renewed-no-expiry", "Renewed with a credential that does not expire (token_expires_in_ms 0) and unchanged permissions: an empty body.", F("renewed", {}));
 valid("window-update", "WindowUpdate granting 65536 more payload bytes on the connection.", F("windowUpdate", { credit: 65536n }));
 valid("window-update-max", "WindowUpdate with credit max uint64.", F("windowUpdate", { credit: U64_MAX }));
 
@@ -714,8 +864,8 @@ noncanonical(
 }
 noncanonical(
   "unknown-body-field-before-known-body",
-  "Unknown Frame field 24 (where a later version might add a body), then a known body: field 24 is ignored, the heartbeat is the body.",
-  prefixed(hex("c2 01 02 08 01  3a 02 08 01")),
+  "Unknown Frame field 536870911 (the largest field number, never a v1 body; tag fa ff ff ff 0f), then a known body: the unknown field is ignored, the heartbeat is the body.",
+  prefixed(hex("fa ff ff ff 0f 02 08 01  3a 02 08 01")),
   HB1,
 );
 noncanonical(
@@ -970,8 +1120,8 @@ invalid("empty-only-channel", "Frame with channel 5 and no body.", prefixed(hex(
 invalid("empty-only-unknown-field", "Frame with only an unknown varint field 99.", prefixed(hex("98 06 01")), "EMPTY_FRAME");
 invalid(
   "empty-unknown-body",
-  "Frame with only field 24, a body a later version might add (length-delimited, empty): unknown to v1, so no body.",
-  prefixed(hex("c2 01 00")),
+  "Frame with only field 536870911 (tag fa ff ff ff 0f, the largest field number), length-delimited and empty, as a body a later version might add: unknown, so no body.",
+  prefixed(hex("fa ff ff ff 0f 00")),
   "EMPTY_FRAME",
 );
 invalid(

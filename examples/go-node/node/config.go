@@ -26,6 +26,13 @@ type Config struct {
 	Labels map[string]string
 	// Token is the credential for the server's authentication hook.
 	Token string
+	// TokenFile, when set, names a file holding the credential instead of
+	// Token: read afresh for every Hello and every renewal (feature
+	// token-renewal), so that whoever writes it can rotate credentials.
+	TokenFile string
+	// Observer connects as an observer (Hello.role ROLE_OBSERVER): not a
+	// node, never in presence; no will allowed.
+	Observer bool
 	// HeartbeatIntervalMs is the interval to ask for; 0: the server's default.
 	HeartbeatIntervalMs uint32
 	// ClientName is sent in Hello.client_name.
@@ -74,6 +81,12 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if c.BackoffMax < c.BackoffBase {
 		return c, errors.New("backoff max must be at least backoff base")
+	}
+	if c.Observer && c.WillSubject != "" {
+		return c, errors.New("an observer has no will (PROTOCOL.md §5.7)")
+	}
+	if c.Token != "" && c.TokenFile != "" {
+		return c, errors.New("give a token or a token file, not both")
 	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = 5 * time.Second

@@ -11,9 +11,12 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"hb.example/go-node/framing"
@@ -22,6 +25,12 @@ import (
 
 // ProtocolVersion is the hb protocol version this node speaks.
 const ProtocolVersion = 1
+
+// Features the node implements, listed in every Hello (PROTOCOL.md §15.1).
+const (
+	FeatureHeartbeatRTT = "heartbeat-rtt"
+	FeatureTokenRenewal = "token-renewal"
+)
 
 // PermanentError ends Run: the server refused the node in a way a retry
 // would not change (UNAUTHORIZED, UNSUPPORTED_VERSION, INVALID_ARGUMENT,
@@ -54,6 +63,45 @@ type Node struct {
 	resumeToken []byte   // from the last Welcome
 	subjects    []string // wanted subscriptions, renewed on every connection
 	filters     map[string]map[string]string
+
+	// The server's wait before the next attempt (PROTOCOL.md §6.6): not
+	// before notBefore; exactly then when exact (a GoAway's
+	// reconnect_delay_ms), else at least then (a refusal's retry_after_ms).
+	notBefore time.Time
+	exact     bool
+}
+
+// credential is the token for a Hello or a Renew: read from TokenFile when
+// set, else Token.
+func (n *Node) credential() (string, error) {
+	if n.cfg.TokenFile == "" {
+		return n.cfg.Token, nil
+	}
+	b, err := os.ReadFile(n.cfg.TokenFile)
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// waitAtLeast asks that the next attempt not come before d from now (a
+// refusal's retry_after_ms); waitExactly that it come exactly then (a
+// GoAway's reconnect_delay_ms).
+func (n *Node) waitAtLeast(d time.Duration) { n.notBefore, n.exact = time.Now().Add(d), false }
+func (n *Node) waitExactly(d time.Duration) { n.notBefore, n.exact = time.Now().Add(d), true }
+
+// nextDelay is the delay before attempt number attempt: full jitter, unless
+// the server said when.
+func (n *Node) nextDelay(attempt int) time.Duration {
+	delay := BackoffDelay(attempt, n.cfg.BackoffBase, n.cfg.BackoffMax, n.random)
+	if !n.notBefore.IsZero() {
+		wait := max(time.Until(n.notBefore), 0)
+		if n.exact || wait > delay {
+			delay = wait
+		}
+		n.notBefore, n.exact = time.Time{}, false
+	}
+	return delay
 }
 
 // New returns a node; emit receives every event.
@@ -78,8 +126,12 @@ func (n *Node) Run(ctx context.Context) error {
 	attempt := 0 // attempts since the last Welcome
 	for {
 		n.emit(Ev("connecting", "addr", n.cfg.Addr, "attempt", attempt))
-		d := net.Dialer{Timeout: n.cfg.DialTimeout}
-		c, err := d.DialContext(ctx, "tcp", n.cfg.Addr)
+		token, err := n.credential()
+		var c net.Conn
+		if err == nil {
+			d := net.Dialer{Timeout: n.cfg.DialTimeout}
+			c, err = d.DialContext(ctx, "tcp", n.cfg.Addr)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				n.emit(Ev("closed", "reason", "signal"))
@@ -87,7 +139,7 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 			n.emit(Ev("connect_failed", "error", err.Error()))
 		} else {
-			res := n.runSession(ctx, c)
+			res := n.runSession(ctx, c, token)
 			if res.welcomed {
 				attempt = 0
 			}
@@ -105,7 +157,7 @@ func (n *Node) Run(ctx context.Context) error {
 				return nil
 			}
 		}
-		delay := BackoffDelay(attempt, n.cfg.BackoffBase, n.cfg.BackoffMax, n.random)
+		delay := n.nextDelay(attempt)
 		attempt++
 		n.emit(Ev("reconnecting", "attempt", attempt, "delay_ms", delay.Milliseconds()))
 		if reason, stop := n.wait(ctx, delay); stop {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 )
@@ -59,6 +60,60 @@ func TestConfigDefaultsAndLimits(t *testing.T) {
 	for _, bad := range []Config{{}, {Addr: "nohost"}, {Addr: "127.0.0.1:"}, {Addr: "h:70000"}, {Addr: "h:1", MaxFrameSize: 1000}} {
 		if _, err := bad.WithDefaults(); err == nil {
 			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+func TestConfigRefusesObserverWillAndTwoTokens(t *testing.T) {
+	if _, err := (Config{Addr: "h:1", Observer: true, WillSubject: "a.b"}).WithDefaults(); err == nil {
+		t.Error("an observer with a will was accepted")
+	}
+	if _, err := (Config{Addr: "h:1", Token: "t", TokenFile: "/f"}).WithDefaults(); err == nil {
+		t.Error("a token and a token file were accepted together")
+	}
+}
+
+func TestNextDelayHonoursTheServersWait(t *testing.T) {
+	n, err := New(Config{Addr: "h:1", BackoffBase: 100 * time.Millisecond, BackoffMax: time.Second}, func(Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.random = func() float64 { return 0.5 } // jitter: 50 ms at attempt 0
+	if d := n.nextDelay(0); d != 50*time.Millisecond {
+		t.Fatalf("plain backoff: %v", d)
+	}
+	n.waitAtLeast(400 * time.Millisecond) // retry_after_ms: at least
+	if d := n.nextDelay(0); d < 390*time.Millisecond || d > 400*time.Millisecond {
+		t.Fatalf("retry_after 400 ms: %v", d)
+	}
+	n.waitAtLeast(10 * time.Millisecond) // shorter than the jitter: the jitter wins
+	if d := n.nextDelay(0); d != 50*time.Millisecond {
+		t.Fatalf("retry_after below the jitter: %v", d)
+	}
+	n.waitExactly(0) // a GoAway's delay that has passed: at once, no jitter
+	if d := n.nextDelay(0); d != 0 {
+		t.Fatalf("GoAway delay passed: %v", d)
+	}
+	if d := n.nextDelay(0); d != 50*time.Millisecond {
+		t.Fatalf("the wait is used once: %v", d)
+	}
+}
+
+func TestCredentialIsReadAfreshFromTheTokenFile(t *testing.T) {
+	path := t.TempDir() + "/token"
+	n, err := New(Config{Addr: "h:1", TokenFile: path}, func(Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.credential(); err == nil {
+		t.Fatal("a missing token file gave a credential")
+	}
+	for _, want := range []string{"one", "two"} {
+		if err := os.WriteFile(path, []byte(want+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := n.credential(); err != nil || got != want {
+			t.Fatalf("credential %q %v, want %q", got, err, want)
 		}
 	}
 }

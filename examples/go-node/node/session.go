@@ -42,6 +42,17 @@ type session struct {
 	heartbeatsOff bool
 	seq           uint64
 	goingAway     bool
+	features      map[string]bool // Welcome.features: what this connection may use
+	rttToReport   uint32          // RTT measured since the last Heartbeat, µs (feature heartbeat-rtt)
+	leaveC        <-chan time.Time // fires at the end of a GoAway's reconnect_delay_ms
+	leaveTimer    *time.Timer
+
+	// Credential renewal (feature token-renewal, PROTOCOL.md §5.8).
+	renewC       <-chan time.Time
+	renewTimer   *time.Timer
+	renewPending bool
+	tokenExpiry  time.Time // zero: never expires
+	tokenGrace   time.Duration
 
 	nextID      uint64            // Subscribe.request_id and request ids (one counter: ProtocolError.ref stays unambiguous)
 	pendingSubs map[uint64]string // Subscribe.request_id → subject
@@ -63,12 +74,13 @@ type outFrame struct {
 	cost uint64
 }
 
-func (n *Node) runSession(ctx context.Context, c net.Conn) sessionResult {
+func (n *Node) runSession(ctx context.Context, c net.Conn, token string) sessionResult {
 	defer c.Close()
 	s := &session{
 		n: n, conn: c, lastHeard: time.Now(), pendingSubs: map[uint64]string{}, channels: map[uint32]string{},
-		peerMaxFrame: framing.DefaultMaxFrameSize,
+		peerMaxFrame: framing.DefaultMaxFrameSize, features: map[string]bool{},
 	}
+	defer s.stopTimers()
 	frames := make(chan inbound, 64)
 	s.frames = frames
 	done := make(chan struct{})
@@ -77,7 +89,7 @@ func (n *Node) runSession(ctx context.Context, c net.Conn) sessionResult {
 	s.w = newWriter(c)
 	defer s.w.stop()
 
-	s.send(s.hello())
+	s.send(s.hello(token))
 	handshake := time.NewTimer(n.cfg.HandshakeTimeout)
 	defer handshake.Stop()
 	var heartbeat, check <-chan time.Time
@@ -138,6 +150,12 @@ func (n *Node) runSession(ctx context.Context, c net.Conn) sessionResult {
 			if !s.heartbeatsOff && time.Since(s.lastHeard) > s.timeout {
 				return s.lost("heartbeat_timeout", errors.New("nothing heard from the server for the heartbeat timeout"))
 			}
+		case <-s.leaveC:
+			// The GoAway's reconnect delay has passed: leave, and reconnect at once (Node.nextDelay).
+			return s.lost("go_away", nil)
+		case <-s.renewC:
+			s.renewC = nil
+			s.renew()
 		}
 	}
 }
@@ -182,17 +200,21 @@ func readLoop(c net.Conn, maxFrameSize int, out chan<- inbound, done <-chan stru
 	}
 }
 
-func (s *session) hello() *hbv1.Frame {
+func (s *session) hello(token string) *hbv1.Frame {
 	cfg := s.n.cfg
 	h := &hbv1.Hello{
 		ProtocolVersion:     ProtocolVersion,
 		NodeId:              s.n.nodeID,
 		Labels:              cfg.Labels,
-		Token:               cfg.Token,
+		Token:               token,
 		HeartbeatIntervalMs: cfg.HeartbeatIntervalMs,
 		ResumeToken:         s.n.resumeToken,
 		ClientName:          cfg.ClientName,
 		MaxFrameSize:        uint32(cfg.MaxFrameSize),
+		Features:            []string{FeatureHeartbeatRTT, FeatureTokenRenewal},
+	}
+	if cfg.Observer {
+		h.Role = hbv1.Role_ROLE_OBSERVER
 	}
 	if cfg.WillSubject != "" {
 		h.Will = &hbv1.Will{Subject: cfg.WillSubject, Payload: cfg.WillPayload}
@@ -292,7 +314,67 @@ func (s *session) write(parts []outFrame, urgent bool) {
 
 func (s *session) sendHeartbeat() {
 	s.seq++
-	s.send(&hbv1.Frame{Body: &hbv1.Frame_Heartbeat{Heartbeat: &hbv1.Heartbeat{Seq: s.seq, SendTimeUs: s.n.monoMicros()}}})
+	hb := &hbv1.Heartbeat{Seq: s.seq, SendTimeUs: s.n.monoMicros()}
+	if s.features[FeatureHeartbeatRTT] {
+		hb.LastRttUs = s.rttToReport // each measurement once (§6.7)
+	}
+	s.rttToReport = 0
+	s.send(&hbv1.Frame{Body: &hbv1.Frame_Heartbeat{Heartbeat: hb}})
+}
+
+func (s *session) stopTimers() {
+	if s.leaveTimer != nil {
+		s.leaveTimer.Stop()
+	}
+	if s.renewTimer != nil {
+		s.renewTimer.Stop()
+	}
+}
+
+// planRenewal renews the credential at 3/4 of its lifetime (PROTOCOL.md
+// §5.8), when the connection negotiated token-renewal and the node reads
+// its credential from a file (a fixed one cannot be renewed).
+func (s *session) planRenewal(expiresInMs uint64) {
+	s.tokenExpiry = time.Time{}
+	if expiresInMs == 0 || !s.features[FeatureTokenRenewal] || s.n.cfg.TokenFile == "" {
+		return
+	}
+	life := time.Duration(expiresInMs) * time.Millisecond
+	s.tokenExpiry = time.Now().Add(life)
+	s.renewAfter(life * 3 / 4)
+}
+
+func (s *session) renewAfter(d time.Duration) {
+	if s.renewTimer != nil {
+		s.renewTimer.Stop()
+	}
+	s.renewTimer = time.NewTimer(d)
+	s.renewC = s.renewTimer.C
+}
+
+// renewLater retries a failed renewal after a quarter of the time left
+// before expiry plus grace (250 ms .. 30 s), while any is left.
+func (s *session) renewLater() {
+	if s.tokenExpiry.IsZero() {
+		return
+	}
+	left := time.Until(s.tokenExpiry.Add(s.tokenGrace))
+	if left <= 0 {
+		return
+	}
+	s.renewAfter(min(left, max(250*time.Millisecond, min(30*time.Second, left/4))))
+}
+
+func (s *session) renew() {
+	token, err := s.n.credential()
+	if err != nil {
+		s.n.emit(Ev("renew_failed", "error", err.Error()))
+		s.renewLater()
+		return
+	}
+	s.renewPending = true
+	s.send(&hbv1.Frame{Body: &hbv1.Frame_Renew{Renew: &hbv1.Renew{Token: token}}})
+	s.n.emit(Ev("renew_sent"))
 }
 
 // lost ends a connection that should be replaced by a new one.
@@ -309,11 +391,10 @@ func (s *session) lost(reason string, err error) sessionResult {
 func (s *session) ended(err error) sessionResult {
 	var ferr *framing.Error
 	switch {
-	case errors.As(err, &ferr) && ferr.Code != hbv1.ErrorCode_ERROR_CODE_TRUNCATED:
-		// Tell the server why, as it would tell us (best effort), then close.
-		return s.fatal("decode_error", ferr, false)
 	case errors.As(err, &ferr):
-		return s.lost("connection_closed", err)
+		// Tell the server why, as it would tell us (best effort), then close.
+		// TRUNCATED too: the server may only have half-closed (§3.2, §5.6).
+		return s.fatal("decode_error", ferr, false)
 	case errors.Is(err, io.EOF):
 		if s.goingAway {
 			return s.lost("go_away", nil)
@@ -405,7 +486,9 @@ func (s *session) handle(f *hbv1.Frame) (sessionResult, bool) {
 	}
 	switch b := f.Body.(type) {
 	case *hbv1.Frame_HeartbeatAck:
-		rtt := float64(s.n.monoMicros()-b.HeartbeatAck.SendTimeUs) / 1000
+		us := s.n.monoMicros() - b.HeartbeatAck.SendTimeUs
+		s.rttToReport = uint32(min(max(us, 1), math.MaxUint32))
+		rtt := float64(us) / 1000
 		s.n.emit(Ev("heartbeat_ack", "seq", b.HeartbeatAck.Seq, "rtt_ms", float64(int64(rtt*1000))/1000))
 	case *hbv1.Frame_Error:
 		return s.onError(f.Channel, b.Error)
@@ -415,10 +498,31 @@ func (s *session) handle(f *hbv1.Frame) (sessionResult, bool) {
 		if code == hbv1.ErrorCode_ERROR_CODE_UNSPECIFIED {
 			code = hbv1.ErrorCode_ERROR_CODE_SHUTTING_DOWN // §4.6
 		}
-		s.n.emit(Ev("go_away", "code", framing.CodeName(code), "reason", g.Reason, "drain_ms", g.DrainMs))
-		// Reconnect (with backoff) rather than wait for the drain to end.
-		s.goingAway = true
-		return s.lost("go_away", nil), true
+		s.n.emit(Ev("go_away", "code", framing.CodeName(code), "reason", g.Reason, "drain_ms", g.DrainMs,
+			"reconnect_delay_ms", g.ReconnectDelayMs))
+		s.goingAway = true // no new work on this connection (§5.5)
+		delay := g.ReconnectDelayMs
+		if g.DrainMs > 0 {
+			delay = min(delay, g.DrainMs)
+		}
+		if delay == 0 {
+			// Reconnect (with backoff) rather than wait for the drain to end.
+			return s.lost("go_away", nil), true
+		}
+		if s.leaveTimer == nil {
+			// Keep the connection (heartbeats, deliveries) until the delay, then reconnect at once.
+			d := time.Duration(delay) * time.Millisecond
+			s.n.waitExactly(d)
+			s.leaveTimer = time.NewTimer(d)
+			s.leaveC = s.leaveTimer.C
+		}
+	case *hbv1.Frame_Renewed:
+		if !s.renewPending {
+			break // no Renew of ours to answer
+		}
+		s.renewPending = false
+		s.n.emit(Ev("renewed", "token_expires_in_ms", b.Renewed.TokenExpiresInMs))
+		s.planRenewal(b.Renewed.TokenExpiresInMs)
 	case *hbv1.Frame_Subscribed:
 		sub := b.Subscribed
 		subject, ok := s.pendingSubs[uint64(sub.RequestId)]
@@ -497,10 +601,21 @@ func (s *session) onWelcome(w *hbv1.Welcome) {
 		s.window = w.InitialWindow
 	}
 	s.reasm.MaxMessageSize = w.MaxMessageSize // both directions (§11)
+	for _, f := range w.Features {
+		s.features[f] = true
+	}
+	s.tokenGrace = time.Duration(w.TokenGraceMs) * time.Millisecond
+	s.planRenewal(w.TokenExpiresInMs)
+	role := "node"
+	if w.Role == hbv1.Role_ROLE_OBSERVER {
+		role = "observer"
+	}
 	s.n.emit(Ev("welcome", "node_id", w.NodeId, "session_id", w.SessionId, "server_id", w.ServerId,
 		"resumed", w.Resumed, "heartbeat_interval_ms", w.HeartbeatIntervalMs, "heartbeat_timeout_ms", w.HeartbeatTimeoutMs,
 		"max_frame_size", w.MaxFrameSize, "resume_grace_ms", w.ResumeGraceMs, "protocol_version", w.ProtocolVersion,
-		"initial_window", w.InitialWindow, "max_message_size", w.MaxMessageSize, "features", append([]string{}, w.Features...)))
+		"initial_window", w.InitialWindow, "max_message_size", w.MaxMessageSize, "features", append([]string{}, w.Features...),
+		"role", role, "check_interval_ms", w.CheckIntervalMs, "handshake_timeout_ms", w.HandshakeTimeoutMs,
+		"token_expires_in_ms", w.TokenExpiresInMs, "token_grace_ms", w.TokenGraceMs))
 	// Subscriptions belong to a connection (channel numbers are per
 	// connection): renew every wanted one.
 	for _, subject := range s.n.subjects {
@@ -509,7 +624,26 @@ func (s *session) onWelcome(w *hbv1.Welcome) {
 }
 
 func (s *session) onError(channel uint32, e *hbv1.ProtocolError) (sessionResult, bool) {
-	s.n.emit(Ev("error", "code", framing.CodeName(e.Code), "message", e.Message, "ref", e.Ref, "fatal", e.Fatal, "channel", channel))
+	ev := Ev("error", "code", framing.CodeName(e.Code), "message", e.Message, "ref", e.Ref, "fatal", e.Fatal, "channel", channel)
+	if e.NodeId != "" {
+		ev = ev.With("node_id", e.NodeId)
+	}
+	if e.RefBody != 0 {
+		ev = ev.With("ref_body", e.RefBody)
+	}
+	if e.RetryAfterMs != 0 {
+		ev = ev.With("retry_after_ms", e.RetryAfterMs)
+	}
+	s.n.emit(ev)
+	if !e.Fatal && e.RefBody == refBodyRenew && s.renewPending {
+		s.renewPending = false // refused: the session goes on under the old credential; try again
+		s.n.emit(Ev("renew_failed", "error", framing.CodeName(e.Code)+": "+e.Message))
+		s.renewLater()
+		return sessionResult{}, false
+	}
+	if e.Fatal && e.RetryAfterMs > 0 {
+		s.n.waitAtLeast(time.Duration(e.RetryAfterMs) * time.Millisecond)
+	}
 	if e.Code == hbv1.ErrorCode_ERROR_CODE_UNKNOWN_CHANNEL && channel != 0 {
 		delete(s.channels, channel) // the server does not know it: forget it (§13.1)
 	}
@@ -521,7 +655,9 @@ func (s *session) onError(channel uint32, e *hbv1.ProtocolError) (sessionResult,
 		return sessionResult{}, false
 	}
 	ferr := &framing.Error{Code: e.Code, Message: e.Message}
-	if isPermanent(e.Code) {
+	// An expired credential is final only when no fresh one can be had (§5.8, §6.6).
+	expiredForGood := e.Code == hbv1.ErrorCode_ERROR_CODE_TOKEN_EXPIRED && s.n.cfg.TokenFile == ""
+	if isPermanent(e.Code) || expiredForGood {
 		s.n.emit(Ev("disconnected", "reason", "protocol_error", "error", ferr.Error()))
 		return sessionResult{welcomed: s.welcomed, stop: true, err: &PermanentError{Err: ferr}}, true
 	}
@@ -568,8 +704,8 @@ func (s *session) command(cmd Command) (sessionResult, bool) {
 			return fail(`"subject" is required`)
 		}
 		s.n.remember(cmd)
-		if !s.welcomed {
-			return sessionResult{}, false // sent after Welcome
+		if !s.welcomed || s.goingAway {
+			return sessionResult{}, false // sent after the (next) Welcome
 		}
 		if cmd.Cmd == "subscribe" {
 			s.subscribe(cmd.Subject, cmd.LabelFilter)
@@ -642,6 +778,9 @@ func (s *session) command(cmd Command) (sessionResult, bool) {
 	}
 	return sessionResult{}, false
 }
+
+// refBodyRenew is ProtocolError.ref_body of an error answering a Renew (Frame field 24).
+const refBodyRenew = 24
 
 func bodyName(f *hbv1.Frame) string {
 	if f.Body == nil {

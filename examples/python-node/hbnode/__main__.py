@@ -3,7 +3,7 @@
 Prints one JSON event per line on stdout and takes one JSON command per line
 on stdin (see examples/README.md; same contract as go-node). Exit status: 0
 after a Goodbye (command, SIGINT or SIGTERM), 2 for bad arguments, 3 when
-the server refuses the node for good.
+the server refuses the node for good (TOKEN_EXPIRED too without -token-file).
 """
 
 import argparse
@@ -31,6 +31,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("-id", "--id", default="", help="node id to ask for (empty: the server assigns one)")
     p.add_argument("-label", "--label", type=_label, action="append", default=[], help="label key=value (repeatable)")
     p.add_argument("-token", "--token", default="", help="credential for the server's authentication hook")
+    p.add_argument("-token-file", "--token-file", default="", help="file holding the credential, read for every Hello and renewal (instead of -token)")
+    p.add_argument("-observer", "--observer", action="store_true", help="connect as an observer (not a node: never in presence; no will)")
     p.add_argument("-interval", "--interval", type=int, default=0, help="heartbeat interval to ask for, ms (0: server default)")
     p.add_argument("-max-frame-size", "--max-frame-size", type=int, default=0, help="largest frame accepted from the server, 1024..67108864 bytes (0: 1 MiB)")
     p.add_argument("-will-subject", "--will-subject", default="", help="subject of the last will (empty: no will)")
@@ -59,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             node_id=args.id,
             labels=dict(args.label),
             token=args.token,
+            token_file=args.token_file,
+            observer=args.observer,
             heartbeat_interval_ms=args.interval,
             max_frame_size=args.max_frame_size or Config.max_frame_size,
             will_subject=args.will_subject,

@@ -32,9 +32,13 @@ from .framing import (
     piece_size,
     prefixed,
 )
-from .pb import ErrorCode, Frame, channel_pb2, error_pb2, handshake_pb2, liveness_pb2, presence_pb2
+from .pb import ErrorCode, Frame, auth_pb2, channel_pb2, error_pb2, handshake_pb2, liveness_pb2, presence_pb2
 
 PROTOCOL_VERSION = 1
+# Features the node implements, listed in every Hello (PROTOCOL.md §15.1).
+FEATURE_HEARTBEAT_RTT = "heartbeat-rtt"
+FEATURE_TOKEN_RENEWAL = "token-renewal"
+REF_BODY_RENEW = 24  # ProtocolError.ref_body of an error answering a Renew (Frame field 24)
 MIN_ANNOUNCED_FRAME_SIZE = 1024  # smallest max frame size a peer may announce (§3.3)
 E = ErrorCode
 
@@ -73,6 +77,8 @@ class Config:
     node_id: str = ""
     labels: dict[str, str] = field(default_factory=dict)
     token: str = ""
+    token_file: str = ""  # read afresh for every Hello and renewal, instead of token
+    observer: bool = False  # Hello.role ROLE_OBSERVER: not a node (§5.7)
     heartbeat_interval_ms: int = 0
     client_name: str = "hb-python-node/0.1.0"
     max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
@@ -93,6 +99,10 @@ class Config:
             raise ValueError(f"max frame size must be in {MIN_ANNOUNCED_FRAME_SIZE}..{MAX_FRAME_SIZE_LIMIT}")
         if self.backoff_base <= 0 or self.backoff_max < self.backoff_base:
             raise ValueError("backoff max must be at least backoff base, and both positive")
+        if self.observer and self.will_subject:
+            raise ValueError("an observer has no will (PROTOCOL.md §5.7)")
+        if self.token and self.token_file:
+            raise ValueError("give a token or a token file, not both")
 
 
 class PermanentError(Exception):
@@ -128,6 +138,34 @@ class Node:
         self._early: list[tuple] = []
         self._start = time.monotonic()
         self._session_ids = itertools.count(1)
+        # The server's wait before the next attempt (§6.6): not before
+        # not_before; exactly then when exact (a GoAway's reconnect_delay_ms),
+        # else at least then (a refusal's retry_after_ms).
+        self.not_before = 0.0
+        self.exact = False
+
+    def credential(self) -> str:
+        """The token for a Hello or a Renew: read from token_file when set, else token."""
+        if not self.cfg.token_file:
+            return self.cfg.token
+        with open(self.cfg.token_file, encoding="utf-8") as f:
+            return f.read().strip()
+
+    def wait_at_least(self, seconds: float) -> None:
+        self.not_before, self.exact = time.monotonic() + seconds, False
+
+    def wait_exactly(self, seconds: float) -> None:
+        self.not_before, self.exact = time.monotonic() + seconds, True
+
+    def next_delay(self, attempt: int) -> float:
+        """Delay before attempt number ``attempt``: full jitter, unless the server said when."""
+        delay = backoff_delay(attempt, self.cfg.backoff_base, self.cfg.backoff_max, self.random)
+        if self.not_before:
+            wait = max(self.not_before - time.monotonic(), 0.0)
+            if self.exact or wait > delay:
+                delay = wait
+            self.not_before, self.exact = 0.0, False
+        return delay
 
     # -- input ---------------------------------------------------------------
 
@@ -186,11 +224,12 @@ class Node:
         while True:
             self.emit(ev("connecting", addr=self.cfg.addr, attempt=attempt))
             try:
+                token = self.credential()
                 reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), self.cfg.dial_timeout)
             except (OSError, asyncio.TimeoutError) as exc:
                 self.emit(ev("connect_failed", error=str(exc) or type(exc).__name__))
             else:
-                res = await _Session(self, reader, writer, next(self._session_ids)).run()
+                res = await _Session(self, reader, writer, next(self._session_ids), token).run()
                 if res.welcomed:
                     attempt = 0
                 if res.stop:
@@ -199,7 +238,7 @@ class Node:
                         raise res.error
                     self.emit(ev("closed", reason=res.reason))
                     return
-            delay = backoff_delay(attempt, self.cfg.backoff_base, self.cfg.backoff_max, self.random)
+            delay = self.next_delay(attempt)
             attempt += 1
             self.emit(ev("reconnecting", attempt=attempt, delay_ms=int(delay * 1000)))
             stop = await self._wait(delay)
@@ -249,8 +288,17 @@ def _kind(enum, value: int, prefix: str) -> str:
 class _Session:
     """One connection's state; lives inside Node._run."""
 
-    def __init__(self, node: Node, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sid: int):
+    def __init__(self, node: Node, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sid: int, token: str = ""):
         self.n = node
+        self.token = token
+        self.features: set[str] = set()  # Welcome.features: what this connection may use
+        self.rtt_to_report = 0  # RTT measured since the last Heartbeat, µs (feature heartbeat-rtt)
+        self.leave_at: float | None = None  # end of a GoAway's reconnect_delay_ms
+        # Credential renewal (feature token-renewal, §5.8).
+        self.renew_at: float | None = None
+        self.renew_pending = False
+        self.token_expiry = 0.0  # monotonic; 0: never expires
+        self.token_grace = 0.0
         self.reader = reader
         self.writer = writer
         self.sid = sid
@@ -381,7 +429,46 @@ class _Session:
 
     def send_heartbeat(self) -> None:
         self.seq += 1
-        self.send(Frame(heartbeat=liveness_pb2.Heartbeat(seq=self.seq, send_time_us=self.n.mono_us())))
+        hb = liveness_pb2.Heartbeat(seq=self.seq, send_time_us=self.n.mono_us())
+        if FEATURE_HEARTBEAT_RTT in self.features:
+            hb.last_rtt_us = self.rtt_to_report  # each measurement once (§6.7)
+        self.rtt_to_report = 0
+        self.send(Frame(heartbeat=hb))
+
+    # -- credential renewal (§5.8) ------------------------------------------------------
+
+    def plan_renewal(self, expires_in_ms: int) -> None:
+        """Renews at 3/4 of the credential's lifetime, when token-renewal was
+        negotiated and the credential comes from a file (a fixed one cannot
+        be renewed)."""
+        self.token_expiry = 0.0
+        self.renew_at = None
+        if not expires_in_ms or FEATURE_TOKEN_RENEWAL not in self.features or not self.n.cfg.token_file:
+            return
+        now = time.monotonic()
+        self.token_expiry = now + expires_in_ms / 1000
+        self.renew_at = now + expires_in_ms / 1000 * 0.75
+
+    def renew_later(self) -> None:
+        """Retries after a quarter of the time left before expiry plus grace (0.25 .. 30 s)."""
+        if not self.token_expiry:
+            return
+        now = time.monotonic()
+        left = self.token_expiry + self.token_grace - now
+        if left > 0:
+            self.renew_at = now + min(left, max(0.25, min(30.0, left / 4)))
+
+    def renew(self) -> None:
+        self.renew_at = None
+        try:
+            token = self.n.credential()
+        except OSError as exc:
+            self.n.emit(ev("renew_failed", error=str(exc)))
+            self.renew_later()
+            return
+        self.renew_pending = True
+        self.send(Frame(renew=auth_pb2.Renew(token=token)))
+        self.n.emit(ev("renew_sent"))
 
     def lost(self, reason: str, err: object = None) -> _Result:
         e = ev("disconnected", reason=reason)
@@ -413,12 +500,15 @@ class _Session:
             protocol_version=PROTOCOL_VERSION,
             node_id=self.n.node_id,
             labels=cfg.labels,
-            token=cfg.token,
+            token=self.token,
             heartbeat_interval_ms=cfg.heartbeat_interval_ms,
             resume_token=self.n.resume_token,
             client_name=cfg.client_name,
             max_frame_size=cfg.max_frame_size,
+            features=[FEATURE_HEARTBEAT_RTT, FEATURE_TOKEN_RENEWAL],
         )
+        if cfg.observer:
+            hello.role = handshake_pb2.ROLE_OBSERVER
         if cfg.will_subject:
             hello.will.subject = cfg.will_subject
             hello.will.payload = cfg.will_payload
@@ -432,7 +522,8 @@ class _Session:
             if self.write_error is not None:
                 return self.lost("socket_error", self.write_error)
             now = time.monotonic()
-            deadlines = [d for d in (None if self.welcomed else handshake_deadline, next_hb, next_check) if d is not None]
+            deadlines = [d for d in (None if self.welcomed else handshake_deadline, next_hb, next_check,
+                                     self.leave_at, self.renew_at) if d is not None]
             item = await self.n._next(min(deadlines) - now if deadlines else None)
             now = time.monotonic()
             if item is None:  # a timer is due
@@ -446,6 +537,11 @@ class _Session:
                     if not self.heartbeats_off and now - self.last_heard > self.timeout:
                         return self.lost("heartbeat_timeout", "nothing heard from the server for the heartbeat timeout")
                     next_check = now + min(max(self.timeout / 10, 0.01), 1.0)
+                if self.leave_at is not None and now >= self.leave_at:
+                    # The GoAway's reconnect delay has passed: leave, and reconnect at once (Node.next_delay).
+                    return self.lost("go_away")
+                if self.renew_at is not None and now >= self.renew_at:
+                    self.renew()
                 continue
             kind = item[0]
             if kind == "signal":
@@ -472,11 +568,10 @@ class _Session:
                 next_check = now + min(max(self.timeout / 10, 0.01), 1.0)
 
     async def ended(self, err: object) -> _Result:
-        if isinstance(err, HbError) and err.code != E.ERROR_CODE_TRUNCATED:
-            # Tell the server why, as it would tell us (best effort), then close.
-            return await self.fatal("decode_error", err, reading=False)
         if isinstance(err, HbError):
-            return self.lost("connection_closed", err)
+            # Tell the server why, as it would tell us (best effort), then close.
+            # TRUNCATED too: the server may only have half-closed (§3.2, §5.6).
+            return await self.fatal("decode_error", err, reading=False)
         if isinstance(err, EOFError):
             return self.lost("go_away" if self.going_away else "connection_closed")
         return self.lost("socket_error", err)
@@ -533,17 +628,31 @@ class _Session:
         emit = self.n.emit
         if body == "heartbeat_ack":
             a = f.heartbeat_ack
-            rtt = (self.n.mono_us() - a.send_time_us) / 1000
+            us = self.n.mono_us() - a.send_time_us
+            self.rtt_to_report = min(max(us, 1), 2**32 - 1)
+            rtt = us / 1000
             emit(ev("heartbeat_ack", seq=a.seq, rtt_ms=int(rtt * 1000) / 1000))
         elif body == "error":
             return self.on_error(f.channel, f.error)
         elif body == "go_away":
             g = f.go_away
             code = g.code or E.ERROR_CODE_SHUTTING_DOWN  # §4.6
-            emit(ev("go_away", code=code_name(code), reason=g.reason, drain_ms=g.drain_ms))
-            # Reconnect (with backoff) rather than wait for the drain to end.
-            self.going_away = True
-            return self.lost("go_away")
+            emit(ev("go_away", code=code_name(code), reason=g.reason, drain_ms=g.drain_ms,
+                    reconnect_delay_ms=g.reconnect_delay_ms))
+            self.going_away = True  # no new work on this connection (§5.5)
+            delay = min(g.reconnect_delay_ms, g.drain_ms) if g.drain_ms else g.reconnect_delay_ms
+            if not delay:
+                # Reconnect (with backoff) rather than wait for the drain to end.
+                return self.lost("go_away")
+            if self.leave_at is None:
+                # Keep the connection (heartbeats, deliveries) until the delay, then reconnect at once.
+                self.n.wait_exactly(delay / 1000)
+                self.leave_at = time.monotonic() + delay / 1000
+        elif body == "renewed":
+            if self.renew_pending:  # else no Renew of ours to answer
+                self.renew_pending = False
+                emit(ev("renewed", token_expires_in_ms=f.renewed.token_expires_in_ms))
+                self.plan_renewal(f.renewed.token_expires_in_ms)
         elif body == "subscribed":
             s = f.subscribed
             subject = self.pending_subs.pop(s.request_id, s.subject)
@@ -592,18 +701,38 @@ class _Session:
             self.flow_ctl = True
             self.window = w.initial_window
         self.reasm.max_message_size = w.max_message_size  # both directions (§11)
+        self.features = set(w.features)
+        self.token_grace = w.token_grace_ms / 1000
+        self.plan_renewal(w.token_expires_in_ms)
         self.n.emit(ev("welcome", node_id=w.node_id, session_id=w.session_id, server_id=w.server_id, resumed=w.resumed,
                        heartbeat_interval_ms=w.heartbeat_interval_ms, heartbeat_timeout_ms=w.heartbeat_timeout_ms,
                        max_frame_size=w.max_frame_size, resume_grace_ms=w.resume_grace_ms,
                        protocol_version=w.protocol_version, initial_window=w.initial_window,
-                       max_message_size=w.max_message_size, features=list(w.features)))
+                       max_message_size=w.max_message_size, features=list(w.features),
+                       role="observer" if w.role == handshake_pb2.ROLE_OBSERVER else "node",
+                       check_interval_ms=w.check_interval_ms, handshake_timeout_ms=w.handshake_timeout_ms,
+                       token_expires_in_ms=w.token_expires_in_ms, token_grace_ms=w.token_grace_ms))
         # Subscriptions belong to a connection (channel numbers are per
         # connection): renew every wanted one.
         for subject in self.n.subjects:
             self.subscribe(subject, self.n.filters.get(subject) or {})
 
     def on_error(self, channel: int, e) -> _Result | None:
-        self.n.emit(ev("error", code=code_name(e.code), message=e.message, ref=e.ref, fatal=e.fatal, channel=channel))
+        event = ev("error", code=code_name(e.code), message=e.message, ref=e.ref, fatal=e.fatal, channel=channel)
+        if e.node_id:
+            event["node_id"] = e.node_id
+        if e.ref_body:
+            event["ref_body"] = e.ref_body
+        if e.retry_after_ms:
+            event["retry_after_ms"] = e.retry_after_ms
+        self.n.emit(event)
+        if not e.fatal and e.ref_body == REF_BODY_RENEW and self.renew_pending:
+            self.renew_pending = False  # refused: the session goes on under the old credential; try again
+            self.n.emit(ev("renew_failed", error=f"{code_name(e.code)}: {e.message}"))
+            self.renew_later()
+            return None
+        if e.fatal and e.retry_after_ms:
+            self.n.wait_at_least(e.retry_after_ms / 1000)
         if e.code == E.ERROR_CODE_UNKNOWN_CHANNEL and channel:
             self.channels.pop(channel, None)  # the server does not know it: forget it (§13.1)
         if e.ref != 0 and e.ref in self.pending_subs:
@@ -612,7 +741,9 @@ class _Session:
         if not e.fatal:
             return None
         err = HbError(e.code, e.message)
-        if e.code in PERMANENT_CODES:
+        # An expired credential is final only when no fresh one can be had (§5.8, §6.6).
+        expired_for_good = e.code == E.ERROR_CODE_TOKEN_EXPIRED and not self.n.cfg.token_file
+        if e.code in PERMANENT_CODES or expired_for_good:
             self.n.emit(ev("disconnected", reason="protocol_error", error=str(err)))
             return _Result(welcomed=self.welcomed, stop=True, error=PermanentError(err))
         return self.lost("protocol_error", err)
@@ -651,8 +782,8 @@ class _Session:
             if not cmd.subject:
                 return fail('"subject" is required')
             self.n.remember(cmd)
-            if not self.welcomed:
-                return None  # sent after Welcome
+            if not self.welcomed or self.going_away:
+                return None  # sent after the (next) Welcome
             if cmd.cmd == "subscribe":
                 self.subscribe(cmd.subject, cmd.label_filter)
                 return None

@@ -14,6 +14,7 @@ if GEN_DIR not in sys.path:
 
 try:
     from hb.v1 import (  # noqa: E402
+        auth_pb2,
         channel_pb2,
         error_pb2,
         flow_pb2,
@@ -35,6 +36,7 @@ __all__ = [
     "GEN_DIR",
     "Frame",
     "ErrorCode",
+    "auth_pb2",
     "channel_pb2",
     "error_pb2",
     "flow_pb2",

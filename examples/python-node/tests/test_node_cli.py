@@ -8,13 +8,14 @@ are held to identical behaviour. go-node must have been built
 
 import os
 import signal
+import socket
 import time
 
 import pytest
 
 from fake_server import GO_NODE_BIN, FakeServer, NodeProcess
 from hbnode.framing import cut, decode_frame, marshal
-from hbnode.pb import Frame, channel_pb2, error_pb2, flow_pb2, handshake_pb2, liveness_pb2, presence_pb2
+from hbnode.pb import Frame, auth_pb2, channel_pb2, error_pb2, flow_pb2, handshake_pb2, liveness_pb2, presence_pb2
 
 E = error_pb2.ErrorCode
 TOKEN_1 = bytes(range(16))
@@ -410,3 +411,145 @@ def test_heartbeats_not_held_back_by_a_large_message(start, server):
         elif body == "fragment" and f.fragment.final:
             break
     assert saw_heartbeat_before_final, "heartbeats waited behind the whole message"
+
+
+# -- v1 additions (PROTOCOL.md §15.2) ------------------------------------------------------
+
+
+def test_hello_lists_features_role_and_the_token_files_credential(start, server, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("from-the-file\n")
+    node = start("-observer", "-token-file", str(token_file))
+    hello = server.accept().expect("hello").hello
+    assert list(hello.features) == ["heartbeat-rtt", "token-renewal"]
+    assert hello.role == handshake_pb2.ROLE_OBSERVER
+    assert hello.token == "from-the-file"
+    node.kill()
+
+
+def test_observer_with_a_will_is_refused(kind):
+    p = NodeProcess(kind, ["-addr", "127.0.0.1:1", "-observer", "-will-subject", "a.b"])
+    assert p.exit_code() == 2
+
+
+def test_rtt_reported_in_the_next_heartbeat_only_when_granted(start, server):
+    node = start("-id", "n1")
+    conn = server.accept()
+    conn.expect("hello")
+    conn.send(welcome(interval=100, features=["heartbeat-rtt"]))
+    node.wait("welcome")
+    first = conn.expect("heartbeat", skip=())
+    assert first.heartbeat.last_rtt_us == 0  # nothing measured yet
+    time.sleep(0.03)  # a round trip of at least 30 ms
+    conn.send(ack(first))
+    node.wait("heartbeat_ack", seq=first.heartbeat.seq)
+    second = conn.expect("heartbeat", skip=())
+    assert 30_000 <= second.heartbeat.last_rtt_us < 2_000_000
+    third = conn.expect("heartbeat", skip=())  # the second was not acked: nothing new to report
+    assert third.heartbeat.last_rtt_us == 0
+    conn.close()
+
+
+def test_no_rtt_report_without_the_feature(start, server):
+    node = start("-id", "n1")
+    conn, _ = handshake(server, node, interval=100)
+    for _ in range(3):
+        hb = conn.expect("heartbeat", skip=())
+        assert hb.heartbeat.last_rtt_us == 0
+        conn.send(ack(hb))
+    conn.close()
+
+
+def test_go_away_with_a_delay_keeps_the_connection_then_reconnects_at_once(kind, server):
+    # A backoff window of 10 s: a reconnect within a second can only be the server's instruction.
+    node = NodeProcess(kind, ["-addr", server.addr, "-id", "n1", "-backoff-base", "10000", "-backoff-max", "10000"])
+    try:
+        conn, _ = handshake(server, node, interval=100)
+        conn.send(Frame(go_away=handshake_pb2.GoAway(code=E.ERROR_CODE_SHUTTING_DOWN, drain_ms=5000, reconnect_delay_ms=600)))
+        t0 = time.monotonic()
+        e = node.wait("go_away")
+        assert e["reconnect_delay_ms"] == 600
+        beats = 0
+        while time.monotonic() - t0 < 0.45:  # heartbeats go on meanwhile
+            conn.send(ack(conn.expect("heartbeat", skip=())))
+            beats += 1
+        assert beats >= 3
+        conn2 = server.accept(timeout=3)
+        elapsed = time.monotonic() - t0
+        assert 0.55 <= elapsed < 2.0, elapsed
+        assert conn2.expect("hello").hello.resume_token == TOKEN_1
+        assert conn.wait_closed()
+    finally:
+        node.kill()
+
+
+def test_retry_after_delays_the_next_attempt(start, server):
+    node = start("-id", "n1")
+    conn, _ = handshake(server, node)
+    conn.close()
+    conn2 = server.accept()
+    conn2.expect("hello")
+    conn2.send(Frame(error=error_pb2.ProtocolError(code=E.ERROR_CODE_SERVER_FULL, message="full", fatal=True, retry_after_ms=700)))
+    t0 = time.monotonic()
+    e = node.wait("error", code="SERVER_FULL")
+    assert e["retry_after_ms"] == 700
+    server.accept(timeout=3).expect("hello")
+    assert time.monotonic() - t0 >= 0.65
+
+
+def test_renews_its_credential_from_the_token_file_without_reconnecting(start, server, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("t1")
+    node = start("-id", "n1", "-token-file", str(token_file))
+    conn = server.accept()
+    assert conn.expect("hello").hello.token == "t1"
+    conn.send(welcome(interval=100, timeout=5000, features=["token-renewal"], token_expires_in_ms=800, token_grace_ms=500))
+    node.wait("welcome")
+    token_file.write_text("t2\n")
+    t0 = time.monotonic()
+    renew = conn.expect("renew", skip=("heartbeat",))
+    assert renew.renew.token == "t2" and time.monotonic() - t0 < 0.8
+    # Refused: the node tries again, with what the file holds then.
+    token_file.write_text("t3")
+    conn.send(Frame(error=error_pb2.ProtocolError(code=E.ERROR_CODE_UNAUTHORIZED, message="bad signature", ref_body=24)))
+    node.wait("renew_failed")
+    assert conn.expect("renew", skip=("heartbeat",)).renew.token == "t3"
+    conn.send(Frame(renewed=auth_pb2.Renewed(token_expires_in_ms=400)))
+    node.wait("renewed", token_expires_in_ms=400)
+    assert conn.expect("renew", skip=("heartbeat",)).renew.token == "t3"  # again before the new expiry
+    conn.send(Frame(renewed=auth_pb2.Renewed()))
+    node.wait("renewed", token_expires_in_ms=0)
+    assert not conn.closed.is_set()
+    conn.close()
+
+
+def test_token_expired_is_final_with_a_fixed_token(start, server):
+    node = start("-id", "n1", "-token", "fixed")
+    conn = server.accept()
+    conn.expect("hello")
+    conn.send(welcome(features=["token-renewal"]))
+    node.wait("welcome")
+    conn.send(Frame(error=error_pb2.ProtocolError(code=E.ERROR_CODE_TOKEN_EXPIRED, message="expired", fatal=True)))
+    node.wait("closed", reason="permanent_error", code="TOKEN_EXPIRED")
+    assert node.exit_code() == 3
+
+
+def test_token_expired_reconnects_with_a_fresh_credential_from_the_file(start, server, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("old")
+    node = start("-id", "n1", "-token-file", str(token_file))
+    conn, _ = handshake(server, node, features=["token-renewal"])
+    token_file.write_text("fresh")
+    conn.send(Frame(error=error_pb2.ProtocolError(code=E.ERROR_CODE_TOKEN_EXPIRED, message="expired", fatal=True)))
+    hello = server.accept().expect("hello").hello
+    assert (hello.token, hello.resume_token) == ("fresh", TOKEN_1)
+
+
+def test_truncated_frame_answered_with_truncated_before_closing(start, server):
+    node = start("-id", "n1")
+    conn, _ = handshake(server, node)
+    conn.send_raw(b"\x05\x3a\x02")  # a 5-byte frame cut after 2 bytes
+    conn.sock.shutdown(socket.SHUT_WR)  # half-close: the server still reads
+    err = conn.expect("error", skip=("heartbeat",))
+    assert (err.error.code, err.error.fatal) == (E.ERROR_CODE_TRUNCATED, True)
+    node.wait("disconnected", reason="decode_error")

@@ -314,6 +314,15 @@ export class ChannelRouter {
     this.#outbox.attach(conn, w);
   }
 
+  /**
+   * The connection is being left (a GoAway with a reconnect delay): nothing
+   * more is handed to it, messages wait for the next connection, while its
+   * subscriptions keep receiving until it is lost.
+   */
+  hold(): void {
+    this.#outbox.detach();
+  }
+
   /** The session's connection is gone. */
   connectionLost(): void {
     this.#outbox.detach();

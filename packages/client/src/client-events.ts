@@ -1,5 +1,7 @@
 import type { HbError } from "@hb/codec";
+import type { ClientRole } from "./client-options.js";
 import type { Message } from "./message.js";
+import type { PermissionsInfo } from "./permissions.js";
 
 /** The session a Welcome established, in plain numbers. Durations in ms. */
 export interface WelcomeInfo {
@@ -37,6 +39,38 @@ export interface WelcomeInfo {
   readonly serverId: string;
   /** Protocol version the server speaks on this connection. */
   readonly protocolVersion: number;
+  /**
+   * Optional features in use on this connection (`Welcome.features`): those
+   * this client asked for that the server supports, e.g. `"heartbeat-rtt"`.
+   */
+  readonly features: readonly string[];
+  /**
+   * What the server registered: `"observer"` only when it knows roles and
+   * accepted the observer role; `"node"` otherwise (a server that does not
+   * know roles registers a node, whatever was asked).
+   */
+  readonly role: ClientRole;
+  /**
+   * Period of the server's liveness check, ms: a presence verdict comes at
+   * most this late after its deadline (plus any server stall). 0: not said.
+   */
+  readonly checkInterval: number;
+  /** The server's handshake timeout, ms. 0: not said. */
+  readonly handshakeTimeout: number;
+  /** What the connection may do; `undefined` when the server does not say. */
+  readonly permissions: PermissionsInfo | undefined;
+  /** How long the credential stays valid from the Welcome, ms. 0: it does not expire (or not said). */
+  readonly tokenExpiresIn: number;
+  /** How long the server keeps a session whose credential expired unrenewed, ms. */
+  readonly tokenGrace: number;
+}
+
+/** Payload of the `tokenRenewed` event: the server accepted a fresh credential. */
+export interface TokenRenewedInfo {
+  /** How long the new credential stays valid, ms. 0: it does not expire. */
+  readonly tokenExpiresIn: number;
+  /** The permissions under the new credential, when the server sent them. */
+  readonly permissions: PermissionsInfo | undefined;
 }
 
 /** Payload of the `heartbeat` event: one acknowledged Heartbeat. */
@@ -125,6 +159,12 @@ export interface SendErrorInfo {
   readonly ref: bigint;
   /** `Frame.channel` of the error: the channel it concerns, or 0. */
   readonly channel: number;
+  /**
+   * The node the error names (`ProtocolError.node_id`): the target of a
+   * Send that could not be delivered or was refused. Absent when the server
+   * named none (servers before this field name it only in the message).
+   */
+  readonly nodeId?: string;
 }
 
 /**
@@ -171,6 +211,12 @@ export interface HeartbeatClientEvents {
   attachedTimeout: [info: AttachedTimeoutInfo];
   /** Re-attaching a node after a reconnect was refused; the node is forgotten. */
   attachFailed: [info: AttachFailedInfo];
+  /**
+   * The server accepted a fresh credential from the token provider, on the
+   * live connection (feature `token-renewal`). A failed renewal is reported
+   * as `error` and retried.
+   */
+  tokenRenewed: [info: TokenRenewedInfo];
   /** The client stopped for good; emitted once. */
   close: [info: CloseInfo];
 }

@@ -15,6 +15,22 @@ export interface WillOptions {
 }
 
 /**
+ * Where a credential comes from when it can change: called for the `token`
+ * of every Hello (each connection attempt) and, when the server announces
+ * an expiry and supports renewal, for every renewal before it expires
+ * (PROTOCOL.md §5.8). A rejection or throw fails that attempt or renewal,
+ * which is retried.
+ */
+export type TokenProvider = () => string | Promise<string>;
+
+/**
+ * What the connection registers (PROTOCOL.md §5.7): `"node"` (a node, in
+ * presence) or `"observer"` (a tool or dashboard: never in the registry or
+ * in presence, no will).
+ */
+export type ClientRole = "node" | "observer";
+
+/**
  * Options of {@link HeartbeatClient}. Durations are in milliseconds. Only
  * `host` and `port` are required; see {@link CLIENT_DEFAULTS} for the rest.
  */
@@ -52,8 +68,23 @@ export interface HeartbeatClientOptions {
    * `Infinity`, the default). A successful reconnect starts the count over.
    */
   maxReconnectAttempts?: number;
-  /** Opaque credential for the server's authentication hook (`Hello.token`). */
-  token?: string;
+  /**
+   * Credential for the server's authentication (`Hello.token`): a fixed
+   * string, or a {@link TokenProvider} called for every connection attempt
+   * and for renewals. With a provider the client renews the credential by
+   * itself before it expires (when the server announces an expiry and
+   * supports feature `token-renewal`), and reconnects with a fresh one after
+   * `TOKEN_EXPIRED`; with a fixed string `TOKEN_EXPIRED` ends the client
+   * like `UNAUTHORIZED`.
+   */
+  token?: string | TokenProvider;
+  /**
+   * `"node"` (default) or `"observer"`: a connection that is not a node
+   * (`Hello.role`, PROTOCOL.md §5.7). An observer may not have a `will`. A
+   * server that does not know roles registers a node anyway:
+   * `WelcomeInfo.role` says what it did.
+   */
+  role?: ClientRole;
   /**
    * When set, connect with `tls.connect({ host, port, servername: host, ...tls })`
    * instead of plain TCP.
@@ -149,8 +180,10 @@ export interface ResolvedClientOptions {
   readonly maxReconnectDelay: number;
   /** Reconnect attempts in a row before giving up. */
   readonly maxReconnectAttempts: number;
-  /** Credential, `""` when none. */
-  readonly token: string;
+  /** Credential: a string (`""` when none) or a provider. */
+  readonly token: string | TokenProvider;
+  /** Role of the connection. */
+  readonly role: ClientRole;
   /** TLS options, or `undefined` for plain TCP. */
   readonly tls: ConnectionOptions | undefined;
   /** Last will with its payload as bytes, or `undefined`. */
@@ -258,10 +291,13 @@ export function resolveClientOptions(options: HeartbeatClientOptions): ResolvedC
       `maxReconnectAttempts must be an integer in 0..Infinity, got ${String(maxReconnectAttempts)}`,
     );
   }
-  const token = options.token === undefined ? "" : stringOption("token", options.token);
+  const token = typeof options.token === "function" ? options.token : options.token === undefined ? "" : stringOption("token", options.token);
+  const role = options.role ?? "node";
+  if (role !== "node" && role !== "observer") throw new RangeError(`role must be "node" or "observer", got ${String(role)}`);
   const tls = options.tls;
   if (tls !== undefined && (tls === null || typeof tls !== "object")) throw new TypeError("tls must be an object");
   const will = options.will === undefined ? undefined : resolveWill("will", options.will);
+  if (will !== undefined && role === "observer") throw new TypeError("an observer has no will (PROTOCOL.md §5.7)");
   const connectTimeout = integerIn(
     "connectTimeout",
     options.connectTimeout ?? d.connectTimeout,
@@ -305,6 +341,7 @@ export function resolveClientOptions(options: HeartbeatClientOptions): ResolvedC
     maxReconnectDelay,
     maxReconnectAttempts,
     token,
+    role,
     tls,
     will,
     connectTimeout,

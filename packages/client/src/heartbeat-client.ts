@@ -1,12 +1,14 @@
 import { EventEmitter } from "node:events";
 import {
   ErrorCode,
+  Feature,
   type Frame,
   type GoAway,
   HbError,
   type HeartbeatAck,
   PROTOCOL_VERSION,
   type ProtocolError,
+  Role,
   type Welcome,
   errorCodeName,
   makeFrame,
@@ -32,8 +34,10 @@ import { type AttachedInfo, type GatewayNode, type GatewayNodeState, GatewayNode
 import type { Message, Payload, ReplyMessage } from "./message.js";
 import { labelsProblem, nodeIdProblem, throwInvalidArgument } from "./node-limits.js";
 import { openSocket } from "./open-socket.js";
+import { permissionsInfo } from "./permissions.js";
 import type { PresenceNotice } from "./presence.js";
 import { isPermanentErrorCode } from "./retry-policy.js";
+import { TokenRenewal } from "./token-renewal.js";
 import type { SubscribeOptions, Subscription, WatchPresenceOptions } from "./subscription.js";
 
 /**
@@ -134,6 +138,15 @@ const abortReason = (signal: AbortSignal): unknown =>
 const goAwayError = (g: GoAway): HbError =>
   new HbError(g.code || ErrorCode.SHUTTING_DOWN, `server going away: ${g.reason || "no reason given"}`);
 
+/** The features this client implements, listed in every Hello (PROTOCOL.md §15.1). */
+const CLIENT_FEATURES = [Feature.heartbeatRtt, Feature.tokenRenewal];
+
+/** Body number of `renew` in Frame: `ProtocolError.ref_body` of a refused renewal. */
+const RENEW_BODY = 24;
+
+/** An RTT in ms as `Heartbeat.last_rtt_us`: rounded, at least 1, saturating at uint32 max. */
+const rttMicros = (ms: number): number => Math.min(0xffff_ffff, Math.max(1, Math.round(ms * 1000)));
+
 /** A uint64 from the wire as a number (saturating at 2^53 − 1). */
 const clampU64 = (v: bigint): number => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
 
@@ -161,7 +174,18 @@ const toHbError = (e: ProtocolError): HbError =>
  * session has been established, a lost connection is re-established by
  * itself when `autoReconnect` is on, presenting the resume token and the
  * node id of the last Welcome. Permanent refusals (see
- * {@link isPermanentErrorCode}) are never retried.
+ * {@link isPermanentErrorCode}) are never retried. A client told to wait
+ * does: after a GoAway with `reconnect_delay_ms` it keeps the connection
+ * (heartbeats and deliveries go on, new work waits) until then and then
+ * reconnects at once; after a refusal with `retry_after_ms` its next attempt
+ * waits at least that long (PROTOCOL.md §5.5, §6.6).
+ *
+ * **Credentials.** With a token provider as {@link HeartbeatClientOptions.token}, every attempt
+ * takes a fresh credential, and when the server announces an expiry (and
+ * supports feature `token-renewal`) the client renews it on the live
+ * connection, with no reconnect and no presence change (`tokenRenewed`
+ * event). Heartbeat round trips are reported to servers that ask for them
+ * (feature `heartbeat-rtt`).
  *
  * **Events** are typed ({@link HeartbeatClientEvents}); `error` is emitted
  * only when it has a listener.
@@ -197,6 +221,16 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   #rttLast: number | undefined;
   #rttSum = 0;
   #rttCount = 0;
+  // RTT measured since the last Heartbeat, in µs, for its next `last_rtt_us` (feature heartbeat-rtt).
+  #rttToReport = 0;
+  #features: ReadonlySet<string> = new Set();
+  // After a GoAway with reconnect_delay_ms: the connection being left, and when.
+  #leaving: { readonly conn: Connection; readonly timer: NodeJS.Timeout } | undefined;
+  // No reconnect attempt before this `performance.now()` (GoAway.reconnect_delay_ms): the next delay, exactly.
+  #reconnectAt: number | undefined;
+  // ProtocolError.retry_after_ms of the last refusal: the next delay is at least this.
+  #retryAfter = 0;
+  readonly #renewal: TokenRenewal | undefined;
   readonly #gateway = new GatewayNodes();
   readonly #router: ChannelRouter;
 
@@ -209,12 +243,24 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.options = resolveClientOptions(options);
     this.#nodeId = this.options.nodeId;
     this.#backoff = new Backoff(this.options.reconnectInterval, this.options.maxReconnectDelay);
+    const token = this.options.token;
+    this.#renewal =
+      typeof token === "function"
+        ? new TokenRenewal(token, {
+            sendRenew: (t) => {
+              if (this.#status === "connected") this.#conn?.send(makeFrame("renew", { token: t }));
+            },
+            failed: (err) =>
+              this.#emitError(err instanceof HbError ? err : new HbError(ErrorCode.UNAUTHORIZED, `credential renewal failed: ${err.message}`, { cause: err })),
+          })
+        : undefined;
     // biome-ignore lint/complexity/noUselessThisAlias: the host reads the client's live state
     const client = this;
     this.#router = new ChannelRouter(
       {
         get connection() {
-          return client.#status === "connected" ? client.#conn : undefined;
+          // Not while leaving after a GoAway: new work waits for the next connection (PROTOCOL.md §5.5).
+          return client.#status === "connected" && client.#leaving === undefined ? client.#conn : undefined;
         },
         emitMessage: (m) => this.emit("message", m),
         emitSendError: (info) => this.#emitSendError(info),
@@ -259,7 +305,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     const onAbort = (): void => this.#failHandshake(abortReason(signal as AbortSignal) as Error);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await this.#startHandshake();
+      return await this.#startHandshake(signal);
     } catch (err) {
       if (this.#status === "connecting") this.#status = "idle";
       throw err;
@@ -500,7 +546,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
       });
       signal?.addEventListener("abort", onAbort, { once: true });
       const conn = this.#conn;
-      if (this.#status === "connected" && conn !== undefined) this.#sendAttach(conn, node);
+      if (this.#status === "connected" && conn !== undefined && this.#leaving === undefined) this.#sendAttach(conn, node);
     });
   }
 
@@ -537,7 +583,32 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
 
   // ── connection attempts ────────────────────────────────────────────────
 
-  #startHandshake(): Promise<WelcomeInfo> {
+  /** One connection attempt: the credential (from the provider, if any), then socket, Hello and Welcome. */
+  async #startHandshake(signal?: AbortSignal): Promise<WelcomeInfo> {
+    const token = await this.#credential(signal);
+    if (this.#status !== "connecting" && this.#status !== "reconnecting") throw new Error("client is closed");
+    return this.#openHandshake(token);
+  }
+
+  /** The credential for a Hello: the fixed token, or a fresh one from the provider. */
+  async #credential(signal: AbortSignal | undefined): Promise<string> {
+    const token = this.options.token;
+    if (typeof token === "string") return token;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortReason(signal as AbortSignal));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      const value = await Promise.race([Promise.resolve().then(token), aborted]);
+      if (typeof value !== "string") throw new TypeError(`the token provider returned ${typeof value}, not a string`);
+      return value;
+    } finally {
+      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #openHandshake(token: string): Promise<WelcomeInfo> {
     return new Promise<WelcomeInfo>((resolve, reject) => {
       let opened: ReturnType<typeof openSocket>;
       try {
@@ -575,12 +646,14 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
           protocolVersion: PROTOCOL_VERSION,
           nodeId: this.#nodeId,
           labels: { ...o.metadata },
-          token: o.token,
+          token,
           heartbeatIntervalMs: o.heartbeatInterval,
           resumeToken: this.#resumeToken,
           will: o.will,
           clientName: o.clientName,
           maxFrameSize: o.maxFrameSize,
+          features: CLIENT_FEATURES,
+          role: o.role === "observer" ? Role.OBSERVER : Role.UNSPECIFIED,
         }),
       );
     });
@@ -623,8 +696,19 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
       resumeGrace: w.resumeGraceMs,
       serverId: w.serverId,
       protocolVersion: w.protocolVersion,
+      features: Object.freeze([...w.features]),
+      role: w.role === Role.OBSERVER ? "observer" : "node",
+      checkInterval: w.checkIntervalMs,
+      handshakeTimeout: w.handshakeTimeoutMs,
+      permissions: permissionsInfo(w.permissions),
+      tokenExpiresIn: clampU64(w.tokenExpiresInMs),
+      tokenGrace: w.tokenGraceMs,
     };
     this.#welcome = info;
+    this.#features = new Set(w.features);
+    this.#rttToReport = 0;
+    this.#retryAfter = 0;
+    this.#reconnectAt = undefined;
     this.#nodeId = info.nodeId;
     // Copy: decoded bytes are views into the socket's read buffer (a Buffer: slice() would not copy).
     this.#resumeToken = new Uint8Array(w.resumeToken);
@@ -636,6 +720,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.#armDeadline(conn);
     conn.configure({ maxFrameSize: info.maxFrameSize, maxMessageSize: info.maxMessageSize });
     this.#syncGateway(conn);
+    if (this.#features.has(Feature.tokenRenewal)) this.#renewal?.start(info.tokenExpiresIn, info.tokenGrace);
     this.#router.welcome(conn, {
       resumed: w.resumed,
       maxFrameSize: info.maxFrameSize,
@@ -669,12 +754,22 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     if (error instanceof HbError && isPermanentErrorCode(error.code)) return error;
     const max = this.options.maxReconnectAttempts;
     if (this.#backoff.attempt >= max) return new Error(`gave up after ${max} reconnect attempts`, { cause: error });
+    // An expired credential is final only when no fresh one can be had (PROTOCOL.md §5.8, §6.6).
+    if (error instanceof HbError && error.code === ErrorCode.TOKEN_EXPIRED && typeof this.options.token === "string") {
+      return error;
+    }
     return undefined;
   }
 
   #scheduleReconnect(error: Error | undefined): void {
     this.#status = "reconnecting";
-    const delay = this.#backoff.next();
+    // Full jitter, unless the server said when (PROTOCOL.md §6.6): a GoAway's
+    // reconnect_delay_ms exactly, a refusal's retry_after_ms at least.
+    let delay = this.#backoff.next();
+    if (this.#reconnectAt !== undefined) delay = Math.max(0, Math.ceil(this.#reconnectAt - performance.now()));
+    else if (this.#retryAfter > delay) delay = this.#retryAfter;
+    this.#reconnectAt = undefined;
+    this.#retryAfter = 0;
     const attempt = this.#backoff.attempt;
     this.#reconnectTimer = setTimeout(() => this.#reconnect(), delay);
     this.emit("reconnecting", error === undefined ? { attempt, delay } : { attempt, delay, error });
@@ -689,9 +784,13 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
       // Before Welcome only Welcome, a refusal or GoAway matter.
       if (body.case === "welcome") this.#onWelcome(conn, body.value);
       else if (body.case === "error") {
-        if (body.value.fatal) this.#failHandshake(toHbError(body.value));
-        else this.#emitError(toHbError(body.value));
+        if (body.value.fatal) {
+          this.#retryAfter = body.value.retryAfterMs;
+          this.#failHandshake(toHbError(body.value));
+        } else this.#emitError(toHbError(body.value));
       } else if (body.case === "goAway") {
+        const delay = body.value.reconnectDelayMs;
+        if (delay > 0) this.#reconnectAt = performance.now() + delay;
         this.#failHandshake(goAwayError(body.value));
       }
       return;
@@ -710,8 +809,16 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
         return;
       }
       case "goAway":
-        this.#lose(conn, "go_away", goAwayError(body.value));
+        this.#onGoAway(conn, body.value);
         return;
+      case "renewed": {
+        const r = body.value;
+        if (this.#renewal === undefined || !this.#renewal.pending) return; // not ours to answer
+        const expiresIn = clampU64(r.tokenExpiresInMs);
+        this.#renewal.renewed(expiresIn);
+        this.emit("tokenRenewed", { tokenExpiresIn: expiresIn, permissions: permissionsInfo(r.permissions) });
+        return;
+      }
       case "welcome": {
         const err = new HbError(ErrorCode.PROTOCOL_VIOLATION, "second Welcome on one connection");
         conn.send(makeFrame("error", { code: err.code, message: err.message, fatal: true }));
@@ -734,14 +841,39 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.#rttLast = rtt;
     this.#rttSum += rtt;
     this.#rttCount++;
+    this.#rttToReport = rttMicros(rtt);
     this.emit("heartbeat", { seq: Number(ack.seq), rtt });
+  }
+
+  /**
+   * GoAway (PROTOCOL.md §5.5): without reconnect_delay_ms, leave now and
+   * reconnect with backoff; with it, keep the connection (heartbeats,
+   * deliveries; new work waits for the next connection) until the delay has
+   * passed, then leave and reconnect at once.
+   */
+  #onGoAway(conn: Connection, g: GoAway): void {
+    const delay = g.drainMs > 0 ? Math.min(g.reconnectDelayMs, g.drainMs) : g.reconnectDelayMs;
+    if (delay === 0) {
+      this.#lose(conn, "go_away", goAwayError(g));
+      return;
+    }
+    if (this.#leaving !== undefined) return; // the first GoAway decides
+    this.#reconnectAt = performance.now() + delay;
+    const timer = setTimeout(() => this.#lose(conn, "go_away", goAwayError(g)), delay);
+    this.#leaving = { conn, timer };
+    this.#router.hold();
   }
 
   #onProtocolError(conn: Connection, e: ProtocolError, channel: number): void {
     const err = toHbError(e);
     if (e.fatal) {
+      this.#retryAfter = e.retryAfterMs;
       this.#emitError(err);
       this.#lose(conn, "protocol_error", err);
+      return;
+    }
+    if (e.refBody === RENEW_BODY && this.#renewal?.pending === true) {
+      this.#renewal.refused(err);
       return;
     }
     if (this.#router.handleError(e, channel)) return;
@@ -762,7 +894,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
         return; // the refusal of an Attach whose node was detached meanwhile
       }
     }
-    this.#emitSendError({ error: err, ref: e.ref, channel });
+    this.#emitSendError(e.nodeId === "" ? { error: err, ref: e.ref, channel } : { error: err, ref: e.ref, channel, nodeId: e.nodeId });
   }
 
   #onDecodeError(conn: Connection, err: HbError): void {
@@ -790,8 +922,15 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     if (conn !== this.#conn || this.#status !== "connected") return;
     const seq = ++this.#seq;
     this.#heartbeatsSent++;
+    // The RTT measured since the previous Heartbeat, once (PROTOCOL.md §6.7), when the server asked for it.
+    const lastRttUs = this.#features.has(Feature.heartbeatRtt) ? this.#rttToReport : 0;
+    this.#rttToReport = 0;
     conn.send(
-      makeFrame("heartbeat", { seq: BigInt(seq), sendTimeUs: BigInt(Math.round(performance.now() * 1000)) }),
+      makeFrame("heartbeat", {
+        seq: BigInt(seq),
+        sendTimeUs: BigInt(Math.round(performance.now() * 1000)),
+        lastRttUs,
+      }),
     );
     const batch = this.#gateway.batchHeartbeat();
     if (batch !== undefined) conn.send(makeFrame("batchHeartbeat", batch));
@@ -919,8 +1058,11 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   #stopTimers(): void {
     clearInterval(this.#heartbeatTimer);
     clearTimeout(this.#deadlineTimer);
+    clearTimeout(this.#leaving?.timer);
     this.#heartbeatTimer = undefined;
     this.#deadlineTimer = undefined;
+    this.#leaving = undefined;
+    this.#renewal?.stop();
   }
 
   #emitError(error: HbError): void {

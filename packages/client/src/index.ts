@@ -30,13 +30,16 @@ export type {
   HeartbeatInfo,
   ReconnectingInfo,
   SendErrorInfo,
+  TokenRenewedInfo,
   WelcomeInfo,
 } from "./client-events.js";
 export {
   CLIENT_DEFAULTS,
+  type ClientRole,
   type HeartbeatClientOptions,
   type ResolvedClientOptions,
   type ResolvedWill,
+  type TokenProvider,
   type WillOptions,
   resolveClientOptions,
 } from "./client-options.js";
@@ -56,6 +59,7 @@ export {
   MAX_NODE_ID_BYTES,
 } from "./node-limits.js";
 export { Message, type MessageKind, type Payload, type ReplyMessage } from "./message.js";
+export type { AccessLevel, PermissionsInfo } from "./permissions.js";
 export type { PresenceChange, PresenceNotice } from "./presence.js";
 export { PERMANENT_ERROR_CODES, isPermanentErrorCode } from "./retry-policy.js";
 export {

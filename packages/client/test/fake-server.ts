@@ -7,10 +7,13 @@ import {
   ErrorCode,
   FragmentAssembler,
   type Frame,
+  type FrameBodyInit,
   FrameDecoder,
   FrameSchema,
   type Hello,
   PresenceKind,
+  type Renew,
+  Role,
   type Subscribe,
   encodeFrame,
   fragmentFrame,
@@ -27,7 +30,10 @@ import { toBinary } from "@bufbuild/protobuf";
  * (NATS-style wildcards), Send, Broadcast, Reply, presence events with label
  * filters, fragments both ways (frames over the client's max frame size
  * leave as 64 KiB fragments), and flow control (initial window, credit
- * automatic or by hand, FLOW_CONTROL when exceeded).
+ * automatic or by hand, FLOW_CONTROL when exceeded); and the v1
+ * additions (PROTOCOL.md §15.2): negotiated features, Welcome.role, extra
+ * Welcome fields, delayed acks, Renew → Renewed (or a refusal), refusals
+ * with retry_after_ms, UNKNOWN_NODE naming its target.
  * Everything it receives is recorded. Behaviour can be changed between
  * steps of a test through the public fields.
  */
@@ -121,8 +127,24 @@ export class FakeServer {
   heartbeatTimeoutMs: number;
   /** Welcome.resume_grace_ms. */
   resumeGraceMs: number;
-  /** When set, answer Hello with this fatal ProtocolError and close. */
-  refuse: { code: ErrorCode; message?: string } | undefined;
+  /** When set, answer Hello with this fatal ProtocolError (and its retry_after_ms) and close. */
+  refuse: { code: ErrorCode; message?: string; retryAfterMs?: number } | undefined;
+  /** Features the fake supports: Welcome.features is their intersection with Hello.features. */
+  features: string[] = [];
+  /** Whether the fake knows roles: Welcome.role echoes Hello.role (NODE for a node); when false, Welcome.role is 0. */
+  knowsRoles = true;
+  /** Extra Welcome fields (token expiry, permissions, timing …), applied to every Welcome. */
+  welcomeExtra: FrameBodyInit<"welcome"> = {};
+  /** Delay of every HeartbeatAck, ms (0: at once). */
+  ackDelayMs = 0;
+  /**
+   * Decides a Renew: the Renewed body to answer with (default: the token
+   * expires in `welcomeExtra.tokenExpiresInMs`), a code to refuse with
+   * (non-fatal, ref_body 24), or `null` to never answer.
+   */
+  onRenew: (renew: Renew) => FrameBodyInit<"renewed"> | ErrorCode | null = () => ({
+    tokenExpiresInMs: this.welcomeExtra.tokenExpiresInMs ?? 0n,
+  });
   /** When true, read Hello but never answer it. */
   holdWelcome = false;
   /** When false, Heartbeats are not acknowledged. */
@@ -369,7 +391,8 @@ export class FakeServer {
       case "hello": {
         conn.hello = body.value;
         if (this.refuse !== undefined) {
-          this.send(makeFrame("error", { code: this.refuse.code, message: this.refuse.message ?? "refused", fatal: true }), conn);
+          const { code, message, retryAfterMs } = this.refuse;
+          this.send(makeFrame("error", { code, message: message ?? "refused", fatal: true, retryAfterMs }), conn);
           conn.socket.end();
           return;
         }
@@ -411,6 +434,9 @@ export class FakeServer {
             resumeGraceMs: this.resumeGraceMs,
             initialWindow: BigInt(this.initialWindow),
             maxMessageSize: BigInt(this.maxMessageSize),
+            features: hello.features.filter((f) => this.features.includes(f)),
+            role: this.knowsRoles ? (hello.role === Role.OBSERVER ? Role.OBSERVER : Role.NODE) : Role.UNSPECIFIED,
+            ...this.welcomeExtra,
           }),
           conn,
         );
@@ -418,16 +444,25 @@ export class FakeServer {
       }
       case "heartbeat":
         if (this.ackHeartbeats) {
-          this.send(
-            makeFrame("heartbeatAck", {
-              seq: body.value.seq,
-              sendTimeUs: body.value.sendTimeUs,
-              serverTimeMs: BigInt(Date.now()),
-            }),
-            conn,
-          );
+          const ack = makeFrame("heartbeatAck", {
+            seq: body.value.seq,
+            sendTimeUs: body.value.sendTimeUs,
+            serverTimeMs: BigInt(Date.now()),
+          });
+          if (this.ackDelayMs > 0) setTimeout(() => this.send(ack, conn), this.ackDelayMs);
+          else this.send(ack, conn);
         }
         return;
+      case "renew": {
+        const answer = this.onRenew(body.value);
+        if (answer === null) return;
+        if (typeof answer === "number") {
+          this.send(makeFrame("error", { code: answer, message: "renewal refused", refBody: 24 }), conn);
+        } else {
+          this.send(makeFrame("renewed", answer), conn);
+        }
+        return;
+      }
       case "attach": {
         const handles = conn.session?.handles;
         const code =
@@ -473,8 +508,8 @@ export class FakeServer {
     conn.closed = true;
   }
 
-  #error(conn: FakeConnection, code: ErrorCode, ref: bigint, channel = 0): void {
-    this.send(makeFrame("error", { code, message: `fake: ${ErrorCode[code]}`, ref, fatal: false }, channel), conn);
+  #error(conn: FakeConnection, code: ErrorCode, ref: bigint, channel = 0, nodeId = ""): void {
+    this.send(makeFrame("error", { code, message: `fake: ${ErrorCode[code]}`, ref, fatal: false, nodeId }, channel), conn);
   }
 
   #route(conn: FakeConnection, frame: Frame): void {
@@ -527,7 +562,7 @@ export class FakeServer {
           if (m.requestId !== 0n) {
             this.send(makeFrame("reply", { nodeId: m.nodeId, requestId: m.requestId, errorCode: ErrorCode.UNKNOWN_NODE }), conn);
           } else {
-            this.#error(conn, ErrorCode.UNKNOWN_NODE, 0n);
+            this.#error(conn, ErrorCode.UNKNOWN_NODE, 0n, 0, m.nodeId);
           }
           return;
         }

@@ -31,6 +31,14 @@ export interface FrameSchedulerOptions {
   /** The peer's max frame size; larger frames are sent as fragments. Default 1 MiB. */
   maxFrameSize?: number;
   /**
+   * The connection's `max_message_size` (PROTOCOL.md §11 rule 5): the
+   * reassembled lengths of the fragmented messages part-sent at once never
+   * add up to more; a fragmented message that would exceed it waits,
+   * unstarted, until earlier ones finish (one always fits alone). Default:
+   * no bound on bytes (the bound of 16 messages always holds).
+   */
+  maxMessageSize?: number;
+  /**
    * Size of the fragments large frames are cut into: the most any frame can
    * delay a heartbeat ack on the same connection. Default min(maxFrameSize, 64 KiB).
    */
@@ -67,6 +75,8 @@ interface Item {
   fragments?: Generator<Frame, void, undefined>;
   /** Whether some fragments already left (then it can no longer be dropped). */
   started?: boolean;
+  /** For a fragmented frame: the length of the frame its fragments reassemble to. */
+  total?: number;
 }
 
 class ChannelQueue {
@@ -131,6 +141,7 @@ export interface FrameSchedulerStats {
 export class FrameScheduler {
   readonly #write: (chunk: Uint8Array) => boolean;
   readonly #maxFrameSize: number;
+  readonly #maxOpenBytes: number;
   readonly #fragmentSize: number;
   readonly #quantum: number;
   readonly #maxBatch: number;
@@ -143,6 +154,7 @@ export class FrameScheduler {
   // Control frames: a FIFO with a head index (Array#shift is O(n) per frame).
   readonly #control = new ChannelQueue(0, Number.POSITIVE_INFINITY, "drop-newest", 1);
   #openFragmented = 0;
+  #openFragmentedBytes = 0;
   readonly #channels = new Map<number, ChannelQueue>();
   readonly #active: ChannelQueue[] = [];
   #rr = 0;
@@ -159,6 +171,7 @@ export class FrameScheduler {
   constructor(options: FrameSchedulerOptions) {
     this.#write = options.write;
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.#maxOpenBytes = options.maxMessageSize || Number.POSITIVE_INFINITY;
     this.#fragmentSize = Math.min(this.#maxFrameSize, options.fragmentSize ?? 64 * 1024);
     this.#quantum = options.quantum ?? 16 * 1024;
     this.#maxBatch = options.maxBatchBytes ?? 256 * 1024;
@@ -279,6 +292,7 @@ export class FrameScheduler {
     this.#control.items = [];
     this.#control.headIndex = 0;
     this.#openFragmented = 0;
+    this.#openFragmentedBytes = 0;
     this.#channels.clear();
     this.#active.length = 0;
     this.#controlBytes = 0;
@@ -295,10 +309,12 @@ export class FrameScheduler {
     if (body.length > this.#maxFrameSize) {
       const id = this.#nextFragmentId;
       this.#nextFragmentId = id >= 0xffff_fffe ? 1 : id + 1;
+      const whole = withChannel(body, channel);
       return {
         head: new Uint8Array(0),
         body,
-        fragments: fragmentFrame(withChannel(body, channel), { id, maxFrameSize: this.#fragmentSize }),
+        fragments: fragmentFrame(whole, { id, maxFrameSize: this.#fragmentSize }),
+        total: whole.length,
       };
     }
     const head = new Uint8Array(varintSize(body.length));
@@ -354,9 +370,18 @@ export class FrameScheduler {
         const it = q.peek();
         if (!it) break;
         if (it.fragments) {
-          // At most MAX_OPEN_FRAGMENTED messages may be part-sent at once
-          // (the receiver's limit, PROTOCOL.md §11); a new one waits its turn.
-          if (!it.started && this.#openFragmented >= MAX_OPEN_FRAGMENTED) break;
+          // At most MAX_OPEN_FRAGMENTED messages, of at most maxMessageSize
+          // bytes together, may be part-sent at once (the receiver's limits,
+          // PROTOCOL.md §11 rule 5, per connection across channels); a new
+          // one waits its turn. One alone always fits (nothing open: no wait).
+          const total = it.total ?? 0;
+          if (
+            !it.started &&
+            this.#openFragmented > 0 &&
+            (this.#openFragmented >= MAX_OPEN_FRAGMENTED || this.#openFragmentedBytes + total > this.#maxOpenBytes)
+          ) {
+            break;
+          }
           // One fragment per visit: a large message never holds the link.
           const next = it.fragments.next();
           if (!next.done) {
@@ -366,7 +391,10 @@ export class FrameScheduler {
             parts.push(head, body);
             bytes += head.length + body.length;
             frames++;
-            if (!it.started) this.#openFragmented++;
+            if (!it.started) {
+              this.#openFragmented++;
+              this.#openFragmentedBytes += total;
+            }
             it.started = true;
             q.deficit -= head.length + body.length;
             const last = next.value.body.case === "fragment" && next.value.body.value.final;
@@ -374,7 +402,10 @@ export class FrameScheduler {
           }
           q.shift();
           this.#account(it, -1);
-          if (it.started) this.#openFragmented--;
+          if (it.started) {
+            this.#openFragmented--;
+            this.#openFragmentedBytes -= total;
+          }
           break;
         }
         const size = it.head.length + it.body.length;

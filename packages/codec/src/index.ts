@@ -12,6 +12,7 @@
  *
  * @packageDocumentation
  */
+export * from "./gen/hb/v1/auth_pb.js";
 export * from "./gen/hb/v1/channel_pb.js";
 export * from "./gen/hb/v1/error_pb.js";
 export * from "./gen/hb/v1/flow_pb.js";
@@ -27,6 +28,7 @@ export {
   PROTOCOL_VERSION,
 } from "./constants.js";
 export { decodeFrame } from "./decode-frame.js";
+export { Feature, type FeatureName } from "./features.js";
 export { encodeFrame, sizeDelimit } from "./encode-frame.js";
 export { FrameDecoder, type FrameDecoderOptions, type FrameHandler, decodeFrameStream, decodeFrames } from "./frame-decoder.js";
 export { FrameEncoder } from "./frame-encoder.js";

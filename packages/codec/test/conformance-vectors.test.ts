@@ -112,7 +112,7 @@ describe("conformance vectors: manifest", () => {
       for (const f of decodeFrames(load<ValidVector>(entry).bytes)) if (f.body.case) seen.add(f.body.case);
     }
     const bodies = FrameSchema.oneofs.find((o) => o.name === "body")?.fields.map((f) => f.localName) ?? [];
-    expect(bodies).toHaveLength(22);
+    expect(bodies).toHaveLength(24);
     expect(bodies.filter((b) => !seen.has(b))).toEqual([]);
   });
 

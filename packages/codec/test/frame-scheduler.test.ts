@@ -148,4 +148,39 @@ describe("FrameScheduler", () => {
     expect(most).toBe(16);
     expect(open.size).toBe(0);
   });
+
+  it("keeps the fragmented messages part-sent at once within maxMessageSize bytes together, across channels", () => {
+    const max = 20_000;
+    const h = harness({ maxFrameSize: 4096, fragmentSize: 1024, quantum: 1, maxMessageSize: max });
+    for (let ch = 1; ch <= 6; ch++) h.s.data(ch, makeFrame("publish", { subject: "s", payload: new Uint8Array(8000) }, ch));
+    for (let i = 0; i < 400 && h.s.stats().queuedMessages > 0; i++) h.tick();
+    const open = new Map<number, bigint>();
+    let mostBytes = 0n;
+    let mostOpen = 0;
+    let finished = 0;
+    for (const f of h.decode()) {
+      if (f.body.case !== "fragment") continue;
+      const { id, totalLength, final } = f.body.value;
+      if (!open.has(id)) open.set(id, totalLength);
+      const sum = [...open.values()].reduce((a, b) => a + b, 0n);
+      if (sum > mostBytes) mostBytes = sum;
+      mostOpen = Math.max(mostOpen, open.size);
+      if (final) {
+        open.delete(id);
+        finished++;
+      }
+    }
+    expect(finished).toBe(6);
+    expect(mostBytes).toBeLessThanOrEqual(BigInt(max));
+    expect(mostOpen).toBe(2); // each is just over 8000 bytes: a third would exceed 20 000
+  });
+
+  it("starts a fragmented message larger than maxMessageSize when nothing else is open (never deadlocks)", () => {
+    const h = harness({ maxFrameSize: 4096, fragmentSize: 1024, maxMessageSize: 5000 });
+    h.s.data(1, makeFrame("publish", { subject: "s", payload: new Uint8Array(4500) }, 1));
+    h.s.data(2, makeFrame("publish", { subject: "s", payload: new Uint8Array(4500) }, 2));
+    for (let i = 0; i < 100 && h.s.stats().queuedMessages > 0; i++) h.tick();
+    const finals = h.decode().filter((f) => f.body.case === "fragment" && f.body.value.final);
+    expect(finals).toHaveLength(2);
+  });
 });

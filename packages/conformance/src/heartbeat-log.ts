@@ -6,6 +6,8 @@ export interface ReceivedHeartbeat {
   readonly seq: bigint;
   /** Heartbeat.send_time_us. */
   readonly sendTimeUs: bigint;
+  /** Heartbeat.last_rtt_us (feature heartbeat-rtt; 0 when absent). */
+  readonly lastRttUs: number;
   /** `performance.now()` at arrival. */
   readonly at: number;
 }
@@ -21,6 +23,8 @@ export class HeartbeatLog {
   readonly beats: ReceivedHeartbeat[] = [];
   /** Whether to answer heartbeats with acks (default true). */
   acking = true;
+  /** How long each ack is held before it is sent, ms (default 0: at once). */
+  ackDelayMs = 0;
 
   readonly #conn: RawConnection;
 
@@ -29,9 +33,13 @@ export class HeartbeatLog {
     this.#conn = conn;
     conn.onFrame = (frame, at) => {
       if (frame.body.case !== "heartbeat") return false;
-      const { seq, sendTimeUs } = frame.body.value;
-      this.beats.push({ seq, sendTimeUs, at });
-      if (this.acking) conn.sendBody("heartbeatAck", { seq, sendTimeUs, serverTimeMs: BigInt(Date.now()) });
+      const { seq, sendTimeUs, lastRttUs } = frame.body.value;
+      this.beats.push({ seq, sendTimeUs, lastRttUs, at });
+      if (this.acking) {
+        const ack = (): void => conn.sendBody("heartbeatAck", { seq, sendTimeUs, serverTimeMs: BigInt(Date.now()) });
+        if (this.ackDelayMs > 0) setTimeout(() => conn.end === undefined && ack(), this.ackDelayMs);
+        else ack();
+      }
       return true;
     };
   }

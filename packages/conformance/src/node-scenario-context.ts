@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import {
   DEFAULT_MAX_FRAME_SIZE,
@@ -13,6 +14,9 @@ import type { NodeExit, NodeProcess } from "./node-process.js";
 import type { RawConnection } from "./raw-connection.js";
 import { fail, skip } from "./scenario-outcome.js";
 import type { ScriptedServer } from "./scripted-server.js";
+
+/** The credential in the node's `HB_TOKEN_FILE` when it starts. */
+export const INITIAL_TOKEN = "conformance-token-1";
 
 /** Settings shared by every node scenario of a run. */
 export interface NodeTarget {
@@ -62,13 +66,21 @@ export class NodeScenarioContext implements NodeTarget {
   readonly server: ScriptedServer;
   /** The node under test. */
   readonly node: NodeProcess;
+  /**
+   * The file named by `HB_TOKEN_FILE` in the node's environment: the
+   * credential it should present (read it for every Hello and renewal).
+   * Holds {@link INITIAL_TOKEN} when the node starts.
+   */
+  readonly tokenFile: string;
 
   /**
    * @param target - advertised timings and limits
    * @param server - the listening fake server
    * @param node - the started node process
+   * @param tokenFile - the node's `HB_TOKEN_FILE`
    */
-  constructor(target: NodeTarget, server: ScriptedServer, node: NodeProcess) {
+  constructor(target: NodeTarget, server: ScriptedServer, node: NodeProcess, tokenFile: string) {
+    this.tokenFile = tokenFile;
     this.intervalMs = target.intervalMs;
     this.timeoutMs = target.timeoutMs;
     this.timeoutScale = target.timeoutScale;
@@ -130,6 +142,11 @@ export class NodeScenarioContext implements NodeTarget {
     return hello;
   }
 
+  /** Writes a fresh credential into {@link NodeScenarioContext.tokenFile}, for the node's next Hello or renewal. */
+  writeToken(token: string): void {
+    writeFileSync(this.tokenFile, `${token}\n`);
+  }
+
   /**
    * Sends a Welcome answering `hello`, made by {@link NodeScenarioContext.makeWelcome}.
    */
@@ -164,14 +181,29 @@ export class NodeScenarioContext implements NodeTarget {
 
   /**
    * Accepts the node's next connection, expects Hello, sends Welcome and
-   * starts answering heartbeats.
+   * starts answering heartbeats. `overrides` may be a function of the Hello
+   * (e.g. to grant the features it lists).
    */
-  async session(what: string, overrides: FrameBodyInit<"welcome"> = {}, timeoutMs?: number): Promise<NodeSession> {
+  async session(
+    what: string,
+    overrides: FrameBodyInit<"welcome"> | ((hello: Hello) => FrameBodyInit<"welcome">) = {},
+    timeoutMs?: number,
+  ): Promise<NodeSession> {
     const conn = await this.accept(what, timeoutMs);
     const log = new HeartbeatLog(conn);
     const hello = await this.expectHello(conn, `Hello as the first frame of ${what}`);
-    const welcome = this.sendWelcome(conn, hello, overrides);
+    const welcome = this.sendWelcome(conn, hello, typeof overrides === "function" ? overrides(hello) : overrides);
     return { conn, hello, welcome, welcomeAt: performance.now(), log };
+  }
+
+  /**
+   * Skips the scenario unless the node listed `feature` in `hello.features`
+   * (PROTOCOL.md §15.1: optional features are optional).
+   */
+  requireFeature(hello: Hello, feature: string): void {
+    if (!hello.features.includes(feature)) {
+      skip(`the node does not list feature ${JSON.stringify(feature)} in Hello.features (listed: ${JSON.stringify(hello.features)})`);
+    }
   }
 
   /**

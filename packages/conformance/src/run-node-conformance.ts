@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { NodeScenario } from "./node-scenario.js";
 import { NodeProcess } from "./node-process.js";
-import { NodeScenarioContext, type NodeTarget } from "./node-scenario-context.js";
+import { INITIAL_TOKEN, NodeScenarioContext, type NodeTarget } from "./node-scenario-context.js";
 import { runScenarios } from "./run-scenarios.js";
 import { type ScenarioFilter, filterScenarios } from "./scenario-filter.js";
 import type { ScenarioResult } from "./scenario-result.js";
@@ -13,7 +16,9 @@ export interface NodeConformanceOptions {
    * Shell command that starts the node under test. It is started once per
    * scenario with `HB_ADDR=127.0.0.1:<port>`, `HB_HOST` and `HB_PORT` in its
    * environment and must connect there, and keep running (heartbeating,
-   * reconnecting) until signalled.
+   * reconnecting) until signalled. `HB_TOKEN_FILE` names a file holding
+   * the credential to present (read afresh for every Hello and renewal;
+   * the renewal scenarios rewrite it).
    */
   command: string;
   /** Working directory of the command (default: this process's). */
@@ -56,6 +61,7 @@ interface NodeRun {
   readonly ctx: NodeScenarioContext;
   readonly server: ScriptedServer;
   readonly node: NodeProcess;
+  readonly dir: string;
 }
 
 /**
@@ -86,17 +92,21 @@ export async function runNodeConformance(options: NodeConformanceOptions): Promi
     async setUp() {
       const server = await ScriptedServer.listen("127.0.0.1");
       const port = String(server.port);
+      const dir = mkdtempSync(join(tmpdir(), "hb-conformance-"));
+      const tokenFile = join(dir, "token");
+      writeFileSync(tokenFile, `${INITIAL_TOKEN}\n`);
       const node = NodeProcess.start(
         options.command,
-        { ...options.env, HB_ADDR: `127.0.0.1:${port}`, HB_HOST: "127.0.0.1", HB_PORT: port },
+        { ...options.env, HB_ADDR: `127.0.0.1:${port}`, HB_HOST: "127.0.0.1", HB_PORT: port, HB_TOKEN_FILE: tokenFile },
         options.cwd,
       );
-      return { ctx: new NodeScenarioContext(target, server, node), server, node };
+      return { ctx: new NodeScenarioContext(target, server, node, tokenFile), server, node, dir };
     },
     run: (scenario, { ctx }) => scenario.run(ctx),
-    async tearDown({ server, node }) {
+    async tearDown({ server, node, dir }) {
       await node.stop();
       await server.close();
+      rmSync(dir, { recursive: true, force: true });
     },
     onResult: options.onResult,
     signal: options.signal,

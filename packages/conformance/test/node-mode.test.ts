@@ -35,6 +35,34 @@ describe.concurrent("node mode", () => {
     );
   });
 
+  it("fails go-away-reconnect-delay for a node that leaves at once on GoAway, and still passes go-away", async () => {
+    const results = await runNodeConformance({
+      command: tsNode("good-node.ts", "--ignore-reconnect-delay"),
+      only: /^go-away/,
+      ...common,
+    });
+    const r = byName(results);
+    expect(r["go-away"]?.status, explain(results)).toBe("pass");
+    expect(r["go-away-reconnect-delay"]?.status, explain(results)).toBe("fail");
+    expect(r["go-away-reconnect-delay"]?.message).toMatch(
+      /^the node closed the connection \d+ ms after GoAway, before its reconnect_delay_ms of 1200 ms; it should keep the connection until then$/,
+    );
+  });
+
+  it("skips the feature scenarios for a node that lists no feature, and still passes heartbeat-interval", async () => {
+    const results = await runNodeConformance({
+      command: tsNode("good-node.ts", "--no-features"),
+      only: /^(heartbeat-interval|heartbeat-rtt|token-renewal|token-expired-reconnect)$/,
+      ...common,
+    });
+    const r = byName(results);
+    expect(r["heartbeat-interval"]?.status, explain(results)).toBe("pass");
+    for (const name of ["heartbeat-rtt", "token-renewal", "token-expired-reconnect"]) {
+      expect(r[name]?.status, explain(results)).toBe("skip");
+      expect(r[name]?.message).toMatch(/^the node does not list feature "(heartbeat-rtt|token-renewal)" in Hello\.features \(listed: \[\]\)$/);
+    }
+  });
+
   it("fails sigterm-goodbye for a node that exits without Goodbye, or skips it with allowMissingGoodbye", async () => {
     const command = tsNode("good-node.ts", "--no-goodbye");
     const [failed] = await runNodeConformance({ command, only: /^sigterm-goodbye$/, ...common });

@@ -20,6 +20,9 @@ import {
 import { ServerCounters, type ServerStats } from "./server-stats.js";
 import { Session, type SessionTransport } from "./session.js";
 import { TcpTransport } from "./tcp-transport.js";
+import { type LiveServerOptions, applyLiveOptions } from "./live-options.js";
+import { type ProxyHeaderError, readProxyHeader } from "./proxy/read-proxy-header.js";
+import { sumWorkerStats } from "./telemetry/sum-worker-stats.js";
 import { HubBusLink } from "./cluster/hub-bus-link.js";
 import { WorkerPool } from "./cluster/worker-pool.js";
 import type { HandoffSender, WorkerRole } from "./cluster/worker-handoff.js";
@@ -55,8 +58,7 @@ export const LISTEN_BACKLOG = 4_096;
  * only. The server never emits `error` for them.
  */
 export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
-  /** The options in force (defaults applied). */
-  readonly options: ResolvedServerOptions;
+  #options: ResolvedServerOptions;
   readonly #stats = new ServerCounters();
   readonly #hub: Hub;
   readonly #sessions = new Set<Session>();
@@ -90,9 +92,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
       this.#pool = new WorkerPool(resolved, options);
       // With a bus, the primary joins it for the whole server and bridges it to the workers.
-      this.options = { ...resolved, bus: new HubBusLink(this.#pool.hub, resolved.bus) };
+      this.#options = { ...resolved, bus: new HubBusLink(this.#pool.hub, resolved.bus) };
     } else {
-      this.options = resolved;
+      this.#options = resolved;
       if (options.workerCount === undefined && SERVER_OPTION_DEFAULTS.workerCount > 1 && cluster.isPrimary) {
         const inline = PROCESS_LOCAL_OPTIONS.filter((key) => options[key] !== undefined);
         resolved.logger.info(
@@ -102,6 +104,28 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
     }
     this.#hub = new Hub(this.options, this, this.#stats);
+  }
+
+  /** The options in force (defaults applied; changed by {@link HeartbeatServer.reconfigure}). */
+  get options(): ResolvedServerOptions {
+    return this.#options;
+  }
+
+  /**
+   * Changes the options that can change while the server runs
+   * ({@link LIVE_OPTIONS}: connection limits, rate limit), in every worker
+   * process too, which also take the primary logger's current `level`.
+   * Connections already open keep their rate limit.
+   *
+   * @returns the options now in force
+   * @throws TypeError / RangeError as {@link resolveServerOptions}, or for an option that cannot change live; nothing changes then
+   */
+  reconfigure(changes: LiveServerOptions): ResolvedServerOptions {
+    const next = applyLiveOptions(this.#options, changes);
+    this.#options = next;
+    this.#hub.options = next;
+    this.#pool?.reconfigure(changes);
+    return next;
   }
 
   /**
@@ -124,7 +148,18 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     }
     // A worker hands a resuming connection to its sibling (plain TCP only: TLS state cannot move).
     const handoff = this.#role !== undefined && o.tls === undefined ? this.#handoff : undefined;
-    const onSocket = (socket: Socket): void => void this.#serve(socket, handoff);
+    const onSocket = (socket: Socket): void => {
+      if (!o.proxyProtocol) return void this.#serve(socket, handoff);
+      // Behind a balancer: the client's address is in the PROXY header, before any hb byte.
+      readProxyHeader(socket, o.handshakeTimeout).then(
+        (header) => void this.#serve(socket, handoff, header.source?.address),
+        (err: ProxyHeaderError) => {
+          this.#stats.socketErrors++;
+          o.logger.warn({ code: err.code, remoteAddress: socket.remoteAddress }, err.message);
+          socket.destroy();
+        },
+      );
+    };
     let listener: Server;
     if (o.tls !== undefined) {
       const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeout }, onSocket);
@@ -198,8 +233,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   }
 
   // Runs a session on a connected socket (handed off when `handoff` is given); undefined when refused.
-  #serve(socket: Socket, handoff: HandoffSender | undefined): Session | undefined {
-    const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff);
+  #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string): Session | undefined {
+    const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff, remoteAddress);
     const session = this.accept(transport);
     if (session !== undefined) transport.bind(session);
     return session;
@@ -358,23 +393,28 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return bus === undefined ? { state: "ok" } : bus.health();
   }
 
-  /** Current counters and gauges. O(1): never walks connections or nodes. */
+  /**
+   * Current counters and gauges. O(1): never walks connections or nodes.
+   * With `workerCount` > 1 the workers' last reports (sent every second)
+   * are added up, and `workers` lists them.
+   */
   stats(): ServerStats {
     const hub = this.#hub;
     const registry = hub.registry;
     const bus = this.options.bus;
     const pool = this.#pool;
-    const snapshot = this.#stats.snapshot({
-      connections: pool === undefined ? this.#sessions.size : pool.connections(),
+    let snapshot = this.#stats.snapshot({
+      connections: this.#sessions.size,
       sessions: hub.sessions,
-      nodes: pool === undefined ? registry.size : this.count(),
-      online: pool === undefined ? registry.count({ state: "online" }) : this.count({ state: "online" }),
-      suspect: pool === undefined ? registry.count({ state: "suspect" }) : this.count({ state: "suspect" }),
+      nodes: registry.size,
+      online: registry.count({ state: "online" }),
+      suspect: registry.count({ state: "suspect" }),
       labelSets: registry.labelSets,
       subscriptions: hub.router.subscriptions,
       channels: hub.router.channels,
     });
-    if (pool !== undefined) snapshot.handedOff = pool.handedOff;
+    // The workers hold the connections and nodes: their reports are added to the primary's own counters.
+    if (pool !== undefined) snapshot = { ...sumWorkerStats(snapshot, pool.workerStats()), handedOff: pool.handedOff };
     if (bus !== undefined) snapshot.bus = { ...bus.stats(), kind: bus.kind, health: bus.health() };
     return snapshot;
   }

@@ -80,8 +80,8 @@ const EVENT_NAMES = {
 export class Hub {
   /** The node registry. */
   readonly registry = new NodeRegistry<SessionRecord>();
-  /** Resolved server options. */
-  readonly options: ResolvedServerOptions;
+  /** Resolved server options (replaced by `HeartbeatServer.reconfigure`). */
+  options: ResolvedServerOptions;
   /** Server counters. */
   readonly stats: ServerCounters;
   /** Monotonic clock, ms. */
@@ -768,6 +768,7 @@ export class Hub {
   // ---------------------------------------------------------------- events
 
   #emit(name: NodeEventName, slot: number, reason: string, now: number): void {
+    this.stats.transition(name, reason);
     this.router.presence(name, slot, reason, now);
     const r = this.registry;
     const bus = this.options.bus;

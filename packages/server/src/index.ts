@@ -11,7 +11,8 @@
  * - {@link resolveServerOptions}: the one place options, defaults and ranges
  *   are declared.
  * - Several servers form one bus with the `bus` option: a {@link BusLink}
- *   such as {@link RedisBus} (servers on different hosts, through Redis) or
+ *   such as `RedisBus` from `@hb/server/redis` (servers on different hosts,
+ *   through Redis; `ioredis` is an optional peer dependency) or
  *   a {@link MemoryBus} link (several servers in one process, for tests).
  * - Every core by default: `workerCount` worker processes share the port;
  *   hooks reach them through a `workerModule` ({@link WorkerModuleExport}).
@@ -31,9 +32,9 @@ export {
   RESYNC_REASON,
 } from "./cluster/bus-link.js";
 export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./cluster/memory-bus.js";
-export { RedisBus } from "./cluster/redis-bus.js";
-export { type RedisBusOptions, type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./cluster/redis-bus-options.js";
+export { LIVE_OPTIONS, type LiveServerOptions } from "./live-options.js";
 export type { Logger } from "./logger.js";
+export { SILENT_LOGGER } from "./silent-logger.js";
 export { type IntervalBounds, negotiateInterval, suspectAfter } from "./liveness/negotiate-interval.js";
 export { MAX_NODE_ID_BYTES, checkNodeId, generateNodeId } from "./node-id.js";
 export type { NodeFilter, NodeInfo, NodeState } from "./node-info.js";
@@ -90,7 +91,10 @@ export {
   type ServerOptionDefaults,
   resolveServerOptions,
 } from "./server-options.js";
-export type { BusStats, DropStats, RoutedStats, ServerStats } from "./server-stats.js";
+export type { BusStats, DropStats, PresenceTransitions, RoutedStats, ServerStats } from "./server-stats.js";
+export { RTT_BUCKETS, type RttSnapshot } from "./telemetry/rtt-histogram.js";
+export type { ProcessSample } from "./telemetry/process-sampler.js";
+export type { WorkerStats } from "./telemetry/worker-stats.js";
 export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionTransport } from "./session.js";
 export { FRAGMENT_SIZE, MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session-writer.js";
 export { END_LINGER_MS, TcpTransport } from "./tcp-transport.js";

@@ -3,10 +3,10 @@ import { availableParallelism, hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { TlsOptions } from "node:tls";
 import { DEFAULT_MAX_FRAME_SIZE, type Hello, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
-import { pino } from "pino";
 import type { BusLink } from "./cluster/bus-link.js";
 import { resolveWorkerModule } from "./cluster/worker-module.js";
 import type { Logger } from "./logger.js";
+import { SILENT_LOGGER } from "./silent-logger.js";
 import type { NodeInfo } from "./node-info.js";
 
 /** Per-connection frame rate limit (a token bucket on incoming frames). */
@@ -182,7 +182,22 @@ export interface HeartbeatServerOptions {
   authorizeBroadcast?: AuthorizeBroadcastHook;
   /** When set, the server speaks TLS (`tls.createServer`) with these options. */
   tls?: TlsOptions;
-  /** A pino-compatible logger. Default: a silent pino logger. */
+  /**
+   * Expect a PROXY protocol header (v1 or v2, HAProxy's spec) at the start
+   * of every connection, as a TCP load balancer sends it (HAProxy
+   * `send-proxy`, nginx `proxy_protocol on`, AWS NLB): the client's address
+   * from it is the connection's `remoteAddress` (for `maxConnectionsPerIp`,
+   * `authenticate`, `NodeInfo`). A connection without a valid header within
+   * `handshakeTimeout` is closed (counted in `stats().socketErrors`, logged
+   * with code `PROXY_PROTOCOL`): only turn it on when every connection comes
+   * through such a balancer. Not with `tls` (terminate TLS at the balancer).
+   * Default `false`.
+   */
+  proxyProtocol?: boolean;
+  /**
+   * A pino-compatible logger (pino itself is not a dependency: pass one in).
+   * Default: {@link SILENT_LOGGER}, which drops every record.
+   */
   logger?: Logger;
   /** Identifier sent in Welcome and events, for diagnostics. Default `<hostname>:<pid>:<random>`; 1 .. 128 characters. */
   serverId?: string;
@@ -250,6 +265,8 @@ export interface ResolvedServerOptions {
   readonly authorizeBroadcast: AuthorizeBroadcastHook | undefined;
   /** See {@link HeartbeatServerOptions.tls}. */
   readonly tls: TlsOptions | undefined;
+  /** See {@link HeartbeatServerOptions.proxyProtocol}. */
+  readonly proxyProtocol: boolean;
   /** See {@link HeartbeatServerOptions.logger}. */
   readonly logger: Logger;
   /** See {@link HeartbeatServerOptions.serverId}. */
@@ -349,6 +366,7 @@ const KNOWN_OPTIONS = new Set<string>([
   "authorizePublish",
   "authorizeBroadcast",
   "tls",
+  "proxyProtocol",
   "logger",
   "serverId",
   "bus",
@@ -469,7 +487,12 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
   if (tls !== undefined && (typeof tls !== "object" || tls === null)) {
     throw new TypeError("tls must be an object of node:tls options");
   }
-  const logger = options.logger ?? pino({ level: "silent" });
+  const proxyProtocol = options.proxyProtocol ?? false;
+  if (typeof proxyProtocol !== "boolean") throw new TypeError("proxyProtocol must be true or false");
+  if (proxyProtocol && tls !== undefined) {
+    throw new TypeError("proxyProtocol cannot be combined with tls: terminate TLS at the load balancer");
+  }
+  const logger = options.logger ?? SILENT_LOGGER;
   for (const level of ["debug", "info", "warn", "error"] as const) {
     if (typeof (logger as unknown as Record<string, unknown>)?.[level] !== "function") {
       throw new TypeError(`logger must be pino-compatible: logger.${level} is not a function`);
@@ -518,6 +541,7 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     authorizePublish,
     authorizeBroadcast,
     tls,
+    proxyProtocol,
     logger,
     serverId,
     bus,

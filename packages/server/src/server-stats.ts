@@ -1,5 +1,7 @@
 import type { BusHealth } from "./cluster/bus-link.js";
 import { type ErrorCode, errorCodeName } from "@hb/codec";
+import { RttHistogram, type RttSnapshot } from "./telemetry/rtt-histogram.js";
+import type { WorkerStats } from "./telemetry/worker-stats.js";
 
 /** Messages accepted for routing, by kind (from nodes and from the server API). */
 export interface RoutedStats {
@@ -111,11 +113,32 @@ export interface ServerStats {
    */
   queuedBytes: number;
   /**
+   * Presence transitions of this server's nodes, by kind (`joined`, `left`,
+   * `suspect`, `timeout`, `recovered`) and reason (e.g.
+   * `timeout.heartbeat_timeout`); the kinds and reasons of the node events.
+   */
+  transitions: PresenceTransitions;
+  /**
+   * Heartbeat round trips reported by the nodes (seconds, fixed buckets):
+   * what `heartbeat_latency_seconds` shows.
+   */
+  rtt: RttSnapshot;
+  /**
+   * Multi-process servers (`workerCount` > 1), on the primary: each worker as
+   * last reported (every second). The figures above are then the sums over
+   * the workers (plus the primary's own counters): this server's nodes and
+   * traffic, not those of other servers of the bus.
+   */
+  workers?: WorkerStats[];
+  /**
    * With the `bus` option: the link's kind and health, and its counters
    * (relayed in / out, dropped, remote nodes, …; they depend on the link).
    */
   bus?: BusStats;
 }
+
+/** {@link ServerStats.transitions}: kind → reason → count. */
+export type PresenceTransitions = Record<string, Record<string, number>>;
 
 /** {@link ServerStats.bus}: the bus link's counters plus its kind and health. */
 export interface BusStats {
@@ -128,7 +151,16 @@ export interface BusStats {
 }
 
 type Gauge = "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels";
-type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped" | "bus">;
+type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped" | "bus" | "transitions" | "rtt" | "workers">;
+
+// Node event name → transition kind in stats and metrics.
+const TRANSITION_KINDS: Readonly<Record<string, string>> = {
+  nodeJoined: "joined",
+  nodeLeft: "left",
+  nodeSuspect: "suspect",
+  nodeTimeout: "timeout",
+  nodeRecovered: "recovered",
+};
 
 /** The server's mutable counters; {@link ServerCounters.snapshot} turns them into {@link ServerStats}. */
 export class ServerCounters implements Record<Counter, number> {
@@ -185,12 +217,26 @@ export class ServerCounters implements Record<Counter, number> {
     noSubscribers: 0,
     unknownNode: 0,
   };
+  /**
+   * Heartbeat round trips reported by nodes: a session calls
+   * `rtt.observe(seconds)` for each Heartbeat carrying one.
+   */
+  readonly rtt = new RttHistogram();
   readonly #errors = new Map<string, number>();
+  readonly #transitions = new Map<string, Map<string, number>>();
 
   /** Counts one protocol error. */
   error(code: ErrorCode): void {
     const name = errorCodeName(code);
     this.#errors.set(name, (this.#errors.get(name) ?? 0) + 1);
+  }
+
+  /** Counts one presence transition of a local node: `event` is the node event's name (`nodeJoined`, …). */
+  transition(event: string, reason: string): void {
+    const kind = TRANSITION_KINDS[event] ?? event;
+    let byReason = this.#transitions.get(kind);
+    if (byReason === undefined) this.#transitions.set(kind, (byReason = new Map()));
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
   }
 
   /** The counters plus the gauges passed in, as a plain object. */
@@ -212,6 +258,8 @@ export class ServerCounters implements Record<Counter, number> {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       errors: Object.fromEntries(this.#errors),
+      transitions: Object.fromEntries([...this.#transitions].map(([kind, m]) => [kind, Object.fromEntries(m)])),
+      rtt: this.rtt.snapshot(),
       listenerErrors: this.listenerErrors,
       socketErrors: this.socketErrors,
       routed: { ...this.routed },

@@ -1,4 +1,5 @@
 import {
+  Feature,
   type Attach,
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
@@ -124,6 +125,8 @@ export class Session {
   // Flow control (PROTOCOL.md §12), created with the first payload: idle connections never need one.
   #window: ReceiveWindow | undefined;
   #routed = false;
+  // Whether the client reports heartbeat round trips (feature `heartbeat-rtt` negotiated).
+  #rttReports = false;
 
   /** @internal */
   constructor(hub: Hub, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
@@ -365,6 +368,8 @@ export class Session {
     hub.touchOwn(rec, now, body.case === "heartbeat");
     switch (body.case) {
       case "heartbeat":
+        // §6.7: the client's last measured round trip, one sample (0 is none).
+        if (this.#rttReports && body.value.lastRttUs > 0) hub.stats.rtt.observe(body.value.lastRttUs / 1e6);
         this.#send(
           makeFrame("heartbeatAck", {
             seq: body.value.seq,
@@ -558,6 +563,8 @@ export class Session {
       this.#now = hub.clock();
       const { record, resumed, resumeToken } = hub.open(this, hello, this.#now);
       this.#record = record;
+      // PROTOCOL.md §15.1: of the client's features, the ones this server uses.
+      this.#rttReports = hello.features.includes(Feature.heartbeatRtt);
       if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
       this.#phase = OPEN;
@@ -579,6 +586,9 @@ export class Session {
           initialWindow: BigInt(o.publishWindow),
           resumeGraceMs: o.resumeGrace,
           maxMessageSize: BigInt(o.maxMessageSize),
+          checkIntervalMs: o.heartbeatCheckInterval,
+          handshakeTimeoutMs: o.handshakeTimeout,
+          features: this.#rttReports ? [Feature.heartbeatRtt] : [],
         }),
       );
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");

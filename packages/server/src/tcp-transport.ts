@@ -33,12 +33,14 @@ export class TcpTransport implements SessionTransport {
    * @param handoff - multi-process servers (plain TCP only): sends the
    *   socket and the bytes read so far to another worker; enables
    *   {@link TcpTransport.handoff}
+   * @param remoteAddress - the client's address when it is not the socket's
+   *   (read from a PROXY protocol header)
    */
-  constructor(socket: Socket, onError: (err: Error) => void, handoff?: HandoffSender) {
+  constructor(socket: Socket, onError: (err: Error) => void, handoff?: HandoffSender, remoteAddress?: string) {
     this.#socket = socket;
     this.#handoff = handoff;
     if (handoff !== undefined) this.#early = [];
-    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remoteAddress = remoteAddress ?? socket.remoteAddress ?? "";
     socket.setNoDelay(true);
     socket.on("error", onError);
     socket.on("close", () => {

@@ -6,7 +6,8 @@
 //
 // Exit status: 0 after a Goodbye (command, SIGINT or SIGTERM), 2 for bad
 // flags, 3 when the server refuses the node for good (UNAUTHORIZED,
-// UNSUPPORTED_VERSION, INVALID_ARGUMENT, DUPLICATE_NODE).
+// UNSUPPORTED_VERSION, INVALID_ARGUMENT, DUPLICATE_NODE; TOKEN_EXPIRED
+// without -token-file).
 package main
 
 import (
@@ -48,6 +49,8 @@ func main() {
 	fs.StringVar(&cfg.NodeID, "id", "", "node id to ask for (empty: the server assigns one)")
 	fs.Var(labels, "label", "label key=value (repeatable)")
 	fs.StringVar(&cfg.Token, "token", "", "credential for the server's authentication hook")
+	fs.StringVar(&cfg.TokenFile, "token-file", "", "file holding the credential, read for every Hello and renewal (instead of -token)")
+	fs.BoolVar(&cfg.Observer, "observer", false, "connect as an observer (not a node: never in presence; no will)")
 	var interval uint
 	fs.UintVar(&interval, "interval", 0, "heartbeat interval to ask for, ms (0: the server's default)")
 	fs.IntVar(&cfg.MaxFrameSize, "max-frame-size", 0, "largest frame accepted from the server, 1024..67108864 bytes (0: 1 MiB)")

@@ -4,7 +4,8 @@
 // { type: "ready", port } once listening; answers { type: "cpu" } with its
 // own (the primary's) CPU time in µs and its drop and bus counters;
 // { type: "close" } closes and exits.
-import { HeartbeatServer, RedisBus } from "../../src/index.js";
+import { HeartbeatServer } from "../../src/index.js";
+import { RedisBus } from "../../src/redis.js";
 
 const { serverId, workerCount, redisUrl, prefix } = JSON.parse(process.argv[2] ?? "{}") as {
   serverId: string;

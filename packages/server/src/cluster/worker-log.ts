@@ -1,5 +1,5 @@
-import { pino } from "pino";
 import type { Logger } from "../logger.js";
+import { type LeveledLogger, jsonLineLogger } from "./json-line-logger.js";
 
 /** pino's numeric levels, highest first, mapped to the {@link Logger} method that relays them. */
 const RELAY_LEVELS: readonly [number, keyof Logger][] = [
@@ -20,15 +20,13 @@ export function workerLogLevel(primary: Logger): string {
 }
 
 /**
- * A worker's logger when its `workerModule` gives none: pino at `level`,
+ * A worker's logger when its `workerModule` gives none: at `level` (a pino
+ * level name),
  * each record (tagged with `memberId` and `workerPid`) handed as one JSON
  * line to `send`, which posts it to the primary.
  */
-export function forwardingLogger(level: string, memberId: string, send: (line: string) => void): Logger {
-  return pino(
-    { level, base: { memberId, workerPid: process.pid }, timestamp: false },
-    { write: (line: string) => send(line) },
-  );
+export function forwardingLogger(level: string, memberId: string, send: (line: string) => void): LeveledLogger {
+  return jsonLineLogger(level, { memberId, workerPid: process.pid }, send);
 }
 
 /**

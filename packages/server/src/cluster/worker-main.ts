@@ -5,7 +5,7 @@
  * `HeartbeatServer` with its hooks, an {@link IpcBusLink} as member
  * `memberId` and a logger forwarding to the primary (unless the module gives
  * one) on the shared port, reports
- * `listening` (and its connection count every second), and on `close`
+ * `listening` (and its stats and a process sample every second), and on `close`
  * closes the server gracefully and exits. Drains and exits too when the
  * primary is gone (its IPC channel closes) or on SIGTERM; ignores SIGINT
  * (Ctrl-C reaches the whole process group: the primary decides). Takes
@@ -17,12 +17,15 @@
 import cluster from "node:cluster";
 import { Socket } from "node:net";
 import { HeartbeatServer } from "../heartbeat-server.js";
+import { ProcessSampler } from "../telemetry/process-sampler.js";
 import { IpcBusLink } from "./ipc-bus-link.js";
+import type { LeveledLogger } from "./json-line-logger.js";
 import { forwardingLogger } from "./worker-log.js";
 import { loadWorkerSetup } from "./worker-module.js";
 import type { WorkerControlMessage } from "./worker-pool.js";
 
 let server: HeartbeatServer | undefined;
+let forwarding: LeveledLogger | undefined;
 let starting = false;
 let closing = false;
 
@@ -54,6 +57,15 @@ process.on("message", (m: unknown, handle: unknown) => {
     void closeAndExit(0);
     return;
   }
+  if (msg.hbWorker === "reconfigure") {
+    try {
+      server?.reconfigure(msg.changes);
+      if (forwarding !== undefined) forwarding.level = msg.logLevel;
+    } catch (err) {
+      server?.options.logger.error({ err }, "reconfigure failed in a worker");
+    }
+    return;
+  }
   if (msg.hbWorker !== "config" || starting) return;
   starting = true;
   start(msg).catch((err: unknown) => {
@@ -66,6 +78,7 @@ async function start(config: Extract<WorkerControlMessage, { hbWorker: "config" 
   const { memberId } = config;
   const workerId = cluster.worker?.id ?? 0;
   const logger = forwardingLogger(config.logLevel, memberId, (line) => post({ hbWorker: "log", line }));
+  forwarding = logger;
   const setup =
     config.workerModule === undefined
       ? {}
@@ -97,7 +110,11 @@ async function start(config: Extract<WorkerControlMessage, { hbWorker: "config" 
   server = s;
   const address = await s.listen();
   post({ hbWorker: "listening", port: address.port, address: address.address, family: address.family });
-  setInterval(() => post({ hbWorker: "stats", connections: s.stats().connections }), 1_000).unref();
+  const sampler = new ProcessSampler();
+  setInterval(() => {
+    const stats = s.stats();
+    post({ hbWorker: "stats", connections: stats.connections, stats, process: sampler.sample() });
+  }, 1_000).unref();
 }
 
 process.on("disconnect", () => void closeAndExit(0));

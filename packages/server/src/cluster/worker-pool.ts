@@ -2,7 +2,11 @@ import cluster, { type Worker } from "node:cluster";
 import { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../logger.js";
+import type { LiveServerOptions } from "../live-options.js";
 import type { HeartbeatServerOptions, ResolvedServerOptions } from "../server-options.js";
+import type { ServerStats } from "../server-stats.js";
+import type { ProcessSample } from "../telemetry/process-sampler.js";
+import type { WorkerStats } from "../telemetry/worker-stats.js";
 import { IpcBusHub } from "./ipc-bus-hub.js";
 import { relayWorkerLog, workerLogLevel } from "./worker-log.js";
 
@@ -29,12 +33,14 @@ export type WorkerControlMessage =
     }
   /** Primary → worker: close gracefully, then exit. */
   | { hbWorker: "close" }
+  /** Primary → worker: apply live option changes (its share of `maxConnections`) and log at `logLevel`. */
+  | { hbWorker: "reconfigure"; changes: LiveServerOptions; logLevel: string }
   /** Worker → primary: listening on `port`. */
   | { hbWorker: "listening"; port: number; address: string; family: string }
   /** Worker → primary: starting failed. */
   | { hbWorker: "error"; message: string }
-  /** Worker → primary: its connection count (sent every second). */
-  | { hbWorker: "stats"; connections: number }
+  /** Worker → primary: its connection count, stats and process sample (sent every second). */
+  | { hbWorker: "stats"; connections: number; stats?: ServerStats; process?: ProcessSample }
   /** Worker → primary: one log record, a pino JSON line (relayed to the primary's logger). */
   | { hbWorker: "log"; line: string }
   /**
@@ -73,6 +79,7 @@ interface Slot {
   worker: Worker;
   startedAt: number;
   connections: number;
+  report: WorkerStats;
 }
 
 function isControl(m: unknown): m is WorkerControlMessage {
@@ -103,11 +110,10 @@ export class WorkerPool {
   /** Connections passed between workers (resumes landing on another worker than their session's). */
   handedOff = 0;
   readonly #count: number;
-  readonly #options: HeartbeatServerOptions;
+  #options: HeartbeatServerOptions;
   readonly #logger: Logger;
   readonly #workerModule: string | undefined;
   readonly #serverId: string;
-  readonly #logLevel: string;
   readonly #slots = new Map<number, Slot>();
   #closing = false;
   #delay: number = RESTART.minDelay;
@@ -129,7 +135,6 @@ export class WorkerPool {
     this.#logger = resolved.logger;
     this.#workerModule = resolved.workerModule;
     this.#serverId = resolved.serverId;
-    this.#logLevel = workerLogLevel(resolved.logger);
   }
 
   /** Forks the workers; resolves with the shared address once every one listens. */
@@ -172,12 +177,36 @@ export class WorkerPool {
     return n;
   }
 
+  /**
+   * Sends live option changes to every worker (each gets its share of
+   * `maxConnections`) with the primary logger's current level; workers
+   * forked later start with them.
+   */
+  reconfigure(changes: LiveServerOptions): void {
+    const share: LiveServerOptions = { ...changes };
+    if (share.maxConnections !== undefined) share.maxConnections = Math.ceil(share.maxConnections / this.#count);
+    this.#options = { ...this.#options, ...share, rateLimit: { ...this.#options.rateLimit, ...share.rateLimit } };
+    const message: WorkerControlMessage = { hbWorker: "reconfigure", changes: share, logLevel: workerLogLevel(this.#logger) };
+    for (const { worker } of this.#slots.values()) {
+      if (worker.isConnected()) worker.send(message, (err: Error | null) => {
+        if (err) this.#logger.warn({ err, memberId: `w${worker.id}` }, "could not reconfigure a worker");
+      });
+    }
+  }
+
+  /** Each live worker as last reported (see `ServerStats.workers`). */
+  workerStats(): WorkerStats[] {
+    return [...this.#slots.values()].map((s) => s.report);
+  }
+
   #fork(): Promise<PoolAddress> {
     const worker = cluster.fork();
     this.hub.attach(worker);
-    const slot: Slot = { worker, startedAt: Date.now(), connections: 0 };
-    this.#slots.set(worker.id, slot);
     const memberId = `w${worker.id}`;
+    const startedAt = Date.now();
+    const report: WorkerStats = { memberId, pid: worker.process.pid ?? 0, startedAt, reportedAt: 0, stats: undefined, process: undefined };
+    const slot: Slot = { worker, startedAt, connections: 0, report };
+    this.#slots.set(worker.id, slot);
     const listening = new Promise<PoolAddress>((resolve, reject) => {
       const onExit = (code: number | null, signal: string | null): void =>
         reject(new Error(`worker ${memberId} exited before listening (${signal ?? code})`));
@@ -195,7 +224,7 @@ export class WorkerPool {
             memberId,
             workerModule: this.#workerModule,
             serverId: this.#serverId,
-            logLevel: this.#logLevel,
+            logLevel: workerLogLevel(this.#logger),
           } satisfies WorkerControlMessage);
         } else if (m.hbWorker === "listening") {
           worker.off("exit", onExit);
@@ -205,6 +234,7 @@ export class WorkerPool {
           reject(new Error(`worker ${memberId}: ${m.message}`));
         } else if (m.hbWorker === "stats") {
           slot.connections = m.connections;
+          slot.report = { ...report, reportedAt: Date.now(), stats: m.stats, process: m.process };
         } else if (m.hbWorker === "log") {
           relayWorkerLog(this.#logger, m.line, memberId);
         }

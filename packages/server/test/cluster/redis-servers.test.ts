@@ -1,7 +1,8 @@
 import { HeartbeatClient, type Message, type PresenceNotice } from "@hb/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import cluster from "node:cluster";
-import { HeartbeatServer, type NodeEvent, RedisBus } from "../../src/index.js";
+import { HeartbeatServer, type NodeEvent } from "../../src/index.js";
+import { RedisBus } from "../../src/redis.js";
 import { collect } from "../channel-helpers.js";
 import { FAST, start } from "../helpers.js";
 import { waitFor } from "../raw-peer.js";

@@ -159,7 +159,10 @@ type Subscribe struct {
 	// Only for "$hb.presence": first deliver a PRESENCE_KIND_JOINED event
 	// with reason "snapshot" for every matching node already online, then
 	// live events.
-	Snapshot      bool `protobuf:"varint,6,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	Snapshot bool `protobuf:"varint,6,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	// Only for "$hb.presence": deliver every transition of a flapping node
+	// as it happens, without the server's flap damping.
+	Undamped      bool `protobuf:"varint,7,opt,name=undamped,proto3" json:"undamped,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -232,6 +235,13 @@ func (x *Subscribe) GetQueueSize() uint32 {
 func (x *Subscribe) GetSnapshot() bool {
 	if x != nil {
 		return x.Snapshot
+	}
+	return false
+}
+
+func (x *Subscribe) GetUndamped() bool {
+	if x != nil {
+		return x.Undamped
 	}
 	return false
 }
@@ -735,7 +745,7 @@ var File_hb_v1_channel_proto protoreflect.FileDescriptor
 
 const file_hb_v1_channel_proto_rawDesc = "" +
 	"\n" +
-	"\x13hb/v1/channel.proto\x12\x05hb.v1\x1a\x11hb/v1/error.proto\"\xb8\x02\n" +
+	"\x13hb/v1/channel.proto\x12\x05hb.v1\x1a\x11hb/v1/error.proto\"\xd4\x02\n" +
 	"\tSubscribe\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\rR\trequestId\x12\x18\n" +
@@ -744,7 +754,8 @@ const file_hb_v1_channel_proto_rawDesc = "" +
 	"\boverflow\x18\x04 \x01(\x0e2\x15.hb.v1.OverflowPolicyR\boverflow\x12\x1d\n" +
 	"\n" +
 	"queue_size\x18\x05 \x01(\rR\tqueueSize\x12\x1a\n" +
-	"\bsnapshot\x18\x06 \x01(\bR\bsnapshot\x1a>\n" +
+	"\bsnapshot\x18\x06 \x01(\bR\bsnapshot\x12\x1a\n" +
+	"\bundamped\x18\a \x01(\bR\bundamped\x1a>\n" +
 	"\x10LabelFilterEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"_\n" +

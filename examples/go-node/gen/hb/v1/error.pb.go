@@ -80,6 +80,11 @@ const (
 	ErrorCode_ERROR_CODE_SHUTTING_DOWN ErrorCode = 22
 	// An unexpected server failure.
 	ErrorCode_ERROR_CODE_INTERNAL ErrorCode = 23
+	// The connection's credential expired and was not renewed within the
+	// grace (Welcome.token_grace_ms), or a Hello or Renew presented an
+	// expired one. Sent only to peers that listed "token-renewal"; others get
+	// ERROR_CODE_UNAUTHORIZED.
+	ErrorCode_ERROR_CODE_TOKEN_EXPIRED ErrorCode = 24
 )
 
 // Enum value maps for ErrorCode.
@@ -109,6 +114,7 @@ var (
 		21: "ERROR_CODE_MESSAGE_TOO_LARGE",
 		22: "ERROR_CODE_SHUTTING_DOWN",
 		23: "ERROR_CODE_INTERNAL",
+		24: "ERROR_CODE_TOKEN_EXPIRED",
 	}
 	ErrorCode_value = map[string]int32{
 		"ERROR_CODE_UNSPECIFIED":         0,
@@ -135,6 +141,7 @@ var (
 		"ERROR_CODE_MESSAGE_TOO_LARGE":   21,
 		"ERROR_CODE_SHUTTING_DOWN":       22,
 		"ERROR_CODE_INTERNAL":            23,
+		"ERROR_CODE_TOKEN_EXPIRED":       24,
 	}
 )
 
@@ -178,7 +185,22 @@ type ProtocolError struct {
 	// Attach.handle, Publish/Send request_id, or 0.
 	Ref uint64 `protobuf:"varint,3,opt,name=ref,proto3" json:"ref,omitempty"`
 	// True when the sender closes the connection after this frame.
-	Fatal         bool `protobuf:"varint,4,opt,name=fatal,proto3" json:"fatal,omitempty"`
+	Fatal bool `protobuf:"varint,4,opt,name=fatal,proto3" json:"fatal,omitempty"`
+	// The node the error concerns, when one is named: the target of a Send
+	// that could not be delivered or was refused, or the attached node of a
+	// gateway that ref names by its handle. Empty: none.
+	NodeId string `protobuf:"bytes,5,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// What ref refers to: the Frame body field number of the frame the error
+	// answers (9 attach, 11 detach, 12 batch_heartbeat, 13 subscribe, 15
+	// unsubscribe, 16 publish, 17 send, 18 broadcast, 20 reply, 23
+	// window_update, 24 renew; 9 also for a later event of an attached node).
+	// 0: not said (a server before this field) or the error answers no frame.
+	RefBody uint32 `protobuf:"varint,6,opt,name=ref_body,json=refBody,proto3" json:"ref_body,omitempty"`
+	// Do not try again for this long, in milliseconds: with a fatal
+	// ERROR_CODE_SERVER_FULL, ERROR_CODE_RATE_LIMITED or
+	// ERROR_CODE_SHUTTING_DOWN the client's next connection attempt waits at
+	// least this long. 0: not said.
+	RetryAfterMs  uint32 `protobuf:"varint,7,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -241,16 +263,40 @@ func (x *ProtocolError) GetFatal() bool {
 	return false
 }
 
+func (x *ProtocolError) GetNodeId() string {
+	if x != nil {
+		return x.NodeId
+	}
+	return ""
+}
+
+func (x *ProtocolError) GetRefBody() uint32 {
+	if x != nil {
+		return x.RefBody
+	}
+	return 0
+}
+
+func (x *ProtocolError) GetRetryAfterMs() uint32 {
+	if x != nil {
+		return x.RetryAfterMs
+	}
+	return 0
+}
+
 var File_hb_v1_error_proto protoreflect.FileDescriptor
 
 const file_hb_v1_error_proto_rawDesc = "" +
 	"\n" +
-	"\x11hb/v1/error.proto\x12\x05hb.v1\"w\n" +
+	"\x11hb/v1/error.proto\x12\x05hb.v1\"\xd1\x01\n" +
 	"\rProtocolError\x12$\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x10.hb.v1.ErrorCodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x10\n" +
 	"\x03ref\x18\x03 \x01(\x04R\x03ref\x12\x14\n" +
-	"\x05fatal\x18\x04 \x01(\bR\x05fatal*\xe4\x05\n" +
+	"\x05fatal\x18\x04 \x01(\bR\x05fatal\x12\x17\n" +
+	"\anode_id\x18\x05 \x01(\tR\x06nodeId\x12\x19\n" +
+	"\bref_body\x18\x06 \x01(\rR\arefBody\x12$\n" +
+	"\x0eretry_after_ms\x18\a \x01(\rR\fretryAfterMs*\x82\x06\n" +
 	"\tErrorCode\x12\x1a\n" +
 	"\x16ERROR_CODE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ERROR_CODE_BAD_VARINT\x10\x01\x12\x1e\n" +
@@ -276,7 +322,8 @@ const file_hb_v1_error_proto_rawDesc = "" +
 	"\x17ERROR_CODE_FLOW_CONTROL\x10\x14\x12 \n" +
 	"\x1cERROR_CODE_MESSAGE_TOO_LARGE\x10\x15\x12\x1c\n" +
 	"\x18ERROR_CODE_SHUTTING_DOWN\x10\x16\x12\x17\n" +
-	"\x13ERROR_CODE_INTERNAL\x10\x17Bo\n" +
+	"\x13ERROR_CODE_INTERNAL\x10\x17\x12\x1c\n" +
+	"\x18ERROR_CODE_TOKEN_EXPIRED\x10\x18Bo\n" +
 	"\tcom.hb.v1B\n" +
 	"ErrorProtoP\x01Z!hb.example/go-node/gen/hb/v1;hbv1\xa2\x02\x03HXX\xaa\x02\x05Hb.V1\xca\x02\x05Hb\\V1\xe2\x02\x11Hb\\V1\\GPBMetadata\xea\x02\x06Hb::V1b\x06proto3"
 

@@ -57,6 +57,8 @@ type Frame struct {
 	//	*Frame_Presence
 	//	*Frame_Fragment
 	//	*Frame_WindowUpdate
+	//	*Frame_Renew
+	//	*Frame_Renewed
 	Body          isFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -304,6 +306,24 @@ func (x *Frame) GetWindowUpdate() *WindowUpdate {
 	return nil
 }
 
+func (x *Frame) GetRenew() *Renew {
+	if x != nil {
+		if x, ok := x.Body.(*Frame_Renew); ok {
+			return x.Renew
+		}
+	}
+	return nil
+}
+
+func (x *Frame) GetRenewed() *Renewed {
+	if x != nil {
+		if x, ok := x.Body.(*Frame_Renewed); ok {
+			return x.Renewed
+		}
+	}
+	return nil
+}
+
 type isFrame_Body interface {
 	isFrame_Body()
 }
@@ -402,6 +422,16 @@ type Frame_WindowUpdate struct {
 	WindowUpdate *WindowUpdate `protobuf:"bytes,23,opt,name=window_update,json=windowUpdate,proto3,oneof"`
 }
 
+type Frame_Renew struct {
+	// Credentials (feature "token-renewal" only: an older peer does not
+	// know these bodies and would fail with ERROR_CODE_EMPTY_FRAME).
+	Renew *Renew `protobuf:"bytes,24,opt,name=renew,proto3,oneof"`
+}
+
+type Frame_Renewed struct {
+	Renewed *Renewed `protobuf:"bytes,25,opt,name=renewed,proto3,oneof"`
+}
+
 func (*Frame_Hello) isFrame_Body() {}
 
 func (*Frame_Welcome) isFrame_Body() {}
@@ -446,11 +476,15 @@ func (*Frame_Fragment) isFrame_Body() {}
 
 func (*Frame_WindowUpdate) isFrame_Body() {}
 
+func (*Frame_Renew) isFrame_Body() {}
+
+func (*Frame_Renewed) isFrame_Body() {}
+
 var File_hb_v1_frame_proto protoreflect.FileDescriptor
 
 const file_hb_v1_frame_proto_rawDesc = "" +
 	"\n" +
-	"\x11hb/v1/frame.proto\x12\x05hb.v1\x1a\x13hb/v1/channel.proto\x1a\x11hb/v1/error.proto\x1a\x10hb/v1/flow.proto\x1a\x13hb/v1/gateway.proto\x1a\x15hb/v1/handshake.proto\x1a\x14hb/v1/liveness.proto\x1a\x14hb/v1/presence.proto\"\xc4\b\n" +
+	"\x11hb/v1/frame.proto\x12\x05hb.v1\x1a\x10hb/v1/auth.proto\x1a\x13hb/v1/channel.proto\x1a\x11hb/v1/error.proto\x1a\x10hb/v1/flow.proto\x1a\x13hb/v1/gateway.proto\x1a\x15hb/v1/handshake.proto\x1a\x14hb/v1/liveness.proto\x1a\x14hb/v1/presence.proto\"\x96\t\n" +
 	"\x05Frame\x12\x18\n" +
 	"\achannel\x18\x01 \x01(\rR\achannel\x12$\n" +
 	"\x05hello\x18\x02 \x01(\v2\f.hb.v1.HelloH\x00R\x05hello\x12*\n" +
@@ -477,7 +511,9 @@ const file_hb_v1_frame_proto_rawDesc = "" +
 	"\x05reply\x18\x14 \x01(\v2\f.hb.v1.ReplyH\x00R\x05reply\x122\n" +
 	"\bpresence\x18\x15 \x01(\v2\x14.hb.v1.PresenceEventH\x00R\bpresence\x12-\n" +
 	"\bfragment\x18\x16 \x01(\v2\x0f.hb.v1.FragmentH\x00R\bfragment\x12:\n" +
-	"\rwindow_update\x18\x17 \x01(\v2\x13.hb.v1.WindowUpdateH\x00R\fwindowUpdateB\x06\n" +
+	"\rwindow_update\x18\x17 \x01(\v2\x13.hb.v1.WindowUpdateH\x00R\fwindowUpdate\x12$\n" +
+	"\x05renew\x18\x18 \x01(\v2\f.hb.v1.RenewH\x00R\x05renew\x12*\n" +
+	"\arenewed\x18\x19 \x01(\v2\x0e.hb.v1.RenewedH\x00R\arenewedB\x06\n" +
 	"\x04bodyBo\n" +
 	"\tcom.hb.v1B\n" +
 	"FrameProtoP\x01Z!hb.example/go-node/gen/hb/v1;hbv1\xa2\x02\x03HXX\xaa\x02\x05Hb.V1\xca\x02\x05Hb\\V1\xe2\x02\x11Hb\\V1\\GPBMetadata\xea\x02\x06Hb::V1b\x06proto3"
@@ -519,6 +555,8 @@ var file_hb_v1_frame_proto_goTypes = []any{
 	(*PresenceEvent)(nil),  // 20: hb.v1.PresenceEvent
 	(*Fragment)(nil),       // 21: hb.v1.Fragment
 	(*WindowUpdate)(nil),   // 22: hb.v1.WindowUpdate
+	(*Renew)(nil),          // 23: hb.v1.Renew
+	(*Renewed)(nil),        // 24: hb.v1.Renewed
 }
 var file_hb_v1_frame_proto_depIdxs = []int32{
 	1,  // 0: hb.v1.Frame.hello:type_name -> hb.v1.Hello
@@ -543,11 +581,13 @@ var file_hb_v1_frame_proto_depIdxs = []int32{
 	20, // 19: hb.v1.Frame.presence:type_name -> hb.v1.PresenceEvent
 	21, // 20: hb.v1.Frame.fragment:type_name -> hb.v1.Fragment
 	22, // 21: hb.v1.Frame.window_update:type_name -> hb.v1.WindowUpdate
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	23, // 22: hb.v1.Frame.renew:type_name -> hb.v1.Renew
+	24, // 23: hb.v1.Frame.renewed:type_name -> hb.v1.Renewed
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_hb_v1_frame_proto_init() }
@@ -555,6 +595,7 @@ func file_hb_v1_frame_proto_init() {
 	if File_hb_v1_frame_proto != nil {
 		return
 	}
+	file_hb_v1_auth_proto_init()
 	file_hb_v1_channel_proto_init()
 	file_hb_v1_error_proto_init()
 	file_hb_v1_flow_proto_init()
@@ -585,6 +626,8 @@ func file_hb_v1_frame_proto_init() {
 		(*Frame_Presence)(nil),
 		(*Frame_Fragment)(nil),
 		(*Frame_WindowUpdate)(nil),
+		(*Frame_Renew)(nil),
+		(*Frame_Renewed)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -21,6 +21,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Role says what a connection registers (docs/PROTOCOL.md, "Roles").
+type Role int32
+
+const (
+	// Not set: a node (the v1 baseline). In Welcome: the server does not
+	// know roles and registered a node.
+	Role_ROLE_UNSPECIFIED Role = 0
+	// A node: registered, in presence, with liveness verdicts.
+	Role_ROLE_NODE Role = 1
+	// Not a node: it may subscribe, publish, send, request and watch presence
+	// (as the server allows), and attach nodes, but it is not itself in the
+	// registry or in presence, and gets no SUSPECT or TIMED_OUT verdict.
+	Role_ROLE_OBSERVER Role = 2
+)
+
+// Enum value maps for Role.
+var (
+	Role_name = map[int32]string{
+		0: "ROLE_UNSPECIFIED",
+		1: "ROLE_NODE",
+		2: "ROLE_OBSERVER",
+	}
+	Role_value = map[string]int32{
+		"ROLE_UNSPECIFIED": 0,
+		"ROLE_NODE":        1,
+		"ROLE_OBSERVER":    2,
+	}
+)
+
+func (x Role) Enum() *Role {
+	p := new(Role)
+	*p = x
+	return p
+}
+
+func (x Role) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Role) Descriptor() protoreflect.EnumDescriptor {
+	return file_hb_v1_handshake_proto_enumTypes[0].Descriptor()
+}
+
+func (Role) Type() protoreflect.EnumType {
+	return &file_hb_v1_handshake_proto_enumTypes[0]
+}
+
+func (x Role) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Role.Descriptor instead.
+func (Role) EnumDescriptor() ([]byte, []int) {
+	return file_hb_v1_handshake_proto_rawDescGZIP(), []int{0}
+}
+
 // Hello is the first frame a client sends. The server answers with Welcome
 // or with a ProtocolError followed by closing the connection.
 type Hello struct {
@@ -52,7 +108,13 @@ type Hello struct {
 	// docs/PROTOCOL.md, "Features"). A peer sends a frame body or field added
 	// after v1 only when the other side listed its feature. Unknown names are
 	// ignored.
-	Features      []string `protobuf:"bytes,10,rep,name=features,proto3" json:"features,omitempty"`
+	Features []string `protobuf:"bytes,10,rep,name=features,proto3" json:"features,omitempty"`
+	// What the connection is. ROLE_UNSPECIFIED and ROLE_NODE: a node,
+	// registered under node_id, in presence, with liveness verdicts.
+	// ROLE_OBSERVER: not a node (tools, dashboards, CLIs): routable under its
+	// id but never listed, counted or reported in presence; no will.
+	// Welcome.role says what the server registered.
+	Role          Role `protobuf:"varint,11,opt,name=role,proto3,enum=hb.v1.Role" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -157,6 +219,13 @@ func (x *Hello) GetFeatures() []string {
 	return nil
 }
 
+func (x *Hello) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
 // Will is published by the server on the node's behalf when the node is lost
 // unexpectedly (timeout or connection closed without Goodbye).
 type Will struct {
@@ -248,7 +317,32 @@ type Welcome struct {
 	MaxMessageSize uint64 `protobuf:"varint,13,opt,name=max_message_size,json=maxMessageSize,proto3" json:"max_message_size,omitempty"`
 	// Optional protocol features the server will use on this connection: the
 	// intersection of Hello.features and what the server supports.
-	Features      []string `protobuf:"bytes,14,rep,name=features,proto3" json:"features,omitempty"`
+	Features []string `protobuf:"bytes,14,rep,name=features,proto3" json:"features,omitempty"`
+	// Period of the server's liveness check, in milliseconds: a SUSPECT or
+	// TIMED_OUT verdict comes at most this long after its deadline (plus any
+	// time the server could not read, docs/PROTOCOL.md "Suspect and
+	// timeout"), never before it. 0: not said.
+	CheckIntervalMs uint32 `protobuf:"varint,15,opt,name=check_interval_ms,json=checkIntervalMs,proto3" json:"check_interval_ms,omitempty"`
+	// The server's handshake timeout, in milliseconds: from accepting a
+	// connection until its Welcome is sent (docs/PROTOCOL.md "States"). For
+	// planning later connections. 0: not said.
+	HandshakeTimeoutMs uint32 `protobuf:"varint,16,opt,name=handshake_timeout_ms,json=handshakeTimeoutMs,proto3" json:"handshake_timeout_ms,omitempty"`
+	// The role the connection was registered with: ROLE_NODE or
+	// ROLE_OBSERVER. ROLE_UNSPECIFIED: the server does not know roles and
+	// registered a node, whatever Hello.role asked.
+	Role Role `protobuf:"varint,17,opt,name=role,proto3,enum=hb.v1.Role" json:"role,omitempty"`
+	// What the connection may do. Absent: not said (try, and handle
+	// ERROR_CODE_FORBIDDEN).
+	Permissions *Permissions `protobuf:"bytes,18,opt,name=permissions,proto3" json:"permissions,omitempty"`
+	// How long the credential of Hello.token stays valid, in milliseconds
+	// from when Welcome was sent. 0: it does not expire (or the server does
+	// not say). With feature "token-renewal" the client renews it with Renew
+	// before then.
+	TokenExpiresInMs uint64 `protobuf:"varint,19,opt,name=token_expires_in_ms,json=tokenExpiresInMs,proto3" json:"token_expires_in_ms,omitempty"`
+	// How long after the credential expired the server keeps an unrenewed
+	// session before closing it with ERROR_CODE_TOKEN_EXPIRED, in
+	// milliseconds. Meaningful only when token_expires_in_ms > 0.
+	TokenGraceMs  uint32 `protobuf:"varint,20,opt,name=token_grace_ms,json=tokenGraceMs,proto3" json:"token_grace_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -381,6 +475,48 @@ func (x *Welcome) GetFeatures() []string {
 	return nil
 }
 
+func (x *Welcome) GetCheckIntervalMs() uint32 {
+	if x != nil {
+		return x.CheckIntervalMs
+	}
+	return 0
+}
+
+func (x *Welcome) GetHandshakeTimeoutMs() uint32 {
+	if x != nil {
+		return x.HandshakeTimeoutMs
+	}
+	return 0
+}
+
+func (x *Welcome) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *Welcome) GetPermissions() *Permissions {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+func (x *Welcome) GetTokenExpiresInMs() uint64 {
+	if x != nil {
+		return x.TokenExpiresInMs
+	}
+	return 0
+}
+
+func (x *Welcome) GetTokenGraceMs() uint32 {
+	if x != nil {
+		return x.TokenGraceMs
+	}
+	return 0
+}
+
 // Goodbye is a graceful leave by the client: its nodes are reported left,
 // and no will is published. The server closes the connection after it.
 type Goodbye struct {
@@ -429,8 +565,10 @@ func (x *Goodbye) GetReason() string {
 }
 
 // GoAway tells the client the server is draining: the client closes the
-// connection at once, without Goodbye (so its node can resume elsewhere), and
-// reconnects with backoff, to any server, presenting its resume token.
+// connection without Goodbye (so its node can resume elsewhere) and
+// reconnects, to any server, presenting its resume token: at once with
+// backoff, or, when reconnect_delay_ms is set, after that delay, keeping the
+// connection meanwhile.
 type GoAway struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Why the server is going away; 0 (unspecified) means
@@ -440,9 +578,15 @@ type GoAway struct {
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	// How long the server will wait before closing the connection, in
 	// milliseconds.
-	DrainMs       uint32 `protobuf:"varint,3,opt,name=drain_ms,json=drainMs,proto3" json:"drain_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DrainMs uint32 `protobuf:"varint,3,opt,name=drain_ms,json=drainMs,proto3" json:"drain_ms,omitempty"`
+	// When to leave, in milliseconds after this GoAway: the client keeps the
+	// connection (heartbeats, replies; no new work) until then, then closes
+	// it and reconnects at once. The server spreads the values over its
+	// connections so that a drained fleet does not reconnect all at once;
+	// at most drain_ms. 0: not said (close now, reconnect with backoff).
+	ReconnectDelayMs uint32 `protobuf:"varint,4,opt,name=reconnect_delay_ms,json=reconnectDelayMs,proto3" json:"reconnect_delay_ms,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GoAway) Reset() {
@@ -496,11 +640,18 @@ func (x *GoAway) GetDrainMs() uint32 {
 	return 0
 }
 
+func (x *GoAway) GetReconnectDelayMs() uint32 {
+	if x != nil {
+		return x.ReconnectDelayMs
+	}
+	return 0
+}
+
 var File_hb_v1_handshake_proto protoreflect.FileDescriptor
 
 const file_hb_v1_handshake_proto_rawDesc = "" +
 	"\n" +
-	"\x15hb/v1/handshake.proto\x12\x05hb.v1\x1a\x11hb/v1/error.proto\"\xa9\x03\n" +
+	"\x15hb/v1/handshake.proto\x12\x05hb.v1\x1a\x10hb/v1/auth.proto\x1a\x11hb/v1/error.proto\"\xca\x03\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x17\n" +
 	"\anode_id\x18\x02 \x01(\tR\x06nodeId\x120\n" +
@@ -513,13 +664,14 @@ const file_hb_v1_handshake_proto_rawDesc = "" +
 	"clientName\x12$\n" +
 	"\x0emax_frame_size\x18\t \x01(\rR\fmaxFrameSize\x12\x1a\n" +
 	"\bfeatures\x18\n" +
-	" \x03(\tR\bfeatures\x1a9\n" +
+	" \x03(\tR\bfeatures\x12\x1f\n" +
+	"\x04role\x18\v \x01(\x0e2\v.hb.v1.RoleR\x04role\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\":\n" +
 	"\x04Will\x12\x18\n" +
 	"\asubject\x18\x01 \x01(\tR\asubject\x12\x18\n" +
-	"\apayload\x18\x02 \x01(\fR\apayload\"\x8d\x04\n" +
+	"\apayload\x18\x02 \x01(\fR\apayload\"\x97\x06\n" +
 	"\aWelcome\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x1d\n" +
 	"\n" +
@@ -536,13 +688,24 @@ const file_hb_v1_handshake_proto_rawDesc = "" +
 	"\x0einitial_window\x18\v \x01(\x04R\rinitialWindow\x12&\n" +
 	"\x0fresume_grace_ms\x18\f \x01(\rR\rresumeGraceMs\x12(\n" +
 	"\x10max_message_size\x18\r \x01(\x04R\x0emaxMessageSize\x12\x1a\n" +
-	"\bfeatures\x18\x0e \x03(\tR\bfeatures\"!\n" +
+	"\bfeatures\x18\x0e \x03(\tR\bfeatures\x12*\n" +
+	"\x11check_interval_ms\x18\x0f \x01(\rR\x0fcheckIntervalMs\x120\n" +
+	"\x14handshake_timeout_ms\x18\x10 \x01(\rR\x12handshakeTimeoutMs\x12\x1f\n" +
+	"\x04role\x18\x11 \x01(\x0e2\v.hb.v1.RoleR\x04role\x124\n" +
+	"\vpermissions\x18\x12 \x01(\v2\x12.hb.v1.PermissionsR\vpermissions\x12-\n" +
+	"\x13token_expires_in_ms\x18\x13 \x01(\x04R\x10tokenExpiresInMs\x12$\n" +
+	"\x0etoken_grace_ms\x18\x14 \x01(\rR\ftokenGraceMs\"!\n" +
 	"\aGoodbye\x12\x16\n" +
-	"\x06reason\x18\x01 \x01(\tR\x06reason\"a\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"\x8f\x01\n" +
 	"\x06GoAway\x12$\n" +
 	"\x04code\x18\x01 \x01(\x0e2\x10.hb.v1.ErrorCodeR\x04code\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x19\n" +
-	"\bdrain_ms\x18\x03 \x01(\rR\adrainMsBs\n" +
+	"\bdrain_ms\x18\x03 \x01(\rR\adrainMs\x12,\n" +
+	"\x12reconnect_delay_ms\x18\x04 \x01(\rR\x10reconnectDelayMs*>\n" +
+	"\x04Role\x12\x14\n" +
+	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
+	"\tROLE_NODE\x10\x01\x12\x11\n" +
+	"\rROLE_OBSERVER\x10\x02Bs\n" +
 	"\tcom.hb.v1B\x0eHandshakeProtoP\x01Z!hb.example/go-node/gen/hb/v1;hbv1\xa2\x02\x03HXX\xaa\x02\x05Hb.V1\xca\x02\x05Hb\\V1\xe2\x02\x11Hb\\V1\\GPBMetadata\xea\x02\x06Hb::V1b\x06proto3"
 
 var (
@@ -557,25 +720,31 @@ func file_hb_v1_handshake_proto_rawDescGZIP() []byte {
 	return file_hb_v1_handshake_proto_rawDescData
 }
 
+var file_hb_v1_handshake_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_hb_v1_handshake_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_hb_v1_handshake_proto_goTypes = []any{
-	(*Hello)(nil),   // 0: hb.v1.Hello
-	(*Will)(nil),    // 1: hb.v1.Will
-	(*Welcome)(nil), // 2: hb.v1.Welcome
-	(*Goodbye)(nil), // 3: hb.v1.Goodbye
-	(*GoAway)(nil),  // 4: hb.v1.GoAway
-	nil,             // 5: hb.v1.Hello.LabelsEntry
-	(ErrorCode)(0),  // 6: hb.v1.ErrorCode
+	(Role)(0),           // 0: hb.v1.Role
+	(*Hello)(nil),       // 1: hb.v1.Hello
+	(*Will)(nil),        // 2: hb.v1.Will
+	(*Welcome)(nil),     // 3: hb.v1.Welcome
+	(*Goodbye)(nil),     // 4: hb.v1.Goodbye
+	(*GoAway)(nil),      // 5: hb.v1.GoAway
+	nil,                 // 6: hb.v1.Hello.LabelsEntry
+	(*Permissions)(nil), // 7: hb.v1.Permissions
+	(ErrorCode)(0),      // 8: hb.v1.ErrorCode
 }
 var file_hb_v1_handshake_proto_depIdxs = []int32{
-	5, // 0: hb.v1.Hello.labels:type_name -> hb.v1.Hello.LabelsEntry
-	1, // 1: hb.v1.Hello.will:type_name -> hb.v1.Will
-	6, // 2: hb.v1.GoAway.code:type_name -> hb.v1.ErrorCode
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	6, // 0: hb.v1.Hello.labels:type_name -> hb.v1.Hello.LabelsEntry
+	2, // 1: hb.v1.Hello.will:type_name -> hb.v1.Will
+	0, // 2: hb.v1.Hello.role:type_name -> hb.v1.Role
+	0, // 3: hb.v1.Welcome.role:type_name -> hb.v1.Role
+	7, // 4: hb.v1.Welcome.permissions:type_name -> hb.v1.Permissions
+	8, // 5: hb.v1.GoAway.code:type_name -> hb.v1.ErrorCode
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_hb_v1_handshake_proto_init() }
@@ -583,19 +752,21 @@ func file_hb_v1_handshake_proto_init() {
 	if File_hb_v1_handshake_proto != nil {
 		return
 	}
+	file_hb_v1_auth_proto_init()
 	file_hb_v1_error_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hb_v1_handshake_proto_rawDesc), len(file_hb_v1_handshake_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_hb_v1_handshake_proto_goTypes,
 		DependencyIndexes: file_hb_v1_handshake_proto_depIdxs,
+		EnumInfos:         file_hb_v1_handshake_proto_enumTypes,
 		MessageInfos:      file_hb_v1_handshake_proto_msgTypes,
 	}.Build()
 	File_hb_v1_handshake_proto = out.File

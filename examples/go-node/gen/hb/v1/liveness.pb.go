@@ -31,7 +31,13 @@ type Heartbeat struct {
 	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
 	// Sender's clock at sending, in microseconds, on any monotonic base. The
 	// server echoes it unchanged in HeartbeatAck so the client can measure RTT.
-	SendTimeUs    uint64 `protobuf:"varint,2,opt,name=send_time_us,json=sendTimeUs,proto3" json:"send_time_us,omitempty"`
+	SendTimeUs uint64 `protobuf:"varint,2,opt,name=send_time_us,json=sendTimeUs,proto3" json:"send_time_us,omitempty"`
+	// The round-trip time the client measured most recently, in
+	// microseconds: now minus HeartbeatAck.send_time_us when the ack of an
+	// earlier Heartbeat arrived. Each measurement is reported once, in the
+	// next Heartbeat; 0 when none was measured since the previous Heartbeat.
+	// Sent only when Welcome.features lists "heartbeat-rtt".
+	LastRttUs     uint32 `protobuf:"varint,3,opt,name=last_rtt_us,json=lastRttUs,proto3" json:"last_rtt_us,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -76,6 +82,13 @@ func (x *Heartbeat) GetSeq() uint64 {
 func (x *Heartbeat) GetSendTimeUs() uint64 {
 	if x != nil {
 		return x.SendTimeUs
+	}
+	return 0
+}
+
+func (x *Heartbeat) GetLastRttUs() uint32 {
+	if x != nil {
+		return x.LastRttUs
 	}
 	return 0
 }
@@ -148,11 +161,12 @@ var File_hb_v1_liveness_proto protoreflect.FileDescriptor
 
 const file_hb_v1_liveness_proto_rawDesc = "" +
 	"\n" +
-	"\x14hb/v1/liveness.proto\x12\x05hb.v1\"?\n" +
+	"\x14hb/v1/liveness.proto\x12\x05hb.v1\"_\n" +
 	"\tHeartbeat\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12 \n" +
 	"\fsend_time_us\x18\x02 \x01(\x04R\n" +
-	"sendTimeUs\"h\n" +
+	"sendTimeUs\x12\x1e\n" +
+	"\vlast_rtt_us\x18\x03 \x01(\rR\tlastRttUs\"h\n" +
 	"\fHeartbeatAck\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12 \n" +
 	"\fsend_time_us\x18\x02 \x01(\x04R\n" +

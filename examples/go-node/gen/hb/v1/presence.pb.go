@@ -38,6 +38,9 @@ const (
 	PresenceKind_PRESENCE_KIND_TIMED_OUT PresenceKind = 4
 	// A suspect node was heard from again.
 	PresenceKind_PRESENCE_KIND_RECOVERED PresenceKind = 5
+	// The node's labels changed; it stays online and was (and still is)
+	// matched by the subscription's label filter.
+	PresenceKind_PRESENCE_KIND_UPDATED PresenceKind = 6
 )
 
 // Enum value maps for PresenceKind.
@@ -49,6 +52,7 @@ var (
 		3: "PRESENCE_KIND_SUSPECT",
 		4: "PRESENCE_KIND_TIMED_OUT",
 		5: "PRESENCE_KIND_RECOVERED",
+		6: "PRESENCE_KIND_UPDATED",
 	}
 	PresenceKind_value = map[string]int32{
 		"PRESENCE_KIND_UNSPECIFIED": 0,
@@ -57,6 +61,7 @@ var (
 		"PRESENCE_KIND_SUSPECT":     3,
 		"PRESENCE_KIND_TIMED_OUT":   4,
 		"PRESENCE_KIND_RECOVERED":   5,
+		"PRESENCE_KIND_UPDATED":     6,
 	}
 )
 
@@ -99,11 +104,15 @@ type PresenceEvent struct {
 	Labels map[string]string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// When the server observed it, milliseconds since the Unix epoch.
 	TimeMs uint64 `protobuf:"varint,4,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
-	// Machine-readable reason. JOINED: "hello", "attach", "replaced",
-	// "snapshot". LEFT: "goodbye", "detach", "connection_closed", "replaced",
-	// "server_shutdown". SUSPECT: "heartbeat_missed", "connection_closed".
-	// TIMED_OUT: "heartbeat_timeout", "connection_closed". RECOVERED:
-	// "heartbeat", "resumed".
+	// Machine-readable reason (docs/PROTOCOL.md, "Events and reasons").
+	// JOINED: "hello", "attach", "replaced", "snapshot", "labels_changed",
+	// "flap_ended", "resync". LEFT: "goodbye", "detach", "connection_closed",
+	// "replaced", "server_shutdown", "labels_changed", "flap_ended", "resync".
+	// SUSPECT: "heartbeat_missed", "connection_closed", "server_lagging",
+	// "mass_silence", "flapping", "resync". TIMED_OUT: "heartbeat_timeout",
+	// "connection_closed", "server_lost", "flap_ended", "resync". RECOVERED:
+	// "heartbeat", "resumed", "flap_ended", "resync". UPDATED:
+	// "labels_changed". Receivers accept reasons they do not know.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Server that observed it.
 	ServerId      string `protobuf:"bytes,6,opt,name=server_id,json=serverId,proto3" json:"server_id,omitempty"`
@@ -197,14 +206,15 @@ const file_hb_v1_presence_proto_rawDesc = "" +
 	"\tserver_id\x18\x06 \x01(\tR\bserverId\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\xb4\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*\xcf\x01\n" +
 	"\fPresenceKind\x12\x1d\n" +
 	"\x19PRESENCE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14PRESENCE_KIND_JOINED\x10\x01\x12\x16\n" +
 	"\x12PRESENCE_KIND_LEFT\x10\x02\x12\x19\n" +
 	"\x15PRESENCE_KIND_SUSPECT\x10\x03\x12\x1b\n" +
 	"\x17PRESENCE_KIND_TIMED_OUT\x10\x04\x12\x1b\n" +
-	"\x17PRESENCE_KIND_RECOVERED\x10\x05Br\n" +
+	"\x17PRESENCE_KIND_RECOVERED\x10\x05\x12\x19\n" +
+	"\x15PRESENCE_KIND_UPDATED\x10\x06Br\n" +
 	"\tcom.hb.v1B\rPresenceProtoP\x01Z!hb.example/go-node/gen/hb/v1;hbv1\xa2\x02\x03HXX\xaa\x02\x05Hb.V1\xca\x02\x05Hb\\V1\xe2\x02\x11Hb\\V1\\GPBMetadata\xea\x02\x06Hb::V1b\x06proto3"
 
 var (

@@ -9,7 +9,7 @@ const COUNT = 8;
  */
 export const heartbeatInterval: NodeScenario = {
   name: "heartbeat-interval",
-  description: `with an advertised interval (default 200 ms), ${COUNT} Heartbeats arrive at that interval (±50 %: no gap above 1.5 × interval, median gap ≥ 0.5 × interval) with seq 1, 2, 3, …`,
+  description: `with an advertised interval (default 200 ms), ${COUNT} Heartbeats arrive at that interval (±50 %: no gap above 1.5 × interval, median gap ≥ 0.5 × interval) with seq 1, 2, 3, …, none carrying last_rtt_us (feature heartbeat-rtt not granted)`,
   async run(ctx) {
     const s = await ctx.session("the node's connection");
     await ctx.expectHeartbeats(s, COUNT);
@@ -31,6 +31,11 @@ export const heartbeatInterval: NodeScenario = {
       fail(
         `a gap between Heartbeats (counting from Welcome) was ${worst} ms, more than 1.5 × the advertised heartbeat_interval_ms ${interval} (gaps: ${gaps.join(", ")} ms)`,
       );
+    }
+    // Feature heartbeat-rtt was not granted (this Welcome lists no feature): no report may be sent (§15.1).
+    const reporting = beats.find((b) => b.lastRttUs !== 0);
+    if (reporting !== undefined) {
+      fail(`Heartbeat seq ${reporting.seq} carries last_rtt_us ${reporting.lastRttUs}, but the Welcome did not grant feature heartbeat-rtt`);
     }
     const sorted = gaps.slice(1).sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] as number;

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/v1/error.proto.
  */
 export const file_hb_v1_error: GenFile = /*@__PURE__*/
-  fileDesc("ChFoYi92MS9lcnJvci5wcm90bxIFaGIudjEiXAoNUHJvdG9jb2xFcnJvchIeCgRjb2RlGAEgASgOMhAuaGIudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSCwoDcmVmGAMgASgEEg0KBWZhdGFsGAQgASgIKuQFCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEhkKFUVSUk9SX0NPREVfQkFEX1ZBUklOVBABEh4KGkVSUk9SX0NPREVfRlJBTUVfVE9PX0xBUkdFEAISHgoaRVJST1JfQ09ERV9NQUxGT1JNRURfRlJBTUUQAxIaChZFUlJPUl9DT0RFX0VNUFRZX0ZSQU1FEAQSGAoURVJST1JfQ09ERV9UUlVOQ0FURUQQBRIhCh1FUlJPUl9DT0RFX1BST1RPQ09MX1ZJT0xBVElPThAGEiIKHkVSUk9SX0NPREVfVU5TVVBQT1JURURfVkVSU0lPThAHEhsKF0VSUk9SX0NPREVfVU5BVVRIT1JJWkVEEAgSIAocRVJST1JfQ09ERV9IQU5EU0hBS0VfVElNRU9VVBAJEhsKF0VSUk9SX0NPREVfUkFURV9MSU1JVEVEEAoSHQoZRVJST1JfQ09ERV9EVVBMSUNBVEVfTk9ERRALEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBAMEhoKFkVSUk9SX0NPREVfU0VSVkVSX0ZVTEwQDRIgChxFUlJPUl9DT0RFX0hFQVJUQkVBVF9USU1FT1VUEA4SGAoURVJST1JfQ09ERV9GT1JCSURERU4QDxIeChpFUlJPUl9DT0RFX1VOS05PV05fQ0hBTk5FTBAQEhsKF0VSUk9SX0NPREVfVU5LTk9XTl9OT0RFEBESHgoaRVJST1JfQ09ERV9SRVFVRVNUX1RJTUVPVVQQEhIcChhFUlJPUl9DT0RFX1NMT1dfQ09OU1VNRVIQExIbChdFUlJPUl9DT0RFX0ZMT1dfQ09OVFJPTBAUEiAKHEVSUk9SX0NPREVfTUVTU0FHRV9UT09fTEFSR0UQFRIcChhFUlJPUl9DT0RFX1NIVVRUSU5HX0RPV04QFhIXChNFUlJPUl9DT0RFX0lOVEVSTkFMEBdiBnByb3RvMw");
+  fileDesc("ChFoYi92MS9lcnJvci5wcm90bxIFaGIudjEilwEKDVByb3RvY29sRXJyb3ISHgoEY29kZRgBIAEoDjIQLmhiLnYxLkVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEgsKA3JlZhgDIAEoBBINCgVmYXRhbBgEIAEoCBIPCgdub2RlX2lkGAUgASgJEhAKCHJlZl9ib2R5GAYgASgNEhYKDnJldHJ5X2FmdGVyX21zGAcgASgNKoIGCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEhkKFUVSUk9SX0NPREVfQkFEX1ZBUklOVBABEh4KGkVSUk9SX0NPREVfRlJBTUVfVE9PX0xBUkdFEAISHgoaRVJST1JfQ09ERV9NQUxGT1JNRURfRlJBTUUQAxIaChZFUlJPUl9DT0RFX0VNUFRZX0ZSQU1FEAQSGAoURVJST1JfQ09ERV9UUlVOQ0FURUQQBRIhCh1FUlJPUl9DT0RFX1BST1RPQ09MX1ZJT0xBVElPThAGEiIKHkVSUk9SX0NPREVfVU5TVVBQT1JURURfVkVSU0lPThAHEhsKF0VSUk9SX0NPREVfVU5BVVRIT1JJWkVEEAgSIAocRVJST1JfQ09ERV9IQU5EU0hBS0VfVElNRU9VVBAJEhsKF0VSUk9SX0NPREVfUkFURV9MSU1JVEVEEAoSHQoZRVJST1JfQ09ERV9EVVBMSUNBVEVfTk9ERRALEh8KG0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBAMEhoKFkVSUk9SX0NPREVfU0VSVkVSX0ZVTEwQDRIgChxFUlJPUl9DT0RFX0hFQVJUQkVBVF9USU1FT1VUEA4SGAoURVJST1JfQ09ERV9GT1JCSURERU4QDxIeChpFUlJPUl9DT0RFX1VOS05PV05fQ0hBTk5FTBAQEhsKF0VSUk9SX0NPREVfVU5LTk9XTl9OT0RFEBESHgoaRVJST1JfQ09ERV9SRVFVRVNUX1RJTUVPVVQQEhIcChhFUlJPUl9DT0RFX1NMT1dfQ09OU1VNRVIQExIbChdFUlJPUl9DT0RFX0ZMT1dfQ09OVFJPTBAUEiAKHEVSUk9SX0NPREVfTUVTU0FHRV9UT09fTEFSR0UQFRIcChhFUlJPUl9DT0RFX1NIVVRUSU5HX0RPV04QFhIXChNFUlJPUl9DT0RFX0lOVEVSTkFMEBcSHAoYRVJST1JfQ09ERV9UT0tFTl9FWFBJUkVEEBhiBnByb3RvMw");
 
 /**
  * ProtocolError reports a failure. When fatal is true the sender closes the
@@ -48,6 +48,36 @@ export type ProtocolError = Message<"hb.v1.ProtocolError"> & {
    * @generated from field: bool fatal = 4;
    */
   fatal: boolean;
+
+  /**
+   * The node the error concerns, when one is named: the target of a Send
+   * that could not be delivered or was refused, or the attached node of a
+   * gateway that ref names by its handle. Empty: none.
+   *
+   * @generated from field: string node_id = 5;
+   */
+  nodeId: string;
+
+  /**
+   * What ref refers to: the Frame body field number of the frame the error
+   * answers (9 attach, 11 detach, 12 batch_heartbeat, 13 subscribe, 15
+   * unsubscribe, 16 publish, 17 send, 18 broadcast, 20 reply, 23
+   * window_update, 24 renew; 9 also for a later event of an attached node).
+   * 0: not said (a server before this field) or the error answers no frame.
+   *
+   * @generated from field: uint32 ref_body = 6;
+   */
+  refBody: number;
+
+  /**
+   * Do not try again for this long, in milliseconds: with a fatal
+   * ERROR_CODE_SERVER_FULL, ERROR_CODE_RATE_LIMITED or
+   * ERROR_CODE_SHUTTING_DOWN the client's next connection attempt waits at
+   * least this long. 0: not said.
+   *
+   * @generated from field: uint32 retry_after_ms = 7;
+   */
+  retryAfterMs: number;
 };
 
 /**
@@ -237,6 +267,16 @@ export enum ErrorCode {
    * @generated from enum value: ERROR_CODE_INTERNAL = 23;
    */
   INTERNAL = 23,
+
+  /**
+   * The connection's credential expired and was not renewed within the
+   * grace (Welcome.token_grace_ms), or a Hello or Renew presented an
+   * expired one. Sent only to peers that listed "token-renewal"; others get
+   * ERROR_CODE_UNAUTHORIZED.
+   *
+   * @generated from enum value: ERROR_CODE_TOKEN_EXPIRED = 24;
+   */
+  TOKEN_EXPIRED = 24,
 }
 
 /**

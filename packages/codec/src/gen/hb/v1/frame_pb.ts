@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Renew, Renewed } from "./auth_pb.js";
+import { file_hb_v1_auth } from "./auth_pb.js";
 import type { Broadcast, Delivery, Publish, Reply, Send, Subscribe, Subscribed, Unsubscribe } from "./channel_pb.js";
 import { file_hb_v1_channel } from "./channel_pb.js";
 import type { ProtocolError } from "./error_pb.js";
@@ -24,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/v1/frame.proto.
  */
 export const file_hb_v1_frame: GenFile = /*@__PURE__*/
-  fileDesc("ChFoYi92MS9mcmFtZS5wcm90bxIFaGIudjEi3wYKBUZyYW1lEg8KB2NoYW5uZWwYASABKA0SHQoFaGVsbG8YAiABKAsyDC5oYi52MS5IZWxsb0gAEiEKB3dlbGNvbWUYAyABKAsyDi5oYi52MS5XZWxjb21lSAASJQoFZXJyb3IYBCABKAsyFC5oYi52MS5Qcm90b2NvbEVycm9ySAASIQoHZ29vZGJ5ZRgFIAEoCzIOLmhiLnYxLkdvb2RieWVIABIgCgdnb19hd2F5GAYgASgLMg0uaGIudjEuR29Bd2F5SAASJQoJaGVhcnRiZWF0GAcgASgLMhAuaGIudjEuSGVhcnRiZWF0SAASLAoNaGVhcnRiZWF0X2FjaxgIIAEoCzITLmhiLnYxLkhlYXJ0YmVhdEFja0gAEh8KBmF0dGFjaBgJIAEoCzINLmhiLnYxLkF0dGFjaEgAEiMKCGF0dGFjaGVkGAogASgLMg8uaGIudjEuQXR0YWNoZWRIABIfCgZkZXRhY2gYCyABKAsyDS5oYi52MS5EZXRhY2hIABIwCg9iYXRjaF9oZWFydGJlYXQYDCABKAsyFS5oYi52MS5CYXRjaEhlYXJ0YmVhdEgAEiUKCXN1YnNjcmliZRgNIAEoCzIQLmhiLnYxLlN1YnNjcmliZUgAEicKCnN1YnNjcmliZWQYDiABKAsyES5oYi52MS5TdWJzY3JpYmVkSAASKQoLdW5zdWJzY3JpYmUYDyABKAsyEi5oYi52MS5VbnN1YnNjcmliZUgAEiEKB3B1Ymxpc2gYECABKAsyDi5oYi52MS5QdWJsaXNoSAASGwoEc2VuZBgRIAEoCzILLmhiLnYxLlNlbmRIABIlCglicm9hZGNhc3QYEiABKAsyEC5oYi52MS5Ccm9hZGNhc3RIABIjCghkZWxpdmVyeRgTIAEoCzIPLmhiLnYxLkRlbGl2ZXJ5SAASHQoFcmVwbHkYFCABKAsyDC5oYi52MS5SZXBseUgAEigKCHByZXNlbmNlGBUgASgLMhQuaGIudjEuUHJlc2VuY2VFdmVudEgAEiMKCGZyYWdtZW50GBYgASgLMg8uaGIudjEuRnJhZ21lbnRIABIsCg13aW5kb3dfdXBkYXRlGBcgASgLMhMuaGIudjEuV2luZG93VXBkYXRlSABCBgoEYm9keWIGcHJvdG8z", [file_hb_v1_channel, file_hb_v1_error, file_hb_v1_flow, file_hb_v1_gateway, file_hb_v1_handshake, file_hb_v1_liveness, file_hb_v1_presence]);
+  fileDesc("ChFoYi92MS9mcmFtZS5wcm90bxIFaGIudjEioQcKBUZyYW1lEg8KB2NoYW5uZWwYASABKA0SHQoFaGVsbG8YAiABKAsyDC5oYi52MS5IZWxsb0gAEiEKB3dlbGNvbWUYAyABKAsyDi5oYi52MS5XZWxjb21lSAASJQoFZXJyb3IYBCABKAsyFC5oYi52MS5Qcm90b2NvbEVycm9ySAASIQoHZ29vZGJ5ZRgFIAEoCzIOLmhiLnYxLkdvb2RieWVIABIgCgdnb19hd2F5GAYgASgLMg0uaGIudjEuR29Bd2F5SAASJQoJaGVhcnRiZWF0GAcgASgLMhAuaGIudjEuSGVhcnRiZWF0SAASLAoNaGVhcnRiZWF0X2FjaxgIIAEoCzITLmhiLnYxLkhlYXJ0YmVhdEFja0gAEh8KBmF0dGFjaBgJIAEoCzINLmhiLnYxLkF0dGFjaEgAEiMKCGF0dGFjaGVkGAogASgLMg8uaGIudjEuQXR0YWNoZWRIABIfCgZkZXRhY2gYCyABKAsyDS5oYi52MS5EZXRhY2hIABIwCg9iYXRjaF9oZWFydGJlYXQYDCABKAsyFS5oYi52MS5CYXRjaEhlYXJ0YmVhdEgAEiUKCXN1YnNjcmliZRgNIAEoCzIQLmhiLnYxLlN1YnNjcmliZUgAEicKCnN1YnNjcmliZWQYDiABKAsyES5oYi52MS5TdWJzY3JpYmVkSAASKQoLdW5zdWJzY3JpYmUYDyABKAsyEi5oYi52MS5VbnN1YnNjcmliZUgAEiEKB3B1Ymxpc2gYECABKAsyDi5oYi52MS5QdWJsaXNoSAASGwoEc2VuZBgRIAEoCzILLmhiLnYxLlNlbmRIABIlCglicm9hZGNhc3QYEiABKAsyEC5oYi52MS5Ccm9hZGNhc3RIABIjCghkZWxpdmVyeRgTIAEoCzIPLmhiLnYxLkRlbGl2ZXJ5SAASHQoFcmVwbHkYFCABKAsyDC5oYi52MS5SZXBseUgAEigKCHByZXNlbmNlGBUgASgLMhQuaGIudjEuUHJlc2VuY2VFdmVudEgAEiMKCGZyYWdtZW50GBYgASgLMg8uaGIudjEuRnJhZ21lbnRIABIsCg13aW5kb3dfdXBkYXRlGBcgASgLMhMuaGIudjEuV2luZG93VXBkYXRlSAASHQoFcmVuZXcYGCABKAsyDC5oYi52MS5SZW5ld0gAEiEKB3JlbmV3ZWQYGSABKAsyDi5oYi52MS5SZW5ld2VkSABCBgoEYm9keWIGcHJvdG8z", [file_hb_v1_auth, file_hb_v1_channel, file_hb_v1_error, file_hb_v1_flow, file_hb_v1_gateway, file_hb_v1_handshake, file_hb_v1_liveness, file_hb_v1_presence]);
 
 /**
  * Frame is the envelope of everything sent on an hb connection, in both
@@ -193,6 +195,21 @@ export type Frame = Message<"hb.v1.Frame"> & {
      */
     value: WindowUpdate;
     case: "windowUpdate";
+  } | {
+    /**
+     * Credentials (feature "token-renewal" only: an older peer does not
+     * know these bodies and would fail with ERROR_CODE_EMPTY_FRAME).
+     *
+     * @generated from field: hb.v1.Renew renew = 24;
+     */
+    value: Renew;
+    case: "renew";
+  } | {
+    /**
+     * @generated from field: hb.v1.Renewed renewed = 25;
+     */
+    value: Renewed;
+    case: "renewed";
   } | { case: undefined; value?: undefined };
 };
 

@@ -2,8 +2,10 @@
 // @generated from file hb/v1/handshake.proto (package hb.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Permissions } from "./auth_pb.js";
+import { file_hb_v1_auth } from "./auth_pb.js";
 import type { ErrorCode } from "./error_pb.js";
 import { file_hb_v1_error } from "./error_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/v1/handshake.proto.
  */
 export const file_hb_v1_handshake: GenFile = /*@__PURE__*/
-  fileDesc("ChVoYi92MS9oYW5kc2hha2UucHJvdG8SBWhiLnYxIqkCCgVIZWxsbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEg8KB25vZGVfaWQYAiABKAkSKAoGbGFiZWxzGAMgAygLMhguaGIudjEuSGVsbG8uTGFiZWxzRW50cnkSDQoFdG9rZW4YBCABKAkSHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAUgASgNEhQKDHJlc3VtZV90b2tlbhgGIAEoDBIZCgR3aWxsGAcgASgLMgsuaGIudjEuV2lsbBITCgtjbGllbnRfbmFtZRgIIAEoCRIWCg5tYXhfZnJhbWVfc2l6ZRgJIAEoDRIQCghmZWF0dXJlcxgKIAMoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIigKBFdpbGwSDwoHc3ViamVjdBgBIAEoCRIPCgdwYXlsb2FkGAIgASgMIswCCgdXZWxjb21lEg8KB25vZGVfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAyABKA0SHAoUaGVhcnRiZWF0X3RpbWVvdXRfbXMYBCABKA0SFgoObWF4X2ZyYW1lX3NpemUYBSABKA0SFgoOc2VydmVyX3RpbWVfbXMYBiABKAQSFAoMcmVzdW1lX3Rva2VuGAcgASgMEg8KB3Jlc3VtZWQYCCABKAgSGAoQcHJvdG9jb2xfdmVyc2lvbhgJIAEoDRIRCglzZXJ2ZXJfaWQYCiABKAkSFgoOaW5pdGlhbF93aW5kb3cYCyABKAQSFwoPcmVzdW1lX2dyYWNlX21zGAwgASgNEhgKEG1heF9tZXNzYWdlX3NpemUYDSABKAQSEAoIZmVhdHVyZXMYDiADKAkiGQoHR29vZGJ5ZRIOCgZyZWFzb24YASABKAkiSgoGR29Bd2F5Eh4KBGNvZGUYASABKA4yEC5oYi52MS5FcnJvckNvZGUSDgoGcmVhc29uGAIgASgJEhAKCGRyYWluX21zGAMgASgNYgZwcm90bzM", [file_hb_v1_error]);
+  fileDesc("ChVoYi92MS9oYW5kc2hha2UucHJvdG8SBWhiLnYxIsQCCgVIZWxsbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEg8KB25vZGVfaWQYAiABKAkSKAoGbGFiZWxzGAMgAygLMhguaGIudjEuSGVsbG8uTGFiZWxzRW50cnkSDQoFdG9rZW4YBCABKAkSHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAUgASgNEhQKDHJlc3VtZV90b2tlbhgGIAEoDBIZCgR3aWxsGAcgASgLMgsuaGIudjEuV2lsbBITCgtjbGllbnRfbmFtZRgIIAEoCRIWCg5tYXhfZnJhbWVfc2l6ZRgJIAEoDRIQCghmZWF0dXJlcxgKIAMoCRIZCgRyb2xlGAsgASgOMgsuaGIudjEuUm9sZRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIigKBFdpbGwSDwoHc3ViamVjdBgBIAEoCRIPCgdwYXlsb2FkGAIgASgMIv4DCgdXZWxjb21lEg8KB25vZGVfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIdChVoZWFydGJlYXRfaW50ZXJ2YWxfbXMYAyABKA0SHAoUaGVhcnRiZWF0X3RpbWVvdXRfbXMYBCABKA0SFgoObWF4X2ZyYW1lX3NpemUYBSABKA0SFgoOc2VydmVyX3RpbWVfbXMYBiABKAQSFAoMcmVzdW1lX3Rva2VuGAcgASgMEg8KB3Jlc3VtZWQYCCABKAgSGAoQcHJvdG9jb2xfdmVyc2lvbhgJIAEoDRIRCglzZXJ2ZXJfaWQYCiABKAkSFgoOaW5pdGlhbF93aW5kb3cYCyABKAQSFwoPcmVzdW1lX2dyYWNlX21zGAwgASgNEhgKEG1heF9tZXNzYWdlX3NpemUYDSABKAQSEAoIZmVhdHVyZXMYDiADKAkSGQoRY2hlY2tfaW50ZXJ2YWxfbXMYDyABKA0SHAoUaGFuZHNoYWtlX3RpbWVvdXRfbXMYECABKA0SGQoEcm9sZRgRIAEoDjILLmhiLnYxLlJvbGUSJwoLcGVybWlzc2lvbnMYEiABKAsyEi5oYi52MS5QZXJtaXNzaW9ucxIbChN0b2tlbl9leHBpcmVzX2luX21zGBMgASgEEhYKDnRva2VuX2dyYWNlX21zGBQgASgNIhkKB0dvb2RieWUSDgoGcmVhc29uGAEgASgJImYKBkdvQXdheRIeCgRjb2RlGAEgASgOMhAuaGIudjEuRXJyb3JDb2RlEg4KBnJlYXNvbhgCIAEoCRIQCghkcmFpbl9tcxgDIAEoDRIaChJyZWNvbm5lY3RfZGVsYXlfbXMYBCABKA0qPgoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDQoJUk9MRV9OT0RFEAESEQoNUk9MRV9PQlNFUlZFUhACYgZwcm90bzM", [file_hb_v1_auth, file_hb_v1_error]);
 
 /**
  * Hello is the first frame a client sends. The server answers with Welcome
@@ -98,6 +100,17 @@ export type Hello = Message<"hb.v1.Hello"> & {
    * @generated from field: repeated string features = 10;
    */
   features: string[];
+
+  /**
+   * What the connection is. ROLE_UNSPECIFIED and ROLE_NODE: a node,
+   * registered under node_id, in presence, with liveness verdicts.
+   * ROLE_OBSERVER: not a node (tools, dashboards, CLIs): routable under its
+   * id but never listed, counted or reported in presence; no will.
+   * Welcome.role says what the server registered.
+   *
+   * @generated from field: hb.v1.Role role = 11;
+   */
+  role: Role;
 };
 
 /**
@@ -244,6 +257,61 @@ export type Welcome = Message<"hb.v1.Welcome"> & {
    * @generated from field: repeated string features = 14;
    */
   features: string[];
+
+  /**
+   * Period of the server's liveness check, in milliseconds: a SUSPECT or
+   * TIMED_OUT verdict comes at most this long after its deadline (plus any
+   * time the server could not read, docs/PROTOCOL.md "Suspect and
+   * timeout"), never before it. 0: not said.
+   *
+   * @generated from field: uint32 check_interval_ms = 15;
+   */
+  checkIntervalMs: number;
+
+  /**
+   * The server's handshake timeout, in milliseconds: from accepting a
+   * connection until its Welcome is sent (docs/PROTOCOL.md "States"). For
+   * planning later connections. 0: not said.
+   *
+   * @generated from field: uint32 handshake_timeout_ms = 16;
+   */
+  handshakeTimeoutMs: number;
+
+  /**
+   * The role the connection was registered with: ROLE_NODE or
+   * ROLE_OBSERVER. ROLE_UNSPECIFIED: the server does not know roles and
+   * registered a node, whatever Hello.role asked.
+   *
+   * @generated from field: hb.v1.Role role = 17;
+   */
+  role: Role;
+
+  /**
+   * What the connection may do. Absent: not said (try, and handle
+   * ERROR_CODE_FORBIDDEN).
+   *
+   * @generated from field: hb.v1.Permissions permissions = 18;
+   */
+  permissions?: Permissions | undefined;
+
+  /**
+   * How long the credential of Hello.token stays valid, in milliseconds
+   * from when Welcome was sent. 0: it does not expire (or the server does
+   * not say). With feature "token-renewal" the client renews it with Renew
+   * before then.
+   *
+   * @generated from field: uint64 token_expires_in_ms = 19;
+   */
+  tokenExpiresInMs: bigint;
+
+  /**
+   * How long after the credential expired the server keeps an unrenewed
+   * session before closing it with ERROR_CODE_TOKEN_EXPIRED, in
+   * milliseconds. Meaningful only when token_expires_in_ms > 0.
+   *
+   * @generated from field: uint32 token_grace_ms = 20;
+   */
+  tokenGraceMs: number;
 };
 
 /**
@@ -277,8 +345,10 @@ export const GoodbyeSchema: GenMessage<Goodbye> = /*@__PURE__*/
 
 /**
  * GoAway tells the client the server is draining: the client closes the
- * connection at once, without Goodbye (so its node can resume elsewhere), and
- * reconnects with backoff, to any server, presenting its resume token.
+ * connection without Goodbye (so its node can resume elsewhere) and
+ * reconnects, to any server, presenting its resume token: at once with
+ * backoff, or, when reconnect_delay_ms is set, after that delay, keeping the
+ * connection meanwhile.
  *
  * @generated from message hb.v1.GoAway
  */
@@ -305,6 +375,17 @@ export type GoAway = Message<"hb.v1.GoAway"> & {
    * @generated from field: uint32 drain_ms = 3;
    */
   drainMs: number;
+
+  /**
+   * When to leave, in milliseconds after this GoAway: the client keeps the
+   * connection (heartbeats, replies; no new work) until then, then closes
+   * it and reconnects at once. The server spreads the values over its
+   * connections so that a drained fleet does not reconnect all at once;
+   * at most drain_ms. 0: not said (close now, reconnect with backoff).
+   *
+   * @generated from field: uint32 reconnect_delay_ms = 4;
+   */
+  reconnectDelayMs: number;
 };
 
 /**
@@ -313,4 +394,41 @@ export type GoAway = Message<"hb.v1.GoAway"> & {
  */
 export const GoAwaySchema: GenMessage<GoAway> = /*@__PURE__*/
   messageDesc(file_hb_v1_handshake, 4);
+
+/**
+ * Role says what a connection registers (docs/PROTOCOL.md, "Roles").
+ *
+ * @generated from enum hb.v1.Role
+ */
+export enum Role {
+  /**
+   * Not set: a node (the v1 baseline). In Welcome: the server does not
+   * know roles and registered a node.
+   *
+   * @generated from enum value: ROLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A node: registered, in presence, with liveness verdicts.
+   *
+   * @generated from enum value: ROLE_NODE = 1;
+   */
+  NODE = 1,
+
+  /**
+   * Not a node: it may subscribe, publish, send, request and watch presence
+   * (as the server allows), and attach nodes, but it is not itself in the
+   * registry or in presence, and gets no SUSPECT or TIMED_OUT verdict.
+   *
+   * @generated from enum value: ROLE_OBSERVER = 2;
+   */
+  OBSERVER = 2,
+}
+
+/**
+ * Describes the enum hb.v1.Role.
+ */
+export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
+  enumDesc(file_hb_v1_handshake, 0);
 

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/v1/liveness.proto.
  */
 export const file_hb_v1_liveness: GenFile = /*@__PURE__*/
-  fileDesc("ChRoYi92MS9saXZlbmVzcy5wcm90bxIFaGIudjEiLgoJSGVhcnRiZWF0EgsKA3NlcRgBIAEoBBIUCgxzZW5kX3RpbWVfdXMYAiABKAQiSQoMSGVhcnRiZWF0QWNrEgsKA3NlcRgBIAEoBBIUCgxzZW5kX3RpbWVfdXMYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKARiBnByb3RvMw");
+  fileDesc("ChRoYi92MS9saXZlbmVzcy5wcm90bxIFaGIudjEiQwoJSGVhcnRiZWF0EgsKA3NlcRgBIAEoBBIUCgxzZW5kX3RpbWVfdXMYAiABKAQSEwoLbGFzdF9ydHRfdXMYAyABKA0iSQoMSGVhcnRiZWF0QWNrEgsKA3NlcRgBIAEoBBIUCgxzZW5kX3RpbWVfdXMYAiABKAQSFgoOc2VydmVyX3RpbWVfbXMYAyABKARiBnByb3RvMw");
 
 /**
  * Heartbeat keeps the connection's nodes alive. Sent by the client at least
@@ -35,6 +35,17 @@ export type Heartbeat = Message<"hb.v1.Heartbeat"> & {
    * @generated from field: uint64 send_time_us = 2;
    */
   sendTimeUs: bigint;
+
+  /**
+   * The round-trip time the client measured most recently, in
+   * microseconds: now minus HeartbeatAck.send_time_us when the ack of an
+   * earlier Heartbeat arrived. Each measurement is reported once, in the
+   * next Heartbeat; 0 when none was measured since the previous Heartbeat.
+   * Sent only when Welcome.features lists "heartbeat-rtt".
+   *
+   * @generated from field: uint32 last_rtt_us = 3;
+   */
+  lastRttUs: number;
 };
 
 /**

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/v1/presence.proto.
  */
 export const file_hb_v1_presence: GenFile = /*@__PURE__*/
-  fileDesc("ChRoYi92MS9wcmVzZW5jZS5wcm90bxIFaGIudjEi2AEKDVByZXNlbmNlRXZlbnQSIQoEa2luZBgBIAEoDjITLmhiLnYxLlByZXNlbmNlS2luZBIPCgdub2RlX2lkGAIgASgJEjAKBmxhYmVscxgDIAMoCzIgLmhiLnYxLlByZXNlbmNlRXZlbnQuTGFiZWxzRW50cnkSDwoHdGltZV9tcxgEIAEoBBIOCgZyZWFzb24YBSABKAkSEQoJc2VydmVyX2lkGAYgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqtAEKDFByZXNlbmNlS2luZBIdChlQUkVTRU5DRV9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUUFJFU0VOQ0VfS0lORF9KT0lORUQQARIWChJQUkVTRU5DRV9LSU5EX0xFRlQQAhIZChVQUkVTRU5DRV9LSU5EX1NVU1BFQ1QQAxIbChdQUkVTRU5DRV9LSU5EX1RJTUVEX09VVBAEEhsKF1BSRVNFTkNFX0tJTkRfUkVDT1ZFUkVEEAViBnByb3RvMw");
+  fileDesc("ChRoYi92MS9wcmVzZW5jZS5wcm90bxIFaGIudjEi2AEKDVByZXNlbmNlRXZlbnQSIQoEa2luZBgBIAEoDjITLmhiLnYxLlByZXNlbmNlS2luZBIPCgdub2RlX2lkGAIgASgJEjAKBmxhYmVscxgDIAMoCzIgLmhiLnYxLlByZXNlbmNlRXZlbnQuTGFiZWxzRW50cnkSDwoHdGltZV9tcxgEIAEoBBIOCgZyZWFzb24YBSABKAkSEQoJc2VydmVyX2lkGAYgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqzwEKDFByZXNlbmNlS2luZBIdChlQUkVTRU5DRV9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUUFJFU0VOQ0VfS0lORF9KT0lORUQQARIWChJQUkVTRU5DRV9LSU5EX0xFRlQQAhIZChVQUkVTRU5DRV9LSU5EX1NVU1BFQ1QQAxIbChdQUkVTRU5DRV9LSU5EX1RJTUVEX09VVBAEEhsKF1BSRVNFTkNFX0tJTkRfUkVDT1ZFUkVEEAUSGQoVUFJFU0VOQ0VfS0lORF9VUERBVEVEEAZiBnByb3RvMw");
 
 /**
  * PresenceEvent reports a change in a node's liveness. Delivered on a
@@ -48,11 +48,15 @@ export type PresenceEvent = Message<"hb.v1.PresenceEvent"> & {
   timeMs: bigint;
 
   /**
-   * Machine-readable reason. JOINED: "hello", "attach", "replaced",
-   * "snapshot". LEFT: "goodbye", "detach", "connection_closed", "replaced",
-   * "server_shutdown". SUSPECT: "heartbeat_missed", "connection_closed".
-   * TIMED_OUT: "heartbeat_timeout", "connection_closed". RECOVERED:
-   * "heartbeat", "resumed".
+   * Machine-readable reason (docs/PROTOCOL.md, "Events and reasons").
+   * JOINED: "hello", "attach", "replaced", "snapshot", "labels_changed",
+   * "flap_ended", "resync". LEFT: "goodbye", "detach", "connection_closed",
+   * "replaced", "server_shutdown", "labels_changed", "flap_ended", "resync".
+   * SUSPECT: "heartbeat_missed", "connection_closed", "server_lagging",
+   * "mass_silence", "flapping", "resync". TIMED_OUT: "heartbeat_timeout",
+   * "connection_closed", "server_lost", "flap_ended", "resync". RECOVERED:
+   * "heartbeat", "resumed", "flap_ended", "resync". UPDATED:
+   * "labels_changed". Receivers accept reasons they do not know.
    *
    * @generated from field: string reason = 5;
    */
@@ -121,6 +125,14 @@ export enum PresenceKind {
    * @generated from enum value: PRESENCE_KIND_RECOVERED = 5;
    */
   RECOVERED = 5,
+
+  /**
+   * The node's labels changed; it stays online and was (and still is)
+   * matched by the subscription's label filter.
+   *
+   * @generated from enum value: PRESENCE_KIND_UPDATED = 6;
+   */
+  UPDATED = 6,
 }
 
 /**
