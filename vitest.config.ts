@@ -11,9 +11,11 @@ export default defineConfig({
     alias: [
       { find: /^@hb\/codec$/, replacement: src("codec") },
       { find: /^@hb\/server$/, replacement: src("server") },
+      { find: /^@hb\/server\/internal$/, replacement: file("server/src/internal.ts") },
       { find: /^@hb\/server\/admin$/, replacement: file("server/src/admin/index.ts") },
       { find: /^@hb\/server\/redis$/, replacement: file("server/src/redis.ts") },
       { find: /^@hb\/client$/, replacement: src("client") },
+      { find: /^@hb\/client\/internal$/, replacement: file("client/src/internal.ts") },
       { find: /^@hb\/metrics$/, replacement: src("metrics") },
       { find: /^@hb\/conformance$/, replacement: src("conformance") },
     ],

@@ -73,9 +73,10 @@ ensure_protoc_gen_go() {
   fi
 }
 
-# Generates the Go code into $1 (a directory laid out like examples/go-node).
+# Generates the Go code of the public schema (proto/hb/v1; proto/hb/internal
+# is hb's own server's business) into $1 (a directory laid out like examples/go-node).
 generate_go() {
-  (cd "$GO_DIR" && PATH="$TOOLS/bin:$PATH" "$BUF" generate "$ROOT/proto" --template buf.gen.yaml --output "$1")
+  (cd "$GO_DIR" && PATH="$TOOLS/bin:$PATH" "$BUF" generate "$ROOT/proto" --path "$ROOT/proto/hb/v1" --template buf.gen.yaml --output "$1")
 }
 
 check_go_gen() {

@@ -2,9 +2,10 @@
 # Runs every test from a clean clone: installs what it needs (pnpm, the
 # workspace's packages, the buf CLI from npm; Go modules and a Python venv for
 # the example nodes), checks the schema and the
-# generated code, builds, type-checks, checks package shape and TSDoc, runs
-# the vitest suite on Node 22 (this machine's when it is >= 22.12, else one
-# fetched from the npm registry into .tools/), then on Node 24.
+# generated code, builds, type-checks, checks import direction and cycles,
+# checks package shape and TSDoc, runs the vitest suite on Node 22 (this
+# machine's when it is >= 22.12, else one fetched from the npm registry into
+# .tools/), then on Node 24.
 #
 #   npm test                         # everything
 #   HB_NODE_MATRIX= npm test         # only on the first Node
@@ -42,6 +43,8 @@ echo "==> conformance vectors match the codec"
 node proto/testdata/generate.mjs --check
 echo "==> typecheck"
 pnpm exec tsc -p tsconfig.json --noEmit
+echo "==> import direction and cycles (dependency-cruiser, .dependency-cruiser.cjs)"
+bash scripts/check-imports.sh
 echo "==> package shape (publint)"
 for p in packages/*/; do (cd "$p" && pnpm exec publint --strict --level warning) ; done
 echo "==> API docs (TypeDoc; every export documented)"

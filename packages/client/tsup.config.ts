@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // internal: the @hb/client/internal subpath (tools, tests).
+  entry: ["src/index.ts", "src/internal.ts"],
   format: ["esm"],
   dts: true,
   sourcemap: true,

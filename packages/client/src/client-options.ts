@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from "node:tls";
-import { DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT } from "@hb/codec";
+import { DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, MAX_FRAME_SIZE_LIMIT, MIN_MAX_FRAME_SIZE } from "@hb/codec";
 import { labelsProblem, nodeIdProblem } from "./node-limits.js";
 
 /**
@@ -149,7 +149,7 @@ export const CLIENT_DEFAULTS = {
   /** ms a request waits for its reply. */
   requestTimeout: 5000,
   /** Bytes held for sending: 64 MiB, the largest message a v1 server reassembles. */
-  maxPendingBytes: 64 * 1024 * 1024,
+  maxPendingBytes: DEFAULT_MAX_MESSAGE_SIZE,
 } as const;
 
 /** A will in wire form: payload as bytes. */
@@ -310,7 +310,7 @@ export function resolveClientOptions(options: HeartbeatClientOptions): ResolvedC
   const maxFrameSize = integerIn(
     "maxFrameSize",
     options.maxFrameSize ?? d.maxFrameSize,
-    1024,
+    MIN_MAX_FRAME_SIZE,
     MAX_FRAME_SIZE_LIMIT,
     " bytes",
   );

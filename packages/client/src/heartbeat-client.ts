@@ -31,6 +31,7 @@ import {
 } from "./client-options.js";
 import { Connection, type TrafficCounters } from "./connection.js";
 import { type AttachedInfo, type GatewayNode, type GatewayNodeState, GatewayNodes } from "./gateway-nodes.js";
+import { Heartbeats, NODE_TIMERS } from "./heartbeats.js";
 import type { Message, Payload, ReplyMessage } from "./message.js";
 import { labelsProblem, nodeIdProblem, throwInvalidArgument } from "./node-limits.js";
 import { openSocket } from "./open-socket.js";
@@ -144,9 +145,6 @@ const CLIENT_FEATURES = [Feature.heartbeatRtt, Feature.tokenRenewal];
 /** Body number of `renew` in Frame: `ProtocolError.ref_body` of a refused renewal. */
 const RENEW_BODY = 24;
 
-/** An RTT in ms as `Heartbeat.last_rtt_us`: rounded, at least 1, saturating at uint32 max. */
-const rttMicros = (ms: number): number => Math.min(0xffff_ffff, Math.max(1, Math.round(ms * 1000)));
-
 /** A uint64 from the wire as a number (saturating at 2^53 − 1). */
 const clampU64 = (v: bigint): number => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
 
@@ -174,7 +172,7 @@ const toHbError = (e: ProtocolError): HbError =>
  * session has been established, a lost connection is re-established by
  * itself when `autoReconnect` is on, presenting the resume token and the
  * node id of the last Welcome. Permanent refusals (see
- * {@link isPermanentErrorCode}) are never retried. A client told to wait
+ * `isPermanentErrorCode` in `@hb/client/internal`) are never retried. A client told to wait
  * does: after a GoAway with `reconnect_delay_ms` it keeps the connection
  * (heartbeats and deliveries go on, new work waits) until then and then
  * reconnects at once; after a refusal with `retry_after_ms` its next attempt
@@ -210,8 +208,7 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   #resumeToken: Uint8Array = new Uint8Array(0);
   readonly #backoff: Backoff;
   #reconnectTimer: NodeJS.Timeout | undefined;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
-  #deadlineTimer: NodeJS.Timeout | undefined;
+  #heartbeats: Heartbeats | undefined;
   #closing: Promise<void> | undefined;
   #seq = 0;
   readonly #counters: TrafficCounters = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
@@ -221,8 +218,6 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   #rttLast: number | undefined;
   #rttSum = 0;
   #rttCount = 0;
-  // RTT measured since the last Heartbeat, in µs, for its next `last_rtt_us` (feature heartbeat-rtt).
-  #rttToReport = 0;
   #features: ReadonlySet<string> = new Set();
   // After a GoAway with reconnect_delay_ms: the connection being left, and when.
   #leaving: { readonly conn: Connection; readonly timer: NodeJS.Timeout } | undefined;
@@ -706,7 +701,6 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     };
     this.#welcome = info;
     this.#features = new Set(w.features);
-    this.#rttToReport = 0;
     this.#retryAfter = 0;
     this.#reconnectAt = undefined;
     this.#nodeId = info.nodeId;
@@ -716,8 +710,19 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.#status = "connected";
     this.#backoff.reset();
     this.#seq = 0;
-    this.#heartbeatTimer = setInterval(() => this.#sendHeartbeat(conn), interval);
-    this.#armDeadline(conn);
+    this.#heartbeats = new Heartbeats(
+      {
+        beat: (sendTimeUs, lastRttUs) => this.#sendHeartbeat(conn, sendTimeUs, lastRttUs),
+        lastReceivedAt: () => conn.lastReceivedAt,
+        dead: (ms) =>
+          this.#lose(conn, "heartbeat_timeout", new HbError(ErrorCode.HEARTBEAT_TIMEOUT, `nothing heard from the server for ${ms} ms`)),
+      },
+      interval,
+      timeout,
+      NODE_TIMERS,
+      this.#features.has(Feature.heartbeatRtt),
+    );
+    this.#heartbeats.start();
     conn.configure({ maxFrameSize: info.maxFrameSize, maxMessageSize: info.maxMessageSize });
     this.#syncGateway(conn);
     if (this.#features.has(Feature.tokenRenewal)) this.#renewal?.start(info.tokenExpiresIn, info.tokenGrace);
@@ -836,12 +841,11 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
 
   #onAck(ack: HeartbeatAck): void {
     this.#heartbeatsAcked++;
-    const rtt = performance.now() - Number(ack.sendTimeUs) / 1000;
-    if (!(rtt >= 0 && Number.isFinite(rtt))) return; // not an echo of our clock
+    const rtt = this.#heartbeats?.acked(Number(ack.sendTimeUs));
+    if (rtt === undefined) return; // not an echo of our clock
     this.#rttLast = rtt;
     this.#rttSum += rtt;
     this.#rttCount++;
-    this.#rttToReport = rttMicros(rtt);
     this.emit("heartbeat", { seq: Number(ack.seq), rtt });
   }
 
@@ -918,47 +922,13 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
     this.#lose(conn, err !== undefined && !(err instanceof HbError) ? "socket_error" : "connection_closed", err);
   }
 
-  #sendHeartbeat(conn: Connection): void {
+  #sendHeartbeat(conn: Connection, sendTimeUs: number, lastRttUs: number): void {
     if (conn !== this.#conn || this.#status !== "connected") return;
     const seq = ++this.#seq;
     this.#heartbeatsSent++;
-    // The RTT measured since the previous Heartbeat, once (PROTOCOL.md §6.7), when the server asked for it.
-    const lastRttUs = this.#features.has(Feature.heartbeatRtt) ? this.#rttToReport : 0;
-    this.#rttToReport = 0;
-    conn.send(
-      makeFrame("heartbeat", {
-        seq: BigInt(seq),
-        sendTimeUs: BigInt(Math.round(performance.now() * 1000)),
-        lastRttUs,
-      }),
-    );
+    conn.send(makeFrame("heartbeat", { seq: BigInt(seq), sendTimeUs: BigInt(sendTimeUs), lastRttUs }));
     const batch = this.#gateway.batchHeartbeat();
     if (batch !== undefined) conn.send(makeFrame("batchHeartbeat", batch));
-  }
-
-  /**
-   * Dead-server detection without resetting a timer per frame: one timer
-   * fires when the deadline computed from the last received bytes would
-   * pass; if bytes arrived meanwhile it is armed again for the remainder.
-   * The verdict waits for `setImmediate`, i.e. until after the poll phase,
-   * so data that arrived during a long event-loop stall is read first.
-   */
-  #armDeadline(conn: Connection): void {
-    const timeout = (this.#welcome as WelcomeInfo).heartbeatTimeout;
-    const remaining = conn.lastReceivedAt + timeout - performance.now();
-    if (remaining > 0) {
-      this.#deadlineTimer = setTimeout(() => setImmediate(() => this.#checkDeadline(conn)), Math.ceil(remaining));
-      return;
-    }
-    this.#lose(
-      conn,
-      "heartbeat_timeout",
-      new HbError(ErrorCode.HEARTBEAT_TIMEOUT, `nothing heard from the server for ${timeout} ms`),
-    );
-  }
-
-  #checkDeadline(conn: Connection): void {
-    if (conn === this.#conn && this.#status === "connected") this.#armDeadline(conn);
   }
 
   /** A connection that had reached Welcome is gone (not by close()). */
@@ -1056,11 +1026,9 @@ export class HeartbeatClient extends EventEmitter<HeartbeatClientEvents> {
   }
 
   #stopTimers(): void {
-    clearInterval(this.#heartbeatTimer);
-    clearTimeout(this.#deadlineTimer);
+    this.#heartbeats?.stop();
+    this.#heartbeats = undefined;
     clearTimeout(this.#leaving?.timer);
-    this.#heartbeatTimer = undefined;
-    this.#deadlineTimer = undefined;
     this.#leaving = undefined;
     this.#renewal?.stop();
   }

@@ -13,12 +13,15 @@
  * - Options, defaults and validation in one place:
  *   {@link HeartbeatClientOptions}, {@link CLIENT_DEFAULTS}.
  *
+ * Tools and tests find the rest (backoff, retry policy, limits, the
+ * heartbeat unit, option resolution) in `@hb/client/internal`: not part of
+ * the stable API. Protocol limits and rules are `@hb/codec`'s.
+ *
  * The protocol is specified in docs/PROTOCOL.md.
  *
  * @packageDocumentation
  */
-export { ErrorCode, HbError, type OverflowMode, errorCodeName } from "@hb/codec";
-export { Backoff, backoffDelay } from "./backoff.js";
+export { ErrorCode, HbError, type OverflowMode } from "@hb/codec";
 export type { MessagesOptions, RequestHandler, RequestOptions, RequestTarget } from "./channel-router.js";
 export type {
   AttachFailedInfo,
@@ -41,7 +44,6 @@ export {
   type ResolvedWill,
   type TokenProvider,
   type WillOptions,
-  resolveClientOptions,
 } from "./client-options.js";
 export type { AttachedInfo, GatewayNodeState } from "./gateway-nodes.js";
 export {
@@ -52,25 +54,10 @@ export {
   type ConnectOptions,
   HeartbeatClient,
 } from "./heartbeat-client.js";
-export {
-  MAX_LABELS,
-  MAX_LABEL_KEY_BYTES,
-  MAX_LABEL_VALUE_BYTES,
-  MAX_NODE_ID_BYTES,
-} from "./node-limits.js";
 export { Message, type MessageKind, type Payload, type ReplyMessage } from "./message.js";
 export type { AccessLevel, PermissionsInfo } from "./permissions.js";
 export type { PresenceChange, PresenceNotice } from "./presence.js";
-export { PERMANENT_ERROR_CODES, isPermanentErrorCode } from "./retry-policy.js";
 export {
-  MAX_SUBJECT_BYTES,
-  MAX_SUBJECT_TOKENS,
-  PRESENCE_SUBJECT,
-  RESERVED_SUBJECT_PREFIX,
-  subjectProblem,
-} from "./subject.js";
-export {
-  DEFAULT_SUBSCRIPTION_BUFFER,
   type SubscribeOptions,
   Subscription,
   type SubscriptionCloseInfo,

@@ -3,9 +3,11 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
   FRAGMENT_OVERHEAD,
+  FRAGMENT_SIZE,
   type Frame,
   FrameSchema,
   HbError,
+  MAX_OPEN_FRAGMENTED,
   fragmentFrame,
 } from "@hb/codec";
 
@@ -20,9 +22,9 @@ const LANES: readonly Lane[] = [LANE_DIRECT, LANE_PUBLISH];
 /**
  * Frames longer than this leave as fragments (PROTOCOL.md §6.2, §11:
  * "frames larger than 64 KiB SHOULD be fragmented"), so a heartbeat never
- * waits behind more than one piece.
+ * waits behind more than one piece: the protocol's `FRAGMENT_SIZE`.
  */
-export const FRAGMENT_THRESHOLD = 64 * 1024;
+export const FRAGMENT_THRESHOLD = FRAGMENT_SIZE;
 
 /**
  * The outbox stops handing frames to the connection's scheduler while this
@@ -32,8 +34,6 @@ export const FRAGMENT_THRESHOLD = 64 * 1024;
  */
 export const SCHEDULER_HIGH_WATER = 512 * 1024;
 
-/** Most unfinished fragmented frames a sender may have on a connection (PROTOCOL.md §11). */
-export const MAX_OPEN_FRAGMENTED = 16;
 
 /** First Fragment.id; ids stay in [2^31, 2^32) so they never meet the scheduler's own (from 1). */
 const FIRST_FRAGMENT_ID = 2 ** 31;

@@ -1,4 +1,4 @@
-import { ErrorCode, HbError, isReservedSubject, subjectProblem } from "@hb/codec";
+import { HbError, publishProblem } from "@hb/codec";
 
 // The rules live in @hb/codec so the client and the server cannot drift apart.
 export {
@@ -18,9 +18,6 @@ export {
  *   `FORBIDDEN` for a `$hb.` subject (what the server would answer)
  */
 export function assertPublishSubject(subject: string): void {
-  const problem = subjectProblem(subject, false);
-  if (problem !== undefined) throw new HbError(ErrorCode.INVALID_ARGUMENT, problem);
-  if (isReservedSubject(subject)) {
-    throw new HbError(ErrorCode.FORBIDDEN, `subject ${JSON.stringify(subject)} is reserved: "$hb." subjects cannot be published to`);
-  }
+  const problem = publishProblem(subject);
+  if (problem !== undefined) throw new HbError(problem.code, problem.message);
 }

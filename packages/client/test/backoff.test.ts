@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Backoff, backoffDelay } from "../src/index.js";
+import { Backoff, backoffDelay } from "../src/internal.js";
 
 describe("backoffDelay (full jitter)", () => {
   it("stays in [0, min(cap, base * 2^attempt)) for any random value", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLIENT_DEFAULTS, HeartbeatClient, resolveClientOptions } from "../src/index.js";
+import { CLIENT_DEFAULTS, HeartbeatClient, resolveClientOptions } from "../src/internal.js";
 
 const base = { host: "127.0.0.1", port: 4222 };
 

@@ -3,7 +3,7 @@
 // UPDATED presence kind. Over real loopback sockets.
 import { afterEach, describe, expect, it } from "vitest";
 import { Access, ErrorCode, PresenceKind, Role } from "@hb/codec";
-import { HeartbeatClient, resolveClientOptions } from "../src/index.js";
+import { HeartbeatClient, resolveClientOptions } from "../src/internal.js";
 import { FakeServer } from "./fake-server.js";
 
 const servers: FakeServer[] = [];

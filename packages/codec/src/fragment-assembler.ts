@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_MESSAGE_SIZE, MAX_OPEN_FRAGMENTED } from "./limits.js";
 import { decodeFrame } from "./decode-frame.js";
 import { ErrorCode } from "./gen/hb/v1/error_pb.js";
 import type { Fragment } from "./gen/hb/v1/flow_pb.js";
@@ -44,9 +45,9 @@ export class FragmentAssembler {
   #buffered = 0;
 
   constructor(options: FragmentAssemblerOptions = {}) {
-    this.#maxMessageSize = options.maxMessageSize ?? 64 * 1024 * 1024;
+    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.#maxBuffered = options.maxBufferedBytes ?? this.#maxMessageSize;
-    this.#maxConcurrent = options.maxConcurrent ?? 16;
+    this.#maxConcurrent = options.maxConcurrent ?? MAX_OPEN_FRAGMENTED;
   }
 
   /** Bytes currently held for unfinished messages. */

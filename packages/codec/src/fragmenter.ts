@@ -1,6 +1,7 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { type Frame, FrameSchema } from "./gen/hb/v1/frame_pb.js";
 import { makeFrame } from "./make-frame.js";
+import { type VarintCursor, readVarint32 } from "./varint.js";
 
 /**
  * Room left in every fragment frame for its own envelope: Frame.channel
@@ -54,14 +55,11 @@ export function* fragmentFrame(frame: Frame | Uint8Array, options: FragmentOptio
   }
 }
 
+const cursor: VarintCursor = { pos: 0 };
+
 /** Reads Frame.channel (field 1) if it is the first field of an encoding, else 0. */
 function channelOf(bytes: Uint8Array): number {
   if (bytes[0] !== 0x08) return 0;
-  let value = 0;
-  for (let i = 1, shift = 0; i < bytes.length && i < 6; i++, shift += 7) {
-    const b = bytes[i] as number;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return value;
-  }
-  return 0;
+  const value = readVarint32(bytes, 1, bytes.length, cursor);
+  return value < 0 ? 0 : value;
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT, MAX_LENGTH_PREFIX_BYTES } from "./constants.js";
+import { DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT, MAX_LENGTH_PREFIX_BYTES } from "./limits.js";
 import { decodeFrame } from "./decode-frame.js";
 import { ErrorCode } from "./gen/hb/v1/error_pb.js";
 import type { Frame } from "./gen/hb/v1/frame_pb.js";

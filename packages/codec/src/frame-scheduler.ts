@@ -1,6 +1,7 @@
 import { toBinary } from "@bufbuild/protobuf";
-import { DEFAULT_MAX_FRAME_SIZE } from "./constants.js";
+import { DEFAULT_MAX_FRAME_SIZE, FRAGMENT_SIZE, MAX_OPEN_FRAGMENTED } from "./limits.js";
 import { type Frame, FrameSchema } from "./gen/hb/v1/frame_pb.js";
+import { Fifo } from "./fifo.js";
 import { fragmentFrame } from "./fragmenter.js";
 import { varintSize, writeVarint32 } from "./varint.js";
 
@@ -64,8 +65,6 @@ export interface FrameSchedulerOptions {
   schedule?: (flush: () => void) => void;
 }
 
-/** Most fragmented messages part-sent at once: the receiver's limit (PROTOCOL.md §11). */
-const MAX_OPEN_FRAGMENTED = 16;
 
 interface Item {
   /** Wire bytes are head + body. */
@@ -80,8 +79,7 @@ interface Item {
 }
 
 class ChannelQueue {
-  items: Item[] = [];
-  headIndex = 0;
+  readonly items = new Fifo<Item>();
   deficit = 0;
   dropped = 0;
   active = false;
@@ -92,19 +90,24 @@ class ChannelQueue {
     public weight: number,
   ) {}
   get length(): number {
-    return this.items.length - this.headIndex;
+    return this.items.length;
   }
   peek(): Item | undefined {
-    return this.items[this.headIndex];
+    return this.items.peek();
   }
   shift(): Item | undefined {
-    const it = this.items[this.headIndex];
-    this.items[this.headIndex++] = undefined as unknown as Item;
-    if (this.headIndex > 1024 && this.headIndex * 2 > this.items.length) {
-      this.items = this.items.slice(this.headIndex);
-      this.headIndex = 0;
-    }
-    return it;
+    return this.items.shift();
+  }
+  push(item: Item): void {
+    this.items.push(item);
+  }
+  /** Drops the oldest message not started yet (a part-sent one must finish). */
+  dropOldest(): Item | undefined {
+    const first = this.items.shift();
+    if (first === undefined || !first.started) return first;
+    const old = this.items.shift();
+    this.items.unshift(first);
+    return old;
   }
 }
 
@@ -112,6 +115,8 @@ class ChannelQueue {
 export interface FrameSchedulerStats {
   /** Bytes waiting in queues (control and data). */
   queuedBytes: number;
+  /** Of those, bytes of control frames. */
+  queuedControlBytes: number;
   /** Messages waiting in data queues. */
   queuedMessages: number;
   /** Messages dropped by overflow policies, all channels. */
@@ -151,8 +156,8 @@ export class FrameScheduler {
   readonly #onOverflow: ((channel: number) => void) | undefined;
   readonly #onDrop: ((channel: number) => void) | undefined;
   readonly #schedule: (flush: () => void) => void;
-  // Control frames: a FIFO with a head index (Array#shift is O(n) per frame).
-  readonly #control = new ChannelQueue(0, Number.POSITIVE_INFINITY, "drop-newest", 1);
+  // Control frames: O(1) per frame however many are queued (see Fifo).
+  readonly #control = new Fifo<Item>();
   #openFragmented = 0;
   #openFragmentedBytes = 0;
   readonly #channels = new Map<number, ChannelQueue>();
@@ -172,7 +177,7 @@ export class FrameScheduler {
     this.#write = options.write;
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.#maxOpenBytes = options.maxMessageSize || Number.POSITIVE_INFINITY;
-    this.#fragmentSize = Math.min(this.#maxFrameSize, options.fragmentSize ?? 64 * 1024);
+    this.#fragmentSize = Math.min(this.#maxFrameSize, options.fragmentSize ?? FRAGMENT_SIZE);
     this.#quantum = options.quantum ?? 16 * 1024;
     this.#maxBatch = options.maxBatchBytes ?? 256 * 1024;
     this.#queueLimit = options.queueLimit ?? 1000;
@@ -185,7 +190,10 @@ export class FrameScheduler {
 
   /** Current counters. */
   stats(): FrameSchedulerStats {
-    return { queuedBytes: this.#controlBytes + this.#dataBytes, queuedMessages: this.#dataMessages, ...this.#stats };
+    return {
+      queuedBytes: this.#controlBytes + this.#dataBytes,
+      queuedControlBytes: this.#controlBytes,
+      queuedMessages: this.#dataMessages, ...this.#stats };
   }
 
   /** Messages dropped on one channel so far. */
@@ -205,11 +213,10 @@ export class FrameScheduler {
   removeChannel(channel: number): void {
     const q = this.#channels.get(channel);
     if (!q) return;
-    const keep = q.peek()?.started ? [q.shift() as Item] : [];
+    const keep = q.peek()?.started ? q.shift() : undefined;
     while (q.length > 0) this.#account(q.shift() as Item, -1);
-    q.items = keep;
-    q.headIndex = 0;
-    if (keep.length === 0) {
+    if (keep !== undefined) q.push(keep);
+    else {
       this.#channels.delete(channel);
       const i = this.#active.indexOf(q);
       if (i >= 0) this.#active.splice(i, 1);
@@ -230,7 +237,7 @@ export class FrameScheduler {
       return;
     }
     const item = this.#item(body, 0);
-    this.#control.items.push(item);
+    this.#control.push(item);
     this.#controlBytes += item.head.length + item.body.length;
     if (this.#controlBytes > this.#maxControlBytes) {
       this.#overflowed(0);
@@ -264,12 +271,11 @@ export class FrameScheduler {
       this.#onDrop?.(channel);
       if (q.overflow === "drop-newest") return false;
       // drop-oldest: the oldest not yet started.
-      const at = q.peek()?.started ? q.headIndex + 1 : q.headIndex;
-      const [old] = q.items.splice(at, 1);
+      const old = q.dropOldest();
       if (old) this.#account(old, -1);
       else return false;
     }
-    q.items.push(item);
+    q.push(item);
     this.#account(item, 1);
     if (!q.active) {
       q.active = true;
@@ -289,8 +295,7 @@ export class FrameScheduler {
   /** Stops writing and drops everything queued. */
   close(): void {
     this.#closed = true;
-    this.#control.items = [];
-    this.#control.headIndex = 0;
+    this.#control.clear();
     this.#openFragmented = 0;
     this.#openFragmentedBytes = 0;
     this.#channels.clear();

@@ -23,11 +23,16 @@ export * from "./gen/hb/v1/liveness_pb.js";
 export * from "./gen/hb/v1/presence_pb.js";
 export {
   DEFAULT_MAX_FRAME_SIZE,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  FRAGMENT_SIZE,
   MAX_FRAME_SIZE_LIMIT,
   MAX_LENGTH_PREFIX_BYTES,
-  PROTOCOL_VERSION,
-} from "./constants.js";
+  MAX_OPEN_FRAGMENTED,
+  MIN_MAX_FRAME_SIZE,
+} from "./limits.js";
+export { PROTOCOL_VERSION } from "./protocol-version.js";
 export { decodeFrame } from "./decode-frame.js";
+export { encodeDelivery, withToNodeId } from "./encode-delivery.js";
 export { Feature, type FeatureName } from "./features.js";
 export { encodeFrame, sizeDelimit } from "./encode-frame.js";
 export { FrameDecoder, type FrameDecoderOptions, type FrameHandler, decodeFrameStream, decodeFrames } from "./frame-decoder.js";
@@ -43,6 +48,7 @@ export { FragmentAssembler, type FragmentAssemblerOptions } from "./fragment-ass
 export { FRAGMENT_OVERHEAD, type FragmentOptions, fragmentFrame, needsFragmenting } from "./fragmenter.js";
 export { HbError, errorCodeName } from "./hb-error.js";
 export { type FrameBodyCase, type FrameBodyInit, makeFrame } from "./make-frame.js";
+export { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, joinRelayFrame, relayFrameLength, relayHead } from "./relay-head.js";
 export {
   MAX_LABELS,
   MAX_LABEL_KEY_BYTES,
@@ -55,8 +61,10 @@ export {
   MAX_SUBJECT_BYTES,
   MAX_SUBJECT_TOKENS,
   PRESENCE_SUBJECT,
+  type PublishProblem,
   RESERVED_SUBJECT_PREFIX,
   isReservedSubject,
+  publishProblem,
   subjectProblem,
 } from "./subject-rules.js";
-export { varintSize, writeVarint32 } from "./varint.js";
+export { type VarintCursor, readVarint32, varint64Size, varintSize, writeVarint32, writeVarint64 } from "./varint.js";

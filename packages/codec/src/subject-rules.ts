@@ -1,3 +1,5 @@
+import { ErrorCode } from "./gen/hb/v1/error_pb.js";
+
 /** Longest subject or pattern, in UTF-8 bytes (docs/PROTOCOL.md §10.1). */
 export const MAX_SUBJECT_BYTES = 256;
 
@@ -70,4 +72,32 @@ export function subjectProblem(subject: unknown, pattern: boolean): string | und
 /** Whether a subject or pattern lies in the reserved `$hb.` space. */
 export function isReservedSubject(subject: string): boolean {
   return subject.startsWith(RESERVED_SUBJECT_PREFIX);
+}
+
+/** Why a subject cannot be published to: the code a server answers, and why. */
+export interface PublishProblem {
+  /** `INVALID_ARGUMENT` for a malformed subject, `FORBIDDEN` for one in `$hb.`. */
+  code: ErrorCode;
+  /** What is wrong, for people. */
+  message: string;
+}
+
+/**
+ * The rule for a subject a node (or the server application, or a will)
+ * publishes to (PROTOCOL.md §10.1, §10.5): a concrete subject
+ * ({@link subjectProblem} without wildcards) outside the reserved `$hb.`
+ * space. One rule for the client's early check and the server's answer.
+ *
+ * @returns `undefined` when `subject` may be published to
+ */
+export function publishProblem(subject: unknown): PublishProblem | undefined {
+  const problem = subjectProblem(subject, false);
+  if (problem !== undefined) return { code: ErrorCode.INVALID_ARGUMENT, message: problem };
+  if (isReservedSubject(subject as string)) {
+    return {
+      code: ErrorCode.FORBIDDEN,
+      message: `publishing to "${RESERVED_SUBJECT_PREFIX}" subjects is not allowed (${subject as string})`,
+    };
+  }
+  return undefined;
 }

@@ -1,4 +1,5 @@
 import { type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
+import { type VarintCursor, readVarint32 } from "./varint.js";
 
 const VARINT = 0;
 const FIXED64 = 1;
@@ -87,22 +88,7 @@ export function findWireTypeMismatch(desc: DescMessage, bytes: Uint8Array): numb
 
 const MAX_DEPTH = 32;
 
-/** Reads a varint of up to 5 bytes at `pos`; returns -1 when cut off or longer. */
-function readVarint(b: Uint8Array, pos: number, end: number, out: { pos: number }): number {
-  let value = 0;
-  for (let shift = 0; shift <= 28; shift += 7) {
-    if (pos >= end) return -1;
-    const byte = b[pos++] as number;
-    value += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) {
-      out.pos = pos;
-      return value;
-    }
-  }
-  return -1;
-}
-
-const cursor = { pos: 0 };
+const cursor: VarintCursor = { pos: 0 };
 
 function check(rules: Rules, b: Uint8Array, pos: number, end: number, depth: number): number {
   if (depth > MAX_DEPTH) return 0;
@@ -111,7 +97,7 @@ function check(rules: Rules, b: Uint8Array, pos: number, end: number, depth: num
     let tag = b[pos] as number;
     if (tag < 0x80) pos++;
     else {
-      tag = readVarint(b, pos, end, cursor);
+      tag = readVarint32(b, pos, end, cursor);
       if (tag < 0) return 0;
       pos = cursor.pos;
     }
@@ -136,7 +122,7 @@ function check(rules: Rules, b: Uint8Array, pos: number, end: number, depth: num
         let len = b[pos] as number;
         if (len < 0x80) pos++;
         else {
-          len = readVarint(b, pos, end, cursor);
+          len = readVarint32(b, pos, end, cursor);
           if (len < 0) return 0;
           pos = cursor.pos;
         }

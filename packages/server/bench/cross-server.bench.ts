@@ -1,6 +1,6 @@
 // Cross-server messages through Redis, end to end, with the sending server
 // in one process and then with worker processes behind its primary (which
-// bridges Redis to them, src/cluster/hub-uplink.ts).
+// bridges Redis to them, src/workers/bus-uplink.ts).
 //
 //   npx tsx packages/server/bench/cross-server.bench.ts [--pairs 20] [--messages 100000] [--workers 1,2]
 //
@@ -19,7 +19,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { HeartbeatClient } from "@hb/client";
-import { startRedis } from "../test/cluster/redis-server.js";
+import { startRedis } from "../test/bus/redis-server.js";
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);

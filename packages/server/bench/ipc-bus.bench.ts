@@ -18,10 +18,10 @@
 import { type ChildProcess, fork } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import type { BusHandlers } from "../src/cluster/bus-link.js";
-import { IpcBusHub } from "../src/cluster/ipc-bus-hub.js";
-import { IpcBusLink } from "../src/cluster/ipc-bus-link.js";
-import type { IpcSerialization } from "../src/cluster/ipc-bus-message.js";
+import type { BusHandlers } from "../src/core/ports/bus-link.js";
+import { IpcBusHub } from "../src/workers/ipc-bus-hub.js";
+import { IpcBusLink } from "../src/workers/ipc-bus-link.js";
+import type { IpcSerialization } from "../src/workers/ipc-bus-message.js";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -20,11 +20,11 @@ import { fork } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import type { BusEnvelope, BusHandlers, BusNode } from "../src/cluster/bus-link.js";
-import { decodeEnvelope, encodeEnvelope } from "../src/cluster/envelope-codec.js";
-import { RedisBus } from "../src/cluster/redis-bus.js";
-import type { RedisBusOptions } from "../src/cluster/redis-bus-options.js";
-import { startRedis, type TestRedis } from "../test/cluster/redis-server.js";
+import type { BusEnvelope, BusHandlers, BusNode } from "../src/core/ports/bus-link.js";
+import { decodeEnvelope, encodeEnvelope } from "../src/bus/envelope-codec.js";
+import { RedisBus } from "../src/bus/redis-bus.js";
+import type { RedisBusOptions } from "../src/bus/redis-bus-options.js";
+import { startRedis, type TestRedis } from "../test/bus/redis-server.js";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,34 +1,30 @@
 import cluster from "node:cluster";
 import { EventEmitter } from "node:events";
-import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
-import { createServer as createTlsServer } from "node:tls";
-import { ErrorCode, HbError, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
-import type { BusHealth } from "./cluster/bus-link.js";
-import { Hub } from "./hub.js";
-import { checkNodeId } from "./node-id.js";
-import type { NodeFilter, NodeInfo } from "./node-info.js";
-import { isReservedSubject, parseSubject } from "./routing/subject.js";
-import type { SubscriptionInfo } from "./routing/subscription-info.js";
-import type { HeartbeatServerEvents } from "./server-events.js";
+import type { AddressInfo, Socket } from "node:net";
+import { ErrorCode, HbError, nodeIdProblem, publishProblem } from "@hb/codec";
+import type { BusHealth } from "./core/ports/bus-link.js";
+import type { HeartbeatServerEvents } from "./core/ports/node-events.js";
+import { ServerCounters, type ServerStats } from "./core/ports/server-stats.js";
+import type { SessionTransport } from "./core/ports/session-transport.js";
+import { ServerCore } from "./core/server-core.js";
+import type { LiveServerOptions } from "./options/live-options.js";
 import {
   type HeartbeatServerOptions,
   PROCESS_LOCAL_OPTIONS,
   type ResolvedServerOptions,
   SERVER_OPTION_DEFAULTS,
   resolveServerOptions,
-} from "./server-options.js";
-import { ServerCounters, type ServerStats } from "./server-stats.js";
-import { Session, type SessionTransport } from "./session.js";
-import { TcpTransport } from "./tcp-transport.js";
-import { type LiveServerOptions, applyLiveOptions } from "./live-options.js";
-import { type ProxyHeaderError, readProxyHeader } from "./proxy/read-proxy-header.js";
-import { sumWorkerStats } from "./telemetry/sum-worker-stats.js";
-import { HubBusLink } from "./cluster/hub-bus-link.js";
-import { WorkerPool } from "./cluster/worker-pool.js";
-import type { HandoffSender, WorkerRole } from "./cluster/worker-handoff.js";
-
-/** Listen backlog (capped by the OS's somaxconn): room for a burst of reconnecting nodes. */
-export const LISTEN_BACKLOG = 4_096;
+} from "./options/server-options.js";
+import type { NodeFilter, NodeInfo } from "./registry/node-info.js";
+import type { SubscriptionInfo } from "./routing/subscription-info.js";
+import { ConnectionGate } from "./session/connection-gate.js";
+import type { Session } from "./session/session.js";
+import { TcpListener } from "./transport/tcp-listener.js";
+import { TcpTransport } from "./transport/tcp-transport.js";
+import type { HandoffSender, WorkerRole } from "./workers/worker-handoff.js";
+import { PrimaryBusLink } from "./workers/primary-bus-link.js";
+import { sumWorkerStats } from "./workers/sum-worker-stats.js";
+import { WorkerPool } from "./workers/worker-pool.js";
 
 /**
  * The hb server: accepts node connections over TCP (or TLS), keeps the
@@ -58,17 +54,11 @@ export const LISTEN_BACKLOG = 4_096;
  * only. The server never emits `error` for them.
  */
 export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
-  #options: ResolvedServerOptions;
   readonly #stats = new ServerCounters();
-  readonly #hub: Hub;
-  readonly #sessions = new Set<Session>();
-  readonly #perIp = new Map<string, number>();
-  // Every raw socket of the listener (TLS ones before their handshake too), to destroy leftovers on close.
-  readonly #sockets = new Set<Socket>();
-  #listener: Server | undefined;
+  readonly #core: ServerCore;
+  readonly #gate: ConnectionGate;
+  readonly #listener: TcpListener;
   #closing: Promise<void> | undefined;
-  #nextId = 1;
-  #idle: (() => void) | undefined;
   #busStarted = false;
   readonly #pool: WorkerPool | undefined;
   #poolStarted = false;
@@ -81,6 +71,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   constructor(options: HeartbeatServerOptions = {}) {
     super();
     const resolved = resolveServerOptions(options);
+    let opts: ResolvedServerOptions;
     if (resolved.workerCount > 1 || resolved.workerModule !== undefined) {
       for (const key of PROCESS_LOCAL_OPTIONS) {
         if (options[key] !== undefined) {
@@ -92,9 +83,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       }
       this.#pool = new WorkerPool(resolved, options);
       // With a bus, the primary joins it for the whole server and bridges it to the workers.
-      this.#options = { ...resolved, bus: new HubBusLink(this.#pool.hub, resolved.bus) };
+      opts = { ...resolved, bus: new PrimaryBusLink(this.#pool.hub, resolved.bus) };
     } else {
-      this.#options = resolved;
+      opts = resolved;
       if (options.workerCount === undefined && SERVER_OPTION_DEFAULTS.workerCount > 1 && cluster.isPrimary) {
         const inline = PROCESS_LOCAL_OPTIONS.filter((key) => options[key] !== undefined);
         resolved.logger.info(
@@ -103,86 +94,74 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
         );
       }
     }
-    this.#hub = new Hub(this.options, this, this.#stats);
+    this.#core = new ServerCore(opts, this, this.#stats);
+    this.#gate = new ConnectionGate(this.#core.sessions);
+    this.#listener = new TcpListener({
+      host: opts.host,
+      port: opts.port,
+      tls: opts.tls,
+      proxyProtocol: opts.proxyProtocol,
+      handshakeTimeout: opts.handshakeTimeout,
+      logger: opts.logger,
+      onSocketError: (err) => this.#socketError(err),
+      onProxyHeaderError: (err, remoteAddress) => {
+        this.#stats.socketErrors++;
+        opts.logger.warn({ code: err.code, remoteAddress }, err.message);
+      },
+    });
   }
 
   /** The options in force (defaults applied; changed by {@link HeartbeatServer.reconfigure}). */
   get options(): ResolvedServerOptions {
-    return this.#options;
+    return this.#core.options;
   }
 
   /**
    * Changes the options that can change while the server runs
-   * ({@link LIVE_OPTIONS}: connection limits, rate limit), in every worker
-   * process too, which also take the primary logger's current `level`.
-   * Connections already open keep their rate limit.
+   * ({@link LiveServerOptions}: `maxConnections`, `maxConnectionsPerIp`,
+   * `rateLimit`), in every worker process too (each takes its share of
+   * `maxConnections`), which also take the primary logger's current
+   * `level`. The limits apply to connections accepted from then on;
+   * connections already open keep their rate limit.
    *
    * @returns the options now in force
-   * @throws TypeError / RangeError as {@link resolveServerOptions}, or for an option that cannot change live; nothing changes then
+   * @throws TypeError / RangeError with the messages of the constructor's checks, or for an option that cannot change live; nothing changes then
    */
   reconfigure(changes: LiveServerOptions): ResolvedServerOptions {
-    const next = applyLiveOptions(this.#options, changes);
-    this.#options = next;
-    this.#hub.options = next;
+    const next = this.#core.reconfigure(changes);
     this.#pool?.reconfigure(changes);
     return next;
   }
 
   /**
    * Starts listening on `host`:`port` (TLS when the `tls` option is set), with
-   * a backlog of {@link LISTEN_BACKLOG}.
+   * a backlog of 4 096 (capped by the OS's somaxconn).
    *
    * @returns the bound address (useful with port 0)
    * @throws the listen error (e.g. `EADDRINUSE`); also if called twice or after close
    */
   async listen(): Promise<AddressInfo> {
-    if (this.#listener !== undefined) throw new Error("HeartbeatServer is already listening");
+    if (this.#listener.started) throw new Error("HeartbeatServer is already listening");
     if (this.#closing !== undefined) throw new Error("HeartbeatServer is closed");
     const o = this.options;
     if (this.#pool !== undefined) return this.#listenWorkers(this.#pool);
-    if (o.bus !== undefined && !this.#busStarted) {
-      // Join the bus before accepting: the remote directory is loaded when this resolves.
-      this.#busStarted = true;
-      await o.bus.start(o.serverId, this.#hub.busHandlers);
-      this.#hub.busStarted();
-    }
-    // A worker hands a resuming connection to its sibling (plain TCP only: TLS state cannot move).
-    const handoff = this.#role !== undefined && o.tls === undefined ? this.#handoff : undefined;
-    const onSocket = (socket: Socket): void => {
-      if (!o.proxyProtocol) return void this.#serve(socket, handoff);
-      // Behind a balancer: the client's address is in the PROXY header, before any hb byte.
-      readProxyHeader(socket, o.handshakeTimeout).then(
-        (header) => void this.#serve(socket, handoff, header.source?.address),
-        (err: ProxyHeaderError) => {
-          this.#stats.socketErrors++;
-          o.logger.warn({ code: err.code, remoteAddress: socket.remoteAddress }, err.message);
-          socket.destroy();
-        },
-      );
-    };
-    let listener: Server;
-    if (o.tls !== undefined) {
-      const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeout }, onSocket);
-      tlsServer.on("tlsClientError", (err) => this.#socketError(err));
-      listener = tlsServer;
-    } else {
-      listener = createTcpServer(onSocket);
-    }
-    listener.on("connection", (socket: Socket) => this.#track(socket));
-    this.#listener = listener;
-    await new Promise<void>((resolve, reject) => {
-      listener.once("error", reject);
-      listener.listen({ host: o.host, port: o.port, backlog: LISTEN_BACKLOG }, () => {
-        listener.off("error", reject);
-        resolve();
-      });
-    });
-    // Accept errors (e.g. EMFILE) must not crash the process.
-    listener.on("error", (err) => o.logger.error({ err }, "listener error"));
-    this.#hub.start();
-    const address = listener.address() as AddressInfo;
+    await this.#startBus();
+    // A worker hands a resuming connection to its sibling.
+    const role = this.#role;
+    const handoff: HandoffSender | undefined = role === undefined ? undefined : (target, socket, bytes) => role.handoff(target, socket, bytes);
+    const address = await this.#listener.listen((socket, give, remoteAddress) => void this.#serve(socket, give, remoteAddress), handoff);
+    this.#core.start();
     o.logger.info({ address: address.address, port: address.port, serverId: o.serverId, bus: o.bus?.kind }, "hb server listening");
     return address;
+  }
+
+  // Joins the bus before accepting: the remote directory is loaded when this resolves.
+  async #startBus(): Promise<void> {
+    const o = this.options;
+    if (o.bus === undefined || this.#busStarted) return;
+    this.#busStarted = true;
+    await o.bus.start(o.serverId, this.#core.busHandlers);
+    this.#core.remote.started();
   }
 
   // workerCount > 1: the primary forks the workers (they listen), and joins their bus through the hub.
@@ -190,11 +169,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     if (this.#poolStarted) throw new Error("HeartbeatServer is already listening");
     this.#poolStarted = true;
     const o = this.options;
-    if (o.bus !== undefined && !this.#busStarted) {
-      this.#busStarted = true;
-      await o.bus.start(o.serverId, this.#hub.busHandlers);
-      this.#hub.busStarted();
-    }
+    await this.#startBus();
     const address = await pool.start();
     o.logger.info({ port: address.port, workers: o.workerCount, serverId: o.serverId }, "hb server workers listening");
     return address;
@@ -203,8 +178,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   /** The bound address, or `undefined` when not listening (with `workerCount` > 1: the workers' shared one). */
   address(): AddressInfo | undefined {
     if (this.#pool !== undefined) return this.#pool.address();
-    const address = this.#listener?.address();
-    return address !== null && typeof address === "object" ? address : undefined;
+    return this.#listener.address();
   }
 
   /**
@@ -215,7 +189,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   setWorkerRole(role: WorkerRole): void {
     this.#role = role;
-    this.#hub.setWorker(role.workerId);
+    this.#core.registrations.setWorker(role.workerId);
   }
 
   /**
@@ -224,15 +198,16 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * again: an unknown token yields a fresh session here.
    */
   adopt(socket: Socket, bytes: Uint8Array): void {
-    if (this.#listener === undefined || this.#closing !== undefined) {
+    if (!this.#listener.started || this.#closing !== undefined) {
       socket.destroy();
       return;
     }
-    this.#track(socket);
+    this.#listener.adopt(socket);
     this.#serve(socket, undefined)?.receive(bytes);
   }
 
   // Runs a session on a connected socket (handed off when `handoff` is given); undefined when refused.
+  // `remoteAddress`: the client's, when a PROXY header gave it (the `proxyProtocol` option).
   #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string): Session | undefined {
     const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff, remoteAddress);
     const session = this.accept(transport);
@@ -240,50 +215,20 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return session;
   }
 
-  // Every raw socket is known until it closes, so that close() can destroy leftovers.
-  #track(socket: Socket): void {
-    this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
-  }
-
-  readonly #handoff: HandoffSender = (target, socket, bytes) => {
-    this.#sockets.delete(socket);
-    this.#role?.handoff(target, socket, bytes);
-  };
-
   /**
    * Accepts a connection from any transport. The TCP listener calls it for
    * each socket; tests and other transports may call it directly. Applies
    * `maxConnections` and `maxConnectionsPerIp`: over a limit, the transport
    * gets a fatal `SERVER_FULL` and is ended, and `undefined` is returned.
    *
-   * The transport must then feed {@link Session.receive} and call
-   * {@link Session.transportClosed} once closed.
+   * The transport must then feed `Session.receive` and call
+   * `Session.transportClosed` once closed.
+   *
+   * @internal Transports plug in here (see `@hb/server/internal`).
    */
   accept(transport: SessionTransport): Session | undefined {
-    const o = this.options;
-    if (this.#closing !== undefined) {
-      this.#refuse(transport, ErrorCode.SHUTTING_DOWN, "server is shutting down");
-      return undefined;
-    }
-    const ip = transport.remoteAddress;
-    const perIp = this.#perIp.get(ip) ?? 0;
-    if (this.#sessions.size >= o.maxConnections) {
-      this.#refuse(transport, ErrorCode.SERVER_FULL, `server is full (maxConnections ${o.maxConnections})`);
-      return undefined;
-    }
-    if (o.maxConnectionsPerIp > 0 && perIp >= o.maxConnectionsPerIp) {
-      this.#refuse(
-        transport,
-        ErrorCode.SERVER_FULL,
-        `too many connections from ${ip} (maxConnectionsPerIp ${o.maxConnectionsPerIp})`,
-      );
-      return undefined;
-    }
-    this.#hub.start();
-    const session = new Session(this.#hub, transport, this.#nextId++, this.#sessionGone);
-    this.#sessions.add(session);
-    this.#perIp.set(ip, perIp + 1);
+    const session = this.#gate.accept(transport);
+    if (session !== undefined) this.#core.start();
     return session;
   }
 
@@ -304,28 +249,26 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
 
   async #close(): Promise<void> {
     const o = this.options;
+    const core = this.#core;
+    this.#gate.close();
+    core.registrations.beginShutdown();
     if (this.#pool !== undefined) {
-      this.#hub.beginShutdown();
       await this.#pool.close(o.closeTimeout);
-      this.#hub.shutdown();
+      core.shutdown();
       await o.bus?.close();
       o.logger.info({ serverId: o.serverId }, "hb server closed");
       return;
     }
-    this.#hub.beginShutdown();
-    const listener = this.#listener;
-    const listenerClosed = new Promise<void>((resolve) => {
-      if (listener === undefined || !listener.listening) resolve();
-      else listener.close(() => resolve());
-    });
-    for (const session of [...this.#sessions]) session.drain(o.closeTimeout);
-    await this.#whenIdle(o.closeTimeout);
+    const gate = this.#gate;
+    const listenerClosed = this.#listener.close();
+    gate.drain(o.closeTimeout);
+    await gate.whenIdle(o.closeTimeout);
     // Drain deadline: a last fatal SHUTTING_DOWN, a moment for it to go out, then force.
-    for (const session of [...this.#sessions]) session.expire();
-    await this.#whenIdle(Math.min(o.closeTimeout, 250));
-    for (const session of [...this.#sessions]) session.destroy();
-    for (const socket of this.#sockets) socket.destroy();
-    this.#hub.shutdown();
+    gate.expire();
+    await gate.whenIdle(Math.min(o.closeTimeout, 250));
+    gate.destroyAll();
+    this.#listener.destroyAll();
+    core.shutdown();
     await listenerClosed;
     if (o.bus !== undefined && this.#busStarted) {
       try {
@@ -337,26 +280,12 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     o.logger.info({ serverId: o.serverId }, "hb server closed");
   }
 
-  // Resolves when no connection is left, or after `ms`.
-  async #whenIdle(ms: number): Promise<void> {
-    if (this.#sessions.size === 0 || ms <= 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#idle = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.#idle = undefined;
-  }
-
   /**
    * The node `nodeId`, or `undefined` if it is not registered. O(1). With a
    * bus, nodes of the other servers too (marked by `serverId`).
    */
   get(nodeId: string): NodeInfo | undefined {
-    const slot = this.#hub.registry.slotOf(nodeId);
-    return slot < 0 ? this.#hub.remoteInfo(nodeId) : this.#hub.info(slot);
+    return this.#core.get(nodeId);
   }
 
   /**
@@ -367,7 +296,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   count(filter: NodeFilter = {}): number {
     checkFilter(filter);
-    return this.#hub.registry.count(filter) + this.#hub.remoteCount(filter);
+    return this.#core.count(filter) + this.#core.remote.count(filter);
   }
 
   /**
@@ -379,8 +308,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   list(filter: NodeFilter = {}, limit = Number.POSITIVE_INFINITY): NodeInfo[] {
     checkFilter(filter);
-    const out = this.#hub.list(filter, limit);
-    this.#hub.remoteList(filter, limit, out);
+    const out = this.#core.nodes.list(filter, limit);
+    this.#core.remote.list(filter, limit, out);
     return out;
   }
 
@@ -399,19 +328,18 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * are added up, and `workers` lists them.
    */
   stats(): ServerStats {
-    const hub = this.#hub;
-    const registry = hub.registry;
+    const core = this.#core;
     const bus = this.options.bus;
     const pool = this.#pool;
     let snapshot = this.#stats.snapshot({
-      connections: this.#sessions.size,
-      sessions: hub.sessions,
-      nodes: registry.size,
-      online: registry.count({ state: "online" }),
-      suspect: registry.count({ state: "suspect" }),
-      labelSets: registry.labelSets,
-      subscriptions: hub.router.subscriptions,
-      channels: hub.router.channels,
+      connections: this.#gate.size,
+      sessions: core.registrations.sessions,
+      nodes: core.size,
+      online: core.count({ state: "online" }),
+      suspect: core.count({ state: "suspect" }),
+      labelSets: core.labelSets,
+      subscriptions: core.router.subscriptions,
+      channels: core.router.channels,
     });
     // The workers hold the connections and nodes: their reports are added to the primary's own counters.
     if (pool !== undefined) snapshot = { ...sumWorkerStats(snapshot, pool.workerStats()), handedOff: pool.handedOff };
@@ -433,11 +361,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * @throws `HbError` `INVALID_ARGUMENT` for an invalid subject, `FORBIDDEN` for a `$hb.` one
    */
   publish(subject: string, payload: Uint8Array | string): number {
-    parseSubject(subject, false);
-    if (isReservedSubject(subject)) {
-      throw new HbError(ErrorCode.FORBIDDEN, `publishing to "$hb." subjects is not allowed (${subject})`);
-    }
-    return this.#hub.router.publishAs(subject, payloadBytes(payload), "");
+    const problem = publishProblem(subject);
+    if (problem !== undefined) throw new HbError(problem.code, problem.message);
+    return this.#core.router.publishAs(subject, payloadBytes(payload), "");
   }
 
   /**
@@ -452,9 +378,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * @throws `HbError` `INVALID_ARGUMENT` for an invalid node id
    */
   send(nodeId: string, payload: Uint8Array | string): boolean {
-    const problem = checkNodeId(nodeId);
+    const problem = nodeIdProblem(nodeId);
     if (problem !== undefined) throw new HbError(ErrorCode.INVALID_ARGUMENT, problem);
-    return this.#hub.router.sendAs(nodeId, payloadBytes(payload), "");
+    return this.#core.router.sendAs(nodeId, payloadBytes(payload), "");
   }
 
   /**
@@ -466,7 +392,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * @returns the number of local connections it was queued on
    */
   broadcast(payload: Uint8Array | string): number {
-    return this.#hub.router.broadcastAs(payloadBytes(payload), "");
+    return this.#core.router.broadcastAs(payloadBytes(payload), "");
   }
 
   /**
@@ -476,28 +402,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * every connection (O(subscriptions)).
    */
   subscriptions(nodeId?: string): SubscriptionInfo[] {
-    return this.#hub.router.list(nodeId);
-  }
-
-  readonly #sessionGone = (session: Session): void => {
-    if (!this.#sessions.delete(session)) return;
-    const ip = session.remoteAddress;
-    const n = (this.#perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.#perIp.delete(ip);
-    else this.#perIp.set(ip, n);
-    if (this.#sessions.size === 0) this.#idle?.();
-  };
-
-  // Refuses a connection before reading anything: fatal error, then close.
-  #refuse(transport: SessionTransport, code: ErrorCode, message: string): void {
-    const stats = this.#stats;
-    stats.error(code);
-    this.options.logger.warn({ code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
-    const bytes = encodeFrame(makeFrame("error", { code, message, fatal: true }));
-    stats.framesOut++;
-    stats.bytesOut += bytes.length;
-    transport.write(bytes);
-    transport.end();
+    return this.#core.router.list(nodeId);
   }
 
   #socketError(err: Error & { code?: string }): void {

@@ -1,15 +1,11 @@
 /**
  * @hb/server: the hb heartbeat bus server.
  *
- * - {@link HeartbeatServer}: TCP/TLS listener, node registry, liveness
- *   (timing wheel), presence events, gateway mode, resume, and channels
- *   (subscriptions, publish / send / broadcast / request-reply, presence
- *   as `$hb.presence`, fragments, flow control).
- * - {@link Session} / {@link SessionTransport}: the per-connection protocol
- *   logic, independent of sockets; {@link TcpTransport} is the thin socket
- *   adapter.
- * - {@link resolveServerOptions}: the one place options, defaults and ranges
- *   are declared.
+ * - {@link HeartbeatServer}: TCP/TLS listener, node registry, liveness,
+ *   presence events, gateway mode, resume, and channels (subscriptions,
+ *   publish / send / broadcast / request-reply, presence as
+ *   `$hb.presence`, fragments, flow control); its options are
+ *   {@link HeartbeatServerOptions}.
  * - Several servers form one bus with the `bus` option: a {@link BusLink}
  *   such as `RedisBus` from `@hb/server/redis` (servers on different hosts,
  *   through Redis; `ioredis` is an optional peer dependency) or
@@ -17,84 +13,42 @@
  * - Every core by default: `workerCount` worker processes share the port;
  *   hooks reach them through a `workerModule` ({@link WorkerModuleExport}).
  *
+ * What tools, tests and benchmarks need beyond this (the session, the
+ * transports, the parts of the core) is in `@hb/server/internal`: not part
+ * of the stable API.
+ *
  * Behaviour is specified in docs/PROTOCOL.md (decisions in docs/DECISIONS.md).
  *
  * @packageDocumentation
  */
-export { HeartbeatServer, LISTEN_BACKLOG } from "./heartbeat-server.js";
-export {
-  type BusEnvelope,
-  type BusHandlers,
-  type BusHealth,
-  type BusLink,
-  type BusNode,
-  type BusPresence,
-  RESYNC_REASON,
-} from "./cluster/bus-link.js";
-export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./cluster/memory-bus.js";
-export { LIVE_OPTIONS, type LiveServerOptions } from "./live-options.js";
-export type { Logger } from "./logger.js";
-export { SILENT_LOGGER } from "./silent-logger.js";
-export { type IntervalBounds, negotiateInterval, suspectAfter } from "./liveness/negotiate-interval.js";
-export { MAX_NODE_ID_BYTES, checkNodeId, generateNodeId } from "./node-id.js";
-export type { NodeFilter, NodeInfo, NodeState } from "./node-info.js";
-export {
-  MAX_LABELS,
-  MAX_LABEL_KEY_BYTES,
-  MAX_LABEL_VALUE_BYTES,
-  type NodeLabels,
-  checkLabels,
-} from "./node-labels.js";
+export { HeartbeatServer } from "./heartbeat-server.js";
+export type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "./core/ports/bus-link.js";
+export type { Logger } from "./core/ports/logger.js";
 export type {
   HeartbeatServerEvents,
   JoinReason,
   LeaveReason,
   NodeEvent,
-  NodeJoinedEvent,
-  NodeLeftEvent,
-  NodeRecoveredEvent,
-  NodeSuspectEvent,
-  NodeTimeoutEvent,
   RecoverReason,
   SuspectReason,
   TimeoutReason,
   WillPublishedEvent,
-} from "./server-events.js";
-export type { HandoffSender } from "./cluster/worker-handoff.js";
-export {
-  WORKER_SETUP_KEYS,
-  type WorkerContext,
-  type WorkerModuleExport,
-  type WorkerSetup,
-} from "./cluster/worker-module.js";
-export { SERVER_LOST_REASON } from "./server-events.js";
+} from "./core/ports/node-events.js";
+export type { BusStats, DropStats, RoutedStats, ServerStats, WorkerStats } from "./core/ports/server-stats.js";
+export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./bus/memory-bus.js";
+export type { LiveServerOptions } from "./options/live-options.js";
+export type {
+  AuthenticateContext,
+  AuthenticateHook,
+  AuthorizeBroadcastHook,
+  AuthorizePublishHook,
+  AuthorizeSubscribeHook,
+  HeartbeatServerOptions,
+  RateLimitOptions,
+  ResolvedServerOptions,
+} from "./options/server-options.js";
+export type { NodeFilter, NodeInfo, NodeState } from "./registry/node-info.js";
 export type { SubscriptionInfo } from "./routing/subscription-info.js";
-export {
-  MAX_SUBJECT_BYTES,
-  MAX_SUBJECT_TOKENS,
-  PRESENCE_SUBJECT,
-  RESERVED_PREFIX,
-  isReservedSubject,
-  parseSubject,
-} from "./routing/subject.js";
-export {
-  type AuthenticateContext,
-  type AuthenticateHook,
-  type AuthorizeBroadcastHook,
-  type AuthorizePublishHook,
-  type AuthorizeSubscribeHook,
-  type HeartbeatServerOptions,
-  PROCESS_LOCAL_OPTIONS,
-  type RateLimitOptions,
-  type ResolvedServerOptions,
-  SERVER_OPTION_DEFAULTS,
-  type ServerOptionDefaults,
-  resolveServerOptions,
-} from "./server-options.js";
-export type { BusStats, DropStats, PresenceTransitions, RoutedStats, ServerStats } from "./server-stats.js";
-export { RTT_BUCKETS, type RttSnapshot } from "./telemetry/rtt-histogram.js";
 export type { ProcessSample } from "./telemetry/process-sampler.js";
-export type { WorkerStats } from "./telemetry/worker-stats.js";
-export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionTransport } from "./session.js";
-export { FRAGMENT_SIZE, MAX_WRITE_BACKLOG, WRITE_HIGH_WATER } from "./session-writer.js";
-export { END_LINGER_MS, TcpTransport } from "./tcp-transport.js";
+export type { RttSnapshot } from "./telemetry/rtt-histogram.js";
+export type { WorkerContext, WorkerModuleExport, WorkerSetup } from "./workers/worker-module.js";

@@ -13,5 +13,5 @@
  *
  * @packageDocumentation
  */
-export { RedisBus } from "./cluster/redis-bus.js";
-export { type RedisBusOptions, type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./cluster/redis-bus-options.js";
+export { RedisBus } from "./bus/redis-bus.js";
+export { type RedisBusOptions, type ResolvedRedisBusOptions, resolveRedisBusOptions } from "./bus/redis-bus-options.js";

@@ -1,13 +1,12 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { HeartbeatClient, type Message, type PresenceNotice } from "@hb/client";
-import { DeliveryKind, ErrorCode, ReplySchema } from "@hb/codec";
+import { DeliveryKind, ErrorCode, ReplySchema, encodeDelivery } from "@hb/codec";
 import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import { IpcBusHub } from "../src/cluster/ipc-bus-hub.js";
-import { IpcBusLink } from "../src/cluster/ipc-bus-link.js";
-import type { IpcPort } from "../src/cluster/ipc-port.js";
+import { IpcBusHub } from "../src/workers/ipc-bus-hub.js";
+import { IpcBusLink } from "../src/workers/ipc-bus-link.js";
+import type { IpcPort } from "../src/workers/ipc-port.js";
 import { HeartbeatServer, type MemoryLink, MemoryBus, type NodeEvent } from "../src/index.js";
-import { encodeDelivery } from "../src/routing/delivery-encoder.js";
 import type { BusEnvelope, BusPresence } from "../src/index.js";
 import { collect, utf8 } from "./channel-helpers.js";
 import { start } from "./helpers.js";

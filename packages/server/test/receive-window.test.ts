@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ReceiveWindow } from "../src/flow/receive-window.js";
+import { ReceiveWindow } from "../src/session/receive-window.js";
 
 describe("ReceiveWindow", () => {
   it("refuses more than the window, credits at half the window or on flush", () => {

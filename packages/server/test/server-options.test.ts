@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
-import { HeartbeatServer, SERVER_OPTION_DEFAULTS, negotiateInterval, resolveServerOptions } from "../src/index.js";
+import { HeartbeatServer, SERVER_OPTION_DEFAULTS, negotiateInterval, resolveServerOptions } from "../src/internal.js";
 
 describe("server options", () => {
   it("applies the documented defaults", () => {

@@ -1,10 +1,8 @@
-import { type Frame, FrameDecoder, makeFrame } from "@hb/codec";
+import { DELIVERY_FIELD, type Frame, FrameDecoder, encodeDelivery, makeFrame, relayFrameLength, relayHead } from "@hb/codec";
 import { describe, expect, it } from "vitest";
-import { DELIVERY_FIELD, relayFrameLength, relayHead } from "../src/routing/relay-head.js";
-import { ServerCounters } from "../src/server-stats.js";
-import type { SessionTransport } from "../src/session.js";
-import { type DropReason, SessionWriter, WRITE_HIGH_WATER } from "../src/session-writer.js";
-import { encodeDelivery } from "../src/routing/delivery-encoder.js";
+import { ServerCounters } from "../src/core/ports/server-stats.js";
+import type { SessionTransport } from "../src/internal.js";
+import { type DropReason, SessionWriter, WRITE_HIGH_WATER } from "../src/session/session-writer.js";
 import { sleep } from "./raw-peer.js";
 
 class Sink implements SessionTransport {

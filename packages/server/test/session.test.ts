@@ -1,4 +1,4 @@
-import { ErrorCode, type Frame, FrameDecoder, FrameEncoder, encodeFrame, makeFrame } from "@hb/codec";
+import { ErrorCode, FrameEncoder, encodeFrame, makeFrame } from "@hb/codec";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   HeartbeatServer,
@@ -6,41 +6,10 @@ import {
   type Session,
   type SessionTransport,
   WRITE_HIGH_WATER,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { FAST } from "./helpers.js";
+import { MemoryTransport } from "./memory-transport.js";
 import { sleep } from "./raw-peer.js";
-
-/** An in-memory transport: records writes, decodes them, never touches a socket. */
-class MemoryTransport implements SessionTransport {
-  readonly remoteAddress: string;
-  writableLength = 0;
-  writes = 0;
-  ended = false;
-  destroyed = false;
-  readonly frames: Frame[] = [];
-  session: Session | undefined;
-  readonly #decoder = new FrameDecoder();
-
-  constructor(remoteAddress = "10.0.0.1") {
-    this.remoteAddress = remoteAddress;
-  }
-  write(bytes: Uint8Array): void {
-    this.writes++;
-    const err = this.#decoder.push(bytes, (f) => this.frames.push(f));
-    if (err) throw err;
-  }
-  end(): void {
-    this.ended = true;
-    queueMicrotask(() => this.session?.transportClosed());
-  }
-  destroy(): void {
-    this.destroyed = true;
-    queueMicrotask(() => this.session?.transportClosed());
-  }
-  kinds(): string[] {
-    return this.frames.map((f) => f.body.case as string);
-  }
-}
 
 const servers: HeartbeatServer[] = [];
 afterEach(async () => {

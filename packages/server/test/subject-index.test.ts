@@ -1,21 +1,22 @@
 import fc from "fast-check";
-import { ErrorCode, HbError } from "@hb/codec";
+import { ErrorCode, HbError, subjectProblem } from "@hb/codec";
 import { describe, expect, it } from "vitest";
 import { SubjectIndex } from "../src/routing/subject-index.js";
-import { parseSubject } from "../src/routing/subject.js";
 
-describe("parseSubject", () => {
+describe("subject rules (subjectProblem of @hb/codec, enforced by SubjectIndex.add)", () => {
   it("accepts subjects and patterns", () => {
-    expect(parseSubject("config.eu.fr", false)).toEqual(["config", "eu", "fr"]);
-    expect(parseSubject("config.*.fr", true)).toEqual(["config", "*", "fr"]);
-    expect(parseSubject("config.>", true)).toEqual(["config", ">"]);
+    expect(subjectProblem("config.eu.fr", false)).toBeUndefined();
+    expect(subjectProblem("config.*.fr", true)).toBeUndefined();
+    expect(subjectProblem("config.>", true)).toBeUndefined();
   });
   it.each([
     ["", false], ["a..b", false], ["a.*", false], ["a.>.b", true], ["a.b*", true], ["a b", false], ["x".repeat(257), false],
     [Array.from({ length: 17 }, () => "t").join("."), false],
   ])("rejects %j (wildcards %s) with INVALID_ARGUMENT", (s, w) => {
+    expect(subjectProblem(s, w)).toBeTypeOf("string");
+    if (!w) return; // SubjectIndex takes patterns only
     try {
-      parseSubject(s, w);
+      new SubjectIndex<string>().add(s, "x");
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(HbError);

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame, makeFrame } from "@hb/codec";
 import { availableParallelism } from "node:os";
-import { HeartbeatServer, MemoryBus, type NodeEvent, SERVER_OPTION_DEFAULTS } from "../src/index.js";
+import { HeartbeatServer, MemoryBus, type NodeEvent, SERVER_OPTION_DEFAULTS } from "../src/internal.js";
 import { collect } from "./channel-helpers.js";
 import { RawPeer, sleep, waitFor } from "./raw-peer.js";
 

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { type HeartbeatServerOptions, type ResolvedServerOptions, resolveServerOptions } from "@hb/server";
+import type { HeartbeatServerOptions, ResolvedServerOptions } from "@hb/server";
+// The server's own option checks, so a config file fails with the server's messages (internal: @hb/cli pins @hb/server's exact version).
+import { resolveServerOptions } from "@hb/server/internal";
 import { type AdminOptions, resolveAdminOptions } from "@hb/server/admin";
 import { type RedisBusOptions, resolveRedisBusOptions } from "@hb/server/redis";
 import { ConfigError } from "./config-error.js";

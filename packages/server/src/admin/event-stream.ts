@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { NodeFilter } from "../node-info.js";
+import type { NodeFilter } from "../registry/node-info.js";
 
 /** One presence change as `/v1/events` sends it (the `data` of an SSE message, JSON). */
 export interface PresenceMessage {

@@ -1,5 +1,5 @@
-import type { NodeInfo } from "../node-info.js";
-import type { NodeEvent } from "../server-events.js";
+import type { NodeInfo } from "../registry/node-info.js";
+import type { NodeEvent } from "../core/ports/node-events.js";
 
 /** Nodes with one label value (in `/v1/labels`). */
 export interface LabelValueCount {

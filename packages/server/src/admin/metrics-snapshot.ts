@@ -1,5 +1,5 @@
 import type { HbServerSnapshot } from "@hb/metrics";
-import type { ServerStats } from "../server-stats.js";
+import type { ServerStats } from "../core/ports/server-stats.js";
 import type { ProcessSample } from "../telemetry/process-sampler.js";
 
 const DROP_CAUSES: Readonly<Record<string, string>> = {

@@ -1,4 +1,4 @@
-import type { NodeFilter, NodeState } from "../node-info.js";
+import type { NodeFilter, NodeState } from "../registry/node-info.js";
 
 /** A parsed `/v1/nodes` (or `/v1/events`) query. */
 export interface NodeQuery {

@@ -1,4 +1,4 @@
-import type { NodeLabels } from "../node-labels.js";
+import type { NodeLabels } from "./node-labels.js";
 
 /** Id of the empty label set; it always exists. */
 export const EMPTY_LABEL_SET = 0;

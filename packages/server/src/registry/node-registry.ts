@@ -1,5 +1,5 @@
-import type { NodeState } from "../node-info.js";
-import type { NodeLabels } from "../node-labels.js";
+import type { NodeState } from "./node-info.js";
+import type { NodeLabels } from "./node-labels.js";
 import { LabelInterner } from "./label-interner.js";
 
 /** Internal state code of a free slot. */

@@ -1,15 +1,13 @@
-import type { Subscription } from "./subscription.js";
-
 /** Largest channel number (uint32). */
 export const MAX_CHANNEL = 0xffff_ffff;
 
 /**
- * A connection's subscriptions by channel number. Channels are assigned
+ * A connection's subscriptions (`S`) by channel number. Channels are assigned
  * from 1 upwards and never reused on the connection (PROTOCOL.md §10.4), so
  * a late frame of an ended subscription can never be taken for a newer one.
  */
-export class ChannelTable {
-  readonly #byChannel = new Map<number, Subscription>();
+export class ChannelTable<S extends { readonly channel: number }> {
+  readonly #byChannel = new Map<number, S>();
   #next = 1;
 
   /** Number of live subscriptions. */
@@ -23,32 +21,32 @@ export class ChannelTable {
   }
 
   /** Adds a subscription under the channel from {@link ChannelTable.peekChannel}. */
-  add(sub: Subscription): void {
+  add(sub: S): void {
     this.#byChannel.set(sub.channel, sub);
     this.#next = sub.channel + 1;
   }
 
   /** The subscription on `channel`, if live. */
-  get(channel: number): Subscription | undefined {
+  get(channel: number): S | undefined {
     return this.#byChannel.get(channel);
   }
 
   /** Removes the subscription on `channel`; returns it. */
-  remove(channel: number): Subscription | undefined {
+  remove(channel: number): S | undefined {
     const sub = this.#byChannel.get(channel);
     if (sub !== undefined) this.#byChannel.delete(channel);
     return sub;
   }
 
   /** Removes and returns every subscription. */
-  clear(): Subscription[] {
+  clear(): S[] {
     const all = [...this.#byChannel.values()];
     this.#byChannel.clear();
     return all;
   }
 
   /** The live subscriptions. */
-  values(): IterableIterator<Subscription> {
+  values(): IterableIterator<S> {
     return this.#byChannel.values();
   }
 }

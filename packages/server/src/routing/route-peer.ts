@@ -1,4 +1,5 @@
 import type { Frame, OverflowMode } from "@hb/codec";
+import type { ChannelSubscription } from "./channel-subscription.js";
 import type { ChannelTable } from "./channel-table.js";
 
 /**
@@ -12,7 +13,7 @@ export interface RoutePeer {
   /** The connection's own node id (`undefined` before Welcome, or once its node is gone). */
   readonly nodeId: string | undefined;
   /** The connection's subscriptions. */
-  readonly channels: ChannelTable;
+  readonly channels: ChannelTable<ChannelSubscription>;
   /**
    * Queues a pre-encoded frame on a data queue: `head` + `body` is its wire
    * form, `frameLength` its length without prefix. Frames larger than the

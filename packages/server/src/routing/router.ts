@@ -3,44 +3,62 @@ import {
   type Broadcast,
   DeliveryKind,
   DeliverySchema,
+  DELIVERY_FIELD,
   ErrorCode,
-  HbError,
-  PresenceKind,
+  PRESENCE_FIELD,
   type Publish,
   type Reply,
+  REPLY_FIELD,
   ReplySchema,
   type Send,
   type Subscribe,
+  encodeDelivery,
   makeFrame,
+  nodeIdProblem,
+  publishProblem,
+  relayFrameLength,
+  relayHead,
+  withToNodeId,
 } from "@hb/codec";
-import type { Hub, Refusal } from "../hub.js";
-import { checkNodeId } from "../node-id.js";
-import type { NodeInfo } from "../node-info.js";
-import type { SessionRecord } from "../session-record.js";
-import type { BusEnvelope } from "../cluster/bus-link.js";
-import { encodeDelivery, withToNodeId } from "./delivery-encoder.js";
-import { PresenceFeed } from "./presence-feed.js";
-import { DELIVERY_FIELD, PRESENCE_FIELD, REPLY_FIELD, relayFrameLength, relayHead } from "./relay-head.js";
+import type { BusEnvelope } from "../core/ports/bus-link.js";
+import type { Refusal } from "../core/ports/frame-handlers.js";
+import type { NodeDirectory } from "../core/ports/node-directory.js";
+import type { ServerCounters } from "../core/ports/server-stats.js";
+import type { LiveOptions } from "../options/live-options.js";
+import type { PresenceFeed } from "../presence/presence-feed.js";
+import type { NodeInfo } from "../registry/node-info.js";
 import type { RoutePeer } from "./route-peer.js";
 import { checkSubscribe } from "./subscribe-request.js";
-import { isReservedSubject, parseSubject } from "./subject.js";
 import { SubjectIndex } from "./subject-index.js";
-import { Subscription } from "./subscription.js";
+import { ChannelSubscription } from "./channel-subscription.js";
 import type { SubscriptionInfo } from "./subscription-info.js";
 
 /** Most concrete subjects remembered as valid, so steady publishing skips re-validation. */
 const CHECKED_SUBJECTS = 4096;
 
-const PRESENCE_KINDS = {
-  nodeJoined: PresenceKind.JOINED,
-  nodeLeft: PresenceKind.LEFT,
-  nodeSuspect: PresenceKind.SUSPECT,
-  nodeTimeout: PresenceKind.TIMED_OUT,
-  nodeRecovered: PresenceKind.RECOVERED,
-} as const;
+/** What the router needs of a node's owner (a session record). */
+export interface RouteOwner {
+  /** The connection, or `undefined` while lost (resume grace). */
+  readonly session: RoutePeer | undefined;
+  /** Registry slot of the connection's own node; -1 once it is gone. */
+  readonly ownSlot: number;
+  /** Attached nodes bound to the connection: gateway handle → registry slot. */
+  readonly handles: ReadonlyMap<number, number>;
+}
 
-/** A server event name that is a presence change. */
-export type PresenceEventName = keyof typeof PRESENCE_KINDS;
+/** Dependencies of a {@link Router}. */
+export interface RouterOptions {
+  /** The server's options (hooks, limits, the bus), read when needed: they may change live. */
+  options: LiveOptions;
+  /** The local nodes. */
+  nodes: NodeDirectory<RouteOwner>;
+  /** The `$hb.presence` subscriptions. */
+  presence: PresenceFeed;
+  /** Counters. */
+  stats: ServerCounters;
+  /** Whether the server is draining (no new subscriptions). */
+  shuttingDown: () => boolean;
+}
 
 const invalid = (message: string): Refusal => ({ code: ErrorCode.INVALID_ARGUMENT, message });
 const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, message });
@@ -60,19 +78,29 @@ const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, me
  * - Refusals are returned as {@link Refusal}s, which the session sends as
  *   non-fatal ProtocolErrors (`ref` = request id).
  */
+// Why one file of ~520 lines: subscriptions, the four message kinds and the
+// bus's relayed messages share the subject index, the peer set and the
+// one-encode-many-heads relay path; the pieces (subject index, channel
+// table, subscriptions, subscribe rules, the relay encoding in @hb/codec,
+// the presence feed) are in files of their own.
 export class Router {
-  readonly #hub: Hub;
-  readonly #index = new SubjectIndex<Subscription>();
+  readonly #o: RouterOptions;
+  readonly #live: LiveOptions;
+  readonly #nodes: NodeDirectory<RouteOwner>;
+  readonly #stats: ServerCounters;
+  readonly #index = new SubjectIndex<ChannelSubscription>();
   readonly #presence: PresenceFeed;
   readonly #peers = new Set<RoutePeer>();
   readonly #patterns = new Map<string, number>();
   readonly #checked = new Set<string>();
   #subscriptions = 0;
 
-  /** @param hub - the server core (registry, options, counters) */
-  constructor(hub: Hub) {
-    this.#hub = hub;
-    this.#presence = new PresenceFeed(hub.options.serverId);
+  constructor(options: RouterOptions) {
+    this.#o = options;
+    this.#live = options.options;
+    this.#nodes = options.nodes;
+    this.#stats = options.stats;
+    this.#presence = options.presence;
   }
 
   /** Live subscriptions, presence ones included. */
@@ -106,10 +134,9 @@ export class Router {
   // ---------------------------------------------------------- subscriptions
 
   /** Subscribe (§10.4): validates, authorizes, assigns a channel, answers Subscribed. */
-  subscribe(peer: RoutePeer, rec: SessionRecord, s: Subscribe): Refusal | undefined {
-    const hub = this.#hub;
-    const o = hub.options;
-    if (hub.shuttingDown) return { code: ErrorCode.SHUTTING_DOWN, message: "server is draining" };
+  subscribe(peer: RoutePeer, rec: RouteOwner, s: Subscribe): Refusal | undefined {
+    const o = this.#live.current;
+    if (this.#o.shuttingDown()) return { code: ErrorCode.SHUTTING_DOWN, message: "server is draining" };
     const req = checkSubscribe(s);
     if (typeof req === "string") return invalid(req);
     const { subject, presence } = req;
@@ -127,7 +154,7 @@ export class Router {
     const channel = table.peekChannel();
     if (channel === 0) return { code: ErrorCode.SERVER_FULL, message: "channel numbers exhausted on this connection" };
     const queueSize = s.queueSize === 0 ? o.channelMaxQueueSize : Math.min(s.queueSize, o.maxSubscriptionQueueSize);
-    const sub = new Subscription(peer, channel, subject, presence ? PRESENCE_FIELD : DELIVERY_FIELD, {
+    const sub = new ChannelSubscription(peer, channel, subject, presence ? PRESENCE_FIELD : DELIVERY_FIELD, {
       presence,
       pattern: req.pattern,
       labelFilter: req.labelFilter,
@@ -141,9 +168,8 @@ export class Router {
     this.#subscriptions++;
     this.#patterns.set(subject, (this.#patterns.get(subject) ?? 0) + 1);
     if (presence) {
-      // Synchronously, before any live event can reach the subscription (§7.2).
-      if (req.snapshot) this.#snapshot(sub);
-      this.#presence.add(sub);
+      // With its snapshot first, synchronously, before any live event can reach it (§7.2).
+      this.#presence.add(sub, req.snapshot);
     } else {
       this.#index.add(subject, sub);
     }
@@ -159,7 +185,7 @@ export class Router {
     return undefined;
   }
 
-  #unindex(sub: Subscription): void {
+  #unindex(sub: ChannelSubscription): void {
     if (sub.presence) this.#presence.remove(sub);
     else this.#index.remove(sub.subject, sub);
     this.#subscriptions--;
@@ -168,31 +194,10 @@ export class Router {
     else this.#patterns.set(sub.subject, n);
   }
 
-  // One JOINED snapshot event per matching node online or suspect now (§7.2).
-  #snapshot(sub: Subscription): void {
-    const hub = this.#hub;
-    const r = hub.registry;
-    const time = hub.epoch(hub.clock());
-    const labels = Object.keys(sub.labelFilter).length > 0 ? sub.labelFilter : undefined;
-    let n = 0;
-    r.forEach({ labels }, (slot) => {
-      if (this.#presence.publishTo(sub, PresenceKind.JOINED, r.id(slot), r.labels(slot), time, "snapshot")) n++;
-    });
-    // With a bus, the nodes of the other servers too (§7.2 presence is bus-wide).
-    const bus = hub.options.bus;
-    if (bus !== undefined) {
-      for (const node of bus.remoteNodes().values()) {
-        if (!sub.accepts(node.labels)) continue;
-        if (this.#presence.publishTo(sub, PresenceKind.JOINED, node.nodeId, node.labels, time, "snapshot", node.memberId)) n++;
-      }
-    }
-    hub.stats.deliveries += n;
-  }
-
   // ---------------------------------------------------------------- messages
 
   /** Publish (§10.5), by subject or by the channel of an exact subscription. */
-  publish(peer: RoutePeer, rec: SessionRecord, p: Publish, channel: number): Refusal | undefined {
+  publish(peer: RoutePeer, rec: RouteOwner, p: Publish, channel: number): Refusal | undefined {
     const from = this.#sender(rec, p.fromHandle);
     if (from < 0) return invalid(`from_handle ${p.fromHandle} is not an attached node of this connection`);
     let subject = p.subject;
@@ -202,26 +207,24 @@ export class Router {
       if (sub === undefined) return { code: ErrorCode.UNKNOWN_CHANNEL, message: `channel ${channel} is not a live subscription` };
       if (sub.pattern) return invalid(`channel ${channel} is a pattern subscription (${sub.subject}): publish by subject`);
       subject = sub.subject;
-    } else {
-      const problem = this.#checkSubject(subject);
-      if (problem !== undefined) return invalid(problem);
     }
-    if (isReservedSubject(subject)) return forbidden(`publishing to "$hb." subjects is not allowed (${subject})`);
-    const hook = this.#hub.options.authorizePublish;
+    const refusal = this.#publishable(subject);
+    if (refusal !== undefined) return refusal;
+    const hook = this.#live.current.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), subject))) {
       return forbidden(`not allowed to publish to ${JSON.stringify(subject)}`);
     }
-    this.#publish(subject, p.payload, this.#hub.registry.id(from), p.requestId);
+    this.#publish(subject, p.payload, this.#nodes.id(from), p.requestId);
     return undefined;
   }
 
   /** Send (§10.6) to one node; an offline target is `UNKNOWN_NODE` (a Reply for requests). */
-  send(peer: RoutePeer, rec: SessionRecord, s: Send): Refusal | undefined {
+  send(peer: RoutePeer, rec: RouteOwner, s: Send): Refusal | undefined {
     const from = this.#sender(rec, s.fromHandle);
     if (from < 0) return invalid(`from_handle ${s.fromHandle} is not an attached node of this connection`);
-    const problem = checkNodeId(s.nodeId);
+    const problem = nodeIdProblem(s.nodeId);
     if (problem !== undefined) return invalid(problem);
-    if (this.#send(s.nodeId, s.payload, this.#hub.registry.id(from), s.requestId)) return undefined;
+    if (this.#send(s.nodeId, s.payload, this.#nodes.id(from), s.requestId)) return undefined;
     const message = `node ${JSON.stringify(s.nodeId)} is not online`;
     if (s.requestId === 0n) return { code: ErrorCode.UNKNOWN_NODE, message };
     this.#replyTo(peer, s.nodeId, s.requestId, new Uint8Array(0), ErrorCode.UNKNOWN_NODE, message);
@@ -229,29 +232,29 @@ export class Router {
   }
 
   /** Broadcast (§10.7) from a node: only when `authorizeBroadcast` allows it. */
-  broadcast(peer: RoutePeer, rec: SessionRecord, b: Broadcast): Refusal | undefined {
+  broadcast(peer: RoutePeer, rec: RouteOwner, b: Broadcast): Refusal | undefined {
     const from = this.#sender(rec, b.fromHandle);
     if (from < 0) return invalid(`from_handle ${b.fromHandle} is not an attached node of this connection`);
-    const hook = this.#hub.options.authorizeBroadcast;
+    const hook = this.#live.current.authorizeBroadcast;
     if (hook === undefined) return forbidden("broadcasts from nodes are not allowed on this server");
     if (!this.#allowed(() => hook(this.#info(from)))) return forbidden("not allowed to broadcast");
-    this.#broadcast(b.payload, this.#hub.registry.id(from), peer);
+    this.#broadcast(b.payload, this.#nodes.id(from), peer);
     return undefined;
   }
 
   /** Reply (§10.9): forwarded to the requester's connection; to nobody it is dropped and counted. */
-  reply(_peer: RoutePeer, rec: SessionRecord, r: Reply): Refusal | undefined {
+  reply(_peer: RoutePeer, rec: RouteOwner, r: Reply): Refusal | undefined {
     const from = this.#sender(rec, r.fromHandle);
     if (from < 0) return invalid(`from_handle ${r.fromHandle} is not an attached node of this connection`);
-    const stats = this.#hub.stats;
+    const stats = this.#stats;
     stats.routed.reply++;
     const target = r.nodeId === "" ? undefined : this.#connectionOf(r.nodeId);
     if (target === undefined) {
       // Requester on another server of the bus?
-      const bus = this.#hub.options.bus;
-      const member = r.nodeId === "" || this.#hub.registry.slotOf(r.nodeId) >= 0 ? undefined : bus?.locate(r.nodeId);
+      const bus = this.#live.current.bus;
+      const member = r.nodeId === "" || this.#nodes.slotOf(r.nodeId) >= 0 ? undefined : bus?.locate(r.nodeId);
       if (bus !== undefined && member !== undefined) {
-        const body = replyBody(this.#hub.registry.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
+        const body = replyBody(this.#nodes.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
         bus.send({ type: "reply", nodeId: r.nodeId, body }, member);
         return undefined;
       }
@@ -259,7 +262,7 @@ export class Router {
       stats.repliesDropped++;
       return undefined;
     }
-    this.#replyTo(target, this.#hub.registry.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
+    this.#replyTo(target, this.#nodes.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
     return undefined;
   }
 
@@ -292,37 +295,10 @@ export class Router {
    * @returns `false` if the hook refused it
    */
   will(slot: number, subject: string, payload: Uint8Array): boolean {
-    const hook = this.#hub.options.authorizePublish;
+    const hook = this.#live.current.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(slot), subject))) return false;
-    this.#publish(subject, payload, this.#hub.registry.id(slot), 0n);
+    this.#publish(subject, payload, this.#nodes.id(slot), 0n);
     return true;
-  }
-
-  /** A presence change of the node in `slot`: queued on the matching `$hb.presence` subscriptions. */
-  presence(name: PresenceEventName, slot: number, reason: string, now: number): void {
-    if (this.#presence.size === 0) return;
-    const hub = this.#hub;
-    const r = hub.registry;
-    hub.stats.routed.presence++;
-    hub.stats.deliveries += this.#presence.publish(PRESENCE_KINDS[name], r.id(slot), r.labels(slot), hub.epoch(now), reason);
-  }
-
-  /**
-   * A presence change of a node held by another server of the bus
-   * (`serverId`): queued on the matching `$hb.presence` subscriptions.
-   */
-  remotePresence(
-    name: PresenceEventName,
-    nodeId: string,
-    labels: Readonly<Record<string, string>>,
-    time: number,
-    reason: string,
-    serverId: string,
-  ): void {
-    if (this.#presence.size === 0) return;
-    const hub = this.#hub;
-    hub.stats.routed.presence++;
-    hub.stats.deliveries += this.#presence.publish(PRESENCE_KINDS[name], nodeId, labels, time, reason, serverId);
   }
 
   /**
@@ -331,8 +307,7 @@ export class Router {
    * attached node gets its `to_node_id` appended).
    */
   deliverRemote(envelope: BusEnvelope, fromMember: string): void {
-    const hub = this.#hub;
-    const stats = hub.stats;
+    const stats = this.#stats;
     switch (envelope.type) {
       case "publish": {
         const subs = this.#index.match(envelope.subject);
@@ -340,14 +315,14 @@ export class Router {
         return;
       }
       case "direct": {
-        const slot = hub.registry.slotOf(envelope.nodeId);
+        const slot = this.#nodes.slotOf(envelope.nodeId);
         const peer = slot < 0 ? undefined : this.#peerOf(slot);
         if (peer === undefined) {
           stats.dropped.unknownNode++;
           this.#unknownRemote(envelope.nodeId, envelope.body, fromMember);
           return;
         }
-        const body = hub.registry.handle(slot) === 0 ? envelope.body : withToNodeId(envelope.body, envelope.nodeId);
+        const body = this.#nodes.handle(slot) === 0 ? envelope.body : withToNodeId(envelope.body, envelope.nodeId);
         if (peer.relay(0, relayHead(0, DELIVERY_FIELD, body.length), body, relayFrameLength(0, DELIVERY_FIELD, body.length))) {
           stats.deliveries++;
         }
@@ -381,7 +356,7 @@ export class Router {
   // A relayed request for a node that is gone meanwhile: UNKNOWN_NODE back to
   // the requester, as for a local Send (the only place a relayed body is decoded).
   #unknownRemote(nodeId: string, body: Uint8Array, fromMember: string): void {
-    const bus = this.#hub.options.bus;
+    const bus = this.#live.current.bus;
     if (bus === undefined) return;
     let d: { requestId: bigint; fromNodeId: string };
     try {
@@ -413,10 +388,10 @@ export class Router {
   // ---------------------------------------------------------------- internals
 
   #publish(subject: string, payload: Uint8Array, fromNodeId: string, requestId: bigint): number {
-    const stats = this.#hub.stats;
+    const stats = this.#stats;
     stats.routed.publish++;
     const subs = this.#index.match(subject);
-    const bus = this.#hub.options.bus;
+    const bus = this.#live.current.bus;
     if (bus === undefined) {
       if (subs.length === 0) {
         stats.dropped.noSubscribers++;
@@ -434,21 +409,21 @@ export class Router {
   }
 
   // The relay loop: one encoded body, one cached head per subscription.
-  #fanOut(subs: readonly Subscription[], body: Uint8Array): number {
+  #fanOut(subs: readonly ChannelSubscription[], body: Uint8Array): number {
     let n = 0;
-    for (let i = 0; i < subs.length; i++) if ((subs[i] as Subscription).relay(body)) n++;
-    this.#hub.stats.deliveries += n;
+    for (let i = 0; i < subs.length; i++) if ((subs[i] as ChannelSubscription).relay(body)) n++;
+    this.#stats.deliveries += n;
     return n;
   }
 
   #send(nodeId: string, payload: Uint8Array, fromNodeId: string, requestId: bigint): boolean {
-    const stats = this.#hub.stats;
+    const stats = this.#stats;
     stats.routed.send++;
-    const r = this.#hub.registry;
+    const r = this.#nodes;
     const slot = r.slotOf(nodeId);
     if (slot < 0) {
       // On another server of the bus? Its server appends to_node_id if the target is attached there.
-      const bus = this.#hub.options.bus;
+      const bus = this.#live.current.bus;
       const member = bus?.locate(nodeId);
       if (bus === undefined || member === undefined) {
         stats.dropped.unknownNode++;
@@ -472,7 +447,7 @@ export class Router {
   }
 
   #broadcast(payload: Uint8Array, fromNodeId: string, except: RoutePeer | undefined): number {
-    const stats = this.#hub.stats;
+    const stats = this.#stats;
     stats.routed.broadcast++;
     const body = encodeDelivery(DeliveryKind.BROADCAST, "", fromNodeId, payload, 0n, "");
     // Channel 0 for everyone: the head is shared too.
@@ -481,7 +456,7 @@ export class Router {
     let n = 0;
     for (const peer of this.#peers) if (peer !== except && peer.relay(0, head, body, length)) n++;
     stats.deliveries += n;
-    const bus = this.#hub.options.bus;
+    const bus = this.#live.current.bus;
     if (bus !== undefined) {
       bus.send(fromNodeId === "" ? { type: "broadcast", body } : { type: "broadcast", body, exceptNodeId: fromNodeId });
     }
@@ -498,19 +473,19 @@ export class Router {
   ): void {
     const body = replyBody(nodeId, requestId, payload, errorCode, errorMessage);
     if (peer.relay(0, relayHead(0, REPLY_FIELD, body.length), body, relayFrameLength(0, REPLY_FIELD, body.length))) {
-      this.#hub.stats.deliveries++;
+      this.#stats.deliveries++;
     }
   }
 
   // The registry slot of the node a frame is sent for: the own node, or an attached handle; -1 if unknown.
-  #sender(rec: SessionRecord, fromHandle: number): number {
+  #sender(rec: RouteOwner, fromHandle: number): number {
     if (fromHandle === 0) return rec.ownSlot;
     return rec.handles.get(fromHandle) ?? -1;
   }
 
   // The connection a node is reachable on now, if any (not while its session waits for a resume).
   #peerOf(slot: number): RoutePeer | undefined {
-    const r = this.#hub.registry;
+    const r = this.#nodes;
     const rec = r.owner(slot);
     const session = rec.session;
     if (session === undefined) return undefined;
@@ -520,25 +495,22 @@ export class Router {
   }
 
   #connectionOf(nodeId: string): RoutePeer | undefined {
-    const slot = this.#hub.registry.slotOf(nodeId);
+    const slot = this.#nodes.slotOf(nodeId);
     return slot < 0 ? undefined : this.#peerOf(slot);
   }
 
-  #checkSubject(subject: string): string | undefined {
+  // The publish rule (`publishProblem` of @hb/codec); subjects found fine are remembered.
+  #publishable(subject: string): Refusal | undefined {
     if (this.#checked.has(subject)) return undefined;
-    try {
-      parseSubject(subject, false);
-    } catch (err) {
-      if (err instanceof HbError) return err.message;
-      throw err;
-    }
+    const problem = publishProblem(subject);
+    if (problem !== undefined) return problem;
     if (this.#checked.size >= CHECKED_SUBJECTS) this.#checked.clear();
     this.#checked.add(subject);
     return undefined;
   }
 
   #info(slot: number): NodeInfo {
-    return this.#hub.info(slot);
+    return this.#nodes.info(slot);
   }
 
   // Runs an authorization hook: anything but `true`, or a throw, refuses.
@@ -546,8 +518,8 @@ export class Router {
     try {
       return hook() === true;
     } catch (err) {
-      this.#hub.stats.listenerErrors++;
-      this.#hub.options.logger.error({ err }, "an authorization hook threw");
+      this.#stats.listenerErrors++;
+      this.#live.current.logger.error({ err }, "an authorization hook threw");
       return false;
     }
   }

@@ -1,4 +1,4 @@
-import { parseSubject } from "./subject.js";
+import { ErrorCode, HbError, subjectProblem } from "@hb/codec";
 
 interface TrieNode<T> {
   children: Map<string, TrieNode<T>>;
@@ -32,9 +32,15 @@ export class SubjectIndex<T> {
     return this.#size;
   }
 
-  /** Adds a subscriber under a pattern (validated with {@link parseSubject}). */
+  /**
+   * Adds a subscriber under a pattern.
+   *
+   * @throws `HbError` `INVALID_ARGUMENT` for an invalid pattern (`subjectProblem` of @hb/codec)
+   */
   add(pattern: string, subscriber: T): void {
-    const tokens = parseSubject(pattern, true);
+    const problem = subjectProblem(pattern, true);
+    if (problem !== undefined) throw new HbError(ErrorCode.INVALID_ARGUMENT, problem);
+    const tokens = pattern.split(".");
     let n = this.#root;
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i] as string;

@@ -1,6 +1,5 @@
-import { HbError, type OverflowMode, OverflowPolicy, type Subscribe } from "@hb/codec";
-import { checkLabels, type NodeLabels } from "../node-labels.js";
-import { PRESENCE_SUBJECT, hasWildcard, isReservedSubject, parseSubject } from "./subject.js";
+import { type OverflowMode, OverflowPolicy, PRESENCE_SUBJECT, type Subscribe, isReservedSubject, labelsProblem, subjectProblem } from "@hb/codec";
+import type { NodeLabels } from "../registry/node-labels.js";
 
 const OVERFLOW: Readonly<Record<number, OverflowMode>> = {
   [OverflowPolicy.UNSPECIFIED]: "drop-oldest",
@@ -37,13 +36,8 @@ export interface SubscribeRequest {
  */
 export function checkSubscribe(s: Subscribe): SubscribeRequest | string {
   const subject = s.subject;
-  let tokens: string[];
-  try {
-    tokens = parseSubject(subject, true);
-  } catch (err) {
-    if (err instanceof HbError) return err.message;
-    throw err;
-  }
+  const problem = subjectProblem(subject, true);
+  if (problem !== undefined) return problem;
   const presence = subject === PRESENCE_SUBJECT;
   if (!presence && isReservedSubject(subject)) {
     return `${JSON.stringify(subject)} is reserved: only "${PRESENCE_SUBJECT}" may be subscribed to in "$hb."`;
@@ -51,12 +45,13 @@ export function checkSubscribe(s: Subscribe): SubscribeRequest | string {
   let labelFilter = EMPTY_FILTER;
   if (Object.keys(s.labelFilter).length > 0) {
     if (!presence) return `label_filter is only allowed on "${PRESENCE_SUBJECT}"`;
-    const problem = checkLabels(s.labelFilter);
-    if (problem !== undefined) return `label_filter: ${problem}`;
+    const filterProblem = labelsProblem(s.labelFilter, "labels");
+    if (filterProblem !== undefined) return `label_filter: ${filterProblem}`;
     labelFilter = Object.freeze({ ...s.labelFilter });
   }
   if (s.snapshot && !presence) return `snapshot is only allowed on "${PRESENCE_SUBJECT}"`;
   const overflow = OVERFLOW[s.overflow];
   if (overflow === undefined) return `unknown overflow policy ${s.overflow}`;
-  return { subject, presence, pattern: hasWildcard(tokens), labelFilter, snapshot: s.snapshot, overflow };
+  return { subject, presence, // Valid wildcards stand alone as tokens: any `*` or `>` is one.
+    pattern: subject.includes("*") || subject.includes(">"), labelFilter, snapshot: s.snapshot, overflow };
 }

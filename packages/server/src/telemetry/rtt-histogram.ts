@@ -13,7 +13,7 @@ export const RTT_BUCKETS: readonly number[] = Object.freeze([
  * (worker → primary) and adds up.
  */
 export interface RttSnapshot {
-  /** Upper bounds of the buckets, seconds ({@link RTT_BUCKETS}). */
+  /** Upper bounds of the buckets, seconds: 0.5 ms to 5 s, the same as `heartbeat_latency_seconds`'s. */
   bounds: readonly number[];
   /** Observations per bucket (not cumulative); one more entry than `bounds`: the last counts those above every bound. */
   counts: number[];

@@ -1,0 +1,288 @@
+import type { BusHealth } from "./bus-link.js";
+import { type ErrorCode, errorCodeName } from "@hb/codec";
+import type { ProcessSample } from "../../telemetry/process-sampler.js";
+import { RttHistogram, type RttSnapshot } from "../../telemetry/rtt-histogram.js";
+
+/** Messages accepted for routing, by kind (from nodes and from the server API). */
+export interface RoutedStats {
+  /** Publish frames, requests to a subject, `server.publish()` calls and wills. */
+  publish: number;
+  /** Send frames (requests included) and `server.send()` calls. */
+  send: number;
+  /** Broadcast frames allowed by `authorizeBroadcast`, and `server.broadcast()` calls. */
+  broadcast: number;
+  /** Reply frames. */
+  reply: number;
+  /** Presence events (join, leave, suspect, timeout, recovery) published to `$hb.presence` subscribers. */
+  presence: number;
+}
+
+/**
+ * Messages not delivered, by reason. Each counts one message for one
+ * recipient (a publish dropped by three subscriptions' queues counts 3),
+ * except `noSubscribers` and `unknownNode`, which count messages that had
+ * no recipient at all.
+ */
+export interface DropStats {
+  /** Discarded from a full queue under drop-oldest (the default; also the channel-0 queue). */
+  dropOldest: number;
+  /** Discarded because the queue was full under drop-newest. */
+  dropNewest: number;
+  /** The message that overflowed a disconnect-policy queue (its connection was closed with `SLOW_CONSUMER`). */
+  slowConsumer: number;
+  /** Larger than the recipient's max frame size and not fragmentable (fragments off, or over `maxMessageSize`). */
+  tooLarge: number;
+  /** Published to a subject nobody subscribes to. */
+  noSubscribers: number;
+  /** Sent to a node that is not online (or whose connection is lost). */
+  unknownNode: number;
+}
+
+/** A snapshot of server counters, from {@link HeartbeatServer.stats}. Counters are cumulative since construction. */
+export interface ServerStats {
+  /** Open connections (handshaking ones included). */
+  connections: number;
+  /** Live sessions (connected, or lost and waiting for a resume). */
+  sessions: number;
+  /** Registered nodes (connections' own nodes and attached nodes). */
+  nodes: number;
+  /** Nodes online. */
+  online: number;
+  /** Nodes suspect. */
+  suspect: number;
+  /** Distinct label sets in the registry. */
+  labelSets: number;
+  /** Nodes that joined. */
+  joined: number;
+  /** Nodes that left (any {@link LeaveReason}). */
+  left: number;
+  /** Nodes that timed out. */
+  timedOut: number;
+  /** Times a node became suspect. */
+  suspected: number;
+  /** Times a suspect node recovered. */
+  recovered: number;
+  /** Sessions resumed on a new connection. */
+  resumed: number;
+  /**
+   * Connections handed to another worker because their Hello resumes a
+   * session that worker holds (multi-process servers; on the primary: all
+   * passed through it).
+   */
+  handedOff: number;
+  /** Wills published. */
+  willsPublished: number;
+  /** Heartbeats processed: Heartbeat frames plus nodes refreshed by BatchHeartbeat. */
+  heartbeats: number;
+  /** Frames received. */
+  framesIn: number;
+  /** Frames sent. */
+  framesOut: number;
+  /** Outgoing frames dropped because they exceeded the client's announced max frame size. */
+  framesDropped: number;
+  /** Bytes received. */
+  bytesIn: number;
+  /** Bytes sent. */
+  bytesOut: number;
+  /** Protocol errors detected or sent, by error code name (e.g. `RATE_LIMITED`). */
+  errors: Record<string, number>;
+  /** Event listeners and hooks that threw. */
+  listenerErrors: number;
+  /** Socket-level errors (resets, TLS failures). */
+  socketErrors: number;
+  /** Messages accepted for routing, by kind. */
+  routed: RoutedStats;
+  /** Frames the router queued to connections: Delivery, Reply and PresenceEvent frames. */
+  deliveries: number;
+  /** Messages not delivered, by reason; per subscription see `HeartbeatServer.subscriptions()`. */
+  dropped: DropStats;
+  /** Replies whose requester is not connected (or that answer nobody, `node_id` empty). */
+  repliesDropped: number;
+  /** WindowUpdate frames sent (flow-control credit returned to clients). */
+  windowUpdates: number;
+  /** Frames reassembled from incoming fragments. */
+  reassembled: number;
+  /** Live subscriptions, presence ones included. */
+  subscriptions: number;
+  /** Distinct subjects and patterns with at least one subscription (`$hb.presence` included). */
+  channels: number;
+  /**
+   * Bytes waiting in the connections' outgoing queues (control and data
+   * frames not yet handed to a socket). Bounded by the queue limits: a
+   * client that stops reading cannot make it grow without bound.
+   */
+  queuedBytes: number;
+  /**
+   * Presence transitions of this server's nodes, by kind (`joined`, `left`,
+   * `suspect`, `timeout`, `recovered`) and reason (e.g.
+   * `timeout.heartbeat_timeout`); the kinds and reasons of the node events:
+   * kind → reason → count.
+   */
+  transitions: Record<string, Record<string, number>>;
+  /**
+   * Heartbeat round trips reported by the nodes (seconds, fixed buckets):
+   * what `heartbeat_latency_seconds` shows.
+   */
+  rtt: RttSnapshot;
+  /**
+   * Multi-process servers (`workerCount` > 1), on the primary: each worker as
+   * last reported (every second). The figures above are then the sums over
+   * the workers (plus the primary's own counters): this server's nodes and
+   * traffic, not those of other servers of the bus.
+   */
+  workers?: WorkerStats[];
+  /**
+   * With the `bus` option: the link's kind and health, and its counters
+   * (relayed in / out, dropped, remote nodes, …; they depend on the link).
+   */
+  bus?: BusStats;
+}
+
+/** One worker process of a multi-process server, as it last reported to the primary (see {@link ServerStats.workers}). */
+export interface WorkerStats {
+  /** Its bus member id, `w<cluster worker id>`. */
+  memberId: string;
+  /** Its process id. */
+  pid: number;
+  /** When it was forked, ms since the Unix epoch. */
+  startedAt: number;
+  /** When its last report arrived, ms since the Unix epoch (0: none yet). */
+  reportedAt: number;
+  /** Its own server's stats (its nodes, connections and counters). */
+  stats: ServerStats | undefined;
+  /** Its process: memory, CPU, event-loop lag. */
+  process: ProcessSample | undefined;
+}
+
+/** {@link ServerStats.bus}: the bus link's counters plus its kind and health. */
+export interface BusStats {
+  /** The link's kind: `"memory"`, `"redis"`, … */
+  kind: string;
+  /** Its health now. */
+  health: BusHealth;
+  /** Its counters (numbers). */
+  [counter: string]: number | string | BusHealth;
+}
+
+type Gauge = "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels";
+type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped" | "bus" | "transitions" | "rtt" | "workers">;
+
+// Node event name → transition kind in stats and metrics.
+const TRANSITION_KINDS: Readonly<Record<string, string>> = {
+  nodeJoined: "joined",
+  nodeLeft: "left",
+  nodeSuspect: "suspect",
+  nodeTimeout: "timeout",
+  nodeRecovered: "recovered",
+};
+
+/** The server's mutable counters; {@link ServerCounters.snapshot} turns them into {@link ServerStats}. */
+export class ServerCounters implements Record<Counter, number> {
+  /** See {@link ServerStats.joined}. */
+  joined = 0;
+  /** See {@link ServerStats.left}. */
+  left = 0;
+  /** See {@link ServerStats.timedOut}. */
+  timedOut = 0;
+  /** See {@link ServerStats.suspected}. */
+  suspected = 0;
+  /** See {@link ServerStats.recovered}. */
+  recovered = 0;
+  /** See {@link ServerStats.resumed}. */
+  resumed = 0;
+  /** See {@link ServerStats.handedOff}. */
+  handedOff = 0;
+  /** See {@link ServerStats.willsPublished}. */
+  willsPublished = 0;
+  /** See {@link ServerStats.heartbeats}. */
+  heartbeats = 0;
+  /** See {@link ServerStats.framesIn}. */
+  framesIn = 0;
+  /** See {@link ServerStats.framesOut}. */
+  framesOut = 0;
+  /** See {@link ServerStats.framesDropped}. */
+  framesDropped = 0;
+  /** See {@link ServerStats.bytesIn}. */
+  bytesIn = 0;
+  /** See {@link ServerStats.bytesOut}. */
+  bytesOut = 0;
+  /** See {@link ServerStats.listenerErrors}. */
+  listenerErrors = 0;
+  /** See {@link ServerStats.socketErrors}. */
+  socketErrors = 0;
+  /** See {@link ServerStats.deliveries}. */
+  deliveries = 0;
+  /** See {@link ServerStats.repliesDropped}. */
+  repliesDropped = 0;
+  /** See {@link ServerStats.windowUpdates}. */
+  windowUpdates = 0;
+  /** See {@link ServerStats.reassembled}. */
+  reassembled = 0;
+  /** See {@link ServerStats.queuedBytes} (a gauge, kept up to date by the connections). */
+  queuedBytes = 0;
+  /** See {@link ServerStats.routed}. */
+  readonly routed: RoutedStats = { publish: 0, send: 0, broadcast: 0, reply: 0, presence: 0 };
+  /** See {@link ServerStats.dropped}. */
+  readonly dropped: DropStats = {
+    dropOldest: 0,
+    dropNewest: 0,
+    slowConsumer: 0,
+    tooLarge: 0,
+    noSubscribers: 0,
+    unknownNode: 0,
+  };
+  /**
+   * Heartbeat round trips reported by nodes: the liveness monitor calls
+   * `rtt.observe(seconds)` for each Heartbeat carrying one.
+   */
+  readonly rtt = new RttHistogram();
+  readonly #errors = new Map<string, number>();
+  readonly #transitions = new Map<string, Map<string, number>>();
+
+  /** Counts one protocol error. */
+  error(code: ErrorCode): void {
+    const name = errorCodeName(code);
+    this.#errors.set(name, (this.#errors.get(name) ?? 0) + 1);
+  }
+
+  /** Counts one presence transition of a local node: `event` is the node event's name (`nodeJoined`, …). */
+  transition(event: string, reason: string): void {
+    const kind = TRANSITION_KINDS[event] ?? event;
+    let byReason = this.#transitions.get(kind);
+    if (byReason === undefined) this.#transitions.set(kind, (byReason = new Map()));
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  }
+
+  /** The counters plus the gauges passed in, as a plain object. */
+  snapshot(gauges: Pick<ServerStats, Gauge>): ServerStats {
+    return {
+      ...gauges,
+      joined: this.joined,
+      left: this.left,
+      timedOut: this.timedOut,
+      suspected: this.suspected,
+      recovered: this.recovered,
+      resumed: this.resumed,
+      handedOff: this.handedOff,
+      willsPublished: this.willsPublished,
+      heartbeats: this.heartbeats,
+      framesIn: this.framesIn,
+      framesOut: this.framesOut,
+      framesDropped: this.framesDropped,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      errors: Object.fromEntries(this.#errors),
+      transitions: Object.fromEntries([...this.#transitions].map(([kind, m]) => [kind, Object.fromEntries(m)])),
+      rtt: this.rtt.snapshot(),
+      listenerErrors: this.listenerErrors,
+      socketErrors: this.socketErrors,
+      routed: { ...this.routed },
+      deliveries: this.deliveries,
+      dropped: { ...this.dropped },
+      repliesDropped: this.repliesDropped,
+      windowUpdates: this.windowUpdates,
+      reassembled: this.reassembled,
+      queuedBytes: this.queuedBytes,
+    };
+  }
+}

@@ -1,0 +1,230 @@
+import type { EventEmitter } from "node:events";
+import { Gateway } from "../gateway/gateway.js";
+import { LivenessMonitor } from "../liveness/liveness-monitor.js";
+import { LiveOptions, type LiveServerOptions } from "../options/live-options.js";
+import type { ResolvedServerOptions } from "../options/server-options.js";
+import { PresenceEvents } from "../presence/presence-events.js";
+import { PresenceFeed } from "../presence/presence-feed.js";
+import { RemoteNodes } from "../presence/remote-nodes.js";
+import { Wills } from "../presence/wills.js";
+import type { NodeFilter, NodeInfo } from "../registry/node-info.js";
+import { NodeRegistry } from "../registry/node-registry.js";
+import { Router } from "../routing/router.js";
+import { Registrations } from "../session/registrations.js";
+import type { Session, SessionContext } from "../session/session.js";
+import type { SessionRecord } from "../session/session-record.js";
+import { LocalDirectory } from "./local-directory.js";
+import type { BusHandlers, BusNode } from "./ports/bus-link.js";
+import { type Clock, systemClock } from "./ports/clock.js";
+import type { FrameHandlers } from "./ports/frame-handlers.js";
+import type { HeartbeatServerEvents } from "./ports/node-events.js";
+import type { ServerCounters } from "./ports/server-stats.js";
+
+/**
+ * The socket-free core of a server: it builds the parts and wires them
+ * together, and nothing else.
+ *
+ * - the node registry and its {@link LocalDirectory} (registry/);
+ * - {@link LivenessMonitor}: deadlines and the suspect / timeout / recover rules (liveness/);
+ * - {@link Registrations}: which session holds which nodes, resume, takeover (session/);
+ * - {@link Gateway}: attached nodes (gateway/);
+ * - {@link Router}: subscriptions and messages (routing/);
+ * - {@link PresenceFeed}, {@link PresenceEvents}, {@link RemoteNodes},
+ *   {@link Wills}: who hears about presence changes, and the other
+ *   servers' nodes (presence/);
+ * - the {@link SessionContext} every session shares, with its frame table:
+ *   each frame type goes straight to the part that owns it.
+ */
+export class ServerCore {
+  /** Server counters. */
+  readonly stats: ServerCounters;
+  /** The time source. */
+  readonly clock: Clock;
+  /** The local nodes. */
+  readonly nodes: LocalDirectory;
+  /** Deadlines and liveness rules. */
+  readonly liveness: LivenessMonitor<SessionRecord>;
+  /** Sessions and the nodes they hold. */
+  readonly registrations: Registrations;
+  /** Subscriptions and message routing. */
+  readonly router: Router;
+  /** The other servers' nodes. */
+  readonly remote: RemoteNodes;
+  /** What every session shares. */
+  readonly sessions: SessionContext;
+  /** What the bus link (the `bus` option) calls back into; passed to `bus.start()`. */
+  readonly busHandlers: BusHandlers;
+  readonly #registry = new NodeRegistry<SessionRecord>();
+  readonly #live: LiveOptions;
+
+  /**
+   * @param options - resolved server options
+   * @param events - where the server's events are emitted
+   * @param stats - the server's counters
+   * @param clock - the time source (tests pass a fake one and call {@link ServerCore.tick})
+   */
+  constructor(
+    options: ResolvedServerOptions,
+    events: EventEmitter<HeartbeatServerEvents>,
+    stats: ServerCounters,
+    clock: Clock = systemClock(),
+  ) {
+    const live = new LiveOptions(options);
+    this.#live = live;
+    this.stats = stats;
+    this.clock = clock;
+    const { logger, serverId, bus } = options;
+    const registry = this.#registry;
+    const nodes = new LocalDirectory(registry, clock);
+    this.nodes = nodes;
+    const feed = new PresenceFeed({ serverId, nodes, remoteNodes: () => bus?.remoteNodes(), clock, stats });
+    const remote = new RemoteNodes({
+      serverId,
+      bus,
+      nodes,
+      clock,
+      emit: (...args) => presenceEvents.remote(...args),
+      replaceLocal: (slot, now) => regs.replace(slot, now),
+    });
+    const presenceEvents = new PresenceEvents({ serverId, nodes, feed, remote, bus, events, clock, stats, logger });
+    this.remote = remote;
+    const liveness: LivenessMonitor<SessionRecord> = new LivenessMonitor({
+      registry,
+      clock,
+      events: presenceEvents,
+      stats,
+      logger,
+      tickMs: options.heartbeatCheckInterval,
+      timeoutMs: options.heartbeatTimeout,
+      actions: { connectionTimedOut: (r, now) => regs.connectionTimedOut(r, now), attachedTimedOut: (r, s, now) => regs.attachedTimedOut(r, s, now) },
+    });
+    this.liveness = liveness;
+    const router: Router = new Router({
+      options: live,
+      nodes,
+      presence: feed,
+      stats,
+      shuttingDown: (): boolean => regs.shuttingDown,
+    });
+    this.router = router;
+    const wills: Wills = new Wills({
+      nodeId: (slot) => registry.id(slot),
+      publish: (slot, subject, payload): boolean => router.will(slot, subject, payload),
+      events,
+      clock,
+      stats,
+      logger,
+    });
+    const regs: Registrations = new Registrations({
+      registry,
+      liveness,
+      events: presenceEvents,
+      wills,
+      removed: (nodeId) => remote.forget(nodeId),
+      intervals: options,
+      resumeGrace: options.resumeGrace,
+      clock,
+      stats,
+      logger,
+    });
+    this.registrations = regs;
+    const gateway = new Gateway({ registry, registrations: regs, liveness, wills, events: presenceEvents, stats });
+    const frames: FrameHandlers<Session, SessionRecord> = {
+      heartbeat: (peer, _rec, heartbeat) => {
+        liveness.ack(peer, heartbeat);
+        return undefined;
+      },
+      batchHeartbeat: (_peer, rec, batch, _frame, now) => {
+        liveness.batch(rec, batch.handles, batch.all, now);
+        return undefined;
+      },
+      attach: (peer, rec, attach, _frame, now) => gateway.attach(peer, rec, attach, now),
+      detach: (_peer, rec, detach, _frame, now) => gateway.detach(rec, detach, now),
+      subscribe: (peer, rec, subscribe) => router.subscribe(peer, rec, subscribe),
+      unsubscribe: (peer, _rec, _unsubscribe, frame) => router.unsubscribe(peer, frame.channel),
+      publish: (peer, rec, publish, frame) => router.publish(peer, rec, publish, frame.channel),
+      send: (peer, rec, send) => router.send(peer, rec, send),
+      broadcast: (peer, rec, broadcast) => router.broadcast(peer, rec, broadcast),
+      reply: (peer, rec, reply) => router.reply(peer, rec, reply),
+      // WindowUpdate from a client is ignored (PROTOCOL.md §12).
+      windowUpdate: () => undefined,
+    };
+    this.sessions = {
+      get options() {
+        return live.current;
+      },
+      stats,
+      clock,
+      registrations: regs,
+      frames,
+      heard: (rec, now, heartbeat) => liveness.heard(rec.ownSlot, rec, now, heartbeat),
+      opened: (session) => router.addPeer(session),
+      closed: (session) => router.removePeer(session),
+    };
+    this.busHandlers = {
+      deliver: (envelope, fromMember) => router.deliverRemote(envelope, fromMember),
+      presence: (event) => remote.presence(event),
+      memberLost: (memberId, lost) => remote.memberLost(memberId, lost),
+      localNodes: () => {
+        const out: BusNode[] = [];
+        registry.forEach({}, (slot) => {
+          out.push({ nodeId: registry.id(slot), labels: registry.labels(slot), state: registry.state(slot), memberId: serverId });
+        });
+        return out;
+      },
+    };
+  }
+
+  /** The options in force (those of the constructor until {@link ServerCore.reconfigure}). */
+  get options(): ResolvedServerOptions {
+    return this.#live.current;
+  }
+
+  /**
+   * Changes the options that can change live (`LIVE_OPTIONS`); the parts
+   * read them from here, so new connections and new admissions see them.
+   *
+   * @returns the options now in force
+   * @throws TypeError / RangeError as `resolveServerOptions`, or for an option that cannot change live; nothing changes then
+   */
+  reconfigure(changes: LiveServerOptions): ResolvedServerOptions {
+    return this.#live.reconfigure(changes);
+  }
+
+  /** Number of registered local nodes. */
+  get size(): number {
+    return this.#registry.size;
+  }
+
+  /** Number of local label sets in use. */
+  get labelSets(): number {
+    return this.#registry.labelSets;
+  }
+
+  /** Number of local nodes matching `filter` (O(1) without labels). */
+  count(filter: NodeFilter): number {
+    return this.#registry.count(filter);
+  }
+
+  /** The node `nodeId`, local or (with a bus) remote. */
+  get(nodeId: string): NodeInfo | undefined {
+    const slot = this.#registry.slotOf(nodeId);
+    return slot < 0 ? this.remote.info(nodeId) : this.nodes.info(slot);
+  }
+
+  /** Starts the liveness timer (idempotent). */
+  start(): void {
+    if (!this.registrations.shuttingDown) this.liveness.start();
+  }
+
+  /** Runs the liveness checks up to `now`. Called by the timer; tests may call it directly with a fake clock. */
+  tick(now = this.clock.now()): void {
+    this.liveness.tick(now);
+  }
+
+  /** Ends every remaining session (`nodeLeft` reason `server_shutdown`) and stops the liveness timer. */
+  shutdown(): void {
+    this.liveness.stop();
+    this.registrations.shutdown();
+  }
+}

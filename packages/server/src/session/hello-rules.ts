@@ -1,0 +1,60 @@
+import { ErrorCode, type Hello, MAX_FRAME_SIZE_LIMIT, MIN_MAX_FRAME_SIZE, PROTOCOL_VERSION, labelsProblem, nodeIdProblem } from "@hb/codec";
+import type { Refusal } from "../core/ports/frame-handlers.js";
+import { checkWill } from "../registry/node-will.js";
+
+/**
+ * Checks a Hello (PROTOCOL.md §5.1): the protocol version
+ * (`UNSUPPORTED_VERSION`), then node id, labels, will and max frame size
+ * (`INVALID_ARGUMENT`). Every refusal is fatal.
+ */
+export function helloProblem(hello: Hello): Refusal | undefined {
+  if (hello.protocolVersion !== PROTOCOL_VERSION) {
+    return {
+      code: ErrorCode.UNSUPPORTED_VERSION,
+      message: `protocol version ${hello.protocolVersion} is not supported (this server speaks ${PROTOCOL_VERSION})`,
+      fatal: true,
+    };
+  }
+  const mfs = hello.maxFrameSize;
+  const invalid =
+    (hello.nodeId === "" ? undefined : nodeIdProblem(hello.nodeId)) ??
+    labelsProblem(hello.labels) ??
+    (hello.will === undefined ? undefined : checkWill(hello.will)) ??
+    (mfs !== 0 && (mfs < MIN_MAX_FRAME_SIZE || mfs > MAX_FRAME_SIZE_LIMIT)
+      ? `max_frame_size must be 0 or 1024..${MAX_FRAME_SIZE_LIMIT}, got ${mfs}`
+      : undefined);
+  return invalid === undefined ? undefined : { code: ErrorCode.INVALID_ARGUMENT, message: invalid, fatal: true };
+}
+
+/**
+ * Runs the `authenticate` hook: `decide(true)` only for `true` (or a promise
+ * of `true`); anything else, a throw or a rejection decides `false` (a
+ * throw or rejection is reported to `failed` first).
+ */
+export function runAuthenticate(
+  hook: (hello: Hello, context: { remoteAddress: string }) => boolean | Promise<boolean>,
+  hello: Hello,
+  remoteAddress: string,
+  decide: (ok: boolean) => void,
+  failed: (err: unknown) => void,
+): void {
+  let result: boolean | Promise<boolean>;
+  try {
+    result = hook(hello, { remoteAddress });
+  } catch (err) {
+    failed(err);
+    decide(false);
+    return;
+  }
+  if (typeof (result as { then?: unknown } | null)?.then === "function") {
+    (result as Promise<boolean>).then(
+      (ok) => decide(ok === true),
+      (err: unknown) => {
+        failed(err);
+        decide(false);
+      },
+    );
+  } else {
+    decide(result === true);
+  }
+}

@@ -1,0 +1,330 @@
+import { ErrorCode, type Hello } from "@hb/codec";
+import type { Clock } from "../core/ports/clock.js";
+import type { EventSink } from "../core/ports/event-sink.js";
+import { runGuarded } from "../core/ports/listener-guard.js";
+import type { Logger } from "../core/ports/logger.js";
+import type { ServerCounters } from "../core/ports/server-stats.js";
+import type { LivenessActions, LivenessMonitor } from "../liveness/liveness-monitor.js";
+import { type IntervalBounds, negotiateInterval } from "../liveness/negotiate-interval.js";
+import type { Wills } from "../presence/wills.js";
+import { generateNodeId } from "../registry/node-id.js";
+import type { NodeRegistry } from "../registry/node-registry.js";
+import { tokenWorker, workerTag } from "../workers/worker-handoff.js";
+import { ResumeStore } from "./resume-store.js";
+import { type SessionConnection, SessionRecord } from "./session-record.js";
+
+/**
+ * How a session ended, which decides the events for its nodes
+ * (docs/PROTOCOL.md §7.1):
+ * - `goodbye`: `nodeLeft` reason `goodbye`, no will;
+ * - `lost`: connection closed without Goodbye: with resume grace `nodeSuspect`
+ *   (then `nodeRecovered` or `nodeTimeout`), else `nodeLeft` `connection_closed` and wills;
+ * - `timeout`: own node timed out: `nodeTimeout` `heartbeat_timeout` and wills;
+ * - `replaced`: own node taken over by a newer connection: the remaining
+ *   attached nodes `nodeLeft` `replaced` too, no will;
+ * - `server_shutdown`: the server is draining: `nodeLeft` `server_shutdown`, no will.
+ */
+export type SessionEnd = "goodbye" | "lost" | "timeout" | "replaced" | "server_shutdown";
+
+/** Result of {@link Registrations.open}. */
+export interface OpenResult {
+  /** The session record (new or resumed). */
+  record: SessionRecord;
+  /** Whether an earlier session was resumed. */
+  resumed: boolean;
+  /** The fresh resume token for Welcome. */
+  resumeToken: Uint8Array;
+}
+
+/** Dependencies of {@link Registrations}. */
+export interface RegistrationsOptions {
+  /** The node registry. */
+  registry: NodeRegistry<SessionRecord>;
+  /** Deadlines of the nodes. */
+  liveness: LivenessMonitor<SessionRecord>;
+  /** Where presence changes go. */
+  events: EventSink;
+  /** The nodes' wills. */
+  wills: Wills;
+  /** Called with the id of every node removed (a remote claim on it ends). */
+  removed: (nodeId: string) => void;
+  /** Interval negotiation bounds. */
+  intervals: IntervalBounds;
+  /** `resumeGrace`, ms (0: lost sessions end at once). */
+  resumeGrace: number;
+  /** Times. */
+  clock: Clock;
+  /** Counters. */
+  stats: ServerCounters;
+  /** Where a failing grace timer is logged. */
+  logger: Logger;
+}
+
+/**
+ * Which connection holds which nodes, from Welcome to the end: registers
+ * the node of a Hello (or resumes its earlier session, PROTOCOL.md §8.2),
+ * lets a newer registration take a node id over (§8.1), keeps a lost
+ * session resumable for `resumeGrace`, and ends sessions with the events
+ * their end calls for ({@link SessionEnd}). Liveness timeouts come here to
+ * end what must end ({@link LivenessActions}).
+ */
+export class Registrations implements LivenessActions<SessionRecord> {
+  readonly #o: RegistrationsOptions;
+  readonly #registry: NodeRegistry<SessionRecord>;
+  readonly #resumes = new ResumeStore<SessionRecord>();
+  readonly #records = new Set<SessionRecord>();
+  #workerId: number | undefined;
+  #graceCount = 0;
+  #shuttingDown = false;
+
+  constructor(options: RegistrationsOptions) {
+    this.#o = options;
+    this.#registry = options.registry;
+  }
+
+  /** Number of live session records. */
+  get sessions(): number {
+    return this.#records.size;
+  }
+
+  /** Number of lost sessions waiting for a resume. */
+  get resumable(): number {
+    return this.#graceCount;
+  }
+
+  /** Whether the server is shutting down. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  /**
+   * Makes these registrations a worker's (multi-process server): resume
+   * tokens are tagged with the worker id, so that
+   * {@link Registrations.resumeTarget} can tell where a presented token belongs.
+   */
+  setWorker(workerId: number): void {
+    this.#workerId = workerId;
+    this.#resumes.tag = workerTag(workerId);
+  }
+
+  /**
+   * The worker a resume token belongs to when it is another worker than
+   * this one (the connection must be handed to it); `undefined` otherwise.
+   */
+  resumeTarget(token: Uint8Array): number | undefined {
+    if (this.#workerId === undefined) return undefined;
+    const target = tokenWorker(token);
+    return target === this.#workerId ? undefined : target;
+  }
+
+  /**
+   * Registers the node of an accepted Hello (validated and authenticated by
+   * the session), resuming an earlier session when the resume token matches.
+   */
+  open(session: SessionConnection, hello: Hello, now: number): OpenResult {
+    const o = this.#o;
+    const interval = negotiateInterval(hello.heartbeatIntervalMs, o.intervals);
+    if (hello.resumeToken.length > 0) {
+      const rec = this.#resumes.find(hello.resumeToken);
+      if (rec !== undefined && !rec.ended && rec.ownSlot >= 0 && (hello.nodeId === "" || hello.nodeId === rec.nodeId)) {
+        return this.#resume(rec, session, hello, interval, now);
+      }
+    }
+    const nodeId = hello.nodeId === "" ? generateNodeId() : hello.nodeId;
+    let reason: "hello" | "replaced" = "hello";
+    const existing = this.#registry.slotOf(nodeId);
+    if (existing >= 0) {
+      this.replace(existing, now);
+      reason = "replaced";
+    }
+    const rec = new SessionRecord(nodeId, interval, session);
+    this.#records.add(rec);
+    const slot = this.#registry.add(nodeId, hello.labels, rec, 0, now);
+    rec.ownSlot = slot;
+    o.wills.set(slot, hello.will);
+    o.liveness.watch(slot, rec, now);
+    o.stats.joined++;
+    o.events.node("nodeJoined", slot, reason, now);
+    return { record: rec, resumed: false, resumeToken: this.#resumes.issue(rec) };
+  }
+
+  // Resume (PROTOCOL.md §8.2): same node id and session; the own node recovers
+  // at once, attached nodes when the gateway attaches them again.
+  #resume(rec: SessionRecord, session: SessionConnection, hello: Hello, interval: number, now: number): OpenResult {
+    const old = rec.session;
+    rec.session = session;
+    rec.remoteAddress = session.remoteAddress;
+    // The old connection, if still open, is closed without presence events.
+    old?.supersede();
+    // Handles were local to the old connection.
+    rec.unbindAll();
+    if (rec.waiting) {
+      rec.waiting = false;
+      this.#graceCount--;
+    }
+    // The grace timer runs on for attached nodes not attached again.
+    if (rec.unbound.size === 0) this.clearGrace(rec);
+    rec.setInterval(interval);
+    const slot = rec.ownSlot;
+    this.#registry.setLabels(slot, hello.labels);
+    this.#o.wills.set(slot, hello.will);
+    this.#o.liveness.resumed(slot, rec, now);
+    this.#o.stats.resumed++;
+    return { record: rec, resumed: true, resumeToken: this.#resumes.issue(rec) };
+  }
+
+  /** Stops a record's grace timer. */
+  clearGrace(rec: SessionRecord): void {
+    if (rec.graceTimer === undefined) return;
+    clearTimeout(rec.graceTimer);
+    rec.graceTimer = undefined;
+  }
+
+  /**
+   * Called by a session when it ends (closed by either side). Does nothing if
+   * the record has moved to another connection meanwhile.
+   */
+  release(rec: SessionRecord, session: SessionConnection, how: SessionEnd, now: number): void {
+    if (rec.session !== session || rec.ended) return;
+    rec.session = undefined;
+    if (this.#shuttingDown) how = "server_shutdown";
+    if (how === "lost" && this.#o.resumeGrace > 0 && rec.ownSlot >= 0) this.#suspend(rec, now);
+    else this.#end(rec, how, now);
+  }
+
+  // A lost connection with resume grace: nodes suspect until a resume or the grace ends.
+  #suspend(rec: SessionRecord, now: number): void {
+    const o = this.#o;
+    rec.unbindAll();
+    for (const slot of rec.slots()) o.liveness.suspend(slot, now);
+    rec.waiting = true;
+    this.#graceCount++;
+    this.clearGrace(rec);
+    rec.graceTimer = setTimeout(() => {
+      rec.graceTimer = undefined;
+      runGuarded(o.stats, o.logger, () => {
+        if (rec.waiting) this.#end(rec, "grace_expired", o.clock.now());
+        else this.#expireUnbound(rec, o.clock.now());
+      });
+    }, o.resumeGrace);
+    rec.graceTimer.unref();
+  }
+
+  // Resumed, but some attached nodes were not attached again within the grace.
+  #expireUnbound(rec: SessionRecord, now: number): void {
+    for (const slot of [...rec.unbound]) this.#depart(slot, "nodeTimeout", "connection_closed", true, now);
+  }
+
+  #end(rec: SessionRecord, how: SessionEnd | "grace_expired", now: number): void {
+    if (rec.ended) return;
+    rec.ended = true;
+    rec.session = undefined;
+    this.#records.delete(rec);
+    this.#resumes.revoke(rec);
+    this.clearGrace(rec);
+    if (rec.waiting) {
+      rec.waiting = false;
+      this.#graceCount--;
+    }
+    for (const slot of rec.slots()) {
+      switch (how) {
+        case "goodbye":
+        case "replaced":
+        case "server_shutdown":
+          this.#depart(slot, "nodeLeft", how, false, now);
+          break;
+        case "lost":
+          this.#depart(slot, "nodeLeft", "connection_closed", true, now);
+          break;
+        case "timeout":
+          this.#depart(slot, "nodeTimeout", "heartbeat_timeout", true, now);
+          break;
+        case "grace_expired":
+          this.#depart(slot, "nodeTimeout", "connection_closed", true, now);
+          break;
+      }
+    }
+  }
+
+  // One node goes: counted, reported, its will published when `will`, then removed.
+  #depart(
+    slot: number,
+    name: "nodeLeft" | "nodeTimeout",
+    reason: string,
+    will: boolean,
+    now: number,
+  ): void {
+    const o = this.#o;
+    if (name === "nodeLeft") o.stats.left++;
+    else o.stats.timedOut++;
+    o.events.node(name, slot, reason, now);
+    if (will) o.wills.publish(slot, reason as "connection_closed" | "heartbeat_timeout", now);
+    this.removeNode(slot);
+  }
+
+  /** Marks the server as draining: sessions ending from now on end with `server_shutdown`. */
+  beginShutdown(): void {
+    this.#shuttingDown = true;
+  }
+
+  /** Ends every remaining session (`nodeLeft` reason `server_shutdown`). */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    const now = this.#o.clock.now();
+    for (const rec of [...this.#records]) {
+      rec.session?.destroy();
+      this.#end(rec, "server_shutdown", now);
+    }
+  }
+
+  /** See {@link LivenessActions.connectionTimedOut}. */
+  connectionTimedOut(rec: SessionRecord, now: number): void {
+    // The connection itself is silent (or half-open): it times out whole.
+    const session = rec.session;
+    if (session !== undefined) session.timedOut();
+    else this.#end(rec, "timeout", now);
+  }
+
+  /** See {@link LivenessActions.attachedTimedOut}. */
+  attachedTimedOut(rec: SessionRecord, slot: number, now: number): void {
+    const handle = this.#registry.handle(slot);
+    const bound = rec.handles.get(handle) === slot;
+    this.#depart(slot, "nodeTimeout", "heartbeat_timeout", true, now);
+    if (bound) rec.session?.refuse(ErrorCode.HEARTBEAT_TIMEOUT, "attached node timed out", handle);
+  }
+
+  /** A newer registration takes `slot`'s node id: the old one leaves (`replaced`, no will). */
+  replace(slot: number, now: number): void {
+    const registry = this.#registry;
+    const rec = registry.owner(slot);
+    const handle = registry.handle(slot);
+    const nodeId = registry.id(slot);
+    const bound = handle !== 0 && rec.handles.get(handle) === slot;
+    this.#depart(slot, "nodeLeft", "replaced", false, now);
+    if (handle !== 0) {
+      if (bound) {
+        rec.session?.refuse(ErrorCode.DUPLICATE_NODE, `node ${nodeId} was registered by another connection`, handle);
+      }
+    } else if (rec.session !== undefined) {
+      // Its connection loses its own node: DUPLICATE_NODE fatal, then release(…, "replaced").
+      rec.session.replaced();
+    } else {
+      this.#end(rec, "replaced", now);
+    }
+  }
+
+  /** Removes the node in `slot` from its record, the wheel, the wills and the registry (no event). */
+  removeNode(slot: number): void {
+    const o = this.#o;
+    const registry = this.#registry;
+    const rec = registry.owner(slot);
+    const handle = registry.handle(slot);
+    if (handle === 0) rec.ownSlot = -1;
+    else if (rec.handles.get(handle) === slot) rec.handles.delete(handle);
+    rec.unbound.delete(slot);
+    o.liveness.unwatch(slot);
+    o.wills.delete(slot);
+    o.removed(registry.id(slot));
+    registry.remove(slot);
+  }
+}

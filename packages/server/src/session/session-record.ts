@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import type { ErrorCode } from "@hb/codec";
+import { suspectAfter } from "../liveness/negotiate-interval.js";
+import type { RoutePeer } from "../routing/route-peer.js";
+
+/** What a {@link SessionRecord} holds of its connection (a `Session`). */
+export interface SessionConnection extends RoutePeer {
+  /** Remote address of the connection. */
+  readonly remoteAddress: string;
+  /** The session was resumed on another connection: close this one, no presence events. */
+  supersede(): void;
+  /** A newer connection registered this connection's node id: fatal `DUPLICATE_NODE`, then close. */
+  replaced(): void;
+  /** Nothing was heard for `heartbeatTimeout`: fatal `HEARTBEAT_TIMEOUT`, then close. */
+  timedOut(): void;
+  /** Sends a non-fatal ProtocolError about one operation (`ref`). */
+  refuse(code: ErrorCode, message: string, ref: number | bigint): void;
+  /** Closes at once, dropping pending output. */
+  destroy(): void;
+}
+
+/**
+ * The resumable part of a connection: the node it registered, its attached
+ * nodes, the negotiated interval and the session id. It outlives its
+ * connection while resume grace runs, and moves to the new connection on a
+ * resume. One per Welcome'd connection (never per attached node).
+ */
+export class SessionRecord {
+  /** Random session id, kept across resumes. */
+  readonly sessionId = randomBytes(12).toString("base64url");
+  /** The connection's own node id. */
+  readonly nodeId: string;
+  /** Registry slot of the own node; -1 once it is gone. */
+  ownSlot = -1;
+  /** Attached nodes bound to the current connection: gateway handle → registry slot. */
+  readonly handles = new Map<number, number>();
+  /**
+   * Attached nodes whose connection was lost (or taken over by a resume):
+   * their handles died with it. They keep their slot until the gateway
+   * attaches them again from the resumed session, or they time out.
+   */
+  readonly unbound = new Set<number>();
+  /** Negotiated heartbeat interval, ms. */
+  intervalMs = 0;
+  /** 1.5 × intervalMs. */
+  suspectAfterMs = 0;
+  /** The connection, or `undefined` while lost (resume grace). */
+  session: SessionConnection | undefined;
+  /** Remote address of the (last) connection. */
+  remoteAddress: string;
+  /** Running resume-grace timer (also runs on after a resume while nodes are unbound). */
+  graceTimer: NodeJS.Timeout | undefined;
+  /** Whether the session is lost and waiting for a resume. */
+  waiting = false;
+  /** Set once the session has ended for good. */
+  ended = false;
+
+  constructor(nodeId: string, intervalMs: number, session: SessionConnection) {
+    this.nodeId = nodeId;
+    this.session = session;
+    this.remoteAddress = session.remoteAddress;
+    this.setInterval(intervalMs);
+  }
+
+  /** Sets the negotiated interval (and the derived suspect delay). */
+  setInterval(intervalMs: number): void {
+    this.intervalMs = intervalMs;
+    this.suspectAfterMs = suspectAfter(intervalMs);
+  }
+
+  /** Slots of every node of the session, the own node first; a copy, safe to mutate the session while iterating. */
+  slots(): number[] {
+    const out: number[] = this.ownSlot >= 0 ? [this.ownSlot] : [];
+    for (const slot of this.handles.values()) out.push(slot);
+    for (const slot of this.unbound) out.push(slot);
+    return out;
+  }
+
+  /** Moves every bound attached node to {@link SessionRecord.unbound} (its connection is gone). */
+  unbindAll(): void {
+    for (const slot of this.handles.values()) this.unbound.add(slot);
+    this.handles.clear();
+  }
+}

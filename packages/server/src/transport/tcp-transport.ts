@@ -1,0 +1,120 @@
+import type { Socket } from "node:net";
+import type { HandoffSender } from "../workers/worker-handoff.js";
+import type { SessionTransport } from "../core/ports/session-transport.js";
+import type { Session } from "../session/session.js";
+
+/** How long a socket may linger after {@link TcpTransport.end} before it is destroyed, in ms. */
+export const END_LINGER_MS = 1_000;
+
+/**
+ * The thin TCP (or TLS) transport: a `net.Socket` as a
+ * {@link SessionTransport}. It forwards bytes both ways and nothing else;
+ * all protocol logic is in {@link Session}.
+ *
+ * Sets `noDelay` (the session already batches writes per event-loop turn)
+ * and reports `'drain'` to the session, which stops writing while
+ * `writableLength` is above its high-water mark.
+ * After {@link TcpTransport.end} the socket is destroyed if the peer has not
+ * closed it within {@link END_LINGER_MS}, so a peer ignoring the FIN cannot
+ * hold it open.
+ */
+export class TcpTransport implements SessionTransport {
+  /** Remote IP address ("" if the socket was already closed). */
+  readonly remoteAddress: string;
+  readonly #socket: Socket;
+  readonly #handoff: HandoffSender | undefined;
+  // Chunks read before the Hello, kept when a handoff is possible (bounded by maxFrameSize plus one chunk).
+  #early: Buffer[] | undefined;
+  #linger: NodeJS.Timeout | undefined;
+
+  /**
+   * @param socket - a connected socket
+   * @param onError - called with socket errors (resets, TLS failures); they
+   *   always end in `close`, which the bound session is told about
+   * @param handoff - multi-process servers (plain TCP only): sends the
+   *   socket and the bytes read so far to another worker; enables
+   *   {@link TcpTransport.handoff}
+   * @param remoteAddress - the client's address when it is not the socket's
+   *   (read from a PROXY protocol header)
+   */
+  constructor(socket: Socket, onError: (err: Error) => void, handoff?: HandoffSender, remoteAddress?: string) {
+    this.#socket = socket;
+    this.#handoff = handoff;
+    if (handoff !== undefined) this.#early = [];
+    this.remoteAddress = remoteAddress ?? socket.remoteAddress ?? "";
+    socket.setNoDelay(true);
+    socket.on("error", onError);
+    socket.on("close", () => {
+      if (this.#linger !== undefined) clearTimeout(this.#linger);
+    });
+  }
+
+  /** Connects the socket's input and close to `session`. */
+  bind(session: Session): void {
+    const socket = this.#socket;
+    if (this.#early === undefined) {
+      socket.on("data", (chunk: Buffer) => session.receive(chunk));
+    } else {
+      socket.on("data", (chunk: Buffer) => {
+        this.#early?.push(chunk);
+        session.receive(chunk);
+        if (this.#early !== undefined && !session.awaitingHello) this.#early = undefined;
+      });
+    }
+    socket.on("drain", () => session.transportDrained());
+    socket.on("close", () => session.transportClosed());
+    if (socket.destroyed) session.transportClosed();
+  }
+
+  /** See {@link SessionTransport.writableLength}. */
+  get writableLength(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** See {@link SessionTransport.write}. */
+  write(bytes: Uint8Array): void {
+    const socket = this.#socket;
+    if (socket.writable) socket.write(bytes);
+  }
+
+  /** See {@link SessionTransport.end}. */
+  end(): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    socket.end();
+    if (this.#linger === undefined) {
+      this.#linger = setTimeout(() => socket.destroy(), END_LINGER_MS);
+      this.#linger.unref();
+    }
+  }
+
+  /**
+   * See {@link SessionTransport.handoff}: possible only while the Hello is
+   * being read (the transport still holds every byte read). Stops reading,
+   * takes what the socket has buffered, detaches from the session and
+   * passes the socket with the bytes to the `handoff` callback.
+   */
+  handoff(target: number): boolean {
+    const early = this.#early;
+    const send = this.#handoff;
+    const socket = this.#socket;
+    if (early === undefined || send === undefined || socket.destroyed) return false;
+    this.#early = undefined;
+    // Node's IPC send replaces the handle's read callback with a no-op: bytes
+    // the kernel hands over after this point would be lost, so stop reading
+    // first (net.Socket#pause() does not stop the handle; this internal does).
+    (socket as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
+    socket.pause();
+    socket.removeAllListeners("data");
+    socket.removeAllListeners("drain");
+    socket.removeAllListeners("close");
+    for (let c: Buffer | null = socket.read(); c !== null; c = socket.read()) early.push(c);
+    send(target, socket, Buffer.concat(early));
+    return true;
+  }
+
+  /** See {@link SessionTransport.destroy}. */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
