@@ -19,6 +19,8 @@ import type { NodeFilter, NodeInfo } from "./registry/node-info.js";
 import type { SubscriptionInfo } from "./routing/subscription-info.js";
 import { ConnectionGate } from "./session/connection-gate.js";
 import type { Session } from "./session/session.js";
+import { ThrottledLog } from "./session/throttled-log.js";
+import { reusePortUnsupported } from "./transport/reuse-port.js";
 import { TcpListener } from "./transport/tcp-listener.js";
 import { TcpTransport } from "./transport/tcp-transport.js";
 import type { HandoffSender, WorkerRole } from "./workers/worker-handoff.js";
@@ -63,6 +65,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   readonly #pool: WorkerPool | undefined;
   #poolStarted = false;
   #role: WorkerRole | undefined;
+  // One function for every socket's errors (no closure per connection).
+  readonly #onSocketError = (err: Error & { code?: string }): void => this.#socketError(err);
+  #acceptErrorLog: ThrottledLog | undefined;
 
   /**
    * @param options - see {@link HeartbeatServerOptions}
@@ -96,6 +101,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     }
     this.#core = new ServerCore(opts, this, this.#stats);
     this.#gate = new ConnectionGate(this.#core.sessions);
+    const core = this.#core;
     this.#listener = new TcpListener({
       host: opts.host,
       port: opts.port,
@@ -103,7 +109,15 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       proxyProtocol: opts.proxyProtocol,
       handshakeTimeout: opts.handshakeTimeout,
       logger: opts.logger,
-      onSocketError: (err) => this.#socketError(err),
+      stats: this.#stats,
+      // A worker is told by the primary (the port is shared); one process only when asked and possible.
+      reusePort: opts.reusePort === true && (!cluster.isPrimary || reusePortUnsupported() === undefined),
+      // Admitted and not welcomed yet (closed ones leave both sets).
+      handshaking: () => this.#gate.size - core.router.peers,
+      maxHandshakes: () => this.options.maxHandshakes,
+      refuse: (socket, message) => this.#gate.refuse(new TcpTransport(socket, this.#onSocketError), ErrorCode.SERVER_FULL, message),
+      onAcceptError: (err) => this.#acceptError(err),
+      onSocketError: this.#onSocketError,
       onProxyHeaderError: (err, remoteAddress) => {
         this.#stats.socketErrors++;
         opts.logger.warn({ code: err.code, remoteAddress }, err.message);
@@ -149,6 +163,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     // A worker hands a resuming connection to its sibling.
     const role = this.#role;
     const handoff: HandoffSender | undefined = role === undefined ? undefined : (target, socket, bytes) => role.handoff(target, socket, bytes);
+    if (o.reusePort === true && cluster.isPrimary && reusePortUnsupported() !== undefined) {
+      o.logger.warn({ why: reusePortUnsupported() }, "reusePort is not available here: listening without it");
+    }
     const address = await this.#listener.listen((socket, give, remoteAddress) => void this.#serve(socket, give, remoteAddress), handoff);
     this.#core.start();
     o.logger.info({ address: address.address, port: address.port, serverId: o.serverId, bus: o.bus?.kind }, "hb server listening");
@@ -171,7 +188,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     const o = this.options;
     await this.#startBus();
     const address = await pool.start();
-    o.logger.info({ port: address.port, workers: o.workerCount, serverId: o.serverId }, "hb server workers listening");
+    o.logger.info({ port: address.port, workers: o.workerCount, accept: pool.mode, serverId: o.serverId }, "hb server workers listening");
     return address;
   }
 
@@ -189,7 +206,17 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   setWorkerRole(role: WorkerRole): void {
     this.#role = role;
-    this.#core.registrations.setWorker(role.workerId);
+    this.#core.registrations.setWorker(role.workerId, role.epoch);
+  }
+
+  /**
+   * @internal A worker could not pass a resuming connection on (its
+   * channel to the primary failed): fatal `SERVER_FULL` with
+   * `retry_after_ms`, counted in `handoffRefused` and `errors`.
+   */
+  refuseHandoff(socket: Socket, why: string): void {
+    this.#stats.handoffRefused++;
+    this.#gate.refuse(new TcpTransport(socket, this.#onSocketError), ErrorCode.SERVER_FULL, `server busy: ${why}`);
   }
 
   /**
@@ -209,7 +236,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   // Runs a session on a connected socket (handed off when `handoff` is given); undefined when refused.
   // `remoteAddress`: the client's, when a PROXY header gave it (the `proxyProtocol` option).
   #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string): Session | undefined {
-    const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff, remoteAddress);
+    const transport = new TcpTransport(socket, this.#onSocketError, handoff, remoteAddress);
     const session = this.accept(transport);
     if (session !== undefined) transport.bind(session);
     return session;
@@ -341,8 +368,13 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       subscriptions: core.router.subscriptions,
       channels: core.router.channels,
     });
+    snapshot.acceptWaiting = this.#listener.waiting;
     // The workers hold the connections and nodes: their reports are added to the primary's own counters.
-    if (pool !== undefined) snapshot = { ...sumWorkerStats(snapshot, pool.workerStats()), handedOff: pool.handedOff };
+    if (pool !== undefined) {
+      snapshot = sumWorkerStats(snapshot, pool.workerStats());
+      snapshot.handedOff = pool.handedOff;
+      snapshot.handoffRefused += pool.handoffRefused;
+    }
     if (bus !== undefined) snapshot.bus = { ...bus.stats(), kind: bus.kind, health: bus.health() };
     return snapshot;
   }
@@ -403,6 +435,13 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    */
   subscriptions(nodeId?: string): SubscriptionInfo[] {
     return this.#core.router.list(nodeId);
+  }
+
+  // An accept failed (EMFILE: the process's file limit): counted, logged at most once a second.
+  #acceptError(err: Error & { code?: string }): void {
+    this.#stats.acceptErrors++;
+    this.#acceptErrorLog ??= new ThrottledLog(this.#core.sessions.clock);
+    this.#acceptErrorLog.warn(this.options.logger, { err: err.message, errno: err.code, acceptErrors: this.#stats.acceptErrors }, "accept failed");
   }
 
   #socketError(err: Error & { code?: string }): void {

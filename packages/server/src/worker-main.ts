@@ -94,16 +94,17 @@ async function start(config: Extract<WorkerControlMessage, { hbWorker: "config" 
   });
   s.setWorkerRole({
     workerId,
+    epoch: config.epoch,
     handoff: (target, socket, bytes) => {
-      // If the socket cannot be passed on, its client reconnects: drop it here.
-      const failed = (): void => void socket.destroy();
-      if (!process.connected || typeof process.send !== "function") return failed();
+      // If the socket cannot be passed on: a coded refusal (SERVER_FULL, retry_after_ms), counted; its client comes back.
+      const failed = (why: string): void => s.refuseHandoff(socket, why);
+      if (!process.connected || typeof process.send !== "function") return failed("the primary is gone");
       try {
         process.send({ hbWorker: "handoff", target, bytes } satisfies WorkerControlMessage, socket, {}, (err) => {
-          if (err) failed();
+          if (err) failed(`passing the connection failed: ${err.message}`);
         });
-      } catch {
-        failed();
+      } catch (err) {
+        failed(`passing the connection failed: ${(err as Error).message}`);
       }
     },
   });

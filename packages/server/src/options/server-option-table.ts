@@ -170,7 +170,37 @@ export const NUMBER_OPTIONS: readonly NumberOptionSpec[] = [
     "1 024 .. 64 MiB",
     "largest incoming frame (length prefix excluded)",
   ),
-  spec("closeTimeout", undefined, "ms", 5_000, "5 000", fixed(0, 600_000), "0 .. 600 000", "how long `close()` waits for clients to leave (`GoAway.drain_ms`)"),
+  spec(
+    "closeTimeout",
+    undefined,
+    "ms",
+    5_000,
+    "5 000",
+    fixed(0, 600_000),
+    "0 .. 600 000",
+    "how long `close()` waits for clients to leave (`GoAway.drain_ms`); each GoAway's `reconnect_delay_ms` spreads them over it",
+  ),
+  spec(
+    "maxHandshakes",
+    undefined,
+    "count",
+    2_000,
+    "2 000",
+    fixed(1, 1_000_000),
+    "1 .. 1 000 000",
+    "connections in their handshake at once (accept pacing); more wait unread, in arrival order; shared out over workers",
+  ),
+  spec(
+    "retryAfter",
+    undefined,
+    "ms",
+    2_000,
+    "2 000",
+    fixed(100, 600_000),
+    "0 or 100 .. 600 000",
+    "`retry_after_ms` of fatal `SERVER_FULL` / `RATE_LIMITED` / `SHUTTING_DOWN` refusals, × uniform(0.5, 1.5); 0: not said",
+    { kind: "zero-or-integer" },
+  ),
   spec(
     "maxMessageSize",
     undefined,
@@ -210,6 +240,13 @@ export const OTHER_OPTIONS: readonly { name: string; defaultText: string; doc: s
   { name: "authorizePublish", defaultText: "allow", doc: "`(node, subject) => boolean`, once per message (wills included)" },
   { name: "authorizeBroadcast", defaultText: "refuse", doc: "`(node) => boolean`; `server.broadcast()` is never subject to it" },
   { name: "tls", defaultText: "none", doc: "`node:tls` options; set: the server speaks TLS" },
+  {
+    name: "reusePort",
+    defaultText: "unset",
+    doc:
+      "`SO_REUSEPORT` (Linux, Node.js ≥ 22.12): unset, each worker listens with a socket of its own (the port must be free); `true`, the port " +
+      "may also be shared with other servers (rolling restart), one process too; `false`: workers share it through `node:cluster` round-robin",
+  },
   {
     name: "proxyProtocol",
     defaultText: "`false`",

@@ -78,8 +78,10 @@ export interface HeartbeatServerOptions {
    * (which must be the cluster primary) forks N `node:cluster` workers
    * (serialization `advanced`) that each run a `HeartbeatServer` joined to
    * an IPC bus (`IpcBusLink` / `IpcBusHub`) and listen on the shared
-   * `host`:`port` (round-robin; port 0 is shared too). The primary accepts
-   * no connections itself; it answers `count()` / `get()` / `list()` from
+   * `host`:`port`: on Linux each worker with a listening socket of its own
+   * (`SO_REUSEPORT`, see `reusePort`), elsewhere through `node:cluster`'s
+   * round-robin (port 0: the primary picks one port for all). The primary
+   * accepts no connections itself; it answers `count()` / `get()` / `list()` from
    * the hub's directory, emits the node events (all `remote: true`,
    * `serverId` = the worker's member id `w<id>`; a crashed worker's nodes
    * time out with reason `server_lost`), and publishes / sends / broadcasts
@@ -95,8 +97,8 @@ export interface HeartbeatServerOptions {
    * see one member, never the workers. The
    * workers' log records are forwarded to the primary's `logger` (tagged
    * `memberId`, `workerPid`) unless the `workerModule` gives them a logger.
-   * `maxConnections` is shared out: each worker accepts
-   * ceil(maxConnections / N) (round-robin spreads connections evenly);
+   * `maxConnections` and `maxHandshakes` are shared out: each worker takes
+   * ceil(limit / N) (the kernel, or round-robin, spreads connections evenly);
    * `maxConnectionsPerIp` applies per worker. A resume works whichever
    * worker the reconnect reaches: resume tokens carry the worker id, and
    * the connection is handed to the worker holding the session (plain TCP;
@@ -181,8 +183,44 @@ export interface HeartbeatServerOptions {
    * connections opened from then on.
    */
   rateLimit?: RateLimitOptions;
-  /** How long {@link HeartbeatServer.close} waits for clients to leave before destroying them. Default 5 000; 0 .. 600 000. */
+  /**
+   * How long {@link HeartbeatServer.close} waits for clients to leave before
+   * destroying them (`GoAway.drain_ms`). Each connection's GoAway carries its
+   * own `reconnect_delay_ms`, uniform over the drain less a margin (10 %, at
+   * least min(1 s, half of it)), so that the fleet leaves spread over the
+   * drain instead of in one burst. Default 5 000; 0 .. 600 000.
+   */
   closeTimeout?: number;
+  /**
+   * Accept pacing: most connections in their handshake (accepted, Welcome
+   * not sent yet) at once. More wait, unread, in arrival order, and are
+   * admitted as handshakes complete; their handshake timeout starts then. A
+   * connection that waited `handshakeTimeout` is refused with `SERVER_FULL`.
+   * Shared out over worker processes. Default 2 000; 1 .. 1 000 000.
+   */
+  maxHandshakes?: number;
+  /**
+   * `retry_after_ms` of fatal `SERVER_FULL`, `RATE_LIMITED` and
+   * `SHUTTING_DOWN` refusals (PROTOCOL.md §6.6): each refusal says this ×
+   * uniform(0.5, 1.5), so that refused clients do not come back together.
+   * 0: not said (clients back off on their own). Default 2 000; 0 or 100 .. 600 000.
+   */
+  retryAfter?: number;
+  /**
+   * Listen with `SO_REUSEPORT` (Linux, Node.js ≥ 22.12). Unset (the
+   * default): worker processes (`workerCount` > 1) each listen on the port
+   * with a socket of their own and the kernel spreads new connections over
+   * them (no process in the accept path); the port must be free (else
+   * `EADDRINUSE`, as without it). `true`: the same, and the port may be
+   * shared with other servers of the same user, e.g. the next version
+   * started before this one is closed (a rolling restart on one host); a
+   * single process listens with it too. `false`: never; workers share the
+   * port through `node:cluster`'s round-robin, in which the primary accepts
+   * every connection and passes it on (a bottleneck under connection
+   * bursts, see docs/PERFORMANCE.md). Where the platform lacks it the
+   * server falls back to round-robin and logs so.
+   */
+  reusePort?: boolean;
   /** Authentication hook, called once per Hello. Default: every Hello is accepted. */
   authenticate?: AuthenticateHook;
   /** Subscribe authorization hook. Default: every valid Subscribe is allowed. */
@@ -267,6 +305,12 @@ export interface ResolvedServerOptions {
   readonly rateLimit: Readonly<Required<RateLimitOptions>>;
   /** See {@link HeartbeatServerOptions.closeTimeout}. */
   readonly closeTimeout: number;
+  /** See {@link HeartbeatServerOptions.maxHandshakes}. */
+  readonly maxHandshakes: number;
+  /** See {@link HeartbeatServerOptions.retryAfter}. */
+  readonly retryAfter: number;
+  /** See {@link HeartbeatServerOptions.reusePort}; `undefined`: unset. */
+  readonly reusePort: boolean | undefined;
   /** See {@link HeartbeatServerOptions.authenticate}. */
   readonly authenticate: AuthenticateHook | undefined;
   /** See {@link HeartbeatServerOptions.authorizeSubscribe}. */
@@ -366,6 +410,8 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
   if (tls !== undefined && (typeof tls !== "object" || tls === null)) {
     throw new TypeError("tls must be an object of node:tls options");
   }
+  const reusePort = options.reusePort;
+  if (reusePort !== undefined && typeof reusePort !== "boolean") throw new TypeError("reusePort must be true or false");
   const proxyProtocol = options.proxyProtocol ?? false;
   if (typeof proxyProtocol !== "boolean") throw new TypeError("proxyProtocol must be true or false");
   if (proxyProtocol && tls !== undefined) {
@@ -415,6 +461,9 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     maxFrameSize,
     rateLimit: Object.freeze({ framesPerSecond: num("rateLimit.framesPerSecond"), burst: num("rateLimit.burst") }),
     closeTimeout: num("closeTimeout"),
+    maxHandshakes: num("maxHandshakes"),
+    retryAfter: num("retryAfter"),
+    reusePort,
     authenticate,
     authorizeSubscribe,
     authorizePublish,

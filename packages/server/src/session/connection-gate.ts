@@ -1,12 +1,15 @@
 import { ErrorCode, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
 import type { SessionTransport } from "../core/ports/session-transport.js";
 import { Session, type SessionContext } from "./session.js";
+import { retryAfterMs } from "./spread-delays.js";
+import { ThrottledLog } from "./throttled-log.js";
 
 /**
  * The server's open connections: admits a transport as a {@link Session}
  * within `maxConnections` and `maxConnectionsPerIp` (as in force at that
  * moment: they change live; over a limit: a fatal
- * `SERVER_FULL`, then the transport is ended), counts them per address,
+ * `SERVER_FULL` with `retry_after_ms`, then the transport is ended; logged
+ * at most once a second), counts them per address,
  * and drives them through a graceful close (GoAway, then a last fatal
  * `SHUTTING_DOWN`, then destroy).
  */
@@ -17,9 +20,11 @@ export class ConnectionGate {
   #nextId = 1;
   #closing = false;
   #idle: (() => void) | undefined;
+  readonly #refusals: ThrottledLog;
 
   constructor(ctx: SessionContext) {
     this.#ctx = ctx;
+    this.#refusals = new ThrottledLog(ctx.clock);
   }
 
   /** Open connections. */
@@ -41,17 +46,17 @@ export class ConnectionGate {
     // Read now: the limits may change live (HeartbeatServer.reconfigure).
     const o = this.#ctx.options;
     if (this.#closing) {
-      this.#refuse(transport, ErrorCode.SHUTTING_DOWN, "server is shutting down");
+      this.refuse(transport, ErrorCode.SHUTTING_DOWN, "server is shutting down");
       return undefined;
     }
     const ip = transport.remoteAddress;
     const perIp = this.#perIp.get(ip) ?? 0;
     if (this.#sessions.size >= o.maxConnections) {
-      this.#refuse(transport, ErrorCode.SERVER_FULL, `server is full (maxConnections ${o.maxConnections})`);
+      this.refuse(transport, ErrorCode.SERVER_FULL, `server is full (maxConnections ${o.maxConnections})`);
       return undefined;
     }
     if (o.maxConnectionsPerIp > 0 && perIp >= o.maxConnectionsPerIp) {
-      this.#refuse(
+      this.refuse(
         transport,
         ErrorCode.SERVER_FULL,
         `too many connections from ${ip} (maxConnectionsPerIp ${o.maxConnectionsPerIp})`,
@@ -101,12 +106,18 @@ export class ConnectionGate {
     if (this.#sessions.size === 0) this.#idle?.();
   };
 
-  // Refuses a connection before reading anything: fatal error, then close.
-  #refuse(transport: SessionTransport, code: ErrorCode, message: string): void {
+  /**
+   * Refuses a connection before reading anything: a fatal error with
+   * `retry_after_ms` (spread, see `retryAfter`), then close. Counted in
+   * `stats().errors`, logged at most once a second.
+   */
+  refuse(transport: SessionTransport, code: ErrorCode, message: string): void {
     const stats = this.#ctx.stats;
     stats.error(code);
-    this.#ctx.options.logger.warn({ code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
-    const bytes = encodeFrame(makeFrame("error", { code, message, fatal: true }));
+    // Throttled: a connection flood over the limit would write one line per socket.
+    this.#refusals.warn(this.#ctx.options.logger, { code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
+    const retryAfter = retryAfterMs(this.#ctx.options.retryAfter);
+    const bytes = encodeFrame(makeFrame("error", { code, message, fatal: true, retryAfterMs: retryAfter }));
     stats.framesOut++;
     stats.bytesOut += bytes.length;
     transport.write(bytes);

@@ -74,6 +74,7 @@ export class Registrations implements LivenessActions<SessionRecord> {
   readonly #resumes = new ResumeStore<SessionRecord>();
   readonly #records = new Set<SessionRecord>();
   #workerId: number | undefined;
+  #epoch = 0;
   #graceCount = 0;
   #shuttingDown = false;
 
@@ -102,9 +103,10 @@ export class Registrations implements LivenessActions<SessionRecord> {
    * tokens are tagged with the worker id, so that
    * {@link Registrations.resumeTarget} can tell where a presented token belongs.
    */
-  setWorker(workerId: number): void {
+  setWorker(workerId: number, epoch: number): void {
     this.#workerId = workerId;
-    this.#resumes.tag = workerTag(workerId);
+    this.#epoch = epoch;
+    this.#resumes.tag = workerTag(workerId, epoch);
   }
 
   /**
@@ -113,8 +115,8 @@ export class Registrations implements LivenessActions<SessionRecord> {
    */
   resumeTarget(token: Uint8Array): number | undefined {
     if (this.#workerId === undefined) return undefined;
-    const target = tokenWorker(token);
-    return target === this.#workerId ? undefined : target;
+    const target = tokenWorker(token, this.#epoch);
+    return target === (this.#workerId & 0xffff) ? undefined : target;
   }
 
   /**

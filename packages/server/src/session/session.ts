@@ -26,6 +26,7 @@ import type { SessionConnection, SessionRecord } from "./session-record.js";
 import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
 import { helloProblem, runAuthenticate } from "./hello-rules.js";
 import { InboundFlow } from "./inbound-flow.js";
+import { reconnectDelayMs, retryAfterMs } from "./spread-delays.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -237,11 +238,15 @@ export class Session implements SessionConnection {
     this.#sendError(code, message, ref, false, code === ErrorCode.HEARTBEAT_TIMEOUT ? "debug" : "warn");
   }
 
-  /** @internal The server is draining: tell the client to go away. */
+  /**
+   * @internal The server is draining: tell the client to go away, and when
+   * (`reconnect_delay_ms`, spread over the drain, PROTOCOL.md §5.5).
+   */
   goAway(drainMs: number): void {
     if (this.#phase === CLOSED) return;
+    const reconnectDelay = reconnectDelayMs(drainMs);
     this.#send(
-      makeFrame("goAway", { code: ErrorCode.SHUTTING_DOWN, reason: "server shutting down", drainMs }),
+      makeFrame("goAway", { code: ErrorCode.SHUTTING_DOWN, reason: "server shutting down", drainMs, reconnectDelayMs: reconnectDelay }),
     );
   }
 
@@ -538,7 +543,9 @@ export class Session implements SessionConnection {
     if (this.#phase === CLOSED) return;
     this.#ctx.stats.error(code);
     this.#log(level, code, message, ref);
-    const frame = makeFrame("error", { code, message, ref: BigInt(ref), fatal }, channel);
+    // A refusal the client may retry: when, spread per connection (PROTOCOL.md §6.6).
+    const retryAfter = fatal && RETRY_CODES.has(code) ? retryAfterMs(this.#ctx.options.retryAfter) : 0;
+    const frame = makeFrame("error", { code, message, ref: BigInt(ref), fatal, retryAfterMs: retryAfter }, channel);
     if (!fatal) this.#send(frame);
     else if (!this.#transportGone) this.#writer.fatal(frame); // written even when the queues are stuck
   }
@@ -598,6 +605,9 @@ export class Session implements SessionConnection {
     logger[level](obj, message);
   }
 }
+
+/** Fatal codes a client may retry after, which carry `retry_after_ms` (PROTOCOL.md §6.6). */
+const RETRY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.SERVER_FULL, ErrorCode.RATE_LIMITED, ErrorCode.SHUTTING_DOWN]);
 
 /** Frames whose payload counts against the flow-control window (PROTOCOL.md §12). */
 const PAYLOAD_FRAMES: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply"]);

@@ -19,21 +19,33 @@ export type HandoffSender = (target: number, socket: Socket, bytes: Uint8Array) 
  * so that a resume works whichever worker the reconnect lands on.
  */
 export interface WorkerRole {
-  /** The `node:cluster` worker id of this process. */
+  /** The `node:cluster` worker id of this process (below 65 536). */
   readonly workerId: number;
+  /** The primary's epoch (16 bits): tokens of another primary (before a restart) are not handed off. */
+  readonly epoch: number;
   /** Passes `socket`, and every byte already read from it, to worker `target`. */
   readonly handoff: HandoffSender;
 }
 
-/** The tag a worker appends to its resume tokens. */
-export function workerTag(workerId: number): Uint8Array {
+/** The tag a worker appends to its resume tokens: the primary's epoch (16 bits), then its worker id (16 bits). */
+export function workerTag(workerId: number, epoch: number): Uint8Array {
   const tag = new Uint8Array(WORKER_TAG_BYTES);
-  new DataView(tag.buffer).setUint32(0, workerId);
+  const view = new DataView(tag.buffer);
+  view.setUint16(0, epoch & 0xffff);
+  view.setUint16(2, workerId & 0xffff);
   return tag;
 }
 
-/** The worker id a resume token is tagged with, or `undefined` for an untagged (or malformed) token. */
-export function tokenWorker(token: Uint8Array): number | undefined {
+/**
+ * The worker id a resume token is tagged with when it was issued under
+ * primary `epoch`, or `undefined` for an untagged (or malformed) token or
+ * one of another primary: after a restart, a token names a worker of the
+ * old server, and handing the connection to the new worker of that id
+ * would only cost a pass through the primary (a fresh session either way).
+ */
+export function tokenWorker(token: Uint8Array, epoch: number): number | undefined {
   if (token.length !== RESUME_TOKEN_BYTES + WORKER_TAG_BYTES) return undefined;
-  return new DataView(token.buffer, token.byteOffset, token.byteLength).getUint32(RESUME_TOKEN_BYTES);
+  const view = new DataView(token.buffer, token.byteOffset, token.byteLength);
+  if (view.getUint16(RESUME_TOKEN_BYTES) !== (epoch & 0xffff)) return undefined;
+  return view.getUint16(RESUME_TOKEN_BYTES + 2);
 }

@@ -1,11 +1,17 @@
 import cluster, { type Worker } from "node:cluster";
-import { Socket } from "node:net";
+import { randomInt } from "node:crypto";
+import { type Server, Socket, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { ErrorCode, encodeFrame, makeFrame } from "@hb/codec";
+import { systemClock } from "../core/ports/clock.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { ServerStats, WorkerStats } from "../core/ports/server-stats.js";
 import type { LiveServerOptions } from "../options/live-options.js";
 import type { HeartbeatServerOptions, ResolvedServerOptions } from "../options/server-options.js";
+import { retryAfterMs } from "../session/spread-delays.js";
+import { ThrottledLog } from "../session/throttled-log.js";
 import type { ProcessSample } from "../telemetry/process-sampler.js";
+import { reusePortUnsupported } from "../transport/reuse-port.js";
 import { IpcBusHub } from "./ipc-bus-hub.js";
 import { relayWorkerLog, workerLogLevel } from "./worker-log.js";
 
@@ -18,9 +24,12 @@ export type WorkerControlMessage =
   /** Worker → primary: loaded and listening for control messages (earlier ones would be lost). */
   | { hbWorker: "boot" }
   /**
-   * Primary → worker: the options to run with (serialisable ones only), the
-   * bus member id, the `workerModule` URL, the primary's `serverId`, and
-   * the level to log at (records are forwarded with `log`).
+   * Primary → worker: the options to run with (serialisable ones only; the
+   * port to bind, `reusePort` true when each worker listens with a socket of
+   * its own, false for round-robin), the bus member id, the `workerModule`
+   * URL, the primary's `serverId`, the level to log at (records are
+   * forwarded with `log`), and the primary's `epoch` (in resume tokens: a
+   * token of an earlier primary is never handed off).
    */
   | {
       hbWorker: "config";
@@ -29,6 +38,7 @@ export type WorkerControlMessage =
       workerModule: string | undefined;
       serverId: string;
       logLevel: string;
+      epoch: number;
     }
   /** Primary → worker: close gracefully, then exit. */
   | { hbWorker: "close" }
@@ -63,6 +73,12 @@ export const RESTART = {
   /** Crash-counting window, ms. */
   window: 60_000,
 } as const;
+
+/** Most resuming connections the primary passes between workers at once; more are refused (`SERVER_FULL`). */
+export const MAX_HANDOFFS_IN_TRANSIT = 256;
+
+/** How the workers of a pool share the port. */
+export type AcceptMode = "reuseport" | "round-robin";
 
 /** The bound address reported by the workers. */
 export interface PoolAddress {
@@ -100,15 +116,36 @@ function workerEntry(): { exec: string; execArgv: string[] } {
  * `node:cluster` workers running the worker entry (src/worker-main.ts),
  * attaches each to an {@link IpcBusHub} right after forking, hands it its
  * options over IPC once it says `boot`, and restarts crashed workers with backoff
- * ({@link RESTART}). Workers share the listening port (node:cluster
- * round-robin; port 0 is shared too: every worker gets the same port).
+ * ({@link RESTART}).
+ *
+ * The accept path: on Linux with Node.js ≥ 22.12 every worker listens on the
+ * port with a socket of its own (`SO_REUSEPORT`) and the kernel spreads new
+ * connections over them: the primary is not in the accept path (with
+ * `node:cluster`'s round-robin it accepts every connection and passes it
+ * on over IPC, which under a burst queues handles up to its open-file
+ * limit; then libuv accepts and closes connections silently, see
+ * docs/PERFORMANCE.md). With port 0 the primary picks the port first and
+ * holds it until the workers have bound it. Elsewhere (or `reusePort:
+ * false`) the workers share the port through round-robin, and the log says
+ * so. The primary still passes the few connections whose Hello resumes a
+ * session of another worker (at most {@link MAX_HANDOFFS_IN_TRANSIT} at
+ * once; beyond, or when it cannot, the connection gets a fatal
+ * `SERVER_FULL` with `retry_after_ms`, counted in `handoffRefused`).
  */
 export class WorkerPool {
   /** The hub the workers join. */
   readonly hub = new IpcBusHub();
   /** Connections passed between workers (resumes landing on another worker than their session's). */
   handedOff = 0;
+  /** Connections that could not be passed on (see {@link MAX_HANDOFFS_IN_TRANSIT}): refused with `SERVER_FULL`. */
+  handoffRefused = 0;
+  /** Tags this primary's resume tokens (with the worker id): tokens of an earlier primary are not handed off. */
+  readonly epoch = randomInt(0, 0x10000);
   readonly #count: number;
+  readonly #resolved: ResolvedServerOptions;
+  #mode: AcceptMode = "round-robin";
+  #inTransit = 0;
+  readonly #handoffLog = new ThrottledLog(systemClock());
   #options: HeartbeatServerOptions;
   readonly #logger: Logger;
   readonly #workerModule: string | undefined;
@@ -131,9 +168,17 @@ export class WorkerPool {
     const { workerCount: _w, workerModule: _m, serverId: _s, logger: _l, ...rest } = options;
     // maxConnections is the server's: round-robin spreads connections evenly, so each worker takes its share.
     this.#options = { ...rest, maxConnections: Math.ceil(resolved.maxConnections / resolved.workerCount) };
+    // So is maxHandshakes (the kernel spreads connections evenly over SO_REUSEPORT sockets too).
+    this.#options.maxHandshakes = Math.ceil(resolved.maxHandshakes / resolved.workerCount);
+    this.#resolved = resolved;
     this.#logger = resolved.logger;
     this.#workerModule = resolved.workerModule;
     this.#serverId = resolved.serverId;
+  }
+
+  /** How the workers share the port (decided by {@link WorkerPool.start}). */
+  get mode(): AcceptMode {
+    return this.#mode;
   }
 
   /** Forks the workers; resolves with the shared address once every one listens. */
@@ -141,6 +186,7 @@ export class WorkerPool {
     if (!cluster.isPrimary) throw new Error("workerCount > 1 needs the primary process (this is a cluster worker)");
     const { exec, execArgv } = workerEntry();
     cluster.setupPrimary({ exec, execArgv, serialization: "advanced" });
+    const hold = await this.#chooseMode();
     const started: Promise<PoolAddress>[] = [];
     for (let i = 0; i < this.#count; i++) started.push(this.#fork());
     let addresses: PoolAddress[];
@@ -149,6 +195,9 @@ export class WorkerPool {
     } catch (err) {
       await this.close(1_000);
       throw err;
+    } finally {
+      // Every worker has bound the port (or failed): the primary's placeholder goes.
+      if (hold !== undefined) await new Promise<void>((resolve) => hold.close(() => resolve()));
     }
     const ports = new Set(addresses.map((a) => a.port));
     if (ports.size !== 1) {
@@ -157,6 +206,39 @@ export class WorkerPool {
     }
     this.#address = addresses[0];
     return addresses[0] as PoolAddress;
+  }
+
+  // SO_REUSEPORT where possible (each worker binds the port), else round-robin. With port 0 the primary
+  // binds a port with SO_REUSEPORT and holds it (returned) until the workers have bound it too.
+  async #chooseMode(): Promise<Server | undefined> {
+    const r = this.#resolved;
+    const unsupported = reusePortUnsupported();
+    if (r.reusePort === false || unsupported !== undefined) {
+      this.#mode = "round-robin";
+      this.#options.reusePort = false;
+      const why = r.reusePort === false ? "reusePort is false" : unsupported;
+      const level = r.reusePort === false ? "info" : "warn";
+      this.#logger[level]({ accept: "round-robin", why }, "workers share the port through node:cluster round-robin (the primary accepts every connection and passes it on)");
+      return undefined;
+    }
+    this.#mode = "reuseport";
+    this.#options.reusePort = true;
+    let hold: Server | undefined;
+    if (r.port === 0) {
+      hold = await listenOn(r.host, 0, true);
+      this.#options.port = (hold.address() as { port: number }).port;
+    } else if (r.reusePort === undefined) {
+      // Unset: the port must be free, as without SO_REUSEPORT (a second server on it fails with EADDRINUSE).
+      const probe = await listenOn(r.host, r.port, false);
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+    }
+    this.#logger.info({ accept: "reuseport", port: this.#options.port }, "each worker listens on the port with SO_REUSEPORT");
+    return hold;
+  }
+
+  /** Connections being passed between workers now. */
+  get inTransit(): number {
+    return this.#inTransit;
   }
 
   /** The shared address, once started. */
@@ -224,6 +306,7 @@ export class WorkerPool {
             workerModule: this.#workerModule,
             serverId: this.#serverId,
             logLevel: workerLogLevel(this.#logger),
+            epoch: this.epoch,
           } satisfies WorkerControlMessage);
         } else if (m.hbWorker === "listening") {
           worker.off("exit", onExit);
@@ -250,13 +333,38 @@ export class WorkerPool {
     const to = this.#slots.get(target)?.worker;
     const dest = to !== undefined && to.isConnected() ? to : from;
     if (!dest.isConnected()) {
-      handle.destroy();
+      this.#refuseHandoff(handle, "the worker holding the session is gone");
       return;
     }
+    // Every handle in transit holds a descriptor here: bounded, far below the file limit.
+    if (this.#inTransit >= MAX_HANDOFFS_IN_TRANSIT) {
+      this.#refuseHandoff(handle, `more than ${MAX_HANDOFFS_IN_TRANSIT} resuming connections in transit between workers`);
+      return;
+    }
+    this.#inTransit++;
     this.handedOff++;
-    dest.send({ hbWorker: "adopt", bytes } satisfies WorkerControlMessage, handle, {}, (err) => {
-      if (err) handle.destroy();
-    });
+    try {
+      dest.send({ hbWorker: "adopt", bytes } satisfies WorkerControlMessage, handle, {}, (err) => {
+        this.#inTransit--;
+        if (err) this.#refuseHandoff(handle, `passing the connection failed: ${err.message}`);
+      });
+    } catch (err) {
+      this.#inTransit--;
+      this.#refuseHandoff(handle, `passing the connection failed: ${(err as Error).message}`);
+    }
+  }
+
+  // A resuming connection the primary cannot pass on: fatal SERVER_FULL with retry_after_ms (the client comes back).
+  #refuseHandoff(socket: Socket, why: string): void {
+    this.handoffRefused++;
+    this.#handoffLog.warn(this.#logger, { code: "SERVER_FULL", handoffRefused: this.handoffRefused }, `refused a resuming connection: ${why}`);
+    if (socket.destroyed) return;
+    const message = `server busy: ${why}`;
+    const retryAfter = retryAfterMs(this.#resolved.retryAfter);
+    socket.on("error", () => {});
+    socket.resume();
+    socket.end(encodeFrame(makeFrame("error", { code: ErrorCode.SERVER_FULL, message, fatal: true, retryAfterMs: retryAfter })));
+    setTimeout(() => socket.destroy(), 1_000).unref();
   }
 
   #exited(slot: Slot, code: number | null, signal: string | null): void {
@@ -313,4 +421,16 @@ export class WorkerPool {
     }
     await this.hub.close();
   }
+}
+
+// Listens on host:port, `reuse`: with SO_REUSEPORT; connections that reach it (none are expected) are closed.
+function listenOn(host: string | undefined, port: number, reuse: boolean): Promise<Server> {
+  const server = createServer({ pauseOnConnect: true }, (socket) => socket.destroy());
+  return new Promise<Server>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port, exclusive: true, ...(reuse ? { reusePort: true } : {}) }, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
 }

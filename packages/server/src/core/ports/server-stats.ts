@@ -90,6 +90,25 @@ export interface ServerStats {
   listenerErrors: number;
   /** Socket-level errors (resets, TLS failures). */
   socketErrors: number;
+  /** TCP (or TLS) connections accepted, refused ones included. */
+  accepted: number;
+  /**
+   * Accepted connections waiting, unread, for a handshake slot (a gauge;
+   * accept pacing: at most `maxHandshakes` connections are in their
+   * handshake at once, the others wait in arrival order).
+   */
+  acceptWaiting: number;
+  /** Connections that had to wait for a handshake slot (accept pacing). */
+  acceptPaced: number;
+  /** Failed accepts (e.g. `EMFILE`, the process's open-file limit; logged, throttled). */
+  acceptErrors: number;
+  /**
+   * Resumes that could not be handed to the worker holding their session
+   * (the primary was busy or near its open-file limit, or the worker's
+   * channel failed): the connection got a fatal `SERVER_FULL` with
+   * `retry_after_ms` (multi-process servers; on the primary).
+   */
+  handoffRefused: number;
   /** Messages accepted for routing, by kind. */
   routed: RoutedStats;
   /** Frames the router queued to connections: Delivery, Reply and PresenceEvent frames. */
@@ -210,6 +229,16 @@ export class ServerCounters implements Record<Counter, number> {
   listenerErrors = 0;
   /** See {@link ServerStats.socketErrors}. */
   socketErrors = 0;
+  /** See {@link ServerStats.accepted}. */
+  accepted = 0;
+  /** See {@link ServerStats.acceptWaiting} (a gauge, set by the server before each snapshot). */
+  acceptWaiting = 0;
+  /** See {@link ServerStats.acceptPaced}. */
+  acceptPaced = 0;
+  /** See {@link ServerStats.acceptErrors}. */
+  acceptErrors = 0;
+  /** See {@link ServerStats.handoffRefused}. */
+  handoffRefused = 0;
   /** See {@link ServerStats.deliveries}. */
   deliveries = 0;
   /** See {@link ServerStats.repliesDropped}. */
@@ -276,6 +305,11 @@ export class ServerCounters implements Record<Counter, number> {
       rtt: this.rtt.snapshot(),
       listenerErrors: this.listenerErrors,
       socketErrors: this.socketErrors,
+      accepted: this.accepted,
+      acceptWaiting: this.acceptWaiting,
+      acceptPaced: this.acceptPaced,
+      acceptErrors: this.acceptErrors,
+      handoffRefused: this.handoffRefused,
       routed: { ...this.routed },
       deliveries: this.deliveries,
       dropped: { ...this.dropped },

@@ -1,0 +1,114 @@
+import type { Socket } from "node:net";
+
+/** How often a pacer holding sockets looks whether it may admit more, ms. */
+export const PACE_TICK_MS = 5;
+
+/** What an {@link AcceptPacer} asks of the server, each time it decides. */
+export interface AcceptPacerPolicy {
+  /** Connections in their handshake now (admitted, not yet welcomed or closed). */
+  handshaking(): number;
+  /** Most connections in their handshake at once (this process's share of `maxHandshakes`). */
+  maxHandshakes(): number;
+  /** How long a socket may wait here, ms (`handshakeTimeout`: its client has given up by then). */
+  maxWait(): number;
+  /** Admits a socket: reading starts, it becomes a session. */
+  admit(socket: Socket): void;
+  /** A socket waited too long: refuse it (a coded, counted error). */
+  expired(socket: Socket, waitedMs: number): void;
+  /** A socket has to wait (counted by the server). */
+  paced(): void;
+}
+
+/**
+ * Accept pacing (PROTOCOL.md §5, state CONNECTING: "pace rather than
+ * refuse"): sockets accepted while `maxHandshakes` connections are already
+ * in their handshake wait here, unread (their Hello stays in the kernel),
+ * oldest first, and are admitted as handshakes complete. A reconnect storm
+ * thus costs queued sockets, not refusals, resets or handshake timeouts:
+ * a socket's handshake timeout starts when it is admitted. A socket that
+ * waited longer than `maxWait` is refused (its client gave up anyway), and
+ * one closed by its peer meanwhile is dropped without a session.
+ *
+ * O(1) per socket; the queue is an array with a moving head.
+ */
+export class AcceptPacer {
+  readonly #policy: AcceptPacerPolicy;
+  #queue: Socket[] = [];
+  #since: number[] = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(policy: AcceptPacerPolicy) {
+    this.#policy = policy;
+  }
+
+  /** Sockets waiting now. */
+  get waiting(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** A socket was accepted: admitted now, or queued (unread) until a handshake completes. */
+  offer(socket: Socket): void {
+    const p = this.#policy;
+    if (this.waiting === 0 && p.handshaking() < p.maxHandshakes()) {
+      p.admit(socket);
+      return;
+    }
+    p.paced();
+    this.#queue.push(socket);
+    this.#since.push(performance.now());
+    this.#schedule();
+  }
+
+  /** Admits what may be admitted now (also called by the tick). */
+  pump(): void {
+    const p = this.#policy;
+    const max = p.maxHandshakes();
+    const maxWait = p.maxWait();
+    const now = performance.now();
+    let room = max - p.handshaking();
+    while (this.#head < this.#queue.length) {
+      const socket = this.#queue[this.#head] as Socket;
+      const waited = now - (this.#since[this.#head] as number);
+      if (!socket.destroyed && waited <= maxWait && room <= 0) break;
+      this.#head++;
+      if (socket.destroyed) continue;
+      if (waited > maxWait) p.expired(socket, waited);
+      else {
+        room--;
+        p.admit(socket);
+      }
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#since = this.#since.slice(this.#head);
+      this.#head = 0;
+    }
+    if (this.waiting === 0) {
+      this.#queue = [];
+      this.#since = [];
+      this.#head = 0;
+    }
+  }
+
+  /** Destroys every waiting socket (the server closes). */
+  destroyAll(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]?.destroy();
+    this.#queue = [];
+    this.#since = [];
+    this.#head = 0;
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(this.#tick, PACE_TICK_MS);
+  }
+
+  readonly #tick = (): void => {
+    this.#timer = undefined;
+    this.pump();
+    if (this.waiting > 0) this.#schedule();
+  };
+}
