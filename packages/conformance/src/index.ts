@@ -45,7 +45,7 @@ export {
   summarizeResults,
 } from "./scenario-result.js";
 export { nodeScenarios } from "./scenarios/node/index.js";
-export { serverScenarios } from "./scenarios/server/index.js";
+export { serverScenarios, serverSetupScenarios } from "./scenarios/server/index.js";
 export { ScriptedServer } from "./scripted-server.js";
 export type { ServerScenario } from "./server-scenario.js";
 export { type HelloInit, type OpenConnection, ServerScenarioContext, type ServerTarget } from "./server-scenario-context.js";

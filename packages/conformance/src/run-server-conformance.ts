@@ -40,7 +40,13 @@ export interface ServerConformanceOptions {
    * noisier on a loaded machine.
    */
   concurrency?: number;
-  /** The scenarios to choose from (default {@link serverScenarios}). */
+  /**
+   * Makes the server under test drain (close gracefully); resolves once it
+   * has begun. Only `go-away-spread` uses it (skipped without it); it closes
+   * the server, so run that scenario alone.
+   */
+  drain?: () => Promise<void>;
+  /** The scenarios to choose from (default {@link serverScenarios}; see also `serverSetupScenarios`). */
   scenarios?: readonly ServerScenario[];
 }
 
@@ -62,7 +68,7 @@ export async function runServerConformance(options: ServerConformanceOptions): P
   const maxWaitMs = positive("maxWaitMs", options.maxWaitMs ?? 15_000);
   const handshakeTimeoutMs = positive("handshakeTimeoutMs", options.handshakeTimeoutMs ?? 10_000);
   const scenarios = filterScenarios(options.scenarios ?? serverScenarios, options.only);
-  const target = { host: options.host, port, timeoutScale, maxWaitMs, handshakeTimeoutMs };
+  const target = { host: options.host, port, timeoutScale, maxWaitMs, handshakeTimeoutMs, drain: options.drain };
   const runId = newRunId();
   return runScenarios<ServerScenario, ServerScenarioContext>(scenarios, {
     setUp: async () => new ServerScenarioContext(target, runId),

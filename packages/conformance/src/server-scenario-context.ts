@@ -29,6 +29,8 @@ export interface ServerTarget {
   readonly maxWaitMs: number;
   /** The server's handshake timeout, ms (it is not advertised). */
   readonly handshakeTimeoutMs: number;
+  /** Makes the server drain (close gracefully), for `go-away-spread`; resolves once it has begun. */
+  readonly drain?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -43,6 +45,8 @@ export class ServerScenarioContext implements ServerTarget {
   readonly timeoutScale: number;
   readonly maxWaitMs: number;
   readonly handshakeTimeoutMs: number;
+  /** See {@link ServerTarget.drain}. */
+  readonly drain: (() => Promise<void>) | undefined;
   /** Time allowed for a reply the server should send at once (2 s × timeoutScale). */
   readonly replyTimeoutMs: number;
 
@@ -59,6 +63,7 @@ export class ServerScenarioContext implements ServerTarget {
     this.timeoutScale = target.timeoutScale;
     this.maxWaitMs = target.maxWaitMs;
     this.handshakeTimeoutMs = target.handshakeTimeoutMs;
+    this.drain = target.drain;
     this.replyTimeoutMs = Math.round(2000 * target.timeoutScale);
     this.#runId = runId;
   }

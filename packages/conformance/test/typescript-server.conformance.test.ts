@@ -1,5 +1,5 @@
 import { HeartbeatServer, type HeartbeatServerOptions } from "@hb/server";
-import { runServerConformance, serverScenarios } from "@hb/conformance";
+import { runServerConformance, serverScenarios, serverSetupScenarios } from "@hb/conformance";
 import { afterAll, describe, expect, it } from "vitest";
 import { explain } from "./helpers.js";
 
@@ -29,7 +29,35 @@ async function conformance(options: HeartbeatServerOptions): Promise<void> {
   expect(notPassed.map((r) => `${r.name}: ${r.status}`), explain(notPassed)).toEqual(["labels-round-trip: skip"]);
 }
 
+// The scenarios that need a server set up for them: a full one, and one that drains.
+async function setupScenarios(workerCount: number): Promise<void> {
+  const full = new HeartbeatServer({ ...TIMINGS, workerCount, maxConnections: 2 * workerCount });
+  servers.push(full);
+  const fullPort = (await full.listen()).port;
+  const draining = new HeartbeatServer({ ...TIMINGS, workerCount, closeTimeout: 3_000 });
+  servers.push(draining);
+  const drainPort = (await draining.listen()).port;
+  const run = (port: number, only: string, drain?: () => Promise<void>) =>
+    runServerConformance({ host: "127.0.0.1", port, handshakeTimeoutMs: 1000, scenarios: serverSetupScenarios, only, drain });
+  const results = [
+    ...(await run(fullPort, "server-full-retry-after")),
+    // Drain: the close begins (GoAway goes out at once); it completes in the background.
+    ...(await run(drainPort, "go-away-spread", async () => void draining.close())),
+  ];
+  const notPassed = results.filter((r) => r.status !== "pass");
+  expect(notPassed.map((r) => `${r.name}: ${r.status}`), explain(notPassed)).toEqual([]);
+  expect(results.map((r) => r.name)).toEqual(["server-full-retry-after", "go-away-spread"]);
+}
+
 describe("@hb/server conformance", () => {
+  it("refuses with retry_after_ms when full, and spreads GoAway over the drain: one process", async () => {
+    await setupScenarios(1);
+  });
+
+  it("refuses with retry_after_ms when full, and spreads GoAway over the drain: 2 worker processes", async () => {
+    await setupScenarios(2);
+  }, 60_000);
+
   it("passes every server scenario in one process (labels-round-trip is not observable and skipped)", async () => {
     await conformance({ workerCount: 1 });
   });

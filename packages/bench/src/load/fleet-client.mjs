@@ -16,7 +16,7 @@
 // Reconnects use the full-jitter backoff of @hb/client (`backoffDelay`, the
 // same function HeartbeatClient uses), reset by a successful handshake.
 import net from "node:net";
-import { backoffDelay } from "@hb/client";
+import { backoffDelay } from "@hb/client/internal";
 import hdr from "hdr-histogram-js";
 import { newHistogram } from "./load-process.mjs";
 import { hbWire } from "./hb-wire.mjs";

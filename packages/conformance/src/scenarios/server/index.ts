@@ -14,6 +14,7 @@ import { gatewayAttachedTimeout } from "./gateway-attached-timeout.js";
 import { gatewayBatchAll } from "./gateway-batch-all.js";
 import { gatewayBatchHeartbeat } from "./gateway-batch-heartbeat.js";
 import { gatewayDuplicateTakeover } from "./gateway-duplicate-takeover.js";
+import { goAwaySpread } from "./go-away-spread.js";
 import { goodbye } from "./goodbye.js";
 import { handshakeAssignsNodeId } from "./handshake-assigns-node-id.js";
 import { handshakeIntervalNegotiation } from "./handshake-interval-negotiation.js";
@@ -31,6 +32,7 @@ import { resumeInvalidToken } from "./resume-invalid-token.js";
 import { resumeLiveSession } from "./resume-live-session.js";
 import { resumeTokenSingleUse } from "./resume-token-single-use.js";
 import { secondHello } from "./second-hello.js";
+import { serverFullRetryAfter } from "./server-full-retry-after.js";
 import { serverOnlyFrame } from "./server-only-frame.js";
 import { silentClientTimeout } from "./silent-client-timeout.js";
 import { splitWrites } from "./split-writes.js";
@@ -75,3 +77,11 @@ export const serverScenarios: readonly ServerScenario[] = [
   gatewayBatchAll,
   gatewayAttachedTimeout,
 ];
+
+/**
+ * Scenarios that need a server set up for them, run on their own (pass them
+ * as `scenarios` with `only`): `server-full-retry-after` needs a server
+ * with a small `maxConnections`, `go-away-spread` a `drain` hook that makes
+ * the server drain (it closes it).
+ */
+export const serverSetupScenarios: readonly ServerScenario[] = [serverFullRetryAfter, goAwaySpread];
