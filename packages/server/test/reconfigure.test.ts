@@ -45,7 +45,8 @@ describe("HeartbeatServer.reconfigure", () => {
   });
 
   it("reaches every worker: each takes its share of the new maxConnections", async () => {
-    const s = new HeartbeatServer({ workerCount: 2, maxConnections: 100, host: "127.0.0.1", port: 0, closeTimeout: 500 });
+    // reusePort false: round-robin alternates strictly (with SO_REUSEPORT the kernel hashes connections).
+    const s = new HeartbeatServer({ workerCount: 2, maxConnections: 100, host: "127.0.0.1", port: 0, closeTimeout: 500, reusePort: false });
     servers.push(s);
     const { port } = await s.listen();
     s.reconfigure({ maxConnections: 2 });

@@ -57,7 +57,8 @@ describe("workerCount > 1", () => {
     const records: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];
     const keep = (level: string) => (obj: object, msg?: string) => records.push({ level, obj: obj as Record<string, unknown>, msg });
     const logger = { debug: keep("debug"), info: keep("info"), warn: keep("warn"), error: keep("error") };
-    const s = new HeartbeatServer({ workerCount: 2, workerModule: HOOKS, host: "127.0.0.1", port: 0, logger, closeTimeout: 500 });
+    // reusePort false: node:cluster round-robin (the fallback), whose strict alternation this test relies on.
+    const s = new HeartbeatServer({ workerCount: 2, workerModule: HOOKS, host: "127.0.0.1", port: 0, logger, closeTimeout: 500, reusePort: false });
     server = s;
     const { port } = await s.listen();
     // Round-robin: consecutive connections alternate between the two workers.
@@ -87,7 +88,8 @@ describe("workerCount > 1", () => {
   }, 30_000);
 
   it("maxConnections is the server's: each worker takes its share", async () => {
-    const s = new HeartbeatServer({ workerCount: 2, maxConnections: 4, host: "127.0.0.1", port: 0, closeTimeout: 500 });
+    // reusePort false: round-robin, so that the connections alternate strictly between the workers.
+    const s = new HeartbeatServer({ workerCount: 2, maxConnections: 4, host: "127.0.0.1", port: 0, closeTimeout: 500, reusePort: false });
     server = s;
     expect(s.options.maxConnections).toBe(4);
     const { port } = await s.listen();
@@ -114,7 +116,8 @@ describe("workerCount > 1", () => {
   }, 20_000);
 
   it("a node id registered again on another worker at once: the newer connection wins, the older gets DUPLICATE_NODE", async () => {
-    const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, closeTimeout: 500 });
+    // reusePort false: round-robin places the connections of each pair (with SO_REUSEPORT the kernel hashes them).
+    const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, closeTimeout: 500, reusePort: false });
     server = s;
     const { port } = await s.listen();
     // Round-robin: the two connections of each pair land on different workers; a spare connection every
@@ -141,7 +144,8 @@ describe("workerCount > 1", () => {
   }, 60_000);
 
   it("a resume lands on whichever worker: the connection is handed to the one holding the session", async () => {
-    const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, resumeGrace: 5_000, closeTimeout: 500 });
+    // reusePort false: round-robin puts some reconnects on the other worker for sure (the handoff is the same with SO_REUSEPORT).
+    const s = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, resumeGrace: 5_000, closeTimeout: 500, reusePort: false });
     server = s;
     const recovered: string[] = [];
     const offline: string[] = [];

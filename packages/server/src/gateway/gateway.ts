@@ -77,7 +77,7 @@ export class Gateway {
         reason = "replaced";
       }
       const slot = o.registry.add(nodeId, attach.labels, rec, handle, now);
-      rec.handles.set(handle, slot);
+      rec.bind(handle, slot);
       o.wills.set(slot, attach.will);
       o.liveness.watch(slot, rec, now);
       o.stats.joined++;
@@ -90,8 +90,7 @@ export class Gateway {
   // An attached node of a resumed session, attached again: same node, new handle.
   #rebind(rec: SessionRecord, slot: number, attach: Attach, now: number): void {
     const o = this.#o;
-    rec.unbound.delete(slot);
-    rec.handles.set(attach.handle, slot);
+    rec.bind(attach.handle, slot);
     o.registry.setHandle(slot, attach.handle);
     o.registry.setLabels(slot, attach.labels);
     o.wills.set(slot, attach.will);

@@ -322,8 +322,7 @@ export class Registrations implements LivenessActions<SessionRecord> {
     const rec = registry.owner(slot);
     const handle = registry.handle(slot);
     if (handle === 0) rec.ownSlot = -1;
-    else if (rec.handles.get(handle) === slot) rec.handles.delete(handle);
-    rec.unbound.delete(slot);
+    rec.forget(handle, slot);
     o.liveness.unwatch(slot);
     o.wills.delete(slot);
     o.removed(registry.id(slot));

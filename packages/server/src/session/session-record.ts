@@ -32,14 +32,10 @@ export class SessionRecord {
   readonly nodeId: string;
   /** Registry slot of the own node; -1 once it is gone. */
   ownSlot = -1;
-  /** Attached nodes bound to the current connection: gateway handle → registry slot. */
-  readonly handles = new Map<number, number>();
-  /**
-   * Attached nodes whose connection was lost (or taken over by a resume):
-   * their handles died with it. They keep their slot until the gateway
-   * attaches them again from the resumed session, or they time out.
-   */
-  readonly unbound = new Set<number>();
+  // Created on first use: most connections are not gateways (an empty Map and Set cost 520 B per connection,
+  // measured with packages/bench/src/heap.mjs).
+  #handles: Map<number, number> | undefined;
+  #unbound: Set<number> | undefined;
   /** Negotiated heartbeat interval, ms. */
   intervalMs = 0;
   /** 1.5 × intervalMs. */
@@ -68,6 +64,32 @@ export class SessionRecord {
     this.suspectAfterMs = suspectAfter(intervalMs);
   }
 
+  /** Attached nodes bound to the current connection: gateway handle → registry slot (change with {@link SessionRecord.bind}, …). */
+  get handles(): ReadonlyMap<number, number> {
+    return this.#handles ?? NO_HANDLES;
+  }
+
+  /**
+   * Attached nodes whose connection was lost (or taken over by a resume):
+   * their handles died with it. They keep their slot until the gateway
+   * attaches them again from the resumed session, or they time out.
+   */
+  get unbound(): ReadonlySet<number> {
+    return this.#unbound ?? NO_SLOTS;
+  }
+
+  /** Binds gateway handle `handle` to registry slot `slot` (an attached node); it is no longer unbound. */
+  bind(handle: number, slot: number): void {
+    this.#unbound?.delete(slot);
+    (this.#handles ??= new Map()).set(handle, slot);
+  }
+
+  /** Forgets the attached node in `slot` (its handle too, when bound to `handle`). */
+  forget(handle: number, slot: number): void {
+    if (this.#handles?.get(handle) === slot) this.#handles.delete(handle);
+    this.#unbound?.delete(slot);
+  }
+
   /** Slots of every node of the session, the own node first; a copy, safe to mutate the session while iterating. */
   slots(): number[] {
     const out: number[] = this.ownSlot >= 0 ? [this.ownSlot] : [];
@@ -78,7 +100,14 @@ export class SessionRecord {
 
   /** Moves every bound attached node to {@link SessionRecord.unbound} (its connection is gone). */
   unbindAll(): void {
-    for (const slot of this.handles.values()) this.unbound.add(slot);
-    this.handles.clear();
+    const handles = this.#handles;
+    if (handles === undefined || handles.size === 0) return;
+    const unbound = (this.#unbound ??= new Set());
+    for (const slot of handles.values()) unbound.add(slot);
+    this.#handles = undefined;
   }
 }
+
+// What an idle connection's record shows: never written to (the writers above allocate their own).
+const NO_HANDLES: ReadonlyMap<number, number> = new Map();
+const NO_SLOTS: ReadonlySet<number> = new Set();

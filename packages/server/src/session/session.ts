@@ -108,7 +108,8 @@ export class Session implements SessionConnection {
   readonly #onTransportClosed: (session: Session) => void;
   #phase = HELLO;
   #record: SessionRecord | undefined;
-  #pending: Frame[] = [];
+  // Frames pipelined after Hello while the authentication hook runs (created on first use).
+  #pending: Frame[] | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
   #transportGone = false;
   #now = 0;
@@ -344,10 +345,11 @@ export class Session implements SessionConnection {
       return;
     }
     if (this.#phase === AUTH) {
-      if (this.#pending.length >= MAX_FRAMES_BEFORE_WELCOME) {
+      const pending = (this.#pending ??= []);
+      if (pending.length >= MAX_FRAMES_BEFORE_WELCOME) {
         this.#fail(ErrorCode.PROTOCOL_VIOLATION, `more than ${MAX_FRAMES_BEFORE_WELCOME} frames before Welcome`);
       } else {
-        this.#pending.push(frame);
+        pending.push(frame);
       }
       return;
     }
@@ -511,8 +513,8 @@ export class Session implements SessionConnection {
         }),
       );
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");
-      const pending = this.#pending;
-      this.#pending = [];
+      const pending = this.#pending ?? [];
+      this.#pending = undefined;
       for (const frame of pending) {
         if (this.#phase !== OPEN) break;
         this.#dispatch(frame, false);
@@ -570,7 +572,7 @@ export class Session implements SessionConnection {
   #close(how: SessionEnd): void {
     if (this.#phase === CLOSED) return;
     this.#phase = CLOSED;
-    this.#pending = [];
+    this.#pending = undefined;
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     this.#flow.clear();

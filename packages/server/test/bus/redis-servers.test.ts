@@ -152,7 +152,8 @@ describe("a server with worker processes over RedisBus", () => {
   async function workersAndSingle() {
     const prefix = `s${++prefixes}`;
     const link = () => new RedisBus({ redis: redis.url, prefix, leaseTtl: LEASE_TTL, leaseRefresh: LEASE_REFRESH });
-    const a = new HeartbeatServer({ ...FAST, workerCount: 2, serverId: "a", bus: link() });
+    // reusePort false: round-robin, so that consecutive clients land on different workers.
+    const a = new HeartbeatServer({ ...FAST, workerCount: 2, serverId: "a", bus: link(), reusePort: false });
     servers.push(a);
     const aPort = (await a.listen()).port;
     const b = await start({ serverId: "b", bus: link() });
