@@ -61,6 +61,9 @@ export class TcpTransport implements SessionTransport {
         if (this.#early !== undefined && !session.awaitingHello) this.#early = undefined;
       });
     }
+    // First, before Node ends a non-half-open socket's write side: a stream
+    // that ends inside a frame is answered TRUNCATED while it can still be (§3.2).
+    socket.prependListener("end", () => session.transportEnded());
     socket.on("drain", () => session.transportDrained());
     socket.on("close", () => session.transportClosed());
     if (socket.destroyed) session.transportClosed();
