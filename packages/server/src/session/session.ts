@@ -1,4 +1,5 @@
 import {
+  Access,
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
   Feature,
@@ -8,6 +9,7 @@ import {
   type Hello,
   type OverflowMode,
   PROTOCOL_VERSION,
+  Role,
   errorCodeName,
   makeFrame,
 } from "@hb/codec";
@@ -544,6 +546,10 @@ export class Session implements SessionConnection {
           checkIntervalMs: o.heartbeatCheckInterval,
           handshakeTimeoutMs: o.handshakeTimeout,
           features: this.#rttReports ? [Feature.heartbeatRtt] : [],
+          // Observers (§5.7) are not implemented yet: every connection is registered as a node, and says so.
+          role: Role.NODE,
+          // §5.9 / §10.7: what is known before trying. Without `authorizeBroadcast` broadcasts are refused.
+          permissions: o.authorizeBroadcast === undefined ? { broadcast: Access.DENIED } : undefined,
         }),
       );
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");
