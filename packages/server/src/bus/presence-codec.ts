@@ -75,6 +75,7 @@ const CH_LABELS_FIELD = 3;
 const CH_REASON = 0x22;
 const CH_TIME = 0x28;
 const CH_PREVIOUS_FIELD = 6;
+const CH_CHANGED = 0x38; // labels_changed = 7, varint
 
 /**
  * Encodes a presence-channel message. A Buffer, as ioredis sends binary
@@ -130,7 +131,7 @@ function change(e: BusPresence): SizedChange {
     labels.length +
     (reason === 0 ? 0 : lenField(reason)) +
     (time === 0 ? 0 : varintField(time)) +
-    (previous === undefined ? 0 : previous.length);
+    (previous === undefined ? 0 : previous.length + 2);
   return { e, node, labels, previous, reason, time, size };
 }
 
@@ -148,6 +149,8 @@ function writeChange(out: Buffer, pos: number, c: SizedChange): number {
   if (c.previous !== undefined) {
     out.set(c.previous, pos);
     pos += c.previous.length;
+    out[pos++] = CH_CHANGED;
+    out[pos++] = 1;
   }
   return pos;
 }
@@ -206,6 +209,7 @@ function readChange(r: ProtoReader, end: number, memberId: string): BusPresence 
   let time = 0;
   let labels: Readonly<Record<string, string>> | undefined;
   let previousLabels: Readonly<Record<string, string>> | undefined;
+  let changed = false;
   while (r.pos < end) {
     if (r.buf[r.pos] === ((CH_LABELS_FIELD << 3) | 2)) {
       labels = r.labels(CH_LABELS_FIELD, end);
@@ -223,10 +227,11 @@ function readChange(r: ProtoReader, end: number, memberId: string): BusPresence 
     } else if (t === CH_NODE) nodeId = r.string(end);
     else if (t === CH_REASON) reason = r.string(end);
     else if (t === CH_TIME) time = r.varint53(end);
+    else if (t === CH_CHANGED) changed = r.length(end) !== 0;
     else r.skip(t & 7, end);
   }
   if (kind === undefined) throw new RangeError("presence change without a kind");
   const e: BusPresence = { kind, nodeId, labels: labels ?? internLabels({}), reason, time, memberId };
-  if (previousLabels !== undefined) e.previousLabels = previousLabels;
+  if (changed) e.previousLabels = previousLabels ?? internLabels({});
   return e;
 }
