@@ -22,7 +22,9 @@ export function frameTypeName(kind: FrameBodyCase): string {
  */
 export function describeProtocolError(e: ProtocolError): string {
   const message = e.message === "" ? "" : `, message: ${JSON.stringify(truncate(e.message, 120))}`;
-  return `ProtocolError{code: ${errorCodeName(e.code)}, fatal: ${e.fatal}, ref: ${e.ref}${message}}`;
+  const refBody = e.refBody === 0 ? "" : `, ref_body: ${e.refBody}`;
+  const nodeId = e.nodeId === "" ? "" : `, node_id: ${JSON.stringify(e.nodeId)}`;
+  return `ProtocolError{code: ${errorCodeName(e.code)}, fatal: ${e.fatal}, ref: ${e.ref}${refBody}${nodeId}${message}}`;
 }
 
 /**

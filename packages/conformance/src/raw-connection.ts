@@ -314,19 +314,23 @@ export class RawConnection {
    *   when the error's code, fatal flag or ref differ from `want`
    */
   async expectError(
-    want: { code: ErrorCode; fatal?: boolean; ref?: bigint },
+    want: { code: ErrorCode; fatal?: boolean; ref?: bigint; refBody?: number; nodeId?: string },
     timeoutMs: number,
     options: ExpectOptions = {},
   ): Promise<ProtocolError> {
     const parts = [`code: ${errorCodeName(want.code)}`];
     if (want.fatal !== undefined) parts.push(`fatal: ${want.fatal}`);
     if (want.ref !== undefined) parts.push(`ref: ${want.ref}`);
+    if (want.refBody !== undefined) parts.push(`ref_body: ${want.refBody}`);
+    if (want.nodeId !== undefined) parts.push(`node_id: ${JSON.stringify(want.nodeId)}`);
     const what = `ProtocolError{${parts.join(", ")}}`;
     const got = await this.expectFrame("error", timeoutMs, { ...options, what });
     if (
       got.code !== want.code ||
       (want.fatal !== undefined && got.fatal !== want.fatal) ||
-      (want.ref !== undefined && got.ref !== want.ref)
+      (want.ref !== undefined && got.ref !== want.ref) ||
+      (want.refBody !== undefined && got.refBody !== want.refBody) ||
+      (want.nodeId !== undefined && got.nodeId !== want.nodeId)
     ) {
       fail(`${this.label}: expected ${what}${suffix(options.after)}, got ${describeProtocolError(got)}`);
     }

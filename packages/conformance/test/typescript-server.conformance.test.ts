@@ -14,6 +14,8 @@ const TIMINGS = {
   heartbeatTimeout: 1000,
   heartbeatCheckInterval: 50,
   handshakeTimeout: 1000,
+  // The grace scenarios (takeover of a session in its grace, resume with other labels) need one.
+  resumeGrace: 3000,
 } satisfies HeartbeatServerOptions;
 
 const servers: HeartbeatServer[] = [];

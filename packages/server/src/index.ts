@@ -30,6 +30,7 @@ export type {
   LeaveReason,
   NodeEvent,
   RecoverReason,
+  UpdateReason,
   SuspectReason,
   TimeoutReason,
   WillPublishedEvent,

@@ -25,6 +25,7 @@ const EVENTS = [
   ["nodeSuspect", "suspect"],
   ["nodeTimeout", "timeout"],
   ["nodeRecovered", "recovered"],
+  ["nodeUpdated", "updated"],
 ] as const;
 
 const DASHBOARD_FILES: Readonly<Record<string, [file: string, type: string]>> = {

@@ -75,13 +75,16 @@ export class BusDirectory {
         return;
       }
       case "suspect":
-      case "recovered": {
+      case "recovered":
+      case "updated": {
         const held = this.#byMember.get(m);
         const entry = held?.get(n);
         if (held === undefined || entry === undefined) return;
-        const state = event.kind === "suspect" ? "suspect" : "online";
-        if (entry.state === state) return;
-        const node: BusNode = { nodeId: n, labels: entry.labels, state, memberId: m };
+        const state = event.kind === "suspect" ? "suspect" : event.kind === "recovered" ? "online" : entry.state;
+        // A label change (§7.5) comes with the old labels: the entry takes the new ones.
+        const labels = event.previousLabels === undefined ? entry.labels : event.labels;
+        if (entry.state === state && labels === entry.labels) return;
+        const node: BusNode = { nodeId: n, labels, state, memberId: m };
         held.set(n, node);
         if (this.#view.get(n)?.memberId === m) {
           this.#view.set(n, node);

@@ -48,6 +48,7 @@ const KINDS: Readonly<Record<BusPresence["kind"], ChangeKind>> = {
   suspect: ChangeKind.SUSPECT,
   timed_out: ChangeKind.TIMED_OUT,
   recovered: ChangeKind.RECOVERED,
+  updated: ChangeKind.UPDATED,
 };
 const KIND_NAMES: Readonly<Record<number, BusPresence["kind"]>> = {
   [ChangeKind.JOINED]: "joined",
@@ -55,6 +56,7 @@ const KIND_NAMES: Readonly<Record<number, BusPresence["kind"]>> = {
   [ChangeKind.SUSPECT]: "suspect",
   [ChangeKind.TIMED_OUT]: "timed_out",
   [ChangeKind.RECOVERED]: "recovered",
+  [ChangeKind.UPDATED]: "updated",
 };
 
 // Tags (field << 3 | wire type) of proto/hb/internal/v1/bus.proto:
@@ -72,6 +74,8 @@ const CH_NODE = 0x12;
 const CH_LABELS_FIELD = 3;
 const CH_REASON = 0x22;
 const CH_TIME = 0x28;
+const CH_PREVIOUS_FIELD = 6;
+const CH_CHANGED = 0x38; // labels_changed = 7, varint
 
 /**
  * Encodes a presence-channel message. A Buffer, as ioredis sends binary
@@ -109,6 +113,7 @@ interface SizedChange {
   e: BusPresence;
   node: number;
   labels: Buffer;
+  previous: Buffer | undefined;
   reason: number;
   time: number;
   size: number;
@@ -117,11 +122,17 @@ interface SizedChange {
 function change(e: BusPresence): SizedChange {
   const node = Buffer.byteLength(e.nodeId, "utf8");
   const labels = encodeLabels(CH_LABELS_FIELD, e.labels);
+  const previous = e.previousLabels === undefined ? undefined : encodeLabels(CH_PREVIOUS_FIELD, e.previousLabels);
   const reason = Buffer.byteLength(e.reason, "utf8");
   const time = Math.max(0, Math.round(e.time));
   const size =
-    2 + (node === 0 ? 0 : lenField(node)) + labels.length + (reason === 0 ? 0 : lenField(reason)) + (time === 0 ? 0 : varintField(time));
-  return { e, node, labels, reason, time, size };
+    2 +
+    (node === 0 ? 0 : lenField(node)) +
+    labels.length +
+    (reason === 0 ? 0 : lenField(reason)) +
+    (time === 0 ? 0 : varintField(time)) +
+    (previous === undefined ? 0 : previous.length + 2);
+  return { e, node, labels, previous, reason, time, size };
 }
 
 function writeChange(out: Buffer, pos: number, c: SizedChange): number {
@@ -134,6 +145,12 @@ function writeChange(out: Buffer, pos: number, c: SizedChange): number {
   if (c.time > 0) {
     out[pos++] = CH_TIME;
     pos = writeVarint53(out, pos, c.time);
+  }
+  if (c.previous !== undefined) {
+    out.set(c.previous, pos);
+    pos += c.previous.length;
+    out[pos++] = CH_CHANGED;
+    out[pos++] = 1;
   }
   return pos;
 }
@@ -191,9 +208,15 @@ function readChange(r: ProtoReader, end: number, memberId: string): BusPresence 
   let reason = "";
   let time = 0;
   let labels: Readonly<Record<string, string>> | undefined;
+  let previousLabels: Readonly<Record<string, string>> | undefined;
+  let changed = false;
   while (r.pos < end) {
     if (r.buf[r.pos] === ((CH_LABELS_FIELD << 3) | 2)) {
       labels = r.labels(CH_LABELS_FIELD, end);
+      continue;
+    }
+    if (r.buf[r.pos] === ((CH_PREVIOUS_FIELD << 3) | 2)) {
+      previousLabels = r.labels(CH_PREVIOUS_FIELD, end);
       continue;
     }
     const t = r.tag(end);
@@ -204,8 +227,11 @@ function readChange(r: ProtoReader, end: number, memberId: string): BusPresence 
     } else if (t === CH_NODE) nodeId = r.string(end);
     else if (t === CH_REASON) reason = r.string(end);
     else if (t === CH_TIME) time = r.varint53(end);
+    else if (t === CH_CHANGED) changed = r.length(end) !== 0;
     else r.skip(t & 7, end);
   }
   if (kind === undefined) throw new RangeError("presence change without a kind");
-  return { kind, nodeId, labels: labels ?? internLabels({}), reason, time, memberId };
+  const e: BusPresence = { kind, nodeId, labels: labels ?? internLabels({}), reason, time, memberId };
+  if (changed) e.previousLabels = previousLabels ?? internLabels({});
+  return e;
 }

@@ -49,7 +49,7 @@ export function writeString(buf: Buffer, pos: number, tag: number, s: string, by
 
 // Encoded label entries by (label set, field): label sets are interned and
 // frozen wherever they come from, so each is encoded once.
-const labelBytes = [new WeakMap<object, Buffer>(), new WeakMap<object, Buffer>(), new WeakMap<object, Buffer>(), new WeakMap<object, Buffer>()];
+const labelBytes = Array.from({ length: 8 }, () => new WeakMap<object, Buffer>());
 
 /** The entries of a `map<string, string>` field `field` (< 4) holding `labels`, as protobuf writes them. */
 export function encodeLabels(field: number, labels: Readonly<Record<string, string>>): Buffer {

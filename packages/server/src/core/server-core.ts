@@ -121,6 +121,7 @@ export class ServerCore {
       events: presenceEvents,
       wills,
       removed: (nodeId) => remote.forget(nodeId),
+      takeOverRemote: (nodeId, now) => remote.takeOver(nodeId, now),
       intervals: options,
       resumeGrace: options.resumeGrace,
       clock,
@@ -128,7 +129,12 @@ export class ServerCore {
       logger,
     });
     this.registrations = regs;
-    const gateway = new Gateway({ registry, registrations: regs, liveness, wills, events: presenceEvents, stats });
+    // Multi-process: a Welcome or Attached waits until every process would route to the node (§5.3).
+    const settle = (done: () => void): void => {
+      if (bus?.sync === undefined) done();
+      else bus.sync(done);
+    };
+    const gateway = new Gateway({ registry, registrations: regs, liveness, wills, events: presenceEvents, stats, settle });
     const frames: FrameHandlers<Session, SessionRecord> = {
       heartbeat: (peer, _rec, heartbeat) => {
         liveness.ack(peer, heartbeat);
@@ -158,6 +164,7 @@ export class ServerCore {
       registrations: regs,
       frames,
       heard: (rec, now, heartbeat) => liveness.heard(rec.ownSlot, rec, now, heartbeat),
+      settle,
       opened: (session) => router.addPeer(session),
       closed: (session) => router.removePeer(session),
     };
@@ -165,6 +172,7 @@ export class ServerCore {
       deliver: (envelope, fromMember) => router.deliverRemote(envelope, fromMember),
       presence: (event) => remote.presence(event),
       memberLost: (memberId, lost) => remote.memberLost(memberId, lost),
+      unresolved: (envelope) => router.unresolved(envelope),
       localNodes: () => {
         const out: BusNode[] = [];
         registry.forEach({}, (slot) => {

@@ -29,6 +29,8 @@ export interface GatewayOptions {
   events: EventSink;
   /** Counters. */
   stats: ServerCounters;
+  /** Calls `done` once a registration is known wherever the server routes from (Attached waits for it, §5.3). */
+  settle?: (done: () => void) => void;
 }
 
 /**
@@ -72,10 +74,7 @@ export class Gateway {
       }
       this.#rebind(rec, existing, attach, now);
     } else {
-      if (existing >= 0) {
-        o.registrations.replace(existing, now);
-        reason = "replaced";
-      }
+      if (o.registrations.takeOver(existing, nodeId, now)) reason = "replaced";
       const slot = o.registry.add(nodeId, attach.labels, rec, handle, now);
       rec.bind(handle, slot);
       o.wills.set(slot, attach.will);
@@ -83,7 +82,9 @@ export class Gateway {
       o.stats.joined++;
       o.events.node("nodeJoined", slot, reason, now);
     }
-    peer.control(makeFrame("attached", { handle, nodeId }));
+    const attached = makeFrame("attached", { handle, nodeId });
+    if (o.settle === undefined) peer.control(attached);
+    else o.settle(() => peer.control(attached));
     return undefined;
   }
 
@@ -92,9 +93,11 @@ export class Gateway {
     const o = this.#o;
     rec.bind(attach.handle, slot);
     o.registry.setHandle(slot, attach.handle);
+    const before = o.registry.labels(slot);
     o.registry.setLabels(slot, attach.labels);
+    const changed = o.registry.labels(slot) !== before;
     o.wills.set(slot, attach.will);
-    o.liveness.resumed(slot, rec, now);
+    o.liveness.resumed(slot, rec, now, changed ? before : undefined);
     if (rec.unbound.size === 0 && !rec.waiting) o.registrations.clearGrace(rec);
   }
 

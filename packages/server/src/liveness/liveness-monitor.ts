@@ -4,6 +4,7 @@ import type { EventSink } from "../core/ports/event-sink.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import { type NodeRegistry, SLOT_ONLINE, SLOT_SUSPECT } from "../registry/node-registry.js";
+import type { NodeLabels } from "../registry/node-labels.js";
 import { TimingWheel } from "./timing-wheel.js";
 
 /** What the monitor needs of a node's owner (a session record): its nodes and their deadline. */
@@ -220,13 +221,18 @@ export class LivenessMonitor<O extends LivenessOwner> {
   /**
    * A node came back on a resumed session (or re-attached after one): heard
    * now; a suspect node recovers (`nodeRecovered` `resumed`). Watched again.
+   * `previousLabels`: the resume changed its labels from these (already
+   * set in the registry): the one transition carries them (`nodeRecovered`
+   * if it was suspect, else `nodeUpdated` `labels_changed`, PROTOCOL.md §7.5).
    */
-  resumed(slot: number, owner: O, now: number): void {
+  resumed(slot: number, owner: O, now: number, previousLabels?: NodeLabels): void {
     const registry = this.#registry;
     if (registry.touch(slot, now, false) === SLOT_SUSPECT) {
       registry.setState(slot, SLOT_ONLINE);
       this.#stats.recovered++;
-      this.#events.node("nodeRecovered", slot, "resumed", now);
+      this.#events.node("nodeRecovered", slot, "resumed", now, previousLabels);
+    } else if (previousLabels !== undefined) {
+      this.#events.node("nodeUpdated", slot, "labels_changed", now, previousLabels);
     }
     this.watch(slot, owner, now);
   }

@@ -17,6 +17,7 @@ const BUS_KINDS = {
   nodeSuspect: "suspect",
   nodeTimeout: "timed_out",
   nodeRecovered: "recovered",
+  nodeUpdated: "updated",
 } as const satisfies Record<NodeEventName, BusPresence["kind"]>;
 
 /** Dependencies of {@link PresenceEvents}. */
@@ -56,10 +57,10 @@ export class PresenceEvents implements EventSink {
   }
 
   /** See {@link EventSink.node}. */
-  node(name: NodeEventName, slot: number, reason: string, now: number): void {
+  node(name: NodeEventName, slot: number, reason: string, now: number, previousLabels?: NodeLabels): void {
     const o = this.#o;
     o.stats.transition(name, reason);
-    o.feed.local(name, slot, reason, now);
+    o.feed.local(name, slot, reason, now, previousLabels);
     const nodes = o.nodes;
     const bus = o.bus;
     if (bus !== undefined) {
@@ -72,6 +73,7 @@ export class PresenceEvents implements EventSink {
         time: name === "nodeJoined" ? o.remote.joinTime(nodeId, o.clock.epoch(now)) : o.clock.epoch(now),
         memberId: o.serverId,
       };
+      if (previousLabels !== undefined) event.previousLabels = previousLabels;
       runGuarded(o.stats, o.logger, () => bus.announce(event));
     }
     if (o.events.listenerCount(name) === 0) return;
@@ -85,15 +87,25 @@ export class PresenceEvents implements EventSink {
       handle: nodes.handle(slot),
       serverId: o.serverId,
     };
+    if (previousLabels !== undefined) event.previousLabels = previousLabels;
     runGuarded(o.stats, o.logger, () => (o.events.emit as (n: string, e: NodeEvent) => boolean)(name, event));
   }
 
   /** A presence change of a node held by another server (`serverId`), at `time` (ms since the epoch). */
-  remote(name: NodeEventName, nodeId: string, labels: NodeLabels, reason: string, time: number, serverId: string): void {
+  remote(
+    name: NodeEventName,
+    nodeId: string,
+    labels: NodeLabels,
+    reason: string,
+    time: number,
+    serverId: string,
+    previousLabels?: NodeLabels,
+  ): void {
     const o = this.#o;
-    o.feed.remote(name, nodeId, labels, time, reason, serverId);
+    o.feed.remote(name, nodeId, labels, time, reason, serverId, previousLabels);
     if (o.events.listenerCount(name) === 0) return;
     const event: NodeEvent = { nodeId, labels, reason, time, lastHeardAt: time, sessionId: "", handle: 0, serverId, remote: true };
+    if (previousLabels !== undefined) event.previousLabels = previousLabels;
     runGuarded(o.stats, o.logger, () => (o.events.emit as (n: string, e: NodeEvent) => boolean)(name, event));
   }
 }

@@ -14,7 +14,11 @@ const PRESENCE_KINDS = {
   nodeSuspect: PresenceKind.SUSPECT,
   nodeTimeout: PresenceKind.TIMED_OUT,
   nodeRecovered: PresenceKind.RECOVERED,
+  nodeUpdated: PresenceKind.UPDATED,
 } as const satisfies Record<NodeEventName, PresenceKind>;
+
+/** Reason of the presence events of a label change (PROTOCOL.md §7.5). */
+export const LABELS_CHANGED = "labels_changed";
 
 /** What the feed needs of a `$hb.presence` subscription. */
 export interface PresenceSubscriber {
@@ -97,20 +101,80 @@ export class PresenceFeed {
     this.#subs.delete(sub);
   }
 
-  /** A presence change of the local node in `slot`: queued on the matching subscriptions. */
-  local(name: NodeEventName, slot: number, reason: string, now: number): void {
+  /**
+   * A presence change of the local node in `slot`: queued on the matching
+   * subscriptions. `previous`: the labels it had before this change, when
+   * the change moved them (§7.5).
+   */
+  local(name: NodeEventName, slot: number, reason: string, now: number, previous?: NodeLabels): void {
     if (this.#subs.size === 0) return;
     const o = this.#o;
     o.stats.routed.presence++;
-    o.stats.deliveries += this.publish(PRESENCE_KINDS[name], o.nodes.id(slot), o.nodes.labels(slot), o.clock.epoch(now), reason);
+    const kind = PRESENCE_KINDS[name];
+    const nodeId = o.nodes.id(slot);
+    const labels = o.nodes.labels(slot);
+    const time = o.clock.epoch(now);
+    o.stats.deliveries +=
+      previous === undefined
+        ? this.publish(kind, nodeId, labels, time, reason)
+        : this.publishRelabel(kind, nodeId, labels, previous, time, reason);
   }
 
   /** A presence change of a node held by another server of the bus (`serverId`), at `time` (ms since the epoch). */
-  remote(name: NodeEventName, nodeId: string, labels: NodeLabels, time: number, reason: string, serverId: string): void {
+  remote(
+    name: NodeEventName,
+    nodeId: string,
+    labels: NodeLabels,
+    time: number,
+    reason: string,
+    serverId: string,
+    previous?: NodeLabels,
+  ): void {
     if (this.#subs.size === 0) return;
     const o = this.#o;
     o.stats.routed.presence++;
-    o.stats.deliveries += this.publish(PRESENCE_KINDS[name], nodeId, labels, time, reason, serverId);
+    const kind = PRESENCE_KINDS[name];
+    o.stats.deliveries +=
+      previous === undefined
+        ? this.publish(kind, nodeId, labels, time, reason, serverId)
+        : this.publishRelabel(kind, nodeId, labels, previous, time, reason, serverId);
+  }
+
+  /**
+   * A change that moved a node's labels from `previous` to `labels`
+   * (PROTOCOL.md §7.5), told to each subscription as the transition true
+   * for its filter, always with the new labels: matched before only →
+   * `LEFT labels_changed`; after only → `JOINED labels_changed`; both →
+   * `kind` with `reason` (`RECOVERED resumed` or `UPDATED labels_changed`);
+   * neither → nothing.
+   *
+   * @returns the number of subscriptions an event was queued on
+   */
+  publishRelabel(
+    kind: PresenceKind,
+    nodeId: string,
+    labels: NodeLabels,
+    previous: NodeLabels,
+    timeMs: number,
+    reason: string,
+    serverId = this.#serverId,
+  ): number {
+    if (this.#subs.size === 0) return 0;
+    let same: Uint8Array | undefined;
+    let left: Uint8Array | undefined;
+    let joined: Uint8Array | undefined;
+    let n = 0;
+    for (const sub of this.#subs) {
+      const before = sub.accepts(previous);
+      const after = sub.accepts(labels);
+      let body: Uint8Array;
+      if (before && after) body = same ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
+      else if (before) body = left ??= encodePresenceEvent(PresenceKind.LEFT, nodeId, labels, timeMs, LABELS_CHANGED, serverId);
+      else if (after) body = joined ??= encodePresenceEvent(PresenceKind.JOINED, nodeId, labels, timeMs, LABELS_CHANGED, serverId);
+      else continue;
+      if (sub.relay(body)) n++;
+    }
+    return n;
   }
 
   #snapshot(sub: PresenceSubscriber): void {

@@ -12,6 +12,7 @@ const EVENT_NAMES = {
   suspect: "nodeSuspect",
   timed_out: "nodeTimeout",
   recovered: "nodeRecovered",
+  updated: "nodeUpdated",
 } as const satisfies Record<BusPresence["kind"], NodeEventName>;
 
 /** Reports a presence change of a remote node (to subscribers and listeners). */
@@ -22,6 +23,7 @@ export type RemoteEmit = (
   reason: string,
   time: number,
   serverId: string,
+  previousLabels?: NodeLabels,
 ) => void;
 
 /** Dependencies of {@link RemoteNodes}. */
@@ -55,6 +57,9 @@ export class RemoteNodes {
   // Local nodes registered while another member held their id: the join time
   // announced for them, later than the remote holder's (see joinTime).
   readonly #claimed = new Map<string, number>();
+  // Node ids taken over here from another member (node id → that member):
+  // its own late LEFT / TIMED_OUT (or loss) for them was reported already.
+  readonly #released = new Map<string, string>();
 
   constructor(options: RemoteNodesOptions) {
     this.#o = options;
@@ -86,6 +91,24 @@ export class RemoteNodes {
     return remote + 1;
   }
 
+  /**
+   * A local registration takes `nodeId` over (§8.1): if another member of
+   * the bus holds it (in the replica), its `LEFT replaced` is reported here
+   * now, before the new `JOINED replaced`, with its labels and member, as
+   * every other member reports it; the holder's own late `LEFT replaced`
+   * is then not passed on (the id is held here).
+   *
+   * @returns whether another member held it
+   */
+  takeOver(nodeId: string, now: number): boolean {
+    const o = this.#o;
+    const node = o.bus?.remoteNodes().get(nodeId);
+    if (node === undefined) return false;
+    this.#released.set(nodeId, node.memberId);
+    o.emit("nodeLeft", nodeId, node.labels, "replaced", o.clock.epoch(now), node.memberId);
+    return true;
+  }
+
   /** A local node is gone: its claim, if any, too. */
   forget(nodeId: string): void {
     if (this.#claimed.size > 0) this.#claimed.delete(nodeId);
@@ -94,6 +117,15 @@ export class RemoteNodes {
   /** A presence change from the bus (`BusHandlers.presence`). */
   presence(e: BusPresence): void {
     const o = this.#o;
+    const released = this.#released.get(e.nodeId);
+    if (released !== undefined && released === e.memberId) {
+      // The old holder of a node taken over here: its LEFT replaced was reported with the takeover.
+      if (e.kind !== "joined") {
+        if (e.kind === "left" || e.kind === "timed_out") this.#released.delete(e.nodeId);
+        return;
+      }
+      this.#released.delete(e.nodeId);
+    }
     const slot = o.nodes.slotOf(e.nodeId);
     if (slot >= 0) {
       // The id is held here too: the newer registration wins (time, then member id; PROTOCOL.md §8.1).
@@ -117,7 +149,7 @@ export class RemoteNodes {
         this.#seen.delete(e.nodeId);
         this.#suspect.delete(e.nodeId);
     }
-    o.emit(EVENT_NAMES[e.kind], e.nodeId, e.labels, e.reason, e.time, e.memberId);
+    o.emit(EVENT_NAMES[e.kind], e.nodeId, e.labels, e.reason, e.time, e.memberId, e.previousLabels);
   }
 
   /** A whole member is gone (`BusHandlers.memberLost`): its nodes not held here time out (`server_lost`). */
@@ -127,6 +159,10 @@ export class RemoteNodes {
     for (const node of nodes) {
       this.#seen.delete(node.nodeId);
       this.#suspect.delete(node.nodeId);
+      if (this.#released.get(node.nodeId) === memberId) {
+        this.#released.delete(node.nodeId);
+        continue;
+      }
       if (o.nodes.slotOf(node.nodeId) >= 0) continue;
       o.emit("nodeTimeout", node.nodeId, node.labels, SERVER_LOST_REASON, time, memberId);
     }

@@ -5,6 +5,7 @@ import {
   DeliverySchema,
   DELIVERY_FIELD,
   ErrorCode,
+  FrameSchema,
   PRESENCE_FIELD,
   type Publish,
   type Reply,
@@ -58,7 +59,12 @@ export interface RouterOptions {
   stats: ServerCounters;
   /** Whether the server is draining (no new subscriptions). */
   shuttingDown: () => boolean;
+  /** The connection of a local observer with id `nodeId` (§5.7: routable, not a node), if any. */
+  observer?: (nodeId: string) => RoutePeer | undefined;
 }
+
+// Frame body field of Send: `ref_body` of the errors answering one (§13.2).
+const SEND_FIELD = FrameSchema.field.send?.number as number;
 
 const invalid = (message: string): Refusal => ({ code: ErrorCode.INVALID_ARGUMENT, message });
 const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, message });
@@ -252,10 +258,12 @@ export class Router {
     if (target === undefined) {
       // Requester on another server of the bus?
       const bus = this.#live.current.bus;
-      const member = r.nodeId === "" || this.#nodes.slotOf(r.nodeId) >= 0 ? undefined : bus?.locate(r.nodeId);
-      if (bus !== undefined && member !== undefined) {
+      const remote = r.nodeId !== "" && this.#nodes.slotOf(r.nodeId) < 0;
+      const member = remote ? bus?.locate(r.nodeId) : undefined;
+      if (bus !== undefined && remote && (member !== undefined || bus.resolve !== undefined)) {
         const body = replyBody(this.#nodes.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
-        bus.send({ type: "reply", nodeId: r.nodeId, body }, member);
+        if (member === undefined) (bus.resolve as NonNullable<typeof bus.resolve>)({ type: "reply", nodeId: r.nodeId, body });
+        else bus.send({ type: "reply", nodeId: r.nodeId, body }, member);
         return undefined;
       }
       // Requester offline, or a reply to the server application (which sends no requests).
@@ -353,6 +361,40 @@ export class Router {
     }
   }
 
+  /**
+   * A message this server asked the bus to resolve (`BusLink.resolve`)
+   * whose node no member holds: answered as a local Send to an unknown node
+   * (§10.6): a request gets a Reply with `UNKNOWN_NODE`, a plain Send a
+   * non-fatal ProtocolError naming the target; a reply is dropped and
+   * counted.
+   */
+  unresolved(envelope: BusEnvelope): void {
+    const stats = this.#stats;
+    if (envelope.type !== "direct") {
+      if (envelope.type === "reply") stats.repliesDropped++;
+      return;
+    }
+    stats.dropped.unknownNode++;
+    let d: { requestId: bigint; fromNodeId: string };
+    try {
+      d = fromBinary(DeliverySchema, envelope.body);
+    } catch {
+      return;
+    }
+    const peer = d.fromNodeId === "" ? undefined : this.#connectionOf(d.fromNodeId);
+    if (peer === undefined) return;
+    const target = envelope.nodeId;
+    const message = `node ${JSON.stringify(target)} is not online`;
+    if (d.requestId !== 0n) {
+      this.#replyTo(peer, target, d.requestId, new Uint8Array(0), ErrorCode.UNKNOWN_NODE, message);
+      return;
+    }
+    stats.error(ErrorCode.UNKNOWN_NODE);
+    peer.control(
+      makeFrame("error", { code: ErrorCode.UNKNOWN_NODE, message, ref: 0n, refBody: SEND_FIELD, nodeId: target, fatal: false }),
+    );
+  }
+
   // A relayed request for a node that is gone meanwhile: UNKNOWN_NODE back to
   // the requester, as for a local Send (the only place a relayed body is decoded).
   #unknownRemote(nodeId: string, body: Uint8Array, fromMember: string): void {
@@ -423,14 +465,24 @@ export class Router {
     const slot = r.slotOf(nodeId);
     if (slot < 0) {
       // On another server of the bus? Its server appends to_node_id if the target is attached there.
+      const observer = this.#o.observer?.(nodeId);
+      if (observer !== undefined) {
+        const body = encodeDelivery(DeliveryKind.DIRECT, "", fromNodeId, payload, requestId, "");
+        if (observer.relay(0, relayHead(0, DELIVERY_FIELD, body.length), body, relayFrameLength(0, DELIVERY_FIELD, body.length))) {
+          stats.deliveries++;
+        }
+        return true;
+      }
       const bus = this.#live.current.bus;
       const member = bus?.locate(nodeId);
-      if (bus === undefined || member === undefined) {
+      if (bus === undefined || (member === undefined && bus.resolve === undefined)) {
         stats.dropped.unknownNode++;
         return false;
       }
       const body = encodeDelivery(DeliveryKind.DIRECT, "", fromNodeId, payload, requestId, "");
-      bus.send({ type: "direct", nodeId, body }, member);
+      // Not in the replica: the authority for node ids may know it already (§5.3).
+      if (member === undefined) (bus.resolve as NonNullable<typeof bus.resolve>)({ type: "direct", nodeId, body });
+      else bus.send({ type: "direct", nodeId, body }, member);
       return true;
     }
     const peer = this.#peerOf(slot);
@@ -494,9 +546,10 @@ export class Router {
     return session;
   }
 
+  // The connection of a node, or of an observer (§5.7: routable, not a node).
   #connectionOf(nodeId: string): RoutePeer | undefined {
     const slot = this.#nodes.slotOf(nodeId);
-    return slot < 0 ? undefined : this.#peerOf(slot);
+    return slot < 0 ? this.#o.observer?.(nodeId) : this.#peerOf(slot);
   }
 
   // The publish rule (`publishProblem` of @hb/codec); subjects found fine are remembered.

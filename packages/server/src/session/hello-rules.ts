@@ -4,8 +4,8 @@ import { checkWill } from "../registry/node-will.js";
 
 /**
  * Checks a Hello (PROTOCOL.md §5.1): the protocol version
- * (`UNSUPPORTED_VERSION`), then node id, labels, will and max frame size
- * (`INVALID_ARGUMENT`). Every refusal is fatal.
+ * (`UNSUPPORTED_VERSION`), then node id, labels, will, max frame size and
+ * role (`INVALID_ARGUMENT`). Every refusal is fatal.
  */
 export function helloProblem(hello: Hello): Refusal | undefined {
   if (hello.protocolVersion !== PROTOCOL_VERSION) {
@@ -22,7 +22,9 @@ export function helloProblem(hello: Hello): Refusal | undefined {
     (hello.will === undefined ? undefined : checkWill(hello.will)) ??
     (mfs !== 0 && (mfs < MIN_MAX_FRAME_SIZE || mfs > MAX_FRAME_SIZE_LIMIT)
       ? `max_frame_size must be 0 or 1024..${MAX_FRAME_SIZE_LIMIT}, got ${mfs}`
-      : undefined);
+      : undefined) ??
+    // §5.7: ROLE_UNSPECIFIED, ROLE_NODE or ROLE_OBSERVER.
+    (hello.role < 0 || hello.role > 2 ? `role must be 0, 1 or 2, got ${hello.role}` : undefined);
   return invalid === undefined ? undefined : { code: ErrorCode.INVALID_ARGUMENT, message: invalid, fatal: true };
 }
 

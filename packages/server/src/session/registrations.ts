@@ -48,6 +48,11 @@ export interface RegistrationsOptions {
   wills: Wills;
   /** Called with the id of every node removed (a remote claim on it ends). */
   removed: (nodeId: string) => void;
+  /**
+   * A registration here takes `nodeId` over from another member of the bus
+   * if one holds it: reports that holder's `LEFT replaced`; `true` if so.
+   */
+  takeOverRemote?: (nodeId: string, now: number) => boolean;
   /** Interval negotiation bounds. */
   intervals: IntervalBounds;
   /** `resumeGrace`, ms (0: lost sessions end at once). */
@@ -133,12 +138,7 @@ export class Registrations implements LivenessActions<SessionRecord> {
       }
     }
     const nodeId = hello.nodeId === "" ? generateNodeId() : hello.nodeId;
-    let reason: "hello" | "replaced" = "hello";
-    const existing = this.#registry.slotOf(nodeId);
-    if (existing >= 0) {
-      this.replace(existing, now);
-      reason = "replaced";
-    }
+    const reason = this.takeOver(this.#registry.slotOf(nodeId), nodeId, now) ? "replaced" : "hello";
     const rec = new SessionRecord(nodeId, interval, session);
     this.#records.add(rec);
     const slot = this.#registry.add(nodeId, hello.labels, rec, 0, now);
@@ -168,9 +168,11 @@ export class Registrations implements LivenessActions<SessionRecord> {
     if (rec.unbound.size === 0) this.clearGrace(rec);
     rec.setInterval(interval);
     const slot = rec.ownSlot;
+    const before = this.#registry.labels(slot);
     this.#registry.setLabels(slot, hello.labels);
+    const changed = this.#registry.labels(slot) !== before;
     this.#o.wills.set(slot, hello.will);
-    this.#o.liveness.resumed(slot, rec, now);
+    this.#o.liveness.resumed(slot, rec, now, changed ? before : undefined);
     this.#o.stats.resumed++;
     return { record: rec, resumed: true, resumeToken: this.#resumes.issue(rec) };
   }
@@ -290,9 +292,27 @@ export class Registrations implements LivenessActions<SessionRecord> {
   /** See {@link LivenessActions.attachedTimedOut}. */
   attachedTimedOut(rec: SessionRecord, slot: number, now: number): void {
     const handle = this.#registry.handle(slot);
+    const nodeId = this.#registry.id(slot);
     const bound = rec.handles.get(handle) === slot;
     this.#depart(slot, "nodeTimeout", "heartbeat_timeout", true, now);
-    if (bound) rec.session?.refuse(ErrorCode.HEARTBEAT_TIMEOUT, "attached node timed out", handle);
+    if (bound) rec.session?.refuse(ErrorCode.HEARTBEAT_TIMEOUT, "attached node timed out", handle, nodeId);
+  }
+
+  /**
+   * A new registration of `nodeId` (held here in `slot`, or -1) takes it
+   * over wherever it is held (§8.1): locally the old node leaves
+   * ({@link Registrations.replace}); held by another process or server of
+   * the bus, its `LEFT replaced` is reported here at once, as everywhere
+   * else, and that member lets go when it sees the new registration.
+   *
+   * @returns whether anything was replaced (the new node joins `replaced`)
+   */
+  takeOver(slot: number, nodeId: string, now: number): boolean {
+    if (slot >= 0) {
+      this.replace(slot, now);
+      return true;
+    }
+    return this.#o.takeOverRemote?.(nodeId, now) === true;
   }
 
   /** A newer registration takes `slot`'s node id: the old one leaves (`replaced`, no will). */
@@ -305,7 +325,7 @@ export class Registrations implements LivenessActions<SessionRecord> {
     this.#depart(slot, "nodeLeft", "replaced", false, now);
     if (handle !== 0) {
       if (bound) {
-        rec.session?.refuse(ErrorCode.DUPLICATE_NODE, `node ${nodeId} was registered by another connection`, handle);
+        rec.session?.refuse(ErrorCode.DUPLICATE_NODE, `node ${nodeId} was registered by another connection`, handle, nodeId);
       }
     } else if (rec.session !== undefined) {
       // Its connection loses its own node: DUPLICATE_NODE fatal, then release(…, "replaced").

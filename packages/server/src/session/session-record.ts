@@ -13,8 +13,11 @@ export interface SessionConnection extends RoutePeer {
   replaced(): void;
   /** Nothing was heard for `heartbeatTimeout`: fatal `HEARTBEAT_TIMEOUT`, then close. */
   timedOut(): void;
-  /** Sends a non-fatal ProtocolError about one operation (`ref`). */
-  refuse(code: ErrorCode, message: string, ref: number | bigint): void;
+  /**
+   * Sends a non-fatal ProtocolError about attached node `nodeId` (`ref` =
+   * its handle, `ref_body` = Attach, PROTOCOL.md §13.2).
+   */
+  refuse(code: ErrorCode, message: string, handle: number, nodeId: string): void;
   /** Closes at once, dropping pending output. */
   destroy(): void;
 }

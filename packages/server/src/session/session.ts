@@ -1,4 +1,5 @@
 import {
+  Access,
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
   Feature,
@@ -8,6 +9,7 @@ import {
   type Hello,
   type OverflowMode,
   PROTOCOL_VERSION,
+  Role,
   errorCodeName,
   makeFrame,
 } from "@hb/codec";
@@ -27,6 +29,7 @@ import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } f
 import { helloProblem, runAuthenticate } from "./hello-rules.js";
 import { InboundFlow } from "./inbound-flow.js";
 import { reconnectDelayMs, retryAfterMs } from "./spread-delays.js";
+import { ATTACH_BODY, type ErrorRef, errorRef } from "./error-ref.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -42,6 +45,12 @@ export interface SessionContext {
   readonly frames: FrameHandlers<Session, SessionRecord>;
   /** Proof of life for the connection's own node: any frame it sends (`heartbeat`: a Heartbeat frame). */
   heard(record: SessionRecord, now: number, heartbeat: boolean): void;
+  /**
+   * Calls `done` once a registration just made is known wherever the
+   * server routes from (at once in one process; after the primary's
+   * barrier in a worker): the Welcome waits for it (PROTOCOL.md §5.3).
+   */
+  settle(done: () => void): void;
   /** A connection was welcomed: it may subscribe and receives broadcasts. */
   opened(session: Session): void;
   /** A welcomed connection closed: its subscriptions end. */
@@ -110,6 +119,8 @@ export class Session implements SessionConnection {
   #record: SessionRecord | undefined;
   // Frames pipelined after Hello while the authentication hook runs (created on first use).
   #pending: Frame[] | undefined;
+  // Registered, Welcome waiting for the server to settle: relayed frames for it (§5.3).
+  #early: [number, Uint8Array, Uint8Array, number][] | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
   #transportGone = false;
   #now = 0;
@@ -191,6 +202,18 @@ export class Session implements SessionConnection {
     this.#writer.drained();
   }
 
+  /**
+   * Tells the session the peer ended its side of the stream (a TCP FIN: a
+   * half-close, or the first half of a close). Ending inside a frame is
+   * answered with a fatal `TRUNCATED` while the transport can still write
+   * (PROTOCOL.md §3.2, §5.6); between frames nothing happens here.
+   */
+  transportEnded(): void {
+    if (this.#phase === CLOSED) return;
+    const err = this.#decoder.end();
+    if (err !== undefined) this.#fail(err.code, err.message, "info");
+  }
+
   /** Tells the session its transport is closed (by the peer, an error, or after {@link SessionTransport.end}). */
   transportClosed(): void {
     if (this.#transportGone) return;
@@ -234,9 +257,10 @@ export class Session implements SessionConnection {
     this.#close("timeout");
   }
 
-  /** @internal Sends a non-fatal ProtocolError about one operation (`ref`). */
-  refuse(code: ErrorCode, message: string, ref: number | bigint): void {
-    this.#sendError(code, message, ref, false, code === ErrorCode.HEARTBEAT_TIMEOUT ? "debug" : "warn");
+  /** @internal Sends a non-fatal ProtocolError about an attached node (see {@link SessionConnection.refuse}). */
+  refuse(code: ErrorCode, message: string, handle: number, nodeId: string): void {
+    const level = code === ErrorCode.HEARTBEAT_TIMEOUT ? "debug" : "warn";
+    this.#sendError(code, message, handle, false, level, 0, { ref: handle, refBody: ATTACH_BODY, nodeId });
   }
 
   /**
@@ -255,7 +279,12 @@ export class Session implements SessionConnection {
 
   /** @internal See {@link RoutePeer.relay}. */
   relay(channel: number, head: Uint8Array, body: Uint8Array, frameLength: number): boolean {
-    if (this.#phase !== OPEN) return false;
+    if (this.#phase !== OPEN) {
+      const early = this.#early;
+      if (early === undefined || this.#phase !== AUTH || early.length >= MAX_FRAMES_BEFORE_WELCOME) return false;
+      early.push([channel, head, body, frameLength]);
+      return true;
+    }
     return this.#writer.relay(channel, head, body, frameLength);
   }
 
@@ -425,7 +454,8 @@ export class Session implements SessionConnection {
     const c = frame.body.case;
     const channel = c === "publish" || c === "unsubscribe" ? frame.channel : 0;
     const level = refusal.code === ErrorCode.HEARTBEAT_TIMEOUT ? "debug" : "warn";
-    this.#sendError(refusal.code, refusal.message, requestRef(frame), false, level, channel);
+    const ref = errorRef(frame);
+    this.#sendError(refusal.code, refusal.message, ref.ref, false, level, channel, ref);
   }
 
   // A Fragment (PROTOCOL.md §11): counted against the window, held, and the frame dispatched when complete.
@@ -480,12 +510,25 @@ export class Session implements SessionConnection {
         this.#fail(ErrorCode.SHUTTING_DOWN, "server is shutting down", "info");
         return;
       }
-      const o = ctx.options;
       this.#now = ctx.clock.now();
       const { record, resumed, resumeToken } = ctx.registrations.open(this, hello, this.#now);
       this.#record = record;
       // PROTOCOL.md §15.1: of the client's features, the ones this server uses.
       this.#rttReports = hello.features.includes(Feature.heartbeatRtt);
+      // Messages for the node before its Welcome is out wait behind it.
+      this.#early = [];
+      ctx.settle(() => this.#welcome(record, resumed, resumeToken));
+    } catch (err) {
+      this.#internal(err);
+    }
+  }
+
+  // The registration is known everywhere the server routes from (§5.3): Welcome, then what waited.
+  #welcome(record: SessionRecord, resumed: boolean, resumeToken: Uint8Array): void {
+    if (this.#phase !== AUTH || this.#record !== record) return; // closed or superseded meanwhile
+    try {
+      const ctx = this.#ctx;
+      const o = ctx.options;
       if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
       this.#phase = OPEN;
@@ -510,9 +553,16 @@ export class Session implements SessionConnection {
           checkIntervalMs: o.heartbeatCheckInterval,
           handshakeTimeoutMs: o.handshakeTimeout,
           features: this.#rttReports ? [Feature.heartbeatRtt] : [],
+          // Observers (§5.7) are not implemented yet: every connection is registered as a node, and says so.
+          role: Role.NODE,
+          // §5.9 / §10.7: what is known before trying. Without `authorizeBroadcast` broadcasts are refused.
+          permissions: o.authorizeBroadcast === undefined ? { broadcast: Access.DENIED } : undefined,
         }),
       );
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");
+      const early = this.#early ?? [];
+      this.#early = undefined;
+      for (const [channel, head, body, frameLength] of early) this.#writer.relay(channel, head, body, frameLength);
       const pending = this.#pending ?? [];
       this.#pending = undefined;
       for (const frame of pending) {
@@ -541,13 +591,18 @@ export class Session implements SessionConnection {
     fatal: boolean,
     level: "debug" | "info" | "warn",
     channel = 0,
+    about?: ErrorRef,
   ): void {
     if (this.#phase === CLOSED) return;
     this.#ctx.stats.error(code);
     this.#log(level, code, message, ref);
     // A refusal the client may retry: when, spread per connection (PROTOCOL.md §6.6).
     const retryAfter = fatal && RETRY_CODES.has(code) ? retryAfterMs(this.#ctx.options.retryAfter) : 0;
-    const frame = makeFrame("error", { code, message, ref: BigInt(ref), fatal, retryAfterMs: retryAfter }, channel);
+    const frame = makeFrame(
+      "error",
+      { code, message, ref: BigInt(ref), fatal, retryAfterMs: retryAfter, refBody: about?.refBody ?? 0, nodeId: about?.nodeId ?? "" },
+      channel,
+    );
     if (!fatal) this.#send(frame);
     else if (!this.#transportGone) this.#writer.fatal(frame); // written even when the queues are stuck
   }
@@ -573,6 +628,7 @@ export class Session implements SessionConnection {
     if (this.#phase === CLOSED) return;
     this.#phase = CLOSED;
     this.#pending = undefined;
+    this.#early = undefined;
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     this.#flow.clear();
@@ -613,20 +669,3 @@ const RETRY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.SERVER_FULL, Erro
 
 /** Frames whose payload counts against the flow-control window (PROTOCOL.md §12). */
 const PAYLOAD_FRAMES: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply"]);
-
-// What a refusal refers to (`ref`): Subscribe.request_id, a request id, or an Attach's handle.
-function requestRef(frame: Frame): number | bigint {
-  const body = frame.body;
-  switch (body.case) {
-    case "attach":
-      return body.value.handle;
-    case "subscribe":
-      return body.value.requestId;
-    case "publish":
-    case "send":
-    case "reply":
-      return body.value.requestId;
-    default:
-      return 0;
-  }
-}

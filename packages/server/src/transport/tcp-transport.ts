@@ -63,6 +63,9 @@ export class TcpTransport implements SessionTransport {
     const socket = this.#socket;
     this.#session = session;
     socket.on("data", TcpTransport.#dataListener);
+    // First, before Node ends a non-half-open socket's write side: a stream
+    // that ends inside a frame is answered TRUNCATED while it can still be (§3.2).
+    socket.prependListener("end", TcpTransport.#endListener);
     socket.on("drain", TcpTransport.#drainListener);
     socket.resume();
     if (socket.destroyed) session.transportClosed();
@@ -93,6 +96,11 @@ export class TcpTransport implements SessionTransport {
     early.push(chunk);
     session.receive(chunk);
     if (t.#early !== undefined && !session.awaitingHello) t.#early = undefined;
+  };
+
+  static readonly #endListener = function (this: Carrier): void {
+    const t = this[TRANSPORT];
+    if (t !== undefined) t.#session?.transportEnded();
   };
 
   static readonly #drainListener = function (this: Carrier): void {

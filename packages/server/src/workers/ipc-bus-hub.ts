@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { BusDirectory } from "../bus/bus-directory.js";
 import type { BusEnvelope, BusNode, BusPresence } from "../core/ports/bus-link.js";
-import { encodeEnvelope } from "../bus/envelope-codec.js";
+import { decodeEnvelope, encodeEnvelope } from "../bus/envelope-codec.js";
 import { readIpcPayload } from "./ipc-batch-reader.js";
 import { IpcBatchWriter } from "./ipc-batch-writer.js";
 import {
@@ -129,6 +129,9 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     sent: 0,
     dropped: 0,
     undeliverable: 0,
+    resolved: 0,
+    unresolved: 0,
+    syncs: 0,
     presenceIn: 0,
     membersJoined: 0,
     membersLost: 0,
@@ -382,6 +385,10 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
       case IpcFrame.ENVELOPE_TO: {
         const { toMember, envelopeAt } = readEnvelopeTo(body);
         this.#stats.relayedIn++;
+        if (toMember === "") {
+          this.#resolve(peer, body.subarray(envelopeAt));
+          return;
+        }
         const target = this.#members.get(toMember);
         if (target === undefined && this.#uplink !== undefined) {
           this.#stats.relayedUp++;
@@ -403,6 +410,14 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
         for (const e of out) this.#emitSafe("presence", e);
         return;
       }
+      case IpcFrame.SYNC:
+        // Everything this worker sent before is applied and queued for the
+        // others: send it all now, the answer last (PROTOCOL.md §5.3).
+        this.#stats.syncs++;
+        peer.out.frame(IpcFrame.SYNC, EMPTY);
+        this.#queued(peer);
+        this.flush();
+        return;
       case IpcFrame.MEMBER: {
         const snapshot = decodeMemberSnapshot(body);
         if (snapshot.memberId !== from) {
@@ -418,6 +433,30 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
       default:
         this.#stats.protocolErrors++;
     }
+  }
+
+  // A direct message or reply for a node the sending worker does not know:
+  // to the holder in this directory (the authority for the server's node
+  // ids), else back to the sender as UNRESOLVED (never dropped).
+  #resolve(peer: Peer, envelope: Buffer): void {
+    const decoded = decodeEnvelope(envelope).envelope;
+    const nodeId = decoded.type === "direct" || decoded.type === "reply" ? decoded.nodeId : "";
+    const holder = nodeId === "" ? undefined : this.#dir.locate(nodeId);
+    const target = holder === undefined ? undefined : this.#members.get(holder);
+    if (target !== undefined) {
+      this.#stats.resolved++;
+      this.#relay(target, envelope);
+      return;
+    }
+    if (holder !== undefined && this.#uplink !== undefined) {
+      this.#stats.resolved++;
+      this.#stats.relayedUp++;
+      this.#uplink.relayTo(envelope, holder);
+      return;
+    }
+    this.#stats.unresolved++;
+    peer.out.frame(IpcFrame.UNRESOLVED, envelope);
+    this.#queued(peer);
   }
 
   // A worker left cleanly (bye): it may join again on the same channel.

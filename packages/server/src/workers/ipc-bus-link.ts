@@ -24,6 +24,8 @@ import {
 import { type IpcPort, processIpcPort } from "./ipc-port.js";
 import { decodePresenceMessage, encodePresenceMessage } from "../bus/presence-codec.js";
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 // Most `toMember` heads kept encoded (members are the server's workers: few).
 const MAX_HEADS = 1_024;
 
@@ -88,11 +90,15 @@ export class IpcBusLink implements BusLink {
   #seq = 0;
   #backlog = 0;
   #flushQueued = false;
+  // Barriers waiting for the hub's SYNC, in order.
+  #syncs: (() => void)[] = [];
   #started: { resolve: () => void; reject: (err: Error) => void } | undefined;
   readonly #stats = {
     relayedOut: 0,
     relayedIn: 0,
     dropped: 0,
+    resolving: 0,
+    unresolved: 0,
     presenceOut: 0,
     presenceIn: 0,
     membersLost: 0,
@@ -178,6 +184,38 @@ export class IpcBusLink implements BusLink {
   }
 
   /**
+   * Asks the hub to deliver a message for a node this worker does not know
+   * to its holder (see {@link BusLink.resolve}); not dropped for backlog
+   * (an answer is owed). Dropped and counted while not started or with the
+   * primary gone.
+   */
+  resolve(envelope: BusEnvelope & { type: "direct" | "reply" }): void {
+    if (this.#state !== "ok") {
+      this.#stats.dropped++;
+      return;
+    }
+    const encoded = encodeEnvelope(envelope, this.#memberBytes);
+    this.#out.frame(IpcFrame.ENVELOPE_TO, encoded, envelopeToHead(this.#head(""), encoded.length));
+    this.#stats.resolving++;
+    this.#queued();
+  }
+
+  /**
+   * A barrier with the hub (see {@link BusLink.sync}): `done` runs once the
+   * hub answered the SYNC queued behind everything sent so far; at once
+   * (next microtask) when the link is not up.
+   */
+  sync(done: () => void): void {
+    if (this.#state !== "ok" && this.#state !== "starting") {
+      queueMicrotask(done);
+      return;
+    }
+    this.#syncs.push(done);
+    this.#out.frame(IpcFrame.SYNC, EMPTY_BODY);
+    if (this.#state === "ok") this.#queued();
+  }
+
+  /**
    * Announces a local node's change. While starting it is queued and sent
    * right after the welcome; with the primary gone it is dropped (the
    * worker should exit).
@@ -221,6 +259,7 @@ export class IpcBusLink implements BusLink {
     if (state === "closed") return;
     this.#state = "closed";
     this.#detail = "closed";
+    this.#releaseSyncs();
     if (state === "starting") {
       // The hub may have joined us already (its welcome on the way): leave, harmless otherwise.
       this.#post({ hbBus: 1, t: "bye" }, 0);
@@ -265,6 +304,7 @@ export class IpcBusLink implements BusLink {
     this.#state = "down";
     this.#detail = "IPC channel to the primary closed";
     this.#out.take();
+    this.#releaseSyncs();
     if (starting) this.#started?.reject(new Error("IpcBusLink: IPC channel to the primary closed"));
   };
 
@@ -322,6 +362,17 @@ export class IpcBusLink implements BusLink {
           const out: BusPresence[] = [];
           this.#dir.replace(memberId, nodes, undefined, Date.now(), out);
           this.#emit(out);
+          return;
+        }
+        case IpcFrame.SYNC: {
+          const done = this.#syncs.shift();
+          if (done !== undefined) this.#guard(done);
+          return;
+        }
+        case IpcFrame.UNRESOLVED: {
+          const { envelope } = decodeEnvelope(body);
+          this.#stats.unresolved++;
+          this.#guard(() => this.#handlers?.unresolved?.(envelope));
           return;
         }
         case IpcFrame.LOST: {
@@ -388,6 +439,11 @@ export class IpcBusLink implements BusLink {
     } catch {
       done(new Error("send failed"));
     }
+  }
+
+  // Barriers cannot be answered any more: let their waiters go on.
+  #releaseSyncs(): void {
+    for (const done of this.#syncs.splice(0)) queueMicrotask(() => this.#guard(done));
   }
 
   #detach(): void {

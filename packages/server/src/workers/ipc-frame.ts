@@ -14,10 +14,13 @@ const fieldNo = (name: keyof typeof IpcBatchSchema.field): number => IpcBatchSch
  *
  * ```
  * ENVELOPE     an Envelope (it names its sender): worker → hub: for every other member; hub → worker: deliver
- * ENVELOPE_TO  an EnvelopeTo (to_member, envelope): worker → hub: for one member
+ * ENVELOPE_TO  an EnvelopeTo (to_member, envelope): worker → hub: for one member; an empty
+ *              to_member: for the holder of the envelope's node, resolved by the hub
  * PRESENCE     a PresenceEventMessage of the sending member
  * MEMBER       a MemberSnapshot: the member's whole node set
  * LOST         a member id (UTF-8): hub → worker: the member is gone
+ * UNRESOLVED   an Envelope: hub → worker: one it asked the hub to resolve, whose node nobody holds
+ * SYNC         empty: worker → hub: a barrier; hub → worker: everything before it is applied and forwarded
  * ```
  *
  * A PRESENCE's `seq` numbers the member's changes but is not checked: the
@@ -31,6 +34,8 @@ export const IpcFrame = {
   PRESENCE: fieldNo("presence"),
   MEMBER: fieldNo("member"),
   LOST: fieldNo("lost"),
+  UNRESOLVED: fieldNo("unresolved"),
+  SYNC: fieldNo("sync"),
 } as const;
 
 /** The node set of a member, as carried by a MEMBER frame. */

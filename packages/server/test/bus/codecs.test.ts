@@ -29,13 +29,14 @@ const envelope: fc.Arbitrary<BusEnvelope> = fc.oneof(
 );
 const change = (memberId: string): fc.Arbitrary<BusPresence> =>
   fc.record({
-    kind: fc.constantFrom("joined", "left", "suspect", "timed_out", "recovered" as const),
+    kind: fc.constantFrom("joined", "left", "suspect", "timed_out", "recovered", "updated" as const),
     nodeId: id,
     labels,
     reason: fc.string({ maxLength: 20 }),
     time: fc.integer({ min: 0, max: 2 ** 53 - 1 }),
     memberId: fc.constant(memberId),
-  });
+    previousLabels: labels,
+  }, { requiredKeys: ["kind", "nodeId", "labels", "reason", "time", "memberId"] });
 const message: fc.Arbitrary<PresenceMessage> = id.chain((memberId) =>
   fc.oneof(
     fc.record({ type: fc.constant("event" as const), seq: fc.nat(), event: change(memberId) }),
@@ -118,8 +119,23 @@ describe("presence codec", () => {
   });
 
   it("is the hb.internal.v1.PresenceMessage of the schema, both ways", () => {
-    const kinds = { joined: ChangeKind.JOINED, left: ChangeKind.LEFT, suspect: ChangeKind.SUSPECT, timed_out: ChangeKind.TIMED_OUT, recovered: ChangeKind.RECOVERED };
-    const change = (e: BusPresence) => ({ kind: kinds[e.kind], nodeId: e.nodeId, labels: { ...e.labels }, reason: e.reason, timeMs: BigInt(e.time) });
+    const kinds = {
+      joined: ChangeKind.JOINED,
+      left: ChangeKind.LEFT,
+      suspect: ChangeKind.SUSPECT,
+      timed_out: ChangeKind.TIMED_OUT,
+      recovered: ChangeKind.RECOVERED,
+      updated: ChangeKind.UPDATED,
+    };
+    const change = (e: BusPresence) => ({
+      kind: kinds[e.kind],
+      nodeId: e.nodeId,
+      labels: { ...e.labels },
+      reason: e.reason,
+      timeMs: BigInt(e.time),
+      previousLabels: { ...e.previousLabels },
+      labelsChanged: e.previousLabels !== undefined,
+    });
     fc.assert(
       fc.property(message, (m) => {
         const init =

@@ -1,4 +1,12 @@
 import type { ServerScenario } from "../../server-scenario.js";
+import { takeoverAcrossProcesses } from "./takeover-across-processes.js";
+import { gatewayTakeoverAcrossProcesses } from "./gateway-takeover-across-processes.js";
+import { graceTakeoverAcrossProcesses } from "./grace-takeover-across-processes.js";
+import { sendRightAfterWelcome } from "./send-right-after-welcome.js";
+import { sendUnknownNodeNamesTarget } from "./send-unknown-node-names-target.js";
+import { unsubscribeChannel0 } from "./unsubscribe-channel-0.js";
+import { decodeTruncatedHalfClose } from "./decode-truncated-half-close.js";
+import { resumeWithNewLabels } from "./resume-with-new-labels.js";
 import { decodeBadVarint } from "./decode-bad-varint.js";
 import { decodeEmptyFrame } from "./decode-empty-frame.js";
 import { decodeFrameTooLarge } from "./decode-frame-too-large.js";
@@ -62,6 +70,9 @@ export const serverScenarios: readonly ServerScenario[] = [
   decodeEmptyFrame,
   decodeUnknownBody,
   decodeWrongWireType,
+  decodeTruncatedHalfClose,
+  unsubscribeChannel0,
+  sendUnknownNodeNamesTarget,
   goodbye,
   duplicateNodeId,
   resumeLiveSession,
@@ -70,6 +81,11 @@ export const serverScenarios: readonly ServerScenario[] = [
   gatewayAttach,
   gatewayAttachRejects,
   gatewayDuplicateTakeover,
+  takeoverAcrossProcesses,
+  gatewayTakeoverAcrossProcesses,
+  graceTakeoverAcrossProcesses,
+  resumeWithNewLabels,
+  sendRightAfterWelcome,
   handshakeTimeout,
   silentClientTimeout,
   proofOfLifeAnyFrame,

@@ -32,12 +32,18 @@ export interface BusNode {
 
 /** A presence change of a node, as announced on the bus. */
 export interface BusPresence {
-  /** What happened. */
-  kind: "joined" | "left" | "suspect" | "timed_out" | "recovered";
+  /** What happened (`updated`: its labels changed while it stayed online, PROTOCOL.md §7.5). */
+  kind: "joined" | "left" | "suspect" | "timed_out" | "recovered" | "updated";
   /** The node. */
   nodeId: string;
   /** Its labels. */
   labels: Readonly<Record<string, string>>;
+  /**
+   * With `updated`, or `recovered` on a resume with other labels: the
+   * labels before the change (each member filters its own presence
+   * subscriptions on both, §7.5).
+   */
+  previousLabels?: Readonly<Record<string, string>>;
   /** Machine-readable reason (PROTOCOL.md §7.1). */
   reason: string;
   /** When the owning member observed it, ms since the Unix epoch. */
@@ -122,6 +128,12 @@ export interface BusHandlers {
   memberLost(memberId: string, nodes: readonly BusNode[]): void;
   /** The nodes this member holds now, for a full re-announce after the link comes back. */
   localNodes(): Iterable<BusNode>;
+  /**
+   * A direct message or reply passed to {@link BusLink.resolve} whose node
+   * no member holds: the member answers its sender as for a local unknown
+   * node (PROTOCOL.md §10.6). Only links with `resolve` call it.
+   */
+  unresolved?(envelope: BusEnvelope): void;
 }
 
 /** Health of a link. */
@@ -160,6 +172,23 @@ export interface BusLink {
   announce(event: BusPresence): void;
   /** The member holding a remote node, if any (from the replicated directory). */
   locate(nodeId: string): string | undefined;
+  /**
+   * Optional, for links with an authority for node ids (the primary of a
+   * multi-process server): relays a direct message or reply for a node this
+   * member does not know (not held here, not in the replica) to whoever
+   * holds it by the authority's directory, which may know it before the
+   * replica does; {@link BusHandlers.unresolved} gets it back when nobody
+   * does. Order with {@link BusLink.send} is kept.
+   */
+  resolve?(envelope: BusEnvelope & { type: "direct" | "reply" }): void;
+  /**
+   * Optional, for links with an authority: calls `done` once the authority
+   * has applied everything this member announced before, and has passed it
+   * on to every other member (a barrier: the server writes a Welcome after
+   * it, PROTOCOL.md §5.3). Called at once (synchronously or not) when the
+   * link is down or closed.
+   */
+  sync?(done: () => void): void;
   /** Remote nodes: the directory replicated from the other members. */
   remoteNodes(): ReadonlyMap<string, BusNode>;
   /** Current health. */

@@ -1,5 +1,7 @@
+import type { NodeLabels } from "../../registry/node-labels.js";
+
 /** A server event name that is a presence change of a node. */
-export type NodeEventName = "nodeJoined" | "nodeLeft" | "nodeSuspect" | "nodeTimeout" | "nodeRecovered";
+export type NodeEventName = "nodeJoined" | "nodeLeft" | "nodeSuspect" | "nodeTimeout" | "nodeRecovered" | "nodeUpdated";
 
 /**
  * Where the parts report presence changes of local nodes (the presence
@@ -8,6 +10,11 @@ export type NodeEventName = "nodeJoined" | "nodeLeft" | "nodeSuspect" | "nodeTim
  * removing it.
  */
 export interface EventSink {
-  /** Node `slot` changed (`name`) for `reason`, at monotonic time `now`. */
-  node(name: NodeEventName, slot: number, reason: string, now: number): void;
+  /**
+   * Node `slot` changed (`name`) for `reason`, at monotonic time `now`.
+   * `previousLabels`: its labels changed in the same transition (a resume
+   * with other labels: `nodeRecovered` or `nodeUpdated`), these were the
+   * old ones (PROTOCOL.md §7.5).
+   */
+  node(name: NodeEventName, slot: number, reason: string, now: number, previousLabels?: NodeLabels): void;
 }

@@ -26,6 +26,8 @@ export type SuspectReason = "heartbeat_missed" | "connection_closed" | "resync";
 export type TimeoutReason = "heartbeat_timeout" | "connection_closed" | "server_lost" | "resync";
 /** Why a suspect node recovered: it was heard from again, or its session was resumed on a new connection. */
 export type RecoverReason = "heartbeat" | "resumed" | "resync";
+/** Why a node was updated: its labels changed while it stayed online (a resume of a live session with other labels). */
+export type UpdateReason = "labels_changed";
 
 /** Reason of the `nodeTimeout` events for the nodes of a server of the bus that is gone. */
 export const SERVER_LOST_REASON = "server_lost";
@@ -54,6 +56,11 @@ export interface NodeEvent<R extends string = string> {
    * the event's time. Absent for nodes of this server.
    */
   remote?: true;
+  /**
+   * Its labels before this event, when the event changed them (`nodeUpdated`,
+   * or `nodeRecovered` on a resume with other labels, PROTOCOL.md §7.5).
+   */
+  previousLabels?: Readonly<Record<string, string>>;
 }
 
 /** Payload of `willPublished`: a node was lost unexpectedly and its will was published. */
@@ -89,6 +96,8 @@ export interface HeartbeatServerEvents {
   nodeTimeout: [event: NodeEvent<TimeoutReason>];
   /** A suspect node was heard from again, or resumed. */
   nodeRecovered: [event: NodeEvent<RecoverReason>];
+  /** A node's labels changed while it stayed online (`previousLabels` has the old ones). */
+  nodeUpdated: [event: NodeEvent<UpdateReason>];
   /** A lost node's will was published. */
   willPublished: [event: WillPublishedEvent];
 }

@@ -193,6 +193,7 @@ const TRANSITION_KINDS: Readonly<Record<string, string>> = {
   nodeSuspect: "suspect",
   nodeTimeout: "timeout",
   nodeRecovered: "recovered",
+  nodeUpdated: "updated",
 };
 
 /** The server's mutable counters; {@link ServerCounters.snapshot} turns them into {@link ServerStats}. */

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/internal/v1/ipc.proto.
  */
 export const file_hb_internal_v1_ipc: GenFile = /*@__PURE__*/
-  fileDesc("ChhoYi9pbnRlcm5hbC92MS9pcGMucHJvdG8SDmhiLmludGVybmFsLnYxIkwKCk1lbWJlck5vZGUSDwoHbm9kZV9pZBgBIAEoCRItCgVlbnRyeRgCIAEoCzIeLmhiLmludGVybmFsLnYxLkRpcmVjdG9yeUVudHJ5Ik4KDk1lbWJlclNuYXBzaG90EhEKCW1lbWJlcl9pZBgBIAEoCRIpCgVub2RlcxgCIAMoCzIaLmhiLmludGVybmFsLnYxLk1lbWJlck5vZGUiSwoKRW52ZWxvcGVUbxIRCgl0b19tZW1iZXIYASABKAkSKgoIZW52ZWxvcGUYAiABKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZSLdAQoISXBjQmF0Y2gSKgoIZW52ZWxvcGUYASADKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZRIvCgtlbnZlbG9wZV90bxgCIAMoCzIaLmhiLmludGVybmFsLnYxLkVudmVsb3BlVG8SNgoIcHJlc2VuY2UYAyADKAsyJC5oYi5pbnRlcm5hbC52MS5QcmVzZW5jZUV2ZW50TWVzc2FnZRIuCgZtZW1iZXIYBCADKAsyHi5oYi5pbnRlcm5hbC52MS5NZW1iZXJTbmFwc2hvdBIMCgRsb3N0GAUgAygJYgZwcm90bzM", [file_hb_internal_v1_bus]);
+  fileDesc("ChhoYi9pbnRlcm5hbC92MS9pcGMucHJvdG8SDmhiLmludGVybmFsLnYxIkwKCk1lbWJlck5vZGUSDwoHbm9kZV9pZBgBIAEoCRItCgVlbnRyeRgCIAEoCzIeLmhiLmludGVybmFsLnYxLkRpcmVjdG9yeUVudHJ5Ik4KDk1lbWJlclNuYXBzaG90EhEKCW1lbWJlcl9pZBgBIAEoCRIpCgVub2RlcxgCIAMoCzIaLmhiLmludGVybmFsLnYxLk1lbWJlck5vZGUiSwoKRW52ZWxvcGVUbxIRCgl0b19tZW1iZXIYASABKAkSKgoIZW52ZWxvcGUYAiABKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZSKZAgoISXBjQmF0Y2gSKgoIZW52ZWxvcGUYASADKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZRIvCgtlbnZlbG9wZV90bxgCIAMoCzIaLmhiLmludGVybmFsLnYxLkVudmVsb3BlVG8SNgoIcHJlc2VuY2UYAyADKAsyJC5oYi5pbnRlcm5hbC52MS5QcmVzZW5jZUV2ZW50TWVzc2FnZRIuCgZtZW1iZXIYBCADKAsyHi5oYi5pbnRlcm5hbC52MS5NZW1iZXJTbmFwc2hvdBIMCgRsb3N0GAUgAygJEiwKCnVucmVzb2x2ZWQYBiADKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZRIMCgRzeW5jGAcgAygMYgZwcm90bzM", [file_hb_internal_v1_bus]);
 
 /**
  * MemberNode is one node of a member snapshot.
@@ -120,6 +120,9 @@ export type IpcBatch = Message<"hb.internal.v1.IpcBatch"> & {
 
   /**
    * worker → hub: for one member (the hub forwards the envelope alone).
+   * An empty `to_member` asks the hub to resolve the target: it forwards
+   * the envelope to the holder of its node id in the server's directory
+   * (the primary's, the authority for node ids), or answers UNRESOLVED.
    *
    * @generated from field: repeated hb.internal.v1.EnvelopeTo envelope_to = 2;
    */
@@ -147,6 +150,23 @@ export type IpcBatch = Message<"hb.internal.v1.IpcBatch"> & {
    * @generated from field: repeated string lost = 5;
    */
   lost: string[];
+
+  /**
+   * hub → worker: an envelope the worker asked the hub to resolve
+   * (ENVELOPE_TO with an empty target) whose node no member holds.
+   *
+   * @generated from field: repeated hb.internal.v1.Envelope unresolved = 6;
+   */
+  unresolved: Envelope[];
+
+  /**
+   * worker → hub: a barrier (empty); the hub answers SYNC (empty) once it
+   * has applied and forwarded everything the worker sent before it, so the
+   * worker knows every other worker has it queued.
+   *
+   * @generated from field: repeated bytes sync = 7;
+   */
+  sync: Uint8Array[];
 };
 
 /**
