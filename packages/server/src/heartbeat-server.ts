@@ -340,6 +340,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       labelSets: core.labelSets,
       subscriptions: core.router.subscriptions,
       channels: core.router.channels,
+      liveness: core.livenessStats(),
+      flapping: core.flappingStats(),
     });
     // The workers hold the connections and nodes: their reports are added to the primary's own counters.
     if (pool !== undefined) snapshot = { ...sumWorkerStats(snapshot, pool.workerStats()), handedOff: pool.handedOff };
