@@ -27,6 +27,7 @@ import { invalidWill } from "./invalid-will.js";
 import { labelsRoundTrip } from "./labels-round-trip.js";
 import { noncanonicalFrames } from "./noncanonical-frames.js";
 import { proofOfLifeAnyFrame } from "./proof-of-life-any-frame.js";
+import { neverTimedOutOnInterval } from "./never-timed-out-on-interval.js";
 import { resumeInvalidToken } from "./resume-invalid-token.js";
 import { resumeLiveSession } from "./resume-live-session.js";
 import { resumeTokenSingleUse } from "./resume-token-single-use.js";
@@ -71,6 +72,7 @@ export const serverScenarios: readonly ServerScenario[] = [
   handshakeTimeout,
   silentClientTimeout,
   proofOfLifeAnyFrame,
+  neverTimedOutOnInterval,
   gatewayBatchHeartbeat,
   gatewayBatchAll,
   gatewayAttachedTimeout,
