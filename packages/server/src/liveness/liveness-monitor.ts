@@ -405,15 +405,17 @@ export class LivenessMonitor<O extends LivenessOwner> {
    */
   batch(owner: O, handles: readonly number[], all: boolean, now: number): void {
     const registry = this.#registry;
-    if (this.#phi !== undefined) this.#batchBeats(owner, handles, all, now);
+    const phi = this.#phi !== undefined;
     let n = 0;
     if (all) {
       if (owner.ownSlot >= 0) {
         n++;
+        if (phi) this.#beat(owner.ownSlot, now);
         if (registry.touch(owner.ownSlot, now, true) === SLOT_SUSPECT) this.#recover(owner.ownSlot, owner, now);
       }
       for (const slot of owner.handles.values()) {
         n++;
+        if (phi) this.#beat(slot, now);
         if (registry.touch(slot, now, true) === SLOT_SUSPECT) this.#recover(slot, owner, now);
       }
     } else {
@@ -422,22 +424,11 @@ export class LivenessMonitor<O extends LivenessOwner> {
         const slot = map.get(handles[i] as number);
         if (slot === undefined) continue;
         n++;
+        if (phi) this.#beat(slot, now);
         if (registry.touch(slot, now, true) === SLOT_SUSPECT) this.#recover(slot, owner, now);
       }
     }
     this.#stats.heartbeats += n;
-  }
-
-  #batchBeats(owner: O, handles: readonly number[], all: boolean, now: number): void {
-    if (all) {
-      if (owner.ownSlot >= 0) this.#beat(owner.ownSlot, now);
-      for (const slot of owner.handles.values()) this.#beat(slot, now);
-      return;
-    }
-    for (let i = 0; i < handles.length; i++) {
-      const slot = owner.handles.get(handles[i] as number);
-      if (slot !== undefined) this.#beat(slot, now);
-    }
   }
 
   /**
