@@ -99,7 +99,7 @@ describe("held verdicts (fake clock)", () => {
     expect(f.eventsOf("n6")).toEqual(["nodeJoined hello"]);
     expect(wills).toEqual([]);
     expect(f.core.liveness.counters()).toMatchObject({ holding: "mass_silence", heldNow: 6, held: { mass_silence: 6 }, holds: { mass_silence: 1 } });
-    expect(f.stats.snapshot({} as never).transitions.suspect?.mass_silence).toBe(6);
+    expect(f.stats.snapshot({} as Parameters<typeof f.stats.snapshot>[0]).transitions.suspect?.mass_silence).toBe(6);
     await settle();
     expect(quiet[0]?.frames.some((fr) => fr.body.case === "error")).toBe(false);
     // They come back.
