@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { HeartbeatServerOptions, ServerStats } from "../../src/index.js";
 import { waitFor } from "../raw-peer.js";
+import type { NodesConfig } from "./fixtures/nodes-config.js";
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
@@ -101,18 +102,7 @@ export class ServerProcess {
   }
 }
 
-/** Options of a {@link NodesProcess} (see fixtures/nodes.ts). */
-export interface NodesConfig {
-  port: number;
-  count: number;
-  prefix: string;
-  interval: number;
-  localAddress?: string;
-  mode?: "heartbeat" | "flap";
-  flaps?: number;
-  flapMs?: number;
-  will?: boolean;
-}
+export type { NodesConfig } from "./fixtures/nodes-config.js";
 
 /** Nodes in their own process (fixtures/nodes.ts), frozen and thawed with SIGSTOP / SIGCONT. */
 export class NodesProcess {
