@@ -14,6 +14,11 @@ const TIMINGS = {
   heartbeatTimeout: 1000,
   heartbeatCheckInterval: 50,
   handshakeTimeout: 1000,
+  // Flap damping that starts on the 4th departure (the 7th transition) and ends within 3 s, so flap-damping
+  // sees it through.
+  flapSuppressThreshold: 6,
+  flapHalfLife: 5000,
+  flapMaxDamping: 3000,
 } satisfies HeartbeatServerOptions;
 
 const servers: HeartbeatServer[] = [];

@@ -180,7 +180,7 @@ export interface HeartbeatServerOptions {
   flapReuseThreshold?: number;
   /** Half-life of a node id's flap penalty. Default 30 000; 100 .. 86 400 000. */
   flapHalfLife?: number;
-  /** Longest a node stays damped. Default 300 000; flapHalfLife .. 86 400 000. */
+  /** Longest a node stays damped. Default 300 000; 100 .. 86 400 000. */
   flapMaxDamping?: number;
   /** Time allowed from connect until the handshake (Hello, auth hook) completes. Default 10 000; 100 .. 600 000. */
   handshakeTimeout?: number;

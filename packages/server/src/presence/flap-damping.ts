@@ -136,8 +136,9 @@ export class FlapDamping<S> {
       p = { value: 0, at: now, damped: undefined };
       this.#penalties.set(nodeId, p);
     }
-    // The penalty is capped where decaying to `reuse` takes maxDamping: damping stays bounded.
-    const ceiling = this.#o.reuse * 2 ** (this.#o.maxDampingMs / this.#o.halfLifeMs);
+    // The penalty is capped where decaying to `reuse` takes maxDamping (damping stays bounded), but never below
+    // `suppress` (damping could not start); the maximum damping time ends it then.
+    const ceiling = Math.max(this.#o.suppress, this.#o.reuse * 2 ** (this.#o.maxDampingMs / this.#o.halfLifeMs));
     p.value = Math.min(ceiling, this.#decayed(p, now) + 1);
     p.at = now;
     const d = p.damped;
