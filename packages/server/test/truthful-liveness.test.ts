@@ -306,3 +306,20 @@ describe("flap damping (fake clock)", () => {
     expect(err?.body.case === "error" && err.body.value.message).toContain("undamped is only allowed");
   });
 });
+
+describe("stalls back to back (fake clock)", () => {
+  it("a second stall before the first one's deferred verdicts ran is still not counted as silence", async () => {
+    const f = new FakeCore({ ...BASE, massSilencePercent: 0 });
+    const a = f.hello("a");
+    await settle();
+    for (let t = 100; t <= 500; t += 100) f.timer(t);
+    f.clock.t = 500;
+    beat(a);
+    f.timer(700); // 100 ms late: deferred to the next turn…
+    f.timer(3_800); // …and before that turn, the loop stalls for 3 s
+    expect(f.core.liveness.counters()).toMatchObject({ stalls: 2, stalledMs: 3_100 });
+    await settle();
+    // Heard at 500; silence in listening time at 3 800 is 3 300 − 3 100 = 200 ms.
+    expect(f.eventsOf("a")).toEqual(["nodeJoined hello"]);
+  });
+});

@@ -287,9 +287,10 @@ export class LivenessMonitor<O extends LivenessOwner> {
     this.#lastTimer = now;
     const late = prev === undefined ? 0 : now - prev - this.#tickMs;
     this.#lateness = Math.max(0, late);
+    // Recorded even while earlier verdicts still wait for their turn: the loop may stall again before it comes.
+    if (late > LATE_TICK_MS) this.#listening.record(now, late);
     if (this.#deferred || this.#continuing) return;
     if (late > LATE_TICK_MS) {
-      this.#listening.record(now, late);
       this.#deferred = true;
       this.#deferredTicks++;
       setImmediate(() => {
