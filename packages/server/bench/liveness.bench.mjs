@@ -126,8 +126,18 @@ const allRate = refreshed / (allMs / 1000);
 const cpuRate = refreshed / ((cpu1.user + cpu1.system) / 1e6);
 
 // ----------------------------------------------------------------- warm-up
-// 16 refreshes of every node at interval / 2, so that the phi detector learns the rhythm (the throughput rounds
-// above refreshed back to back); the fixed detector does not care.
+// The throughput rounds above refreshed every node back to back, which the phi detector would take for each
+// node's rhythm. Gateway 0 (the one whose nodes go silent below) detaches and attaches its nodes again, so their
+// history starts afresh; then 16 refreshes of every node at interval / 2 (the fixed detector does not care).
+sessions[0].receive(encodeFrame(makeFrame("detach", { handles })));
+for (let start = 1; start <= PER_GATEWAY; start += 4096) {
+  const enc = new FrameEncoder();
+  for (let h = start; h < start + 4096 && h <= PER_GATEWAY; h++) {
+    enc.add(makeFrame("attach", { handle: h, nodeId: `gw0-node-${String(h).padStart(7, "0")}`, labels: { region: `r${h % 4}`, tier: `t${(h >> 2) % 4}` } }));
+  }
+  sessions[0].receive(enc.finish());
+  await turn();
+}
 for (let i = 0; i < 16; i++) {
   for (const s of sessions) s.receive(batchListed);
   await sleep(INTERVAL / 2);

@@ -1,5 +1,8 @@
-/** Weight of a new inter-arrival sample in the running mean and variance (an exponentially weighted window of ~16 beats). */
-const ALPHA = 1 / 16;
+/**
+ * Samples over which the running mean and variance are plain averages (sample n weighs 1 / (n + 1), the first
+ * estimate counting as one); after that each new sample weighs 1 / 16: an exponentially weighted window of ~16 beats.
+ */
+const WINDOW = 16;
 
 /** Settings of a {@link PhiAccrual} detector. */
 export interface PhiAccrualOptions {
@@ -15,9 +18,10 @@ export interface PhiAccrualOptions {
  * The phi-accrual failure detector (Hayashibara et al.; as in Akka and
  * Cassandra) for every node, in typed arrays indexed by registry slot: the
  * running mean and variance of each node's heartbeat inter-arrival times
- * (exponentially weighted, float32: 8 bytes) and the time of its last beat
- * (float64: 8 bytes) — 16 bytes per slot, allocated only when the server
- * runs this detector.
+ * (averaged over the first 16 beats, then exponentially weighted; float32:
+ * 8 bytes), the number of beats learnt so far (1 byte) and the time of its
+ * last beat (float64: 8 bytes) — 17 bytes per slot, allocated only when the
+ * server runs this detector.
  *
  * φ(silence) = −log10(P(a beat arrives later than silence)), with the
  * inter-arrival times taken as normal (mean + acceptable pause, standard
@@ -33,6 +37,7 @@ export class PhiAccrual {
   readonly #sigmas: number;
   #mean: Float32Array;
   #variance: Float32Array;
+  #count: Uint8Array;
   #lastBeat: Float64Array;
 
   constructor(options: PhiAccrualOptions, initialCapacity = 1024) {
@@ -41,12 +46,13 @@ export class PhiAccrual {
     const c = Math.max(16, initialCapacity);
     this.#mean = new Float32Array(c);
     this.#variance = new Float32Array(c);
+    this.#count = new Uint8Array(c);
     this.#lastBeat = new Float64Array(c);
   }
 
   /** Bytes held by the per-slot arrays. */
   get byteLength(): number {
-    return this.#mean.byteLength + this.#variance.byteLength + this.#lastBeat.byteLength;
+    return this.#mean.byteLength + this.#variance.byteLength + this.#count.byteLength + this.#lastBeat.byteLength;
   }
 
   /**
@@ -58,6 +64,7 @@ export class PhiAccrual {
     if (slot >= this.#mean.length) this.#grow(slot + 1);
     this.#mean[slot] = intervalMs;
     this.#variance[slot] = (intervalMs / 4) ** 2;
+    this.#count[slot] = 0;
     this.#lastBeat[slot] = now;
   }
 
@@ -71,11 +78,14 @@ export class PhiAccrual {
     const gap = now - (this.#lastBeat[slot] as number) - stalledMs;
     this.#lastBeat[slot] = now;
     if (!(gap >= 0) || gap > maxGapMs) return;
+    const n = Math.min(WINDOW, (this.#count[slot] as number) + 1);
+    this.#count[slot] = n;
+    const alpha = 1 / (n === WINDOW ? WINDOW : n + 1);
     const mean = this.#mean[slot] as number;
     const diff = gap - mean;
-    const incr = ALPHA * diff;
+    const incr = alpha * diff;
     this.#mean[slot] = mean + incr;
-    this.#variance[slot] = (1 - ALPHA) * ((this.#variance[slot] as number) + diff * incr);
+    this.#variance[slot] = (1 - alpha) * ((this.#variance[slot] as number) + diff * incr);
   }
 
   /** Time of the last beat of `slot` (monotonic ms). */
@@ -110,6 +120,9 @@ export class PhiAccrual {
     mean.set(this.#mean);
     const variance = new Float32Array(c);
     variance.set(this.#variance);
+    const count = new Uint8Array(c);
+    count.set(this.#count);
+    this.#count = count;
     const last = new Float64Array(c);
     last.set(this.#lastBeat);
     this.#mean = mean;
