@@ -9,8 +9,9 @@
 // HeartbeatClient, by PROTOCOL.md §6.5, itself closes a connection on which
 // nothing arrived for heartbeat_timeout_ms, and would leave during a 3 s
 // stall of a server whose timeout is 2 s (its own truthful verdict).
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../raw-peer.js";
+import { RawPeer, waitFor } from "../raw-peer.js";
 import { NodesProcess, ServerProcess } from "./processes.js";
 
 const NODES = 300;
@@ -75,5 +76,35 @@ describe.each(["fixed", "phi"] as const)("a server stall, %s detector (separate 
     // ~2 s of silence here, so the timeout may come first; a suspect verdict is never anything else.
     if (failureDetector === "fixed") expect(s.of("nodeSuspect", "heartbeat_missed")).toHaveLength(NODES);
     expect(s.of("nodeSuspect").every((e) => e.reason === "heartbeat_missed")).toBe(true);
+  });
+});
+
+describe("a worker's stall (2 worker processes, separate node process, real TCP)", () => {
+  it("a 3 s stall of one worker convicts none of its heartbeating nodes: each worker judges in its own listening time", { timeout: 120_000 }, async () => {
+    server = await ServerProcess.start({
+      workerCount: 2,
+      workerModule: fileURLToPath(new URL("./fixtures/stall-hooks.ts", import.meta.url)),
+      heartbeatInterval: INTERVAL,
+      heartbeatTimeout: TIMEOUT,
+      heartbeatCheckInterval: TICK,
+    });
+    const s = server;
+    nodes = await NodesProcess.start({ port: s.port, count: NODES, prefix: "n", interval: INTERVAL, will: true });
+    await waitFor(() => s.of("nodeJoined").length === NODES, 30_000, "every node to join");
+    const before = await s.until((st) => st.workers?.every((w) => (w.stats?.nodes ?? 0) > 0) === true, "both workers to hold nodes");
+    // A Hello that blocks the worker it lands on for 3 s (its authenticate hook).
+    const staller = await RawPeer.connect(s.port);
+    const welcomed = staller.hello({ nodeId: "stall-3000" });
+    await welcomed;
+    staller.destroy();
+    const after = await s.until(
+      (st) => st.liveness.stalls >= 1 && st.heartbeats >= before.heartbeats + NODES * 8,
+      "a worker's stall and 2 s of heartbeats after it",
+    );
+    expect(after.liveness.stalledMs).toBeGreaterThanOrEqual(2_500);
+    expect(s.of("nodeSuspect").filter((e) => e.nodeId.startsWith("n"))).toEqual([]);
+    expect(s.of("nodeTimeout")).toEqual([]);
+    expect(s.of("willPublished")).toEqual([]);
+    expect(after.online).toBe(NODES);
   });
 });
