@@ -40,9 +40,11 @@ import { WorkerPool } from "./workers/worker-pool.js";
  * ```
  *
  * Behaviour follows docs/PROTOCOL.md: handshake, duplicate ids, resume,
- * gateway mode, rate limit, liveness (suspect after 1.5 × interval, timeout
- * after heartbeatTimeout, detected by a timing wheel with tick
- * heartbeatCheckInterval), and channels: subscriptions with bounded queues
+ * gateway mode, rate limit, liveness (suspect after 1.5 × interval or by
+ * the phi detector, timeout after heartbeatTimeout of silence counted in
+ * listening time, detected by a timing wheel with tick
+ * heartbeatCheckInterval; timeouts held while the server lags or a mass
+ * silence is on), flap damping of presence, and channels: subscriptions with bounded queues
  * and overflow policies, publish / send / broadcast / request-reply
  * routing, presence as the `$hb.presence` channel, wills, fragments and
  * flow control. The application can publish, send and broadcast too
