@@ -109,6 +109,16 @@ describe("held verdicts (fake clock)", () => {
     expect(wills).toEqual([]);
   });
 
+  it("holds more nodes than the hold arrays start with (they grow)", async () => {
+    const { f, peers } = await fleet(1_100);
+    // The last 700 registered (slots 400 .. 1 099) go silent.
+    run(f, 100, 2_200, peers.slice(0, 400));
+    expect(f.core.liveness.counters()).toMatchObject({ holding: "mass_silence", heldNow: 700 });
+    expect(f.core.liveness.heldReason(1_050)).toBe("mass_silence");
+    expect(f.core.liveness.heldReason(10)).toBeUndefined();
+    expect(f.log.filter((e) => e.reason === "mass_silence")).toHaveLength(700);
+  });
+
   it("mass silence that lasts: held nodes time out at the maximum hold, wills published then", async () => {
     const { f, peers } = await fleet(10);
     const wills: string[] = [];
@@ -190,6 +200,17 @@ describe("phi accrual detector", () => {
     expect(at).toBeGreaterThan(1_400);
     expect(at).toBeLessThan(1_600);
     expect(phiOf(500, 1_000, 100)).toBeLessThan(0.01);
+  });
+
+  it("its arrays grow with the slots and keep what they held", () => {
+    const phi = new PhiAccrual({ threshold: 8, acceptablePauseMs: 0, minStdDevMs: 100 }, 16);
+    phi.reset(3, 0, 1_000);
+    phi.beat(3, 900, 0, 10_000);
+    const mean = phi.mean(3);
+    phi.reset(5_000, 0, 2_000);
+    expect(phi.mean(3)).toBe(mean);
+    expect(phi.mean(5_000)).toBe(2_000);
+    expect(phi.byteLength).toBe(8_192 * 17);
   });
 
   it("a node heartbeating on its interval is never suspect nor timed out; a silent one is suspect after φ, timed out at the timeout", async () => {

@@ -4,6 +4,7 @@ import type { EventSink } from "../core/ports/event-sink.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import { type NodeRegistry, SLOT_ONLINE, SLOT_SUSPECT } from "../registry/node-registry.js";
+import { grown, nextCapacity } from "./grown.js";
 import { ListeningTime } from "./listening-time.js";
 import { PhiAccrual } from "./phi-accrual.js";
 import { TimingWheel } from "./timing-wheel.js";
@@ -605,18 +606,12 @@ export class LivenessMonitor<O extends LivenessOwner> {
   }
 
   #growHeld(min: number): void {
-    let c = this.#held.length * 2;
-    while (c < min) c *= 2;
-    const held = new Uint8Array(c);
-    held.set(this.#held);
-    const why = new Uint8Array(c);
-    why.set(this.#heldWhy);
-    const since = new Float64Array(c);
-    since.set(this.#heldSince);
-    this.#held = held;
-    this.#heldWhy = why;
-    this.#heldSince = since;
+    const c = nextCapacity(this.#held.length, min);
+    this.#held = grown(this.#held, c);
+    this.#heldWhy = grown(this.#heldWhy, c);
+    this.#heldSince = grown(this.#heldSince, c);
   }
+
 
   #recover(slot: number, owner: O, now: number): void {
     this.#registry.setState(slot, SLOT_ONLINE);

@@ -1,3 +1,5 @@
+import { grown, nextCapacity } from "./grown.js";
+
 /**
  * Samples over which the running mean and variance are plain averages (sample n weighs 1 / (n + 1), the first
  * estimate counting as one); after that each new sample weighs 1 / 16: an exponentially weighted window of ~16 beats.
@@ -114,21 +116,13 @@ export class PhiAccrual {
   }
 
   #grow(min: number): void {
-    let c = this.#mean.length * 2;
-    while (c < min) c *= 2;
-    const mean = new Float32Array(c);
-    mean.set(this.#mean);
-    const variance = new Float32Array(c);
-    variance.set(this.#variance);
-    const count = new Uint8Array(c);
-    count.set(this.#count);
-    this.#count = count;
-    const last = new Float64Array(c);
-    last.set(this.#lastBeat);
-    this.#mean = mean;
-    this.#variance = variance;
-    this.#lastBeat = last;
+    const c = nextCapacity(this.#mean.length, min);
+    this.#mean = grown(this.#mean, c);
+    this.#variance = grown(this.#variance, c);
+    this.#count = grown(this.#count, c);
+    this.#lastBeat = grown(this.#lastBeat, c);
   }
+
 }
 
 /** φ of a silence `t` for inter-arrival times of mean `mean` and standard deviation `sd` (Akka's logistic approximation). */
