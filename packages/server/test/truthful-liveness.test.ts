@@ -4,8 +4,8 @@
 // fake clock (no socket, no timer).
 import { PresenceKind, makeFrame } from "@hb/codec";
 import { describe, expect, it } from "vitest";
-import { ListeningTime, PhiAccrual, phiOf } from "../src/internal.js";
-import { FakeCore, type FakePeer, settle } from "./fake-core.js";
+import { ListeningTime, LivenessMonitor, NodeRegistry, PhiAccrual, ServerCounters, VERDICTS_PER_TURN, phiOf } from "../src/internal.js";
+import { FakeClock, FakeCore, type FakePeer, settle } from "./fake-core.js";
 
 // interval 500 ms → suspect after 750 ms; timeout 2 000 ms; ticks of 100 ms.
 const BASE = { heartbeatInterval: 500, minHeartbeatInterval: 100, heartbeatTimeout: 2_000, heartbeatCheckInterval: 100 };
@@ -329,6 +329,63 @@ describe("flap damping (fake clock)", () => {
 });
 
 describe("stalls back to back (fake clock)", () => {
+  it("a stall between a late tick and its deferred verdicts is recorded before anyone is judged", async () => {
+    const f = new FakeCore({ ...BASE, massSilencePercent: 0 });
+    const a = f.hello("a");
+    await settle();
+    for (let t = 100; t <= 500; t += 100) f.timer(t);
+    f.clock.t = 500;
+    beat(a);
+    f.timer(700); // 100 ms late: its verdicts wait for the next turn…
+    f.clock.t = 3_800; // …and the loop is busy for 3.1 s before that turn comes (a slow I/O callback)
+    await settle();
+    expect(f.core.liveness.counters()).toMatchObject({ stalls: 2, stalledMs: 3_200 });
+    expect(f.eventsOf("a")).toEqual(["nodeJoined hello"]);
+  });
+
+  it("a mass of verdicts is sliced over turns; a stall between two slices is recorded before the next slice judges", async () => {
+    type Owner = { intervalMs: number; suspectAfterMs: number; ownSlot: number; handles: Map<number, number> };
+    const registry = new NodeRegistry<Owner>();
+    const clock = new FakeClock();
+    const events: string[] = [];
+    let timedOut = 0;
+    const monitor = new LivenessMonitor<Owner>({
+      registry,
+      clock,
+      events: { node: (name, _slot, reason) => void events.push(`${name} ${reason}`) },
+      stats: new ServerCounters(),
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      tickMs: 100,
+      timeoutMs: 4_000,
+      actions: { connectionTimedOut: () => void timedOut++, attachedTimedOut() {}, graceExpired() {} },
+    });
+    const n = VERDICTS_PER_TURN + 500;
+    for (let i = 0; i < n; i++) {
+      const owner: Owner = { intervalMs: 1_000, suspectAfterMs: 1_500, ownSlot: -1, handles: new Map() };
+      owner.ownSlot = registry.add(`n${i}`, {}, owner, 0, 0);
+      monitor.watch(owner.ownSlot, owner, 0);
+    }
+    clock.t = 1_600;
+    monitor.tick(1_600);
+    expect(events).toHaveLength(VERDICTS_PER_TURN); // the rest on the next turn
+    clock.t = 4_700; // the loop stalls 3.1 s before that turn
+    await settle();
+    expect(events).toHaveLength(n);
+    expect(new Set(events)).toEqual(new Set(["nodeSuspect heartbeat_missed"]));
+    expect(timedOut).toBe(0);
+    expect(monitor.counters()).toMatchObject({ slicedTicks: 1, stalls: 1, stalledMs: 3_100 });
+    monitor.stop();
+  });
+
+  it("ListeningTime: a stall seen twice (overlapping) counts once", () => {
+    const l = new ListeningTime();
+    l.record(1_000, 500); // 500 .. 1 000
+    l.record(1_200, 600); // 600 .. 1 200: extends it to 500 .. 1 200
+    expect(l.stalls).toBe(1);
+    expect(l.totalMs).toBe(700);
+    expect(l.silence(0, 2_000)).toBe(1_300);
+  });
+
   it("a second stall before the first one's deferred verdicts ran is still not counted as silence", async () => {
     const f = new FakeCore({ ...BASE, massSilencePercent: 0 });
     const a = f.hello("a");

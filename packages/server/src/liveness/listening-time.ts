@@ -35,9 +35,26 @@ export class ListeningTime {
     return this.#total;
   }
 
-  /** Records a stall of `ms` that ended at `end` (monotonic ms, non-decreasing between calls). */
+  /**
+   * Records a stall of `ms` that ended at `end` (monotonic ms, non-decreasing
+   * between calls). A stall overlapping the previous one (two observers saw
+   * the same gap) extends it instead of counting twice.
+   */
   record(end: number, ms: number): void {
     if (!(ms > 0)) return;
+    if (this.#count > 0) {
+      const last = (this.#head + this.#count - 1) % CAPACITY;
+      const lastEnd = this.#end[last] as number;
+      const lastLength = this.#length[last] as number;
+      if (end - ms < lastEnd) {
+        const start = Math.min(lastEnd - lastLength, end - ms);
+        const end2 = Math.max(end, lastEnd);
+        this.#total += end2 - start - lastLength;
+        this.#end[last] = end2;
+        this.#length[last] = end2 - start;
+        return;
+      }
+    }
     this.#stalls++;
     this.#total += ms;
     if (this.#count === CAPACITY) {

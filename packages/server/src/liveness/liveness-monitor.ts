@@ -296,11 +296,21 @@ export class LivenessMonitor<O extends LivenessOwner> {
       this.#deferredTicks++;
       setImmediate(() => {
         this.#deferred = false;
-        if (!this.#stopped) this.tick(this.#clock.now());
+        if (this.#stopped) return;
+        const t = this.#clock.now();
+        this.#noteGap(now, t);
+        this.tick(t);
       });
       return;
     }
     this.tick(now);
+  }
+
+  // Between two steps of the monitor that should follow each other within one turn (a late tick and its
+  // deferred verdicts, two slices of a mass timeout), the loop may have stalled again (a slow I/O callback, a
+  // long task): that gap is recorded too, before anyone is judged, not only when the timer next notices it.
+  #noteGap(from: number, to: number): void {
+    if (to - from > LATE_TICK_MS) this.#listening.record(to, to - from);
   }
 
   /** Stops the check timer for good. */
@@ -330,13 +340,17 @@ export class LivenessMonitor<O extends LivenessOwner> {
     if (fired >= VERDICTS_PER_TURN && !this.#continuing) {
       this.#continuing = true;
       this.#slicedTicks++;
+      let last = this.#clock.now();
       const more = (): void => {
         if (this.#stopped) return;
         const t = this.#clock.now();
+        this.#noteGap(last, t);
         this.#now = t;
         this.#reason = this.#evaluate(t);
-        if (this.#wheel.advance(t, this.#onDue, VERDICTS_PER_TURN) >= VERDICTS_PER_TURN) setImmediate(more);
-        else this.#continuing = false;
+        if (this.#wheel.advance(t, this.#onDue, VERDICTS_PER_TURN) >= VERDICTS_PER_TURN) {
+          last = this.#clock.now();
+          setImmediate(more);
+        } else this.#continuing = false;
       };
       setImmediate(more);
     }
