@@ -55,15 +55,20 @@ export async function openAlive(ctx: ServerScenarioContext, label: string, hello
   return o;
 }
 
-/** Opens a watcher: a node subscribed to `$hb.presence` (with `labelFilter`), kept alive. */
+/**
+ * Opens a watcher: a node subscribed to `$hb.presence` (with `labelFilter`),
+ * kept alive. The subscription is `undamped` (PROTOCOL.md §7.6): the
+ * scenarios check every transition of ids that change many times in a few
+ * seconds, which flap damping may rightly summarise for other watchers.
+ */
 export async function openWatch(
   ctx: ServerScenarioContext,
   label: string,
   labelFilter: Record<string, string> = {},
 ): Promise<PresenceWatch> {
   const o = await ctx.open(label, { nodeId: ctx.nodeId("watch") });
-  o.conn.sendBody("subscribe", { subject: "$hb.presence", requestId: 1, labelFilter });
-  await o.conn.expectFrame("subscribed", ctx.replyTimeoutMs, { after: "after Subscribe{$hb.presence}" });
+  o.conn.sendBody("subscribe", { subject: "$hb.presence", requestId: 1, labelFilter, undamped: true });
+  await o.conn.expectFrame("subscribed", ctx.replyTimeoutMs, { after: "after Subscribe{$hb.presence, undamped}" });
   const watch = new PresenceWatch(o);
   keepAlive(ctx, o.conn, o.welcome);
   return watch;

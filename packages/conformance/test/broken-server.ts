@@ -219,6 +219,10 @@ export function startBrokenServer(options: BrokenServerOptions = {}): Promise<Ru
       case "detach":
         for (const h of body.value.handles) conn.attached.delete(h);
         return;
+      case "subscribe":
+        // Confirmed, and nothing more: this server publishes no presence (a watcher then sees no verdict at all).
+        send(conn, makeFrame("subscribed", { requestId: body.value.requestId, channel: 1, subject: body.value.subject }));
+        return;
       default:
         return;
     }

@@ -1,6 +1,6 @@
 // Liveness benchmark of @hb/server at 1,000,000 gateway nodes.
 //
-//   cd packages/server && npx tsup && node --expose-gc bench/liveness.bench.mjs [--nodes 1000000] [--gateways 10]
+//   cd packages/server && npx tsup && node --expose-gc bench/liveness.bench.mjs [--nodes 1000000] [--gateways 10] [--detector fixed|phi] [--stalls 2]
 //
 // Drives real Sessions through HeartbeatServer.accept() with an in-memory
 // transport (no sockets): real encoded frames in, replies discarded. Reports
@@ -9,7 +9,13 @@
 //      decoding included,
 //   3. detection error of the liveness wheel: nodeTimeout time minus
 //      (last heard + heartbeatTimeout), for 1/gateways of the nodes that stop
-//      being refreshed while the rest keep going.
+//      being refreshed while the rest keep going; and how long after their
+//      last refresh they were suspected (the detector's verdict: 1.5 ×
+//      interval with "fixed", φ ≥ 8 with "phi");
+//   4. false positives under injected server stalls: the event loop is
+//      blocked (busy-wait) for 1.5 × heartbeatTimeout, `--stalls` times,
+//      while every remaining gateway keeps refreshing its nodes; any
+//      nodeSuspect / nodeTimeout then is a false verdict (must be 0).
 import { FrameEncoder, encodeFrame, makeFrame } from "@hb/codec";
 import { HeartbeatServer } from "../dist/index.js";
 
@@ -18,6 +24,8 @@ const arg = (name, fallback) => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const NODES = arg("nodes", 1_000_000);
+const DETECTOR = process.argv.includes("--detector") ? process.argv[process.argv.indexOf("--detector") + 1] : "fixed";
+const STALLS = arg("stalls", 2);
 const GATEWAYS = arg("gateways", 10);
 const PER_GATEWAY = Math.floor(NODES / GATEWAYS);
 const INTERVAL = 2_000;
@@ -58,6 +66,7 @@ const server = new HeartbeatServer({
   heartbeatInterval: INTERVAL,
   heartbeatTimeout: TIMEOUT,
   heartbeatCheckInterval: CHECK,
+  failureDetector: DETECTOR,
   closeTimeout: 0,
   rateLimit: { framesPerSecond: 1_000_000_000, burst: 1_000_000_000 },
 });
@@ -116,6 +125,24 @@ const listedRate = refreshed / (listedMs / 1000);
 const allRate = refreshed / (allMs / 1000);
 const cpuRate = refreshed / ((cpu1.user + cpu1.system) / 1e6);
 
+// ----------------------------------------------------------------- warm-up
+// The throughput rounds above refreshed every node back to back, which the phi detector would take for each
+// node's rhythm. Gateway 0 (the one whose nodes go silent below) detaches and attaches its nodes again, so their
+// history starts afresh; then 16 refreshes of every node at interval / 2 (the fixed detector does not care).
+sessions[0].receive(encodeFrame(makeFrame("detach", { handles })));
+for (let start = 1; start <= PER_GATEWAY; start += 4096) {
+  const enc = new FrameEncoder();
+  for (let h = start; h < start + 4096 && h <= PER_GATEWAY; h++) {
+    enc.add(makeFrame("attach", { handle: h, nodeId: `gw0-node-${String(h).padStart(7, "0")}`, labels: { region: `r${h % 4}`, tier: `t${(h >> 2) % 4}` } }));
+  }
+  sessions[0].receive(enc.finish());
+  await turn();
+}
+for (let i = 0; i < 16; i++) {
+  for (const s of sessions) s.receive(batchListed);
+  await sleep(INTERVAL / 2);
+}
+
 // --------------------------------------------------------------- detection
 // Gateway 0 keeps its connection alive but stops listing its handles, after
 // a last refresh spread over one second (20 slices, 50 ms apart) so that the
@@ -123,7 +150,11 @@ const cpuRate = refreshed / ((cpu1.user + cpu1.system) / 1e6);
 // refreshing theirs every interval / 2.
 const errors = [];
 let suspects = 0;
-server.on("nodeSuspect", () => suspects++);
+const suspectAfter = [];
+server.on("nodeSuspect", (e) => {
+  suspects++;
+  suspectAfter.push(e.time - e.lastHeardAt);
+});
 server.on("nodeTimeout", (e) => errors.push(e.time - e.lastHeardAt - TIMEOUT));
 for (const s of sessions) s.receive(batchListed);
 const SLICES = 20;
@@ -158,6 +189,33 @@ const pct = (p) => errors[Math.min(errors.length - 1, Math.floor((p / 100) * err
 const stillOnline = server.count({ state: "online" });
 const suspectsSeen = suspects;
 
+suspectAfter.sort((a, b) => a - b);
+const spct = (p) => suspectAfter[Math.min(suspectAfter.length - 1, Math.floor((p / 100) * suspectAfter.length))] ?? Number.NaN;
+
+// ----------------------------------------------------------------- stalls
+// Every remaining gateway refreshes its nodes every interval / 2; the loop is blocked for 1.5 × timeout, STALLS times.
+const falseVerdicts = { suspect: 0, timeout: 0 };
+const countSuspect = () => falseVerdicts.suspect++;
+const countTimeout = () => falseVerdicts.timeout++;
+server.on("nodeSuspect", countSuspect);
+server.on("nodeTimeout", countTimeout);
+const refresh = setInterval(() => {
+  sessions[0].receive(batchNone); // gateway 0 itself stays (its attached nodes timed out above)
+  for (let g = 1; g < GATEWAYS; g++) sessions[g].receive(batchListed);
+}, INTERVAL / 2);
+const stallMs = Math.round(1.5 * TIMEOUT);
+const stats0 = server.stats().liveness;
+for (let i = 0; i < STALLS; i++) {
+  await sleep(INTERVAL);
+  const until = performance.now() + stallMs;
+  while (performance.now() < until) {
+    // the server cannot run: no refresh is read, no check runs
+  }
+  await sleep(TIMEOUT + 2 * CHECK); // the server judges again meanwhile
+}
+clearInterval(refresh);
+const stats1 = server.stats().liveness;
+
 await server.close();
 
 // ------------------------------------------------------------------ report
@@ -176,8 +234,11 @@ const rows = [
   ["still online (others kept refreshing)", fmt(stillOnline)],
   ["suspect events during detection (the stopped nodes)", fmt(suspectsSeen)],
   ["longest refresh round (9 × 100k handles) / timer lag max", `${fmt(tickMax)} ms / ${fmt(lagMax)} ms`],
+  [`suspected after last refresh p50 / p99 (${DETECTOR})`, `${fmt(spct(50))} / ${fmt(spct(99))} ms`],
+  [`false verdicts under ${STALLS} stalls of ${fmt(stallMs)} ms (target 0)`, `${falseVerdicts.suspect} suspect, ${falseVerdicts.timeout} timeout`],
+  ["stalls seen by the liveness timer / stalled time", `${stats1.stalls - stats0.stalls} / ${fmt(stats1.stalledMs - stats0.stalledMs)} ms`],
 ];
 const w = Math.max(...rows.map((r) => r[0].length));
-console.log(`\n@hb/server liveness bench — ${fmt(NODES)} gateway nodes on ${GATEWAYS} gateways, interval ${INTERVAL} ms, timeout ${TIMEOUT} ms, tick ${CHECK} ms, node ${process.version}\n`);
+console.log(`\n@hb/server liveness bench — ${fmt(NODES)} gateway nodes on ${GATEWAYS} gateways, detector ${DETECTOR}, interval ${INTERVAL} ms, timeout ${TIMEOUT} ms, tick ${CHECK} ms, node ${process.version}\n`);
 for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
 console.log("");

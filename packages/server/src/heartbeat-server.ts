@@ -42,9 +42,11 @@ import { WorkerPool } from "./workers/worker-pool.js";
  * ```
  *
  * Behaviour follows docs/PROTOCOL.md: handshake, duplicate ids, resume,
- * gateway mode, rate limit, liveness (suspect after 1.5 × interval, timeout
- * after heartbeatTimeout, detected by a timing wheel with tick
- * heartbeatCheckInterval), and channels: subscriptions with bounded queues
+ * gateway mode, rate limit, liveness (suspect after 1.5 × interval or by
+ * the phi detector, timeout after heartbeatTimeout of silence counted in
+ * listening time, detected by a timing wheel with tick
+ * heartbeatCheckInterval; timeouts held while the server lags or a mass
+ * silence is on), flap damping of presence, and channels: subscriptions with bounded queues
  * and overflow policies, publish / send / broadcast / request-reply
  * routing, presence as the `$hb.presence` channel, wills, fragments and
  * flow control. The application can publish, send and broadcast too
@@ -367,6 +369,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       labelSets: core.labelSets,
       subscriptions: core.router.subscriptions,
       channels: core.router.channels,
+      liveness: core.livenessStats(),
+      flapping: core.flappingStats(),
     });
     snapshot.acceptWaiting = this.#listener.waiting;
     // The workers hold the connections and nodes: their reports are added to the primary's own counters.

@@ -26,8 +26,10 @@ export type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence
 export type { Logger } from "./core/ports/logger.js";
 export type {
   HeartbeatServerEvents,
+  HoldReason,
   JoinReason,
   LeaveReason,
+  LoopLagEvent,
   NodeEvent,
   RecoverReason,
   UpdateReason,
@@ -35,7 +37,7 @@ export type {
   TimeoutReason,
   WillPublishedEvent,
 } from "./core/ports/node-events.js";
-export type { BusStats, DropStats, RoutedStats, ServerStats, WorkerStats } from "./core/ports/server-stats.js";
+export type { BusStats, DropStats, FlappingStats, LivenessStats, RoutedStats, ServerStats, WorkerStats } from "./core/ports/server-stats.js";
 export type { LiveServerOptions } from "./options/live-options.js";
 export type {
   AuthenticateContext,
@@ -49,6 +51,7 @@ export type {
 } from "./options/server-options.js";
 export type { NodeFilter, NodeInfo, NodeState } from "./registry/node-info.js";
 export type { SubscriptionInfo } from "./routing/subscription-info.js";
+export type { LoopLagWindow } from "./telemetry/loop-lag.js";
 export type { ProcessSample } from "./telemetry/process-sampler.js";
 export type { RttSnapshot } from "./telemetry/rtt-histogram.js";
 export type { WorkerContext, WorkerModuleExport, WorkerSetup } from "./workers/worker-module.js";

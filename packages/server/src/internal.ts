@@ -21,7 +21,21 @@ export { SERVER_LOST_REASON } from "./core/ports/node-events.js";
 export { ServerCounters } from "./core/ports/server-stats.js";
 export { ServerCore } from "./core/server-core.js";
 export { LocalDirectory } from "./core/local-directory.js";
-export { LivenessMonitor, type LivenessActions, type LivenessOwner } from "./liveness/liveness-monitor.js";
+export {
+  LATE_TICK_MS,
+  LivenessMonitor,
+  PLAIN_LIVENESS,
+  VERDICTS_PER_TURN,
+  type FailureDetector,
+  type LivenessActions,
+  type LivenessCounters,
+  type LivenessOwner,
+  type LivenessSettings,
+} from "./liveness/liveness-monitor.js";
+export { ListeningTime } from "./liveness/listening-time.js";
+export { PhiAccrual, type PhiAccrualOptions, phiOf } from "./liveness/phi-accrual.js";
+export { VerdictHold, type VerdictHoldOptions } from "./liveness/verdict-hold.js";
+export { FlapDamping, type FlapDampingOptions, MAX_TRACKED as FLAP_MAX_TRACKED } from "./presence/flap-damping.js";
 export { type IntervalBounds, negotiateInterval, suspectAfter } from "./liveness/negotiate-interval.js";
 export { TimingWheel } from "./liveness/timing-wheel.js";
 export { LIVE_OPTIONS, LiveOptions, applyLiveOptions } from "./options/live-options.js";
@@ -47,3 +61,5 @@ export { IpcBusHub } from "./workers/ipc-bus-hub.js";
 export { IpcBusLink } from "./workers/ipc-bus-link.js";
 export { PrimaryBusLink } from "./workers/primary-bus-link.js";
 export { RTT_BUCKETS } from "./telemetry/rtt-histogram.js";
+export { LoopLag, type LoopLagWindow } from "./telemetry/loop-lag.js";
+export { ProcessSampler } from "./telemetry/process-sampler.js";

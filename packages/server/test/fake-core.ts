@@ -44,10 +44,12 @@ export class FakeCore {
   readonly stats = new ServerCounters();
   readonly core: ServerCore;
   readonly log: { name: string; nodeId: string; reason: string; time: number }[] = [];
+  /** The event-loop lag the core sees, ms (its `server_lagging` hold): set it to play a lagging server. */
+  lagMs = 0;
   #nextIp = 1;
 
   constructor(options: HeartbeatServerOptions = {}) {
-    this.core = new ServerCore(resolveServerOptions({ workerCount: 1, ...options }), this.events, this.stats, this.clock);
+    this.core = new ServerCore(resolveServerOptions({ workerCount: 1, ...options }), this.events, this.stats, this.clock, () => this.lagMs);
     for (const name of ["nodeJoined", "nodeLeft", "nodeSuspect", "nodeTimeout", "nodeRecovered"] as const) {
       this.events.on(name, (e: NodeEvent) => this.log.push({ name, nodeId: e.nodeId, reason: e.reason, time: e.time }));
     }
@@ -75,6 +77,15 @@ export class FakeCore {
     const peer = this.connect();
     peer.send(makeFrame("hello", { protocolVersion: 1, nodeId, ...hello }));
     return peer;
+  }
+
+  /**
+   * Moves the clock to `t` ms and fires the liveness timer as the real one
+   * would (a late tick is a stall: its verdicts wait for `settle()`).
+   */
+  timer(t: number): void {
+    this.clock.t = t;
+    this.core.liveness.timerTick(t);
   }
 
   /** Moves the clock to `t` ms and runs the liveness checks. */

@@ -120,8 +120,7 @@ describe("heartbeat round trips and transitions in stats (fake clock, no sockets
     f.advance(1_600);
     b.send(makeFrame("goodbye", { reason: "bye" })); // any frame is proof of life: b recovers, then leaves
     f.advance(4_100);
-    const gauges = { connections: 0, sessions: 0, nodes: 0, online: 0, suspect: 0, labelSets: 0, subscriptions: 0, channels: 0 };
-    expect(f.stats.snapshot(gauges).transitions).toEqual({
+    expect(f.stats.snapshot({} as Parameters<typeof f.stats.snapshot>[0]).transitions).toEqual({
       joined: { hello: 2 },
       suspect: { heartbeat_missed: 2 },
       recovered: { heartbeat: 1 },
@@ -133,8 +132,8 @@ describe("heartbeat round trips and transitions in stats (fake clock, no sockets
 
 describe("LivenessMonitor.judge (the fixed rule)", () => {
   it("timeout from heartbeatTimeout of silence, suspect from the owner's delay while online, else watch", () => {
-    const registry = new NodeRegistry<{ suspectAfterMs: number; ownSlot: number; handles: Map<number, number> }>();
-    const owner = { suspectAfterMs: 1_500, ownSlot: -1, handles: new Map<number, number>() };
+    const registry = new NodeRegistry<{ intervalMs: number; suspectAfterMs: number; ownSlot: number; handles: Map<number, number> }>();
+    const owner = { intervalMs: 1_000, suspectAfterMs: 1_500, ownSlot: -1, handles: new Map<number, number>() };
     const clock = new FakeClock();
     const monitor = new LivenessMonitor({
       registry,
@@ -144,7 +143,7 @@ describe("LivenessMonitor.judge (the fixed rule)", () => {
       logger: { debug() {}, info() {}, warn() {}, error() {} },
       tickMs: 100,
       timeoutMs: 4_000,
-      actions: { connectionTimedOut() {}, attachedTimedOut() {} },
+      actions: { connectionTimedOut() {}, attachedTimedOut() {}, graceExpired() {} },
     });
     const slot = registry.add("n", {}, owner, 0, 0);
     expect(monitor.judge(slot, 1_499)).toBe("watch");

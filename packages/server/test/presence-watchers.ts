@@ -59,11 +59,15 @@ export class Watcher {
   }
 }
 
-/** Opens a watcher (a node subscribed to `$hb.presence`, with `labelFilter` if given) and waits for Subscribed. */
+/**
+ * Opens a watcher (a node subscribed to `$hb.presence`, with `labelFilter` if
+ * given) and waits for Subscribed. Undamped (PROTOCOL.md §7.6): the tests
+ * check every transition of ids that change many times in a few seconds.
+ */
 export async function watch(port: number, labelFilter: Record<string, string> = {}, withLabels = false): Promise<Watcher> {
   const opened = await open(port, { nodeId: uid("watcher") });
   const w = new Watcher(opened, withLabels);
-  opened.peer.send("subscribe", { subject: "$hb.presence", requestId: 1, labelFilter });
+  opened.peer.send("subscribe", { subject: "$hb.presence", requestId: 1, labelFilter, undamped: true });
   await opened.peer.next("subscribed");
   return w;
 }

@@ -21,7 +21,8 @@ afterAll(() => {
 });
 
 it(`${N} concurrent connections: ${SILENT} go silent and time out, the rest stay online`, async () => {
-  const { server, port } = await start({ host: "0.0.0.0", heartbeatInterval: INTERVAL, heartbeatTimeout: TIMEOUT });
+  // Half the fleet going silent at once is a plain timeout here, not what the mass-departure brake holds.
+  const { server, port } = await start({ host: "0.0.0.0", heartbeatInterval: INTERVAL, heartbeatTimeout: TIMEOUT, massSilencePercent: 0 });
   try {
     const timeouts = new Map<string, number>();
     // The server's own clock: when it last heard a node (read as it turns suspect, after its last
@@ -117,8 +118,10 @@ it(`${N} concurrent connections: ${SILENT} go silent and time out, the rest stay
     // ran (400-800 ms was measured beside two CPU hogs, 50-170 ms on a quiet
     // machine): 500 ms plus that measured lateness. The in-process bench
     // (`pnpm bench:liveness`) measures the error alone.
+    // Stalls of the server's loop are not counted as silence (PROTOCOL.md §6.3): detection is later by them.
     const lateMs = lag.max / 1e6;
-    expect(worst).toBeLessThanOrEqual(FAST.heartbeatCheckInterval + 500 + lateMs);
+    const stalledMs = server.stats().liveness.stalledMs;
+    expect(worst).toBeLessThanOrEqual(FAST.heartbeatCheckInterval + 500 + lateMs + stalledMs);
     expect(server.count()).toBe(N - SILENT);
     for (let i = SILENT; i < N; i++) expect(server.get(`node-${i}`), `node-${i}`).toBeDefined();
     await waitFor(() => peers.slice(0, SILENT).every((p) => p.isClosed), 30_000, "silent peers closed");

@@ -18,7 +18,9 @@ import type { BusHandlers, BusNode } from "./ports/bus-link.js";
 import { type Clock, systemClock } from "./ports/clock.js";
 import type { FrameHandlers } from "./ports/frame-handlers.js";
 import type { HeartbeatServerEvents } from "./ports/node-events.js";
-import type { ServerCounters } from "./ports/server-stats.js";
+import type { FlappingStats, LivenessStats, ServerCounters } from "./ports/server-stats.js";
+import { LoopLag } from "../telemetry/loop-lag.js";
+import { runGuarded } from "./ports/listener-guard.js";
 
 /**
  * The socket-free core of a server: it builds the parts and wires them
@@ -56,18 +58,24 @@ export class ServerCore {
   readonly busHandlers: BusHandlers;
   readonly #registry = new NodeRegistry<SessionRecord>();
   readonly #live: LiveOptions;
+  readonly #feed: PresenceFeed;
+  readonly #events: EventEmitter<HeartbeatServerEvents>;
+  #loopLagEvents = 0;
+  #releaseLag: (() => void) | undefined;
 
   /**
    * @param options - resolved server options
    * @param events - where the server's events are emitted
    * @param stats - the server's counters
    * @param clock - the time source (tests pass a fake one and call {@link ServerCore.tick})
+   * @param lag - the event-loop lag now, ms (default: the p99 of the process's last one-second window; tests pass their own)
    */
   constructor(
     options: ResolvedServerOptions,
     events: EventEmitter<HeartbeatServerEvents>,
     stats: ServerCounters,
     clock: Clock = systemClock(),
+    lag: () => number = () => LoopLag.shared().last().p99,
   ) {
     const live = new LiveOptions(options);
     this.#live = live;
@@ -77,7 +85,21 @@ export class ServerCore {
     const registry = this.#registry;
     const nodes = new LocalDirectory(registry, clock);
     this.nodes = nodes;
-    const feed = new PresenceFeed({ serverId, nodes, remoteNodes: () => bus?.remoteNodes(), clock, stats });
+    const feed = new PresenceFeed({
+      serverId,
+      nodes,
+      remoteNodes: () => bus?.remoteNodes(),
+      clock,
+      stats,
+      damping: {
+        suppress: options.flapSuppressThreshold,
+        reuse: options.flapReuseThreshold,
+        halfLifeMs: options.flapHalfLife,
+        maxDampingMs: options.flapMaxDamping,
+      },
+    });
+    this.#feed = feed;
+    this.#events = events;
     const remote = new RemoteNodes({
       serverId,
       bus,
@@ -96,7 +118,14 @@ export class ServerCore {
       logger,
       tickMs: options.heartbeatCheckInterval,
       timeoutMs: options.heartbeatTimeout,
-      actions: { connectionTimedOut: (r, now) => regs.connectionTimedOut(r, now), attachedTimedOut: (r, s, now) => regs.attachedTimedOut(r, s, now) },
+      actions: {
+        connectionTimedOut: (r, now) => regs.connectionTimedOut(r, now),
+        attachedTimedOut: (r, s, now) => regs.attachedTimedOut(r, s, now),
+        graceExpired: (r, now) => regs.graceExpired(r, now),
+      },
+      settings: options,
+      lag,
+      onTick: (now) => feed.sweep(now),
     });
     this.liveness = liveness;
     const router: Router = new Router({
@@ -220,9 +249,46 @@ export class ServerCore {
     return slot < 0 ? this.remote.info(nodeId) : this.nodes.info(slot);
   }
 
-  /** Starts the liveness timer (idempotent). */
+  /**
+   * Starts the liveness timer and the event-loop lag monitor (idempotent):
+   * a window whose lag reaches `loopLagThreshold` is counted, logged and
+   * emitted (`loopLag`).
+   */
   start(): void {
-    if (!this.registrations.shuttingDown) this.liveness.start();
+    if (this.registrations.shuttingDown) return;
+    this.liveness.start();
+    if (this.#releaseLag !== undefined) return;
+    const lag = LoopLag.shared();
+    const release = lag.acquire();
+    const off = lag.onWindow((w) => {
+      const o = this.#live.current;
+      const threshold = o.loopLagThreshold;
+      if (threshold === 0 || w.max < threshold) return;
+      this.#loopLagEvents++;
+      const event = { p50: w.p50, p99: w.p99, max: w.max, threshold, time: Date.now() };
+      o.logger.warn({ p50: Math.round(w.p50), p99: Math.round(w.p99), max: Math.round(w.max), threshold }, "event loop lagging");
+      if (this.#events.listenerCount("loopLag") > 0) runGuarded(this.stats, o.logger, () => this.#events.emit("loopLag", event));
+    });
+    this.#releaseLag = () => {
+      off();
+      release();
+    };
+  }
+
+  /** `stats().liveness`. */
+  livenessStats(): LivenessStats {
+    return {
+      detector: this.liveness.detector,
+      loopLag: LoopLag.shared().last(),
+      loopLagEvents: this.#loopLagEvents,
+      ...this.liveness.counters(),
+    };
+  }
+
+  /** `stats().flapping`. */
+  flappingStats(): FlappingStats {
+    const d = this.#feed.damping;
+    return { damped: d.damped, dampings: d.dampings, suppressed: d.suppressed, tracked: d.tracked };
   }
 
   /** Runs the liveness checks up to `now`. Called by the timer; tests may call it directly with a fake clock. */
@@ -233,6 +299,7 @@ export class ServerCore {
   /** Ends every remaining session (`nodeLeft` reason `server_shutdown`) and stops the liveness timer. */
   shutdown(): void {
     this.liveness.stop();
+    this.#releaseLag?.();
     this.registrations.shutdown();
   }
 }

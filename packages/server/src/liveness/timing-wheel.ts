@@ -127,15 +127,17 @@ export class TimingWheel {
 
   /**
    * Moves time forward to `now` and calls `onDue(slot)` for every slot due
-   * at or before `now`, in no particular order. A slot is unscheduled before
-   * its callback runs; the callback may schedule it (or any slot) again, or
-   * cancel others. An exception from `onDue` propagates once the wheel state
-   * is consistent; the remaining due slots stay scheduled and fire on the
-   * next call.
+   * at or before `now`, in no particular order, at most `limit` of them
+   * (default: all). A slot is unscheduled before its callback runs; the
+   * callback may schedule it (or any slot) again, or cancel others. An
+   * exception from `onDue` propagates once the wheel state is consistent;
+   * the remaining due slots stay scheduled and fire on the next call, as do
+   * those beyond `limit` (a caller slicing its work calls again, e.g. on the
+   * next turn of the event loop, with the same or a later `now`).
    *
-   * @returns the number of slots fired
+   * @returns the number of slots fired (`limit` when some may remain)
    */
-  advance(now: number, onDue: (slot: number) => void): number {
+  advance(now: number, onDue: (slot: number) => void, limit = Number.POSITIVE_INFINITY): number {
     const target = Math.floor(now / this.#tickMs);
     let fired = 0;
     if (target > this.#current) {
@@ -146,28 +148,36 @@ export class TimingWheel {
         // lands in a bucket still ahead of us.
         this.#current = start + i;
         try {
-          fired += this.#fire((start + i) & this.#mask, now, onDue);
+          fired += this.#fire((start + i) & this.#mask, now, onDue, limit - fired);
         } catch (err) {
           this.#current = start + i - 1; // this bucket again next time
           throw err;
+        }
+        if (fired >= limit) {
+          this.#current = start + i - 1; // the rest of this bucket, and those after it, next time
+          return fired;
         }
       }
       this.#current = target;
     }
     // The bucket of the tick in progress: entries already due fire now, not
     // at its boundary.
-    return fired + this.#fire((target + 1) & this.#mask, now, onDue);
+    return fired + this.#fire((target + 1) & this.#mask, now, onDue, limit - fired);
   }
 
-  // Fires the entries of `bucket` due at or before `now`; the others stay.
-  #fire(bucket: number, now: number, onDue: (slot: number) => void): number {
-    if (this.#heads[bucket] === NONE) return 0;
+  // Fires the entries of `bucket` due at or before `now`, at most `limit`; the others stay.
+  #fire(bucket: number, now: number, onDue: (slot: number) => void, limit: number): number {
+    if (this.#heads[bucket] === NONE || limit <= 0) return 0;
     // Move the bucket to the firing list, then pop entries one at a time so
     // callbacks can schedule and cancel freely.
     this.#moveToFiring(bucket);
     let fired = 0;
     let slot = this.#heads[this.#firing] as number;
     while (slot !== NONE) {
+      if (fired >= limit) {
+        this.#restore(bucket);
+        return fired;
+      }
       this.#unlink(slot);
       if ((this.#due[slot] as number) > now) {
         this.#link(slot, bucket); // not yet (later in this tick, or a later round)

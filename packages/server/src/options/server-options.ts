@@ -129,6 +129,61 @@ export interface HeartbeatServerOptions {
    * Default min(1 000, heartbeatTimeout); 10 .. heartbeatTimeout.
    */
   heartbeatCheckInterval?: number;
+  /**
+   * Which failure detector makes a node `SUSPECT heartbeat_missed`
+   * (docs/PROTOCOL.md §6.3): `"fixed"` after 1.5 × its interval of silence,
+   * or `"phi"`, a phi-accrual detector on each node's heartbeat gaps
+   * (`phiThreshold`, `acceptablePause`, `minStdDev`), never before one
+   * interval. `TIMED_OUT` is always `heartbeatTimeout` of silence. Default `"fixed"`.
+   */
+  failureDetector?: "fixed" | "phi";
+  /** φ at which the phi detector suspects a node (Akka: 8). Default 8; 1 .. 64. */
+  phiThreshold?: number;
+  /** Phi detector: silence added to a node's mean heartbeat gap, a pause tolerated. Default 1 000; 0 .. 3 600 000. */
+  acceptablePause?: number;
+  /** Phi detector: smallest standard deviation of a node's heartbeat gaps. Default 100; 1 .. 60 000. */
+  minStdDev?: number;
+  /**
+   * Event-loop lag at or above which the server's own health is degraded:
+   * it emits `loopLag` and logs a warning (at most once a second), and holds
+   * timeout verdicts (`SUSPECT server_lagging`, docs/PROTOCOL.md §6.3). The
+   * lag is the p99 of the last one-second window of
+   * `perf_hooks.monitorEventLoopDelay`, or how late the liveness check runs.
+   * Default 500; 0 or 10 .. 600 000 (0: never).
+   */
+  loopLagThreshold?: number;
+  /**
+   * Mass-departure brake: when the nodes that are silent (suspect) or timed
+   * out within the last `heartbeatTimeout` are more than this percentage of
+   * this server's nodes (of each worker's, with worker processes) and at
+   * least `massSilenceMinNodes`, timeouts are held (`SUSPECT mass_silence`,
+   * no will) until the fleet is heard from again or `maxHeldVerdict` passes.
+   * Default 50; 0 or 1 .. 100 (0: no brake).
+   */
+  massSilencePercent?: number;
+  /** Fewest silent nodes that make a mass silence. Default 10; 1 .. 10 000 000. */
+  massSilenceMinNodes?: number;
+  /**
+   * Longest a timeout verdict is held after the node reached its timeout;
+   * then it times out even if the hold goes on. Default 2 × heartbeatTimeout;
+   * heartbeatTimeout .. 172 800 000.
+   */
+  maxHeldVerdict?: number;
+  /**
+   * Flap damping (docs/PROTOCOL.md §7.6): every presence transition of a
+   * node id adds 1 to its penalty, which halves every `flapHalfLife`; at
+   * this penalty the node is damped for presence subscribers (not
+   * `undamped` ones): `SUSPECT flapping`, then nothing until the penalty
+   * falls below `flapReuseThreshold` (or `flapMaxDamping` passes), then one
+   * `flap_ended` event. Default 8; 0 or 2 .. 1 000 (0: no damping).
+   */
+  flapSuppressThreshold?: number;
+  /** Flap damping ends when the penalty falls below this. Default flapSuppressThreshold / 2; 1 .. flapSuppressThreshold − 1. */
+  flapReuseThreshold?: number;
+  /** Half-life of a node id's flap penalty. Default 30 000; 100 .. 86 400 000. */
+  flapHalfLife?: number;
+  /** Longest a node stays damped. Default 300 000; 100 .. 86 400 000. */
+  flapMaxDamping?: number;
   /** Time allowed from connect until the handshake (Hello, auth hook) completes. Default 10 000; 100 .. 600 000. */
   handshakeTimeout?: number;
   /** How long a lost session stays resumable. 0: never (nodes leave at once). Default 0; 0 .. 3 600 000. */
@@ -281,6 +336,30 @@ export interface ResolvedServerOptions {
   readonly heartbeatTimeout: number;
   /** See {@link HeartbeatServerOptions.heartbeatCheckInterval}. */
   readonly heartbeatCheckInterval: number;
+  /** See {@link HeartbeatServerOptions.failureDetector}. */
+  readonly failureDetector: "fixed" | "phi";
+  /** See {@link HeartbeatServerOptions.phiThreshold}. */
+  readonly phiThreshold: number;
+  /** See {@link HeartbeatServerOptions.acceptablePause}. */
+  readonly acceptablePause: number;
+  /** See {@link HeartbeatServerOptions.minStdDev}. */
+  readonly minStdDev: number;
+  /** See {@link HeartbeatServerOptions.loopLagThreshold}. */
+  readonly loopLagThreshold: number;
+  /** See {@link HeartbeatServerOptions.massSilencePercent}. */
+  readonly massSilencePercent: number;
+  /** See {@link HeartbeatServerOptions.massSilenceMinNodes}. */
+  readonly massSilenceMinNodes: number;
+  /** See {@link HeartbeatServerOptions.maxHeldVerdict}. */
+  readonly maxHeldVerdict: number;
+  /** See {@link HeartbeatServerOptions.flapSuppressThreshold}. */
+  readonly flapSuppressThreshold: number;
+  /** See {@link HeartbeatServerOptions.flapReuseThreshold}. */
+  readonly flapReuseThreshold: number;
+  /** See {@link HeartbeatServerOptions.flapHalfLife}. */
+  readonly flapHalfLife: number;
+  /** See {@link HeartbeatServerOptions.flapMaxDamping}. */
+  readonly flapMaxDamping: number;
   /** See {@link HeartbeatServerOptions.handshakeTimeout}. */
   readonly handshakeTimeout: number;
   /** See {@link HeartbeatServerOptions.resumeGrace}. */
@@ -390,6 +469,10 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
   const n: ResolvedNumbers = {};
   for (const spec of NUMBER_OPTIONS) resolveNumber(spec, spec.name.startsWith("rateLimit.") ? rl : options, n, ctx);
   const num = (name: string): number => n[name] as number;
+  const failureDetector = options.failureDetector ?? "fixed";
+  if (failureDetector !== "fixed" && failureDetector !== "phi") {
+    throw new TypeError(`failureDetector must be "fixed" or "phi", got ${JSON.stringify(failureDetector)}`);
+  }
   const maxFrameSize = num("maxFrameSize");
   const maxMessageSize = num("maxMessageSize");
   const publishWindow = num("publishWindow");
@@ -449,6 +532,18 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     minHeartbeatInterval: num("minHeartbeatInterval"),
     heartbeatTimeout: num("heartbeatTimeout"),
     heartbeatCheckInterval: num("heartbeatCheckInterval"),
+    failureDetector,
+    phiThreshold: num("phiThreshold"),
+    acceptablePause: num("acceptablePause"),
+    minStdDev: num("minStdDev"),
+    loopLagThreshold: num("loopLagThreshold"),
+    massSilencePercent: num("massSilencePercent"),
+    massSilenceMinNodes: num("massSilenceMinNodes"),
+    maxHeldVerdict: num("maxHeldVerdict"),
+    flapSuppressThreshold: num("flapSuppressThreshold"),
+    flapReuseThreshold: num("flapReuseThreshold"),
+    flapHalfLife: num("flapHalfLife"),
+    flapMaxDamping: num("flapMaxDamping"),
     handshakeTimeout: num("handshakeTimeout"),
     resumeGrace: num("resumeGrace"),
     channelMaxQueueSize: num("channelMaxQueueSize"),

@@ -6,6 +6,7 @@ import type { NodeEventName } from "../core/ports/event-sink.js";
 import type { NodeDirectory } from "../core/ports/node-directory.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import type { NodeLabels } from "../registry/node-labels.js";
+import { type DampedNode, FlapDamping, type FlapDampingOptions } from "./flap-damping.js";
 
 /** The PresenceEvent kind of each node event. */
 const PRESENCE_KINDS = {
@@ -28,6 +29,8 @@ export interface PresenceSubscriber {
   relay(body: Uint8Array): boolean;
   /** Its label filter (empty: every node). */
   readonly labelFilter: NodeLabels;
+  /** Whether flap damping is off for it (`Subscribe.undamped`). */
+  readonly undamped: boolean;
 }
 
 /** Dependencies of a {@link PresenceFeed}. */
@@ -42,6 +45,8 @@ export interface PresenceFeedOptions {
   clock: Clock;
   /** Counters (`routed.presence`, `deliveries`). */
   stats: ServerCounters;
+  /** Flap damping settings (§7.6); default: none. */
+  damping?: FlapDampingOptions;
 }
 
 /**
@@ -69,15 +74,29 @@ export function encodePresenceEvent(
  * subscription's label filter accepts the node, and queued on each such
  * subscription in the order the server observed it. Costs nothing while
  * nobody watches.
+ *
+ * Flap damping (§7.6) happens here, for local and remote nodes alike
+ * ({@link FlapDamping}, by node id): a subscription without `undamped`
+ * gets `SUSPECT flapping` when its node's damping starts (if its view has
+ * the node online), nothing while it lasts, and one `flap_ended` event
+ * bringing its view to the node's state when it ends ({@link PresenceFeed.sweep}).
  */
 export class PresenceFeed {
   readonly #subs = new Set<PresenceSubscriber>();
   readonly #serverId: string;
   readonly #o: PresenceFeedOptions;
 
+  readonly #damping: FlapDamping<PresenceSubscriber>;
+
   constructor(options: PresenceFeedOptions) {
     this.#o = options;
     this.#serverId = options.serverId;
+    this.#damping = new FlapDamping(options.damping ?? { suppress: 0, reuse: 1, halfLifeMs: 1, maxDampingMs: 1 });
+  }
+
+  /** The flap damping (counters for `stats().flapping`). */
+  get damping(): FlapDamping<PresenceSubscriber> {
+    return this.#damping;
   }
 
   /** Number of presence subscriptions. */
@@ -99,6 +118,45 @@ export class PresenceFeed {
   /** Removes a subscription. */
   remove(sub: PresenceSubscriber): void {
     this.#subs.delete(sub);
+    this.#damping.forget(sub);
+  }
+
+  /**
+   * Ends the damping of the node ids whose penalty decayed (or whose
+   * maximum damping time passed), telling each damped subscription the one
+   * `flap_ended` event that brings its view to the node's state (§7.6 rule
+   * 2). Called on the liveness tick.
+   */
+  sweep(now: number): void {
+    if (this.#damping.tracked === 0) return;
+    this.#damping.sweep(now, (nodeId, node) => this.#flapEnded(nodeId, node, now));
+  }
+
+  #flapEnded(nodeId: string, node: DampedNode<PresenceSubscriber>, now: number): void {
+    const o = this.#o;
+    const time = o.clock.epoch(now);
+    let n = 0;
+    for (const sub of this.#subs) {
+      if (sub.undamped) continue;
+      const suspect = node.told.has(sub);
+      let kind: PresenceKind | undefined;
+      switch (node.state) {
+        case "online":
+          kind = suspect ? PresenceKind.RECOVERED : sub.accepts(node.labels) ? PresenceKind.JOINED : undefined;
+          break;
+        case "suspect":
+          kind = suspect || !sub.accepts(node.labels) ? undefined : PresenceKind.JOINED;
+          break;
+        case "left":
+          kind = suspect ? PresenceKind.LEFT : undefined;
+          break;
+        case "timed_out":
+          kind = suspect ? PresenceKind.TIMED_OUT : undefined;
+          break;
+      }
+      if (kind !== undefined && this.publishTo(sub, kind, nodeId, node.labels, time, "flap_ended", node.serverId)) n++;
+    }
+    o.stats.deliveries += n;
   }
 
   /**
@@ -107,9 +165,9 @@ export class PresenceFeed {
    * the change moved them (§7.5).
    */
   local(name: NodeEventName, slot: number, reason: string, now: number, previous?: NodeLabels): void {
-    if (this.#subs.size === 0) return;
     const o = this.#o;
-    o.stats.routed.presence++;
+    if (this.#subs.size === 0 && !this.#damping.enabled) return;
+    if (this.#subs.size > 0) o.stats.routed.presence++;
     const kind = PRESENCE_KINDS[name];
     const nodeId = o.nodes.id(slot);
     const labels = o.nodes.labels(slot);
@@ -130,9 +188,9 @@ export class PresenceFeed {
     serverId: string,
     previous?: NodeLabels,
   ): void {
-    if (this.#subs.size === 0) return;
     const o = this.#o;
-    o.stats.routed.presence++;
+    if (this.#subs.size === 0 && !this.#damping.enabled) return;
+    if (this.#subs.size > 0) o.stats.routed.presence++;
     const kind = PRESENCE_KINDS[name];
     o.stats.deliveries +=
       previous === undefined
@@ -146,7 +204,9 @@ export class PresenceFeed {
    * for its filter, always with the new labels: matched before only →
    * `LEFT labels_changed`; after only → `JOINED labels_changed`; both →
    * `kind` with `reason` (`RECOVERED resumed` or `UPDATED labels_changed`);
-   * neither → nothing.
+   * neither → nothing. A label change alone is no flap; while a node is
+   * damped (§7.6) only undamped subscriptions hear it, and the damped view
+   * learns the new labels when damping ends.
    *
    * @returns the number of subscriptions an event was queued on
    */
@@ -159,12 +219,17 @@ export class PresenceFeed {
     reason: string,
     serverId = this.#serverId,
   ): number {
+    const verdict =
+      kind === PresenceKind.UPDATED
+        ? this.#damping.relabel(nodeId, labels, serverId)
+        : this.#damping.transition(nodeId, kind, labels, serverId, this.#o.clock.now());
     if (this.#subs.size === 0) return 0;
     let same: Uint8Array | undefined;
     let left: Uint8Array | undefined;
     let joined: Uint8Array | undefined;
     let n = 0;
     for (const sub of this.#subs) {
+      if (verdict !== "pass" && !sub.undamped) continue;
       const before = sub.accepts(previous);
       const after = sub.accepts(labels);
       let body: Uint8Array;
@@ -185,6 +250,7 @@ export class PresenceFeed {
     let n = 0;
     nodes.forEach({ labels }, (slot) => {
       if (this.publishTo(sub, PresenceKind.JOINED, nodes.id(slot), nodes.labels(slot), time, "snapshot")) n++;
+      n += this.#snapshotDamped(sub, nodes.id(slot), nodes.labels(slot), time, this.#serverId);
     });
     // With a bus, the nodes of the other servers too (§7.2 presence is bus-wide).
     const remote = o.remoteNodes();
@@ -192,14 +258,24 @@ export class PresenceFeed {
       for (const node of remote.values()) {
         if (!sub.accepts(node.labels)) continue;
         if (this.publishTo(sub, PresenceKind.JOINED, node.nodeId, node.labels, time, "snapshot", node.memberId)) n++;
+        n += this.#snapshotDamped(sub, node.nodeId, node.labels, time, node.memberId);
       }
     }
     o.stats.deliveries += n;
   }
 
+  // §7.6 rule 3: a damped node in a snapshot is reported as if damping had just started.
+  #snapshotDamped(sub: PresenceSubscriber, nodeId: string, labels: NodeLabels, time: number, serverId: string): number {
+    if (sub.undamped || this.#damping.damped === 0) return 0;
+    const damped = this.#damping.dampedNode(nodeId);
+    if (damped === undefined) return 0;
+    damped.told.add(sub);
+    return this.publishTo(sub, PresenceKind.SUSPECT, nodeId, labels, time, "flapping", serverId) ? 1 : 0;
+  }
+
   /**
    * Queues one event on every subscription whose label filter accepts
-   * `labels`.
+   * `labels`, flap damping applied (§7.6).
    *
    * @param serverId - `PresenceEvent.server_id`: this server by default, the holder for a node of another bus member
    * @returns the number of subscriptions it was queued on
@@ -212,13 +288,32 @@ export class PresenceFeed {
     reason: string,
     serverId = this.#serverId,
   ): number {
+    const verdict = this.#damping.transition(nodeId, kind, labels, serverId, this.#o.clock.now());
     if (this.#subs.size === 0) return 0;
     let body: Uint8Array | undefined;
     let n = 0;
+    if (verdict === "pass") {
+      for (const sub of this.#subs) {
+        if (!sub.accepts(labels)) continue;
+        body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
+        if (sub.relay(body)) n++;
+      }
+      return n;
+    }
+    // Damped: only undamped subscriptions hear it; when damping starts with it, the others whose
+    // view has the node online (every transition but a join leaves from there) hear SUSPECT flapping.
+    const damped = verdict === "start" ? this.#damping.dampedNode(nodeId) : undefined;
+    let flapping: Uint8Array | undefined;
     for (const sub of this.#subs) {
       if (!sub.accepts(labels)) continue;
-      body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
-      if (sub.relay(body)) n++;
+      if (sub.undamped) {
+        body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
+        if (sub.relay(body)) n++;
+      } else if (damped !== undefined && kind !== PresenceKind.JOINED) {
+        damped.told.add(sub);
+        flapping ??= encodePresenceEvent(PresenceKind.SUSPECT, nodeId, labels, timeMs, "flapping", serverId);
+        if (sub.relay(flapping)) n++;
+      }
     }
     return n;
   }

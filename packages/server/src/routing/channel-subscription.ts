@@ -29,6 +29,8 @@ export class ChannelSubscription {
   readonly pattern: boolean;
   /** Presence only: label entries a node must carry (empty: every node). */
   readonly labelFilter: NodeLabels;
+  /** Presence only: flap damping is off for it (`Subscribe.undamped`, PROTOCOL.md §7.6). */
+  readonly undamped: boolean;
   /** Queue limit in messages. */
   readonly queueSize: number;
   /** Overflow policy. */
@@ -56,7 +58,7 @@ export class ChannelSubscription {
     channel: number,
     subject: string,
     field: number,
-    options: { presence: boolean; pattern: boolean; labelFilter: NodeLabels; queueSize: number; overflow: OverflowMode },
+    options: { presence: boolean; pattern: boolean; labelFilter: NodeLabels; undamped?: boolean; queueSize: number; overflow: OverflowMode },
   ) {
     this.peer = peer;
     this.channel = channel;
@@ -65,6 +67,7 @@ export class ChannelSubscription {
     this.presence = options.presence;
     this.pattern = options.pattern;
     this.labelFilter = options.labelFilter;
+    this.undamped = options.undamped ?? false;
     this.#filterKeys = Object.keys(options.labelFilter);
     this.queueSize = options.queueSize;
     this.overflow = options.overflow;

@@ -164,6 +164,7 @@ export class Router {
       presence,
       pattern: req.pattern,
       labelFilter: req.labelFilter,
+      undamped: req.undamped,
       queueSize,
       overflow: req.overflow,
     });

@@ -22,6 +22,8 @@ export interface SubscribeRequest {
   readonly labelFilter: NodeLabels;
   /** Presence only: whether a snapshot comes first. */
   readonly snapshot: boolean;
+  /** Presence only: whether flap damping is off for it (§7.6). */
+  readonly undamped: boolean;
   /** Overflow policy (`UNSPECIFIED` is drop-oldest). */
   readonly overflow: OverflowMode;
 }
@@ -29,7 +31,7 @@ export interface SubscribeRequest {
 /**
  * Checks a Subscribe against PROTOCOL.md §10.1–10.4 and §4.13: subject or
  * pattern rules; in `$hb.` only `$hb.presence` (exactly); `label_filter`
- * (within the label limits) and `snapshot` only there; a known overflow
+ * (within the label limits), `snapshot` and `undamped` only there; a known overflow
  * policy.
  *
  * @returns the normalized request, or the reason it is `INVALID_ARGUMENT`
@@ -50,8 +52,9 @@ export function checkSubscribe(s: Subscribe): SubscribeRequest | string {
     labelFilter = Object.freeze({ ...s.labelFilter });
   }
   if (s.snapshot && !presence) return `snapshot is only allowed on "${PRESENCE_SUBJECT}"`;
+  if (s.undamped && !presence) return `undamped is only allowed on "${PRESENCE_SUBJECT}"`;
   const overflow = OVERFLOW[s.overflow];
   if (overflow === undefined) return `unknown overflow policy ${s.overflow}`;
   return { subject, presence, // Valid wildcards stand alone as tokens: any `*` or `>` is one.
-    pattern: subject.includes("*") || subject.includes(">"), labelFilter, snapshot: s.snapshot, overflow };
+    pattern: subject.includes("*") || subject.includes(">"), labelFilter, snapshot: s.snapshot, undamped: s.undamped, overflow };
 }

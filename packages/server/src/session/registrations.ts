@@ -207,8 +207,10 @@ export class Registrations implements LivenessActions<SessionRecord> {
     rec.graceTimer = setTimeout(() => {
       rec.graceTimer = undefined;
       runGuarded(o.stats, o.logger, () => {
-        if (rec.waiting) this.#end(rec, "grace_expired", o.clock.now());
-        else this.#expireUnbound(rec, o.clock.now());
+        const now = o.clock.now();
+        // While the server lags or a mass silence is on, the verdict is held (PROTOCOL.md §6.3).
+        const slots = rec.waiting ? rec.slots() : [...rec.unbound];
+        if (!o.liveness.holdGrace(slots, now)) this.graceExpired(rec, now);
       });
     }, o.resumeGrace);
     rec.graceTimer.unref();
@@ -287,6 +289,13 @@ export class Registrations implements LivenessActions<SessionRecord> {
     const session = rec.session;
     if (session !== undefined) session.timedOut();
     else this.#end(rec, "timeout", now);
+  }
+
+  /** See {@link LivenessActions.graceExpired}. */
+  graceExpired(rec: SessionRecord, now: number): void {
+    if (rec.ended) return;
+    if (rec.waiting) this.#end(rec, "grace_expired", now);
+    else this.#expireUnbound(rec, now);
   }
 
   /** See {@link LivenessActions.attachedTimedOut}. */

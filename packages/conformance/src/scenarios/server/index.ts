@@ -36,6 +36,8 @@ import { invalidWill } from "./invalid-will.js";
 import { labelsRoundTrip } from "./labels-round-trip.js";
 import { noncanonicalFrames } from "./noncanonical-frames.js";
 import { proofOfLifeAnyFrame } from "./proof-of-life-any-frame.js";
+import { neverTimedOutOnInterval } from "./never-timed-out-on-interval.js";
+import { flapDamping } from "./flap-damping.js";
 import { resumeInvalidToken } from "./resume-invalid-token.js";
 import { resumeLiveSession } from "./resume-live-session.js";
 import { resumeTokenSingleUse } from "./resume-token-single-use.js";
@@ -89,6 +91,8 @@ export const serverScenarios: readonly ServerScenario[] = [
   handshakeTimeout,
   silentClientTimeout,
   proofOfLifeAnyFrame,
+  neverTimedOutOnInterval,
+  flapDamping,
   gatewayBatchHeartbeat,
   gatewayBatchAll,
   gatewayAttachedTimeout,

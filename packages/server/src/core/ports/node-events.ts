@@ -15,8 +15,18 @@ export type LeaveReason =
   | "replaced"
   | "server_shutdown"
   | "resync";
-/** Why a node became suspect: nothing heard for 1.5 × its interval, or its connection was lost (resume grace running). */
-export type SuspectReason = "heartbeat_missed" | "connection_closed" | "resync";
+/**
+ * Why a node's timeout verdict is held (docs/PROTOCOL.md §6.3): the
+ * server's own event loop lags (`server_lagging`), or too many nodes went
+ * silent at once (`mass_silence`, the mass-departure brake).
+ */
+export type HoldReason = "server_lagging" | "mass_silence";
+/**
+ * Why a node became suspect: nothing heard for 1.5 × its interval (or the
+ * phi detector's verdict), its connection was lost (resume grace running),
+ * or it reached its timeout while verdicts are held ({@link HoldReason}).
+ */
+export type SuspectReason = "heartbeat_missed" | "connection_closed" | HoldReason | "resync";
 /**
  * Why a node timed out: nothing heard for heartbeatTimeout, or its resume
  * grace ran out; for a node on another server of the bus also
@@ -77,6 +87,20 @@ export interface WillPublishedEvent {
   time: number;
 }
 
+/** Payload of `loopLag`: the event-loop lag over one window, ms. */
+export interface LoopLagEvent {
+  /** Median, ms. */
+  p50: number;
+  /** 99th percentile, ms. */
+  p99: number;
+  /** Maximum, ms. */
+  max: number;
+  /** The threshold reached (`loopLagThreshold`), ms. */
+  threshold: number;
+  /** When, ms since the Unix epoch. */
+  time: number;
+}
+
 /**
  * Events of {@link HeartbeatServer}, for its typed `on` / `once` / `emit`.
  *
@@ -100,4 +124,9 @@ export interface HeartbeatServerEvents {
   nodeUpdated: [event: NodeEvent<UpdateReason>];
   /** A lost node's will was published. */
   willPublished: [event: WillPublishedEvent];
+  /**
+   * The event-loop lag of the last one-second window reached
+   * `loopLagThreshold` (at most once a second; also logged as a warning).
+   */
+  loopLag: [event: LoopLagEvent];
 }

@@ -1,6 +1,8 @@
 import type { BusHealth } from "./bus-link.js";
 import { type ErrorCode, errorCodeName } from "@hb/codec";
+import type { LoopLagWindow } from "../../telemetry/loop-lag.js";
 import type { ProcessSample } from "../../telemetry/process-sampler.js";
+import type { HoldReason } from "./node-events.js";
 import { RttHistogram, type RttSnapshot } from "../../telemetry/rtt-histogram.js";
 
 /** Messages accepted for routing, by kind (from nodes and from the server API). */
@@ -36,6 +38,48 @@ export interface DropStats {
   noSubscribers: number;
   /** Sent to a node that is not online (or whose connection is lost). */
   unknownNode: number;
+}
+
+/** {@link ServerStats.liveness}: the failure detector, the server's own lag and held verdicts (docs/PROTOCOL.md §6.3). */
+export interface LivenessStats {
+  /** The failure detector (`failureDetector`). */
+  detector: "fixed" | "phi";
+  /**
+   * Event-loop lag of this process over the last one-second window, ms
+   * (`perf_hooks.monitorEventLoopDelay`; with worker processes, on the
+   * primary: the largest of the workers').
+   */
+  loopLag: LoopLagWindow;
+  /** Windows whose lag reached `loopLagThreshold` (`loopLag` events). */
+  loopLagEvents: number;
+  /** Late ticks of the liveness check (event-loop stalls it saw). */
+  stalls: number;
+  /** Their total lateness, ms: time not counted as silence of any node. */
+  stalledMs: number;
+  /** Ticks whose verdicts waited one I/O turn (a late tick). */
+  deferredTicks: number;
+  /** Ticks whose verdicts were sliced over several turns (more than 2 000 due at once). */
+  slicedTicks: number;
+  /** The hold in force now (with worker processes: of any worker), or `"none"`. */
+  holding: HoldReason | "none";
+  /** Nodes whose timeout verdict is held now. */
+  heldNow: number;
+  /** Timeout verdicts held, by reason (each one a `SUSPECT <reason>` event). */
+  held: Record<HoldReason, number>;
+  /** Holds started, by reason (each one logged). */
+  holds: Record<HoldReason, number>;
+}
+
+/** {@link ServerStats.flapping}: flap damping of presence (docs/PROTOCOL.md §7.6). */
+export interface FlappingStats {
+  /** Node ids damped now. */
+  damped: number;
+  /** Times damping of a node id started. */
+  dampings: number;
+  /** Transitions not told to damped subscriptions while their node was damped (each counted once, not per subscription). */
+  suppressed: number;
+  /** Node ids with a flap penalty kept now (bounded: decayed ones are dropped). */
+  tracked: number;
 }
 
 /** A snapshot of server counters, from {@link HeartbeatServer.stats}. Counters are cumulative since construction. */
@@ -150,6 +194,10 @@ export interface ServerStats {
    * traffic, not those of other servers of the bus.
    */
   workers?: WorkerStats[];
+  /** The failure detector, the event-loop lag, stalls and held verdicts. */
+  liveness: LivenessStats;
+  /** Flap damping. */
+  flapping: FlappingStats;
   /**
    * With the `bus` option: the link's kind and health, and its counters
    * (relayed in / out, dropped, remote nodes, …; they depend on the link).
@@ -183,7 +231,7 @@ export interface BusStats {
   [counter: string]: number | string | BusHealth;
 }
 
-type Gauge = "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels";
+type Gauge = "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels" | "liveness" | "flapping";
 type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped" | "bus" | "transitions" | "rtt" | "workers">;
 
 // Node event name → transition kind in stats and metrics.
