@@ -3,7 +3,7 @@ import { DEFAULT_MAX_FRAME_SIZE, FRAGMENT_SIZE, MAX_OPEN_FRAGMENTED } from "./li
 import { type Frame, FrameSchema } from "./gen/hb/v1/frame_pb.js";
 import { Fifo } from "./fifo.js";
 import { fragmentFrame } from "./fragmenter.js";
-import { varintSize, writeVarint32 } from "./varint.js";
+import { type VarintCursor, readVarint32, varintSize, writeVarint32 } from "./varint.js";
 
 /**
  * What a channel queue does when it is full: discard its oldest queued
@@ -201,6 +201,11 @@ export class FrameScheduler {
     return this.#channels.get(channel)?.dropped ?? 0;
   }
 
+  /** Messages queued on one channel now (a part-sent fragmented one included). */
+  queuedOn(channel: number): number {
+    return this.#channels.get(channel)?.length ?? 0;
+  }
+
   /** Sets a channel's queue limit, overflow mode and weight. */
   configureChannel(channel: number, options: ChannelQueueOptions): void {
     const q = this.#queue(channel);
@@ -250,7 +255,8 @@ export class FrameScheduler {
    * Queues a data frame on a channel's queue. `frame` is a Frame, its
    * encoding, or a `[head, body]` pair whose concatenation is the wire form
    * (length prefix included) — the relay path, where many peers share one
-   * encoded body.
+   * encoded body. A pair longer than the peer's max frame size is cut into
+   * fragments straight from its two parts: the shared body is not copied.
    *
    * @returns `false` if this message was dropped (drop-newest, or the
    *   scheduler is closed), else `true` (an older one may have been dropped)
@@ -258,7 +264,7 @@ export class FrameScheduler {
   data(channel: number, frame: Frame | Uint8Array | readonly [Uint8Array, Uint8Array]): boolean {
     if (this.#closed) return false;
     let item: Item;
-    if (Array.isArray(frame)) item = { head: frame[0] as Uint8Array, body: frame[1] as Uint8Array };
+    if (Array.isArray(frame)) item = this.#pairItem(frame[0] as Uint8Array, frame[1] as Uint8Array, channel);
     else item = this.#item(frame instanceof Uint8Array ? frame : toBinary(FrameSchema, frame as Frame), channel);
     const q = this.#queue(channel);
     if (q.length >= q.limit) {
@@ -325,6 +331,24 @@ export class FrameScheduler {
     const head = new Uint8Array(varintSize(body.length));
     writeVarint32(head, 0, body.length);
     return { head, body };
+  }
+
+  // A [head, body] pair (head starts with the length prefix): as is, or as fragments of its two parts.
+  #pairItem(head: Uint8Array, body: Uint8Array, channel: number): Item {
+    if (head.length + body.length <= this.#maxFrameSize) return { head, body };
+    const frameLength = readVarint32(head, 0, head.length, prefixCursor);
+    if (frameLength <= this.#maxFrameSize) return { head, body };
+    const id = this.#nextFragmentId;
+    this.#nextFragmentId = id >= 0xffff_fffe ? 1 : id + 1;
+    const rest = head.subarray(prefixCursor.pos);
+    const parts = channel === 0 || rest[0] === 0x08 ? ([rest, body] as const) : ([withChannel(rest, channel), body] as const);
+    const total = parts[0].length + body.length;
+    return {
+      head: parts[0],
+      body,
+      fragments: fragmentFrame(parts, { id, maxFrameSize: this.#fragmentSize }),
+      total,
+    };
   }
 
   #queue(channel: number): ChannelQueue {
@@ -444,6 +468,8 @@ export class FrameScheduler {
     if (this.#control.length > 0 || this.#active.length > 0) this.#kick();
   }
 }
+
+const prefixCursor: VarintCursor = { pos: 0 };
 
 /** Ensures the encoded frame carries `channel` so its fragments do too. */
 function withChannel(body: Uint8Array, channel: number): Uint8Array {

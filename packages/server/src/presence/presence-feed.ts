@@ -1,11 +1,15 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { PresenceEventSchema, PresenceKind } from "@hb/codec";
+import { PresenceKind } from "@hb/codec";
 import type { BusNode } from "../core/ports/bus-link.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { NodeEventName } from "../core/ports/event-sink.js";
 import type { NodeDirectory } from "../core/ports/node-directory.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import type { NodeLabels } from "../registry/node-labels.js";
+import type { TurnSlicer } from "../routing/turn-slicer.js";
+import { encodePresenceEvent } from "./presence-event-body.js";
+import { PresenceSnapshot, type SnapshotNodes, type SnapshotSubscriber } from "./presence-snapshot.js";
+
+export { encodePresenceEvent };
 
 /** The PresenceEvent kind of each node event. */
 const PRESENCE_KINDS = {
@@ -17,7 +21,7 @@ const PRESENCE_KINDS = {
 } as const satisfies Record<NodeEventName, PresenceKind>;
 
 /** What the feed needs of a `$hb.presence` subscription. */
-export interface PresenceSubscriber {
+export interface PresenceSubscriber extends SnapshotSubscriber {
   /** Whether a node with `labels` passes its label filter. */
   accepts(labels: NodeLabels): boolean;
   /** Queues an encoded PresenceEvent body on it; `false` when dropped. */
@@ -38,25 +42,8 @@ export interface PresenceFeedOptions {
   clock: Clock;
   /** Counters (`routed.presence`, `deliveries`). */
   stats: ServerCounters;
-}
-
-/**
- * Encodes a `PresenceEvent` message body (PROTOCOL.md §4.21), once per
- * event: every matching `$hb.presence` subscription gets the same bytes
- * behind its own head.
- */
-export function encodePresenceEvent(
-  kind: PresenceKind,
-  nodeId: string,
-  labels: NodeLabels,
-  timeMs: number,
-  reason: string,
-  serverId: string,
-): Uint8Array {
-  return toBinary(
-    PresenceEventSchema,
-    create(PresenceEventSchema, { kind, nodeId, labels: { ...labels }, timeMs: BigInt(timeMs), reason, serverId }),
-  );
+  /** The event loop's work budget: snapshots stream in slices. */
+  slicer: TurnSlicer;
 }
 
 /**
@@ -65,9 +52,16 @@ export function encodePresenceEvent(
  * subscription's label filter accepts the node, and queued on each such
  * subscription in the order the server observed it. Costs nothing while
  * nobody watches.
+ *
+ * A snapshot (§7.2) is a {@link PresenceSnapshot}: the matching nodes are
+ * captured at Subscribed (references, ≈ 20 ns per node), then encoded and
+ * queued in slices, paced by the subscription's queue (outside its
+ * overflow policy); live events for it wait behind the snapshot.
  */
 export class PresenceFeed {
   readonly #subs = new Set<PresenceSubscriber>();
+  // Subscriptions whose snapshot is still going out, and their streams.
+  readonly #streams = new Map<PresenceSubscriber, PresenceSnapshot>();
   readonly #serverId: string;
   readonly #o: PresenceFeedOptions;
 
@@ -78,28 +72,44 @@ export class PresenceFeed {
 
   /** Number of presence subscriptions. */
   get size(): number {
-    return this.#subs.size;
+    return this.#subs.size + this.#streams.size;
+  }
+
+  /** Snapshots still streaming. */
+  get snapshots(): number {
+    return this.#streams.size;
   }
 
   /**
-   * Adds a subscription; with `snapshot`, first queues one JOINED event
+   * Adds a subscription; with `snapshot`, it first receives one JOINED event
    * (reason `snapshot`) per matching node online or suspect now, local and
-   * (with a bus) remote (§7.2), synchronously, before any live event can
-   * reach it.
+   * (with a bus) remote (§7.2), before any live event: the nodes are
+   * captured now, the events stream in later turns.
    */
   add(sub: PresenceSubscriber, snapshot: boolean): void {
-    if (snapshot) this.#snapshot(sub);
-    this.#subs.add(sub);
+    if (!snapshot) {
+      this.#subs.add(sub);
+      return;
+    }
+    const o = this.#o;
+    const stream = new PresenceSnapshot(sub, this.#capture(sub), o.clock.epoch(o.clock.now()), o.stats, () => {
+      if (this.#streams.get(sub) !== stream) return;
+      this.#streams.delete(sub);
+      this.#subs.add(sub);
+    });
+    this.#streams.set(sub, stream);
+    o.slicer.defer(stream);
   }
 
   /** Removes a subscription. */
   remove(sub: PresenceSubscriber): void {
     this.#subs.delete(sub);
+    this.#streams.delete(sub);
   }
 
   /** A presence change of the local node in `slot`: queued on the matching subscriptions. */
   local(name: NodeEventName, slot: number, reason: string, now: number): void {
-    if (this.#subs.size === 0) return;
+    if (this.#subs.size === 0 && this.#streams.size === 0) return;
     const o = this.#o;
     o.stats.routed.presence++;
     o.stats.deliveries += this.publish(PRESENCE_KINDS[name], o.nodes.id(slot), o.nodes.labels(slot), o.clock.epoch(now), reason);
@@ -107,30 +117,35 @@ export class PresenceFeed {
 
   /** A presence change of a node held by another server of the bus (`serverId`), at `time` (ms since the epoch). */
   remote(name: NodeEventName, nodeId: string, labels: NodeLabels, time: number, reason: string, serverId: string): void {
-    if (this.#subs.size === 0) return;
+    if (this.#subs.size === 0 && this.#streams.size === 0) return;
     const o = this.#o;
     o.stats.routed.presence++;
     o.stats.deliveries += this.publish(PRESENCE_KINDS[name], nodeId, labels, time, reason, serverId);
   }
 
-  #snapshot(sub: PresenceSubscriber): void {
+  // The nodes of a snapshot, now: references only (ids and interned labels), no encoding.
+  #capture(sub: PresenceSubscriber): SnapshotNodes {
     const o = this.#o;
     const nodes = o.nodes;
-    const time = o.clock.epoch(o.clock.now());
+    const out: SnapshotNodes = { ids: [], labels: [], servers: [] };
     const labels = Object.keys(sub.labelFilter).length > 0 ? sub.labelFilter : undefined;
-    let n = 0;
+    const serverId = this.#serverId;
     nodes.forEach({ labels }, (slot) => {
-      if (this.publishTo(sub, PresenceKind.JOINED, nodes.id(slot), nodes.labels(slot), time, "snapshot")) n++;
+      out.ids.push(nodes.id(slot));
+      out.labels.push(nodes.labels(slot));
+      out.servers.push(serverId);
     });
     // With a bus, the nodes of the other servers too (§7.2 presence is bus-wide).
     const remote = o.remoteNodes();
     if (remote !== undefined) {
       for (const node of remote.values()) {
         if (!sub.accepts(node.labels)) continue;
-        if (this.publishTo(sub, PresenceKind.JOINED, node.nodeId, node.labels, time, "snapshot", node.memberId)) n++;
+        out.ids.push(node.nodeId);
+        out.labels.push(node.labels);
+        out.servers.push(node.memberId);
       }
     }
-    o.stats.deliveries += n;
+    return out;
   }
 
   /**
@@ -148,7 +163,7 @@ export class PresenceFeed {
     reason: string,
     serverId = this.#serverId,
   ): number {
-    if (this.#subs.size === 0) return 0;
+    if (this.#subs.size === 0 && this.#streams.size === 0) return 0;
     let body: Uint8Array | undefined;
     let n = 0;
     for (const sub of this.#subs) {
@@ -156,19 +171,12 @@ export class PresenceFeed {
       body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
       if (sub.relay(body)) n++;
     }
+    // Subscriptions still receiving their snapshot get it after it.
+    for (const [sub, stream] of this.#streams) {
+      if (!sub.accepts(labels)) continue;
+      body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
+      stream.hold(body);
+    }
     return n;
-  }
-
-  /** Queues one event on `sub` alone (the §7.2 snapshot). */
-  publishTo(
-    sub: PresenceSubscriber,
-    kind: PresenceKind,
-    nodeId: string,
-    labels: NodeLabels,
-    timeMs: number,
-    reason: string,
-    serverId = this.#serverId,
-  ): boolean {
-    return sub.relay(encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId));
   }
 }
