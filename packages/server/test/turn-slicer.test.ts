@@ -106,6 +106,26 @@ describe("TurnSlicer", () => {
     expect(log).toEqual(["parent1", "child", "child", "parent2", "later"]);
   });
 
+  it("a task that rotates goes behind the others when not done; one that does not stays at the head", () => {
+    const f = fake(3);
+    const log: string[] = [];
+    const rotating = { ...task(log, "r", 6, f.advance), rotates: true };
+    f.slicer.defer(rotating);
+    f.slicer.defer(task(log, "x", 1, f.advance));
+    f.turn(); // r r r (budget): r goes behind x
+    f.turn(); // x, r r
+    f.turn(); // r
+    expect(log).toEqual(["r", "r", "r", "x", "r", "r", "r"]);
+    const g = fake(3);
+    const log2: string[] = [];
+    g.slicer.defer(task(log2, "a", 6, g.advance));
+    g.slicer.defer(task(log2, "b", 1, g.advance));
+    g.turn();
+    g.turn();
+    g.turn();
+    expect(log2).toEqual(["a", "a", "a", "a", "a", "a", "b"]);
+  });
+
   it("holds writes back while work is queued, but never longer than flushEveryMs", () => {
     const f = fake(10, 30);
     const log: string[] = [];

@@ -8,6 +8,13 @@ import { Fifo } from "@hb/codec";
 export interface SlicedTask {
   /** Does work until done or until `slicer.expired()`; `true` when finished. */
   runSlice(slicer: TurnSlicer): boolean;
+  /**
+   * When not finished: `true` puts the task behind everything queued (a
+   * connection's input, so connections take turns and one publisher's
+   * backlog does not hold another's heartbeat); otherwise it stays at the
+   * head (a fan-out, whose later messages must not overtake it).
+   */
+  readonly rotates?: boolean;
 }
 
 /** Options of a {@link TurnSlicer}. */
@@ -41,7 +48,7 @@ export const DEFAULT_SLICE_MS = 8;
 /** Units of work ({@link TurnSlicer.spend}) between two reads of the clock. */
 export const CHECK_UNITS = 256;
 /** Default {@link TurnSlicerOptions.flushEveryMs}. */
-export const DEFAULT_FLUSH_EVERY_MS = 100;
+export const DEFAULT_FLUSH_EVERY_MS = 250;
 
 /**
  * Keeps every event-loop turn's work bounded (issue 10): no single turn
@@ -57,11 +64,15 @@ export const DEFAULT_FLUSH_EVERY_MS = 100;
  *    remaining input, reassembly copies, snapshot streams; first in, first
  *    out, so whatever is queued keeps its order (per-publisher order, §10.11).
  *    A task deferred while another task runs goes *before* it: the running
- *    task (a connection's input) yields to the work it just created.
+ *    task (a connection's input) yields to the work it just created. A
+ *    connection's input that is not done goes to the back, so connections
+ *    take turns.
  * 2. **writes** ({@link TurnSlicer.flushLater}): the connections' batched
  *    writes. They wait while work is queued (so a fan-out's frames leave in
  *    one write per connection, not one per message), but never more than
- *    `flushEveryMs`.
+ *    `flushEveryMs`; a round of writes, once started, writes every
+ *    connection queued at its start (over as many slices as it takes)
+ *    before work goes on.
  * 3. **idle** ({@link TurnSlicer.whenIdle}): callbacks run once the other
  *    two are empty, e.g. connections that stopped reading resume then. This
  *    is what slows a publisher to the pace its deliveries are written at.
@@ -78,6 +89,7 @@ export class TurnSlicer {
   readonly #onError: (err: unknown) => void;
   readonly #work = new Fifo<SlicedTask>();
   readonly #flushes = new Fifo<() => void>();
+  readonly #urgent = new Fifo<() => void>();
   readonly #idle = new Fifo<() => void>();
   // Start of the current phase's budget; -1 when no budget is running.
   #phaseStart = -1;
@@ -88,6 +100,8 @@ export class TurnSlicer {
   readonly #ahead: SlicedTask[] = [];
   // When the oldest waiting write began waiting (-1: none waits).
   #flushWaitingSince = -1;
+  // Writes left in the current round (0: no round running).
+  #round = 0;
   #slices = 0;
   #deferred = 0;
   readonly #slice = (): void => this.#runSlice();
@@ -180,6 +194,17 @@ export class TurnSlicer {
     this.#kick();
   }
 
+  /**
+   * Queues a connection's write of control frames (a heartbeat ack, a
+   * window update): run at the start of the next slice, before any work or
+   * write round, so a backlog of routing work never delays an ack by more
+   * than a turn.
+   */
+  flushSoon(flush: () => void): void {
+    this.#urgent.push(flush);
+    this.#kick();
+  }
+
   /** Runs `fn` once no work and no write is queued (at once, in a later turn, when none is). */
   whenIdle(fn: () => void): void {
     this.#idle.push(fn);
@@ -198,11 +223,17 @@ export class TurnSlicer {
     this.#newPhase(this.#now());
     const work = this.#work;
     const flushes = this.#flushes;
+    const urgent = this.#urgent;
+    for (let n = urgent.length; n > 0; n--) (urgent.shift() as () => void)();
     for (;;) {
-      const writesDue =
-        flushes.length > 0 && (work.length === 0 || this.#phaseStart - this.#flushWaitingSince >= this.#flushEveryMs);
-      if (writesDue) {
-        this.#runFlushes();
+      // A round of writes, once due, goes on (over slices) until the writes queued at its start are done;
+      // it takes half of each slice, work the rest, so a connection's input (a heartbeat) is not held for a whole round.
+      if (this.#round === 0 && flushes.length > 0 && (work.length === 0 || this.#phaseStart - this.#flushWaitingSince >= this.#flushEveryMs)) {
+        this.#round = flushes.length;
+      }
+      if (this.#round > 0) {
+        this.#runFlushes(work.length > 0 ? this.#sliceMs / 2 : this.#sliceMs);
+        if (work.length > 0 && !this.expired()) this.#runWork();
       } else if (work.length > 0) {
         this.#runWork();
       } else if (this.#idle.length > 0) {
@@ -216,7 +247,7 @@ export class TurnSlicer {
       if (this.expired()) break;
     }
     this.#newPhase(-1);
-    if (work.length > 0 || flushes.length > 0 || this.#idle.length > 0) this.#kick();
+    if (work.length > 0 || flushes.length > 0 || urgent.length > 0 || this.#idle.length > 0) this.#kick();
   }
 
   #newPhase(start: number): void {
@@ -242,21 +273,27 @@ export class TurnSlicer {
       } finally {
         this.#running = false;
       }
-      if (!done) work.unshift(task);
+      if (!done) {
+        if (task.rotates === true) work.push(task);
+        else work.unshift(task);
+      }
       for (let i = ahead.length - 1; i >= 0; i--) work.unshift(ahead[i] as SlicedTask);
       ahead.length = 0;
       if (this.expired()) return;
-      // Writes waited long enough: they go before more work.
-      if (this.#flushes.length > 0 && this.#now() - this.#flushWaitingSince >= this.#flushEveryMs) return;
+      // Writes waited long enough: a round of them starts.
+      if (this.#round === 0 && this.#flushes.length > 0 && this.#now() - this.#flushWaitingSince >= this.#flushEveryMs) return;
     }
   }
 
-  #runFlushes(): void {
+  #runFlushes(ms: number): void {
     const flushes = this.#flushes;
-    while (flushes.length > 0) {
+    while (this.#round > 0 && flushes.length > 0) {
+      this.#round--;
       (flushes.shift() as () => void)();
-      if (this.expired()) break;
+      if (this.expired() || this.#now() - this.#phaseStart >= ms) return;
     }
+    this.#round = 0;
+    // Writes queued during the round wait for the next one.
     this.#flushWaitingSince = flushes.length > 0 ? this.#now() : -1;
   }
 }

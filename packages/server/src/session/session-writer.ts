@@ -84,6 +84,8 @@ export class SessionWriter {
   #scheduler: FrameScheduler | undefined;
   // Waits for the next write (a paced snapshot stream), see whenWritten.
   #onWritten: SlicedTask | undefined;
+  // Writes what the scheduler holds now (control frames first): made once, on the first control frame with data flowing.
+  #flushControl: (() => void) | undefined;
   #opened = false;
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   #maxMessageSize = 0;
@@ -207,6 +209,8 @@ export class SessionWriter {
     }
     scheduler.control(bytes);
     this.#account(size);
+    // Control frames do not wait for a round of data writes (see TurnSlicer.flushSoon).
+    if (!this.#paused) this.#slicer.flushSoon((this.#flushControl ??= () => this.#scheduler?.flushNow()));
     return true;
   }
 

@@ -211,8 +211,8 @@ export class Session implements SessionConnection, SlicedTask {
     ctx.stats.bytesIn += chunk.length;
     const now = ctx.clock.now();
     const slicer = ctx.slicer;
-    if (this.#input === HOLDING || slicer.backlogged || slicer.spend(1)) {
-      // Earlier input or other work waits, or this turn's budget is spent: after them, in a later turn.
+    if (this.#input === HOLDING || slicer.spend(1)) {
+      // Earlier input waits, or this turn's budget is spent: after them, in a later turn.
       this.#holdChunk(chunk, now);
       return;
     }
@@ -220,6 +220,9 @@ export class Session implements SessionConnection, SlicedTask {
     this.#decode(chunk);
     this.#endOfInput();
   }
+
+  /** @internal Connections take turns in the slicer (see {@link SlicedTask.rotates}). */
+  readonly rotates = true;
 
   /**
    * @internal Processes held input in a slice of the server's
@@ -480,9 +483,17 @@ export class Session implements SessionConnection, SlicedTask {
       this.#heldFrames.push(frame);
       return;
     }
-    this.#handle(frame);
     const slicer = this.#ctx.slicer;
-    if (this.#phase !== CLOSED && (slicer.backlogged || slicer.spend(1))) this.#hold();
+    if (slicer.backlogged && ROUTED.has(frame.body.case ?? "")) {
+      // Routing work is queued: this frame and the rest wait behind it (heartbeats before it went on).
+      this.#hold();
+      this.#heldFrames ??= new Fifo<Frame>();
+      if (this.#heldFrames.length === 0) this.#heldNow = this.#now;
+      this.#heldFrames.push(frame);
+      return;
+    }
+    this.#handle(frame);
+    if (this.#phase !== CLOSED && slicer.spend(1)) this.#hold();
   };
 
   #handle(frame: Frame): void {
@@ -792,6 +803,9 @@ export class Session implements SessionConnection, SlicedTask {
     logger[level](obj, message);
   }
 }
+
+/** Frames that route messages (or may: a last fragment): they queue behind queued routing work. */
+const ROUTED: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply", "fragment"]);
 
 /** Frames whose payload counts against the flow-control window (PROTOCOL.md §12). */
 const PAYLOAD_FRAMES: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply"]);
