@@ -234,6 +234,9 @@ export class TurnSlicer {
       if (this.#round > 0) {
         this.#runFlushes(work.length > 0 ? this.#sliceMs / 2 : this.#sliceMs);
         if (work.length > 0 && !this.expired()) this.#runWork();
+        // At most one write per connection per turn (a connection that has more is queued again):
+        // the next round waits for the next turn, so sockets drain and input is read in between.
+        if (this.#round === 0) break;
       } else if (work.length > 0) {
         this.#runWork();
       } else if (this.#idle.length > 0) {
