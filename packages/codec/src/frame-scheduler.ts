@@ -171,7 +171,12 @@ export class FrameScheduler {
   #closed = false;
   #nextFragmentId = 1;
   readonly #stats = { dropped: 0, framesOut: 0, bytesOut: 0, writes: 0 };
-  readonly #flushBound = () => this.#flush();
+  // The deferred flush: the only place that clears #scheduled, so a synchronous flush in between
+  // (flushNow, flushControl) never leaves two deferred flushes queued for one scheduler.
+  readonly #flushBound = (): void => {
+    this.#scheduled = false;
+    this.#flush(false);
+  };
 
   constructor(options: FrameSchedulerOptions) {
     this.#write = options.write;
@@ -311,9 +316,22 @@ export class FrameScheduler {
     this.#dataMessages = 0;
   }
 
-  /** Writes whatever is queued now, synchronously (e.g. before closing a socket). */
+  /**
+   * Writes whatever is queued now (control frames, then one batch of data),
+   * synchronously (e.g. before closing a socket). A deferred flush already
+   * scheduled stays scheduled (and writes the next batch).
+   */
   flushNow(): void {
-    this.#flush();
+    this.#flush(false);
+  }
+
+  /**
+   * Writes the queued control frames now, synchronously, and no data: a
+   * heartbeat ack that must not wait for the next deferred flush, without
+   * adding a batch of data to this turn's writes.
+   */
+  flushControl(): void {
+    if (this.#control.length > 0) this.#flush(true);
   }
 
   #item(body: Uint8Array, channel: number): Item {
@@ -377,8 +395,7 @@ export class FrameScheduler {
     this.#schedule(this.#flushBound);
   }
 
-  #flush(): void {
-    this.#scheduled = false;
+  #flush(controlOnly: boolean): void {
     if (this.#paused || this.#closed) return;
     const parts: Uint8Array[] = [];
     let bytes = 0;
@@ -391,7 +408,7 @@ export class FrameScheduler {
       frames++;
     }
     // Deficit round-robin over active channels.
-    while (bytes < this.#maxBatch && this.#active.length > 0) {
+    while (!controlOnly && bytes < this.#maxBatch && this.#active.length > 0) {
       if (this.#rr >= this.#active.length) this.#rr = 0;
       const q = this.#active[this.#rr] as ChannelQueue;
       q.deficit += this.#quantum * q.weight;

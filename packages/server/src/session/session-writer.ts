@@ -84,8 +84,10 @@ export class SessionWriter {
   #scheduler: FrameScheduler | undefined;
   // Waits for the next write (a paced snapshot stream), see whenWritten.
   #onWritten: SlicedTask | undefined;
-  // Writes what the scheduler holds now (control frames first): made once, on the first control frame with data flowing.
+  // Writes the scheduler's control frames (no data): made once, on the first control frame with data flowing;
+  // queued in the slicer at most once at a time (#controlSoon).
   #flushControl: (() => void) | undefined;
+  #controlSoon = false;
   #opened = false;
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   #maxMessageSize = 0;
@@ -210,7 +212,15 @@ export class SessionWriter {
     scheduler.control(bytes);
     this.#account(size);
     // Control frames do not wait for a round of data writes (see TurnSlicer.flushSoon).
-    if (!this.#paused) this.#slicer.flushSoon((this.#flushControl ??= () => this.#scheduler?.flushNow()));
+    if (!this.#paused && !this.#controlSoon) {
+      this.#controlSoon = true;
+      this.#slicer.flushSoon(
+        (this.#flushControl ??= () => {
+          this.#controlSoon = false;
+          if (!this.#paused) this.#scheduler?.flushControl();
+        }),
+      );
+    }
     return true;
   }
 
