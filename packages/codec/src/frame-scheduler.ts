@@ -1,16 +1,12 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { DEFAULT_MAX_FRAME_SIZE, FRAGMENT_SIZE, MAX_OPEN_FRAGMENTED } from "./limits.js";
 import { type Frame, FrameSchema } from "./gen/hb/v1/frame_pb.js";
+import { ChannelQueue, type Fragmenting, type OverflowMode } from "./channel-queue.js";
 import { Fifo } from "./fifo.js";
 import { fragmentFrame } from "./fragmenter.js";
 import { type VarintCursor, readVarint32, varintSize, writeVarint32 } from "./varint.js";
 
-/**
- * What a channel queue does when it is full: discard its oldest queued
- * message, discard the new one, or give up on the peer (the transport
- * should close it with `SLOW_CONSUMER`).
- */
-export type OverflowMode = "drop-oldest" | "drop-newest" | "disconnect";
+export type { OverflowMode } from "./channel-queue.js";
 
 /** Per-channel settings of a {@link FrameScheduler}. */
 export interface ChannelQueueOptions {
@@ -66,49 +62,12 @@ export interface FrameSchedulerOptions {
 }
 
 
+/** A queued control frame (wire bytes head + body), or a data frame being prepared. */
 interface Item {
-  /** Wire bytes are head + body. */
   head: Uint8Array;
   body: Uint8Array;
-  /** Set for a frame too large for the peer: its remaining fragments. */
-  fragments?: Generator<Frame, void, undefined>;
-  /** Whether some fragments already left (then it can no longer be dropped). */
-  started?: boolean;
-  /** For a fragmented frame: the length of the frame its fragments reassemble to. */
-  total?: number;
-}
-
-class ChannelQueue {
-  readonly items = new Fifo<Item>();
-  deficit = 0;
-  dropped = 0;
-  active = false;
-  constructor(
-    readonly channel: number,
-    public limit: number,
-    public overflow: OverflowMode,
-    public weight: number,
-  ) {}
-  get length(): number {
-    return this.items.length;
-  }
-  peek(): Item | undefined {
-    return this.items.peek();
-  }
-  shift(): Item | undefined {
-    return this.items.shift();
-  }
-  push(item: Item): void {
-    this.items.push(item);
-  }
-  /** Drops the oldest message not started yet (a part-sent one must finish). */
-  dropOldest(): Item | undefined {
-    const first = this.items.shift();
-    if (first === undefined || !first.started) return first;
-    const old = this.items.shift();
-    this.items.unshift(first);
-    return old;
-  }
+  /** Set for a frame too large for the peer. */
+  fragmenting?: Fragmenting;
 }
 
 /** Counters of a {@link FrameScheduler}. */
@@ -223,10 +182,9 @@ export class FrameScheduler {
   removeChannel(channel: number): void {
     const q = this.#channels.get(channel);
     if (!q) return;
-    const keep = q.peek()?.started ? q.shift() : undefined;
-    while (q.length > 0) this.#account(q.shift() as Item, -1);
-    if (keep !== undefined) q.push(keep);
-    else {
+    const keep = q.firstFragmenting()?.started === true ? 1 : 0;
+    while (q.length > keep) this.#account(q.pop(), -1);
+    if (keep === 0) {
       this.#channels.delete(channel);
       const i = this.#active.indexOf(q);
       if (i >= 0) this.#active.splice(i, 1);
@@ -268,9 +226,31 @@ export class FrameScheduler {
    */
   data(channel: number, frame: Frame | Uint8Array | readonly [Uint8Array, Uint8Array]): boolean {
     if (this.#closed) return false;
-    let item: Item;
-    if (Array.isArray(frame)) item = this.#pairItem(frame[0] as Uint8Array, frame[1] as Uint8Array, channel);
-    else item = this.#item(frame instanceof Uint8Array ? frame : toBinary(FrameSchema, frame as Frame), channel);
+    if (Array.isArray(frame)) return this.relay(channel, frame[0] as Uint8Array, frame[1] as Uint8Array);
+    const item = this.#item(frame instanceof Uint8Array ? frame : toBinary(FrameSchema, frame as Frame), channel);
+    return this.#enqueue(channel, item.head, item.body, item.fragmenting);
+  }
+
+  /**
+   * Queues a pre-encoded data frame whose wire form (length prefix
+   * included) is `head` + `body`, like {@link FrameScheduler.data} with a
+   * pair, without allocating anything per frame (the fan-out hot path: many
+   * connections share one `body`, each subscription caches its `head`). A
+   * frame longer than the peer's max frame size leaves as fragments cut
+   * straight from the two parts.
+   *
+   * @returns `false` if this message was dropped (drop-newest, or the
+   *   scheduler is closed), else `true` (an older one may have been dropped)
+   */
+  relay(channel: number, head: Uint8Array, body: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (head.length + body.length <= this.#maxFrameSize) return this.#enqueue(channel, head, body, undefined);
+    const item = this.#pairItem(head, body, channel);
+    return this.#enqueue(channel, item.head, item.body, item.fragmenting);
+  }
+
+  // Puts a frame on its channel's queue under the queue's overflow policy.
+  #enqueue(channel: number, head: Uint8Array, body: Uint8Array, fragmenting: Fragmenting | undefined): boolean {
     const q = this.#queue(channel);
     if (q.length >= q.limit) {
       if (q.overflow === "disconnect") {
@@ -283,11 +263,11 @@ export class FrameScheduler {
       if (q.overflow === "drop-newest") return false;
       // drop-oldest: the oldest not yet started.
       const old = q.dropOldest();
-      if (old) this.#account(old, -1);
-      else return false;
+      if (old < 0) return false;
+      this.#account(old, -1);
     }
-    q.push(item);
-    this.#account(item, 1);
+    q.push(head, body, fragmenting);
+    this.#account(head.length + body.length, 1);
     if (!q.active) {
       q.active = true;
       q.deficit = 0;
@@ -342,8 +322,7 @@ export class FrameScheduler {
       return {
         head: new Uint8Array(0),
         body,
-        fragments: fragmentFrame(whole, { id, maxFrameSize: this.#fragmentSize }),
-        total: whole.length,
+        fragmenting: { fragments: fragmentFrame(whole, { id, maxFrameSize: this.#fragmentSize }), total: whole.length, started: false },
       };
     }
     const head = new Uint8Array(varintSize(body.length));
@@ -364,8 +343,7 @@ export class FrameScheduler {
     return {
       head: parts[0],
       body,
-      fragments: fragmentFrame(parts, { id, maxFrameSize: this.#fragmentSize }),
-      total,
+      fragmenting: { fragments: fragmentFrame(parts, { id, maxFrameSize: this.#fragmentSize }), total, started: false },
     };
   }
 
@@ -378,8 +356,9 @@ export class FrameScheduler {
     return q;
   }
 
-  #account(item: Item, sign: 1 | -1): void {
-    this.#dataBytes += sign * (item.head.length + item.body.length);
+  // A data frame of `size` bytes was queued (+1) or left the queues (-1).
+  #account(size: number, sign: 1 | -1): void {
+    this.#dataBytes += sign * size;
     this.#dataMessages += sign;
   }
 
@@ -412,15 +391,14 @@ export class FrameScheduler {
       if (this.#rr >= this.#active.length) this.#rr = 0;
       const q = this.#active[this.#rr] as ChannelQueue;
       q.deficit += this.#quantum * q.weight;
-      while (bytes < this.#maxBatch) {
-        const it = q.peek();
-        if (!it) break;
-        if (it.fragments) {
+      while (bytes < this.#maxBatch && q.length > 0) {
+        const it = q.firstFragmenting();
+        if (it !== undefined) {
           // At most MAX_OPEN_FRAGMENTED messages, of at most maxMessageSize
           // bytes together, may be part-sent at once (the receiver's limits,
           // PROTOCOL.md §11 rule 5, per connection across channels); a new
           // one waits its turn. One alone always fits (nothing open: no wait).
-          const total = it.total ?? 0;
+          const total = it.total;
           if (
             !it.started &&
             this.#openFragmented > 0 &&
@@ -446,20 +424,21 @@ export class FrameScheduler {
             const last = next.value.body.case === "fragment" && next.value.body.value.final;
             if (!last) break;
           }
-          q.shift();
-          this.#account(it, -1);
+          this.#account(q.shift(), -1);
           if (it.started) {
             this.#openFragmented--;
             this.#openFragmentedBytes -= total;
           }
           break;
         }
-        const size = it.head.length + it.body.length;
+        const head = q.firstHead();
+        const body = q.firstBody();
+        const size = head.length + body.length;
         if (size > q.deficit) break;
         q.shift();
-        this.#account(it, -1);
+        this.#account(size, -1);
         q.deficit -= size;
-        parts.push(it.head, it.body);
+        parts.push(head, body);
         bytes += size;
         frames++;
       }
