@@ -44,6 +44,9 @@ const TO_NODE_ID = tagOf("toNodeId", 2);
  * @param payload - Delivery.payload
  * @param requestId - Delivery.request_id (0n when not a request)
  * @param toNodeId - Delivery.to_node_id ("" unless a direct message for an attached node)
+ * @param copyPayload - `false`: leave the payload's bytes unwritten, for a
+ *   caller that copies a large payload in steps (at
+ *   {@link deliveryPayloadOffset}, e.g. one step per event-loop turn)
  * @returns the Delivery message bytes (not a Frame)
  */
 export function encodeDelivery(
@@ -53,6 +56,7 @@ export function encodeDelivery(
   payload: Uint8Array,
   requestId: bigint,
   toNodeId: string,
+  copyPayload = true,
 ): Uint8Array {
   const subjectLen = subject.length === 0 ? 0 : Buffer.byteLength(subject, "utf8");
   const fromLen = fromNodeId.length === 0 ? 0 : Buffer.byteLength(fromNodeId, "utf8");
@@ -84,7 +88,7 @@ export function encodeDelivery(
   if (payloadLen > 0) {
     out[pos++] = PAYLOAD;
     pos = writeVarint32(out, pos, payloadLen);
-    out.set(payload, pos);
+    if (copyPayload) out.set(payload, pos);
     pos += payloadLen;
   }
   if (requestId !== 0n) {
@@ -97,6 +101,19 @@ export function encodeDelivery(
     out.write(toNodeId, pos, toLen, "utf8");
   }
   return out;
+}
+
+/**
+ * Where the payload's bytes start in what {@link encodeDelivery} returns for
+ * the same kind, subject, sender and payload length.
+ */
+export function deliveryPayloadOffset(kind: DeliveryKind, subject: string, fromNodeId: string, payloadLength: number): number {
+  const subjectLen = subject.length === 0 ? 0 : Buffer.byteLength(subject, "utf8");
+  const fromLen = fromNodeId.length === 0 ? 0 : Buffer.byteLength(fromNodeId, "utf8");
+  let pos = kind === 0 ? 0 : 1 + varintSize(kind);
+  if (subjectLen > 0) pos += 1 + varintSize(subjectLen) + subjectLen;
+  if (fromLen > 0) pos += 1 + varintSize(fromLen) + fromLen;
+  return payloadLength > 0 ? pos + 1 + varintSize(payloadLength) : pos;
 }
 
 /**

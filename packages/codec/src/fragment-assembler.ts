@@ -18,7 +18,74 @@ export interface FragmentAssemblerOptions {
   maxBufferedBytes?: number;
   /** Most unfinished fragmented messages at once. Default 16. */
   maxConcurrent?: number;
+  /**
+   * {@link FragmentAssembler.add} returns a message longer than this many
+   * bytes as a {@link PendingFrame}, to be joined in steps of bounded size
+   * (a 50 MiB join is ≈ 10–35 ms of copying in one go). Default: never.
+   */
+  joinStepBytes?: number;
 }
+
+/**
+ * A fragmented frame whose bytes have all arrived, not joined yet: the
+ * caller copies it together in steps ({@link PendingFrame.join}), e.g. one
+ * step per event-loop turn, then decodes it ({@link PendingFrame.frame}).
+ */
+export class PendingFrame {
+  /** Length of the reassembled frame in bytes. */
+  readonly length: number;
+  readonly #parts: Uint8Array[];
+  #whole: Uint8Array | undefined;
+  #index = 0;
+  #pos = 0;
+
+  /** @internal */
+  constructor(parts: Uint8Array[], length: number) {
+    this.#parts = parts;
+    this.length = length;
+    if (parts.length === 1) {
+      this.#whole = parts[0] as Uint8Array;
+      this.#index = 1;
+    }
+  }
+
+  /**
+   * Copies up to `maxBytes` more into the joined frame (at least one part,
+   * so a step always makes progress).
+   *
+   * @returns `true` once the frame is whole
+   */
+  join(maxBytes: number): boolean {
+    const parts = this.#parts;
+    if (this.#index >= parts.length) return true;
+    // Not zero-filled: every byte is written below.
+    const whole = (this.#whole ??= Buffer.allocUnsafeSlow(this.length));
+    let copied = 0;
+    while (this.#index < parts.length && (copied === 0 || copied < maxBytes)) {
+      const p = parts[this.#index] as Uint8Array;
+      whole.set(p, this.#pos);
+      this.#pos += p.length;
+      copied += p.length;
+      parts[this.#index++] = EMPTY; // released as it is copied
+    }
+    return this.#index >= parts.length;
+  }
+
+  /**
+   * Decodes the joined frame (joining what is left first).
+   *
+   * @throws {@link HbError} `MALFORMED_FRAME`, `EMPTY_FRAME`, or
+   *   `PROTOCOL_VIOLATION` for a fragment inside a fragment
+   */
+  frame(): Frame {
+    this.join(Number.POSITIVE_INFINITY);
+    const frame = decodeFrame(this.#whole as Uint8Array);
+    if (frame.body.case === "fragment") throw new HbError(ErrorCode.PROTOCOL_VIOLATION, "a fragment may not carry a fragment");
+    return frame;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
 
 interface Assembly {
   total: number;
@@ -41,6 +108,7 @@ export class FragmentAssembler {
   readonly #maxMessageSize: number;
   readonly #maxBuffered: number;
   readonly #maxConcurrent: number;
+  readonly #joinStep: number;
   readonly #open = new Map<number, Assembly>();
   #buffered = 0;
 
@@ -48,6 +116,7 @@ export class FragmentAssembler {
     this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.#maxBuffered = options.maxBufferedBytes ?? this.#maxMessageSize;
     this.#maxConcurrent = options.maxConcurrent ?? MAX_OPEN_FRAGMENTED;
+    this.#joinStep = options.joinStepBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** Bytes currently held for unfinished messages. */
@@ -68,6 +137,18 @@ export class FragmentAssembler {
    * @throws {@link HbError} when a rule above is broken
    */
   push(fragment: Fragment): Frame | undefined {
+    const r = this.add(fragment);
+    return r instanceof PendingFrame ? r.frame() : r;
+  }
+
+  /**
+   * Adds one fragment, like {@link FragmentAssembler.push}, but a completed
+   * message longer than `joinStepBytes` comes back unjoined, as a
+   * {@link PendingFrame} (its decoding errors are raised by its `frame()`).
+   *
+   * @throws {@link HbError} when a rule above is broken
+   */
+  add(fragment: Fragment): Frame | PendingFrame | undefined {
     let a = this.#open.get(fragment.id);
     if (a === undefined) {
       const total = fragment.totalLength;
@@ -99,10 +180,8 @@ export class FragmentAssembler {
     if (a.received !== a.total) {
       throw new HbError(ErrorCode.PROTOCOL_VIOLATION, `fragment ${fragment.id}: got ${a.received} of ${a.total} bytes at final`);
     }
-    const whole = concat(a.parts, a.total);
-    const frame = decodeFrame(whole);
-    if (frame.body.case === "fragment") throw new HbError(ErrorCode.PROTOCOL_VIOLATION, "a fragment may not carry a fragment");
-    return frame;
+    const pending = new PendingFrame(a.parts, a.total);
+    return a.total > this.#joinStep ? pending : pending.frame();
   }
 
   /** Drops every unfinished message (e.g. when the connection closes). */
@@ -110,15 +189,4 @@ export class FragmentAssembler {
     this.#open.clear();
     this.#buffered = 0;
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }

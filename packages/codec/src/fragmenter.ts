@@ -30,31 +30,58 @@ export function needsFragmenting(encodedLength: number, maxFrameSize: number): b
 /**
  * Cuts a frame into Fragment frames that each fit in `maxFrameSize`.
  *
- * `frame` is a Frame or its protobuf encoding (length prefix excluded). The
- * fragments carry the original `Frame.channel`, are yielded in order and
+ * `frame` is a Frame, its protobuf encoding (length prefix excluded), or
+ * that encoding in two parts whose concatenation it is (`[head, body]`:
+ * a relayed frame's per-recipient head and its shared body, never joined).
+ * The fragments carry the original `Frame.channel`, are yielded in order and
  * lazily, so a scheduler can send one, then a heartbeat ack, then the next.
  * The first carries `total_length`; the last has `final` set. Data are views
- * of the encoding, not copies.
+ * of the encoding, not copies, except the one piece that straddles the two
+ * parts (a copy of at most one piece).
  *
  * @throws RangeError if `maxFrameSize` leaves no room for data
  */
-export function* fragmentFrame(frame: Frame | Uint8Array, options: FragmentOptions): Generator<Frame, void, undefined> {
-  const bytes = frame instanceof Uint8Array ? frame : toBinary(FrameSchema, frame);
-  const channel = frame instanceof Uint8Array ? channelOf(bytes) : frame.channel;
+export function* fragmentFrame(
+  frame: Frame | Uint8Array | readonly [Uint8Array, Uint8Array],
+  options: FragmentOptions,
+): Generator<Frame, void, undefined> {
+  let head: Uint8Array;
+  let body: Uint8Array;
+  let channel: number;
+  if (frame instanceof Uint8Array) {
+    head = EMPTY;
+    body = frame;
+    channel = channelOf(frame);
+  } else if (Array.isArray(frame)) {
+    head = frame[0] as Uint8Array;
+    body = frame[1] as Uint8Array;
+    channel = channelOf(head.length > 0 ? head : body);
+  } else {
+    const f = frame as Frame;
+    head = EMPTY;
+    body = toBinary(FrameSchema, f);
+    channel = f.channel;
+  }
   const piece = options.maxFrameSize - FRAGMENT_OVERHEAD;
   if (piece < 1) throw new RangeError(`maxFrameSize ${options.maxFrameSize} leaves no room for fragment data`);
-  const total = bytes.length;
+  const split = head.length;
+  const total = split + body.length;
   for (let off = 0; off < total || off === 0; off += piece) {
     const end = Math.min(total, off + piece);
-    yield makeFrame(
-      "fragment",
-      { id: options.id, totalLength: off === 0 ? BigInt(total) : 0n, data: bytes.subarray(off, end), final: end === total },
-      channel,
-    );
+    let data: Uint8Array;
+    if (off >= split) data = body.subarray(off - split, end - split);
+    else if (end <= split) data = head.subarray(off, end);
+    else {
+      data = new Uint8Array(end - off);
+      data.set(head.subarray(off), 0);
+      data.set(body.subarray(0, end - split), split - off);
+    }
+    yield makeFrame("fragment", { id: options.id, totalLength: off === 0 ? BigInt(total) : 0n, data, final: end === total }, channel);
     if (end === total) return;
   }
 }
 
+const EMPTY = new Uint8Array(0);
 const cursor: VarintCursor = { pos: 0 };
 
 /** Reads Frame.channel (field 1) if it is the first field of an encoding, else 0. */

@@ -1,16 +1,12 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { DEFAULT_MAX_FRAME_SIZE, FRAGMENT_SIZE, MAX_OPEN_FRAGMENTED } from "./limits.js";
 import { type Frame, FrameSchema } from "./gen/hb/v1/frame_pb.js";
+import { ChannelQueue, type Fragmenting, type OverflowMode } from "./channel-queue.js";
 import { Fifo } from "./fifo.js";
 import { fragmentFrame } from "./fragmenter.js";
-import { varintSize, writeVarint32 } from "./varint.js";
+import { type VarintCursor, readVarint32, varintSize, writeVarint32 } from "./varint.js";
 
-/**
- * What a channel queue does when it is full: discard its oldest queued
- * message, discard the new one, or give up on the peer (the transport
- * should close it with `SLOW_CONSUMER`).
- */
-export type OverflowMode = "drop-oldest" | "drop-newest" | "disconnect";
+export type { OverflowMode } from "./channel-queue.js";
 
 /** Per-channel settings of a {@link FrameScheduler}. */
 export interface ChannelQueueOptions {
@@ -66,49 +62,12 @@ export interface FrameSchedulerOptions {
 }
 
 
+/** A queued control frame (wire bytes head + body), or a data frame being prepared. */
 interface Item {
-  /** Wire bytes are head + body. */
   head: Uint8Array;
   body: Uint8Array;
-  /** Set for a frame too large for the peer: its remaining fragments. */
-  fragments?: Generator<Frame, void, undefined>;
-  /** Whether some fragments already left (then it can no longer be dropped). */
-  started?: boolean;
-  /** For a fragmented frame: the length of the frame its fragments reassemble to. */
-  total?: number;
-}
-
-class ChannelQueue {
-  readonly items = new Fifo<Item>();
-  deficit = 0;
-  dropped = 0;
-  active = false;
-  constructor(
-    readonly channel: number,
-    public limit: number,
-    public overflow: OverflowMode,
-    public weight: number,
-  ) {}
-  get length(): number {
-    return this.items.length;
-  }
-  peek(): Item | undefined {
-    return this.items.peek();
-  }
-  shift(): Item | undefined {
-    return this.items.shift();
-  }
-  push(item: Item): void {
-    this.items.push(item);
-  }
-  /** Drops the oldest message not started yet (a part-sent one must finish). */
-  dropOldest(): Item | undefined {
-    const first = this.items.shift();
-    if (first === undefined || !first.started) return first;
-    const old = this.items.shift();
-    this.items.unshift(first);
-    return old;
-  }
+  /** Set for a frame too large for the peer. */
+  fragmenting?: Fragmenting;
 }
 
 /** Counters of a {@link FrameScheduler}. */
@@ -171,7 +130,12 @@ export class FrameScheduler {
   #closed = false;
   #nextFragmentId = 1;
   readonly #stats = { dropped: 0, framesOut: 0, bytesOut: 0, writes: 0 };
-  readonly #flushBound = () => this.#flush();
+  // The deferred flush: the only place that clears #scheduled, so a synchronous flush in between
+  // (flushNow, flushControl) never leaves two deferred flushes queued for one scheduler.
+  readonly #flushBound = (): void => {
+    this.#scheduled = false;
+    this.#flush(false);
+  };
 
   constructor(options: FrameSchedulerOptions) {
     this.#write = options.write;
@@ -201,6 +165,11 @@ export class FrameScheduler {
     return this.#channels.get(channel)?.dropped ?? 0;
   }
 
+  /** Messages queued on one channel now (a part-sent fragmented one included). */
+  queuedOn(channel: number): number {
+    return this.#channels.get(channel)?.length ?? 0;
+  }
+
   /** Sets a channel's queue limit, overflow mode and weight. */
   configureChannel(channel: number, options: ChannelQueueOptions): void {
     const q = this.#queue(channel);
@@ -213,10 +182,9 @@ export class FrameScheduler {
   removeChannel(channel: number): void {
     const q = this.#channels.get(channel);
     if (!q) return;
-    const keep = q.peek()?.started ? q.shift() : undefined;
-    while (q.length > 0) this.#account(q.shift() as Item, -1);
-    if (keep !== undefined) q.push(keep);
-    else {
+    const keep = q.firstFragmenting()?.started === true ? 1 : 0;
+    while (q.length > keep) this.#account(q.pop(), -1);
+    if (keep === 0) {
       this.#channels.delete(channel);
       const i = this.#active.indexOf(q);
       if (i >= 0) this.#active.splice(i, 1);
@@ -250,16 +218,39 @@ export class FrameScheduler {
    * Queues a data frame on a channel's queue. `frame` is a Frame, its
    * encoding, or a `[head, body]` pair whose concatenation is the wire form
    * (length prefix included) — the relay path, where many peers share one
-   * encoded body.
+   * encoded body. A pair longer than the peer's max frame size is cut into
+   * fragments straight from its two parts: the shared body is not copied.
    *
    * @returns `false` if this message was dropped (drop-newest, or the
    *   scheduler is closed), else `true` (an older one may have been dropped)
    */
   data(channel: number, frame: Frame | Uint8Array | readonly [Uint8Array, Uint8Array]): boolean {
     if (this.#closed) return false;
-    let item: Item;
-    if (Array.isArray(frame)) item = { head: frame[0] as Uint8Array, body: frame[1] as Uint8Array };
-    else item = this.#item(frame instanceof Uint8Array ? frame : toBinary(FrameSchema, frame as Frame), channel);
+    if (Array.isArray(frame)) return this.relay(channel, frame[0] as Uint8Array, frame[1] as Uint8Array);
+    const item = this.#item(frame instanceof Uint8Array ? frame : toBinary(FrameSchema, frame as Frame), channel);
+    return this.#enqueue(channel, item.head, item.body, item.fragmenting);
+  }
+
+  /**
+   * Queues a pre-encoded data frame whose wire form (length prefix
+   * included) is `head` + `body`, like {@link FrameScheduler.data} with a
+   * pair, without allocating anything per frame (the fan-out hot path: many
+   * connections share one `body`, each subscription caches its `head`). A
+   * frame longer than the peer's max frame size leaves as fragments cut
+   * straight from the two parts.
+   *
+   * @returns `false` if this message was dropped (drop-newest, or the
+   *   scheduler is closed), else `true` (an older one may have been dropped)
+   */
+  relay(channel: number, head: Uint8Array, body: Uint8Array): boolean {
+    if (this.#closed) return false;
+    if (head.length + body.length <= this.#maxFrameSize) return this.#enqueue(channel, head, body, undefined);
+    const item = this.#pairItem(head, body, channel);
+    return this.#enqueue(channel, item.head, item.body, item.fragmenting);
+  }
+
+  // Puts a frame on its channel's queue under the queue's overflow policy.
+  #enqueue(channel: number, head: Uint8Array, body: Uint8Array, fragmenting: Fragmenting | undefined): boolean {
     const q = this.#queue(channel);
     if (q.length >= q.limit) {
       if (q.overflow === "disconnect") {
@@ -272,11 +263,11 @@ export class FrameScheduler {
       if (q.overflow === "drop-newest") return false;
       // drop-oldest: the oldest not yet started.
       const old = q.dropOldest();
-      if (old) this.#account(old, -1);
-      else return false;
+      if (old < 0) return false;
+      this.#account(old, -1);
     }
-    q.push(item);
-    this.#account(item, 1);
+    q.push(head, body, fragmenting);
+    this.#account(head.length + body.length, 1);
     if (!q.active) {
       q.active = true;
       q.deficit = 0;
@@ -305,9 +296,22 @@ export class FrameScheduler {
     this.#dataMessages = 0;
   }
 
-  /** Writes whatever is queued now, synchronously (e.g. before closing a socket). */
+  /**
+   * Writes whatever is queued now (control frames, then one batch of data),
+   * synchronously (e.g. before closing a socket). A deferred flush already
+   * scheduled stays scheduled (and writes the next batch).
+   */
   flushNow(): void {
-    this.#flush();
+    this.#flush(false);
+  }
+
+  /**
+   * Writes the queued control frames now, synchronously, and no data: a
+   * heartbeat ack that must not wait for the next deferred flush, without
+   * adding a batch of data to this turn's writes.
+   */
+  flushControl(): void {
+    if (this.#control.length > 0) this.#flush(true);
   }
 
   #item(body: Uint8Array, channel: number): Item {
@@ -318,13 +322,29 @@ export class FrameScheduler {
       return {
         head: new Uint8Array(0),
         body,
-        fragments: fragmentFrame(whole, { id, maxFrameSize: this.#fragmentSize }),
-        total: whole.length,
+        fragmenting: { fragments: fragmentFrame(whole, { id, maxFrameSize: this.#fragmentSize }), total: whole.length, started: false },
       };
     }
     const head = new Uint8Array(varintSize(body.length));
     writeVarint32(head, 0, body.length);
     return { head, body };
+  }
+
+  // A [head, body] pair (head starts with the length prefix): as is, or as fragments of its two parts.
+  #pairItem(head: Uint8Array, body: Uint8Array, channel: number): Item {
+    if (head.length + body.length <= this.#maxFrameSize) return { head, body };
+    const frameLength = readVarint32(head, 0, head.length, prefixCursor);
+    if (frameLength <= this.#maxFrameSize) return { head, body };
+    const id = this.#nextFragmentId;
+    this.#nextFragmentId = id >= 0xffff_fffe ? 1 : id + 1;
+    const rest = head.subarray(prefixCursor.pos);
+    const parts = channel === 0 || rest[0] === 0x08 ? ([rest, body] as const) : ([withChannel(rest, channel), body] as const);
+    const total = parts[0].length + body.length;
+    return {
+      head: parts[0],
+      body,
+      fragmenting: { fragments: fragmentFrame(parts, { id, maxFrameSize: this.#fragmentSize }), total, started: false },
+    };
   }
 
   #queue(channel: number): ChannelQueue {
@@ -336,8 +356,9 @@ export class FrameScheduler {
     return q;
   }
 
-  #account(item: Item, sign: 1 | -1): void {
-    this.#dataBytes += sign * (item.head.length + item.body.length);
+  // A data frame of `size` bytes was queued (+1) or left the queues (-1).
+  #account(size: number, sign: 1 | -1): void {
+    this.#dataBytes += sign * size;
     this.#dataMessages += sign;
   }
 
@@ -353,8 +374,7 @@ export class FrameScheduler {
     this.#schedule(this.#flushBound);
   }
 
-  #flush(): void {
-    this.#scheduled = false;
+  #flush(controlOnly: boolean): void {
     if (this.#paused || this.#closed) return;
     const parts: Uint8Array[] = [];
     let bytes = 0;
@@ -367,19 +387,18 @@ export class FrameScheduler {
       frames++;
     }
     // Deficit round-robin over active channels.
-    while (bytes < this.#maxBatch && this.#active.length > 0) {
+    while (!controlOnly && bytes < this.#maxBatch && this.#active.length > 0) {
       if (this.#rr >= this.#active.length) this.#rr = 0;
       const q = this.#active[this.#rr] as ChannelQueue;
       q.deficit += this.#quantum * q.weight;
-      while (bytes < this.#maxBatch) {
-        const it = q.peek();
-        if (!it) break;
-        if (it.fragments) {
+      while (bytes < this.#maxBatch && q.length > 0) {
+        const it = q.firstFragmenting();
+        if (it !== undefined) {
           // At most MAX_OPEN_FRAGMENTED messages, of at most maxMessageSize
           // bytes together, may be part-sent at once (the receiver's limits,
           // PROTOCOL.md §11 rule 5, per connection across channels); a new
           // one waits its turn. One alone always fits (nothing open: no wait).
-          const total = it.total ?? 0;
+          const total = it.total;
           if (
             !it.started &&
             this.#openFragmented > 0 &&
@@ -405,20 +424,21 @@ export class FrameScheduler {
             const last = next.value.body.case === "fragment" && next.value.body.value.final;
             if (!last) break;
           }
-          q.shift();
-          this.#account(it, -1);
+          this.#account(q.shift(), -1);
           if (it.started) {
             this.#openFragmented--;
             this.#openFragmentedBytes -= total;
           }
           break;
         }
-        const size = it.head.length + it.body.length;
+        const head = q.firstHead();
+        const body = q.firstBody();
+        const size = head.length + body.length;
         if (size > q.deficit) break;
         q.shift();
-        this.#account(it, -1);
+        this.#account(size, -1);
         q.deficit -= size;
-        parts.push(it.head, it.body);
+        parts.push(head, body);
         bytes += size;
         frames++;
       }
@@ -444,6 +464,8 @@ export class FrameScheduler {
     if (this.#control.length > 0 || this.#active.length > 0) this.#kick();
   }
 }
+
+const prefixCursor: VarintCursor = { pos: 0 };
 
 /** Ensures the encoded frame carries `channel` so its fragments do too. */
 function withChannel(body: Uint8Array, channel: number): Uint8Array {

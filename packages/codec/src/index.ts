@@ -32,7 +32,7 @@ export {
 } from "./limits.js";
 export { PROTOCOL_VERSION } from "./protocol-version.js";
 export { decodeFrame } from "./decode-frame.js";
-export { encodeDelivery, withToNodeId } from "./encode-delivery.js";
+export { deliveryPayloadOffset, encodeDelivery, withToNodeId } from "./encode-delivery.js";
 export { Feature, type FeatureName } from "./features.js";
 export { encodeFrame, sizeDelimit } from "./encode-frame.js";
 export { FrameDecoder, type FrameDecoderOptions, type FrameHandler, decodeFrameStream, decodeFrames } from "./frame-decoder.js";
@@ -44,7 +44,8 @@ export {
   type FrameSchedulerStats,
   type OverflowMode,
 } from "./frame-scheduler.js";
-export { FragmentAssembler, type FragmentAssemblerOptions } from "./fragment-assembler.js";
+export { FragmentAssembler, type FragmentAssemblerOptions, PendingFrame } from "./fragment-assembler.js";
+export { Fifo } from "./fifo.js";
 export { FRAGMENT_OVERHEAD, type FragmentOptions, fragmentFrame, needsFragmenting } from "./fragmenter.js";
 export { HbError, errorCodeName } from "./hb-error.js";
 export { type FrameBodyCase, type FrameBodyInit, makeFrame } from "./make-frame.js";

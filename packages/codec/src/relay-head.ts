@@ -23,7 +23,7 @@ export function relayFrameLength(channel: number, field: number, bodyLength: num
  * The per-recipient part of a relayed frame: length prefix, `Frame.channel`
  * and the body field's tag and length. `head` followed by the shared body
  * bytes is the frame's wire form, so a body encoded once can be queued on
- * many connections (`FrameScheduler.data(channel, [head, body])`), each
+ * many connections (`FrameScheduler.relay(channel, head, body)`), each
  * with its own channel. At most 18 bytes.
  */
 export function relayHead(channel: number, field: number, bodyLength: number): Uint8Array {

@@ -85,6 +85,32 @@ describe("FrameScheduler", () => {
     expect(last?.body.case === "fragment" && last.body.value.final).toBe(true);
   });
 
+  it("a synchronous flush never leaves a second deferred flush queued: one batch per turn stays one", () => {
+    const queued: (() => void)[] = [];
+    const writes: Uint8Array[] = [];
+    const s = new FrameScheduler({ write: (c) => (writes.push(c), true), schedule: (f) => queued.push(f), maxBatchBytes: 1000 });
+    for (let i = 0; i < 50; i++) s.data(1, data(90, i)); // ≈ 5 batches
+    expect(queued).toHaveLength(1);
+    // A heartbeat ack goes out at once, alone: no batch of data rides along.
+    s.control(makeFrame("heartbeatAck", { seq: 1n }));
+    s.flushControl();
+    expect(writes).toHaveLength(1);
+    const first: Frame[] = [];
+    new FrameDecoder().push(writes[0] as Uint8Array, (f) => first.push(f));
+    expect(first.map((f) => f.body.case)).toEqual(["heartbeatAck"]);
+    s.flushNow(); // e.g. before a close: a batch of data now…
+    expect(writes).toHaveLength(2);
+    expect(queued).toHaveLength(1); // …and still one deferred flush, not two
+    let turns = 0;
+    while (queued.length > 0) {
+      expect(queued).toHaveLength(1);
+      (queued.shift() as () => void)();
+      turns++;
+    }
+    expect(s.stats().queuedMessages).toBe(0);
+    expect(writes).toHaveLength(2 + turns);
+  });
+
   it.each([
     ["drop-oldest", [3, 4, 5]],
     ["drop-newest", [1, 2, 3]],

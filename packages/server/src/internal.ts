@@ -53,6 +53,7 @@ export { MAX_FRAMES_BEFORE_WELCOME, Session, type SessionContext } from "./sessi
 export { Registrations, type OpenResult, type SessionEnd } from "./session/registrations.js";
 export { SessionRecord, type SessionConnection } from "./session/session-record.js";
 export type { RoutePeer } from "./routing/route-peer.js";
+export { type SlicedTask, TurnSlicer, type TurnSlicerOptions, processSlicer } from "./routing/turn-slicer.js";
 export { MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session/session-writer.js";
 export { BusDirectory } from "./bus/bus-directory.js";
 export type { HandoffSender } from "./workers/worker-handoff.js";

@@ -8,6 +8,7 @@ import {
   ServerCore,
   ServerCounters,
   Session,
+  processSlicer,
   resolveServerOptions,
 } from "../src/internal.js";
 import { MemoryTransport } from "./memory-transport.js";
@@ -103,4 +104,16 @@ export class FakeCore {
 /** Lets the session writers write (they flush once per event-loop turn). */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Waits until the turn slicer has no work left (input held beyond a turn's
+ * budget is read in later turns): at most 1 000 turns.
+ */
+export async function drained(): Promise<void> {
+  for (let i = 0; i < 1_000; i++) {
+    await settle();
+    if (!processSlicer().backlogged) return;
+  }
+  throw new Error("the turn slicer still has work after 1 000 turns");
 }

@@ -4,6 +4,7 @@ import {
   type Delivery,
   DeliveryKind,
   ErrorCode,
+  type Fragment,
   FragmentAssembler,
   FrameSchema,
   encodeFrame,
@@ -28,6 +29,37 @@ function sendFragmented(p: RawPeer, frame: ReturnType<typeof makeFrame>, id: num
 }
 
 describe("fragments", () => {
+  it("20 subscriptions each get a frame above the client's max_frame_size at once: a strict assembler gets all, never more than 16 open (§11 rule 5)", async () => {
+    const { port } = await fx.server({ maxMessageSize: 64 * 1024 });
+    const rx = await fx.raw(port);
+    const welcome = await rx.hello({ nodeId: "strict", maxFrameSize: 1024 });
+    for (let i = 1; i <= 20; i++) {
+      rx.send("subscribe", { requestId: i, subject: `wide.${i}` });
+      await rx.next("subscribed");
+    }
+    const tx = await fx.raw(port);
+    await tx.hello({ nodeId: "wide-tx" });
+    // Twenty 5,000-byte messages in one write: all ready for `strict` in the same turn.
+    for (let i = 1; i <= 20; i++) tx.send("publish", { subject: `wide.${i}`, payload: new Uint8Array(5000).fill(i) });
+    const strict = new FragmentAssembler({ maxMessageSize: Number(welcome.maxMessageSize), maxConcurrent: 16 });
+    let maxOpen = 0;
+    const got: number[] = [];
+    while (got.length < 20) {
+      const f = await rx.nextOf(["fragment"], 10_000);
+      const whole = strict.push(f.body.value as Fragment); // throws MESSAGE_TOO_LARGE on a 17th open message
+      maxOpen = Math.max(maxOpen, strict.pending);
+      if (whole?.body.case === "delivery") {
+        const p = whole.body.value.payload;
+        expect(p.length).toBe(5000);
+        expect(p.every((b) => b === p[0])).toBe(true);
+        got.push(p[0] as number);
+      }
+    }
+    expect(got.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(maxOpen).toBeLessThanOrEqual(16);
+    expect(rx.count("error")).toBe(0);
+  });
+
   it("a 50 MB message goes client → server → subscriber as fragments and arrives byte for byte", async () => {
     const { server, port } = await fx.server();
     const sender = await fx.client(port, "sender");

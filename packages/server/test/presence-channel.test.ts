@@ -84,9 +84,10 @@ describe("presence as the $hb.presence channel", () => {
     expect(server.stats().routed.presence).toBeGreaterThanOrEqual(2);
   });
 
-  it("presence events go through the subscription's queue: a snapshot larger than a disconnect-policy queue is SLOW_CONSUMER", async () => {
+  it("a snapshot larger than the subscription's queue arrives whole (streamed outside the overflow queue), then live events", async () => {
     const { server, port } = await fx.server();
-    for (const id of ["n1", "n2", "n3"]) await (await fx.raw(port)).hello({ nodeId: id });
+    const ids = Array.from({ length: 40 }, (_, i) => `n${i}`);
+    for (const id of ids) await (await fx.raw(port)).hello({ nodeId: id });
     const p = await fx.raw(port);
     await p.hello({ nodeId: "watcher" });
     p.send("subscribe", {
@@ -96,11 +97,33 @@ describe("presence as the $hb.presence channel", () => {
       queueSize: 2,
       snapshot: true,
     });
+    const seen: string[] = [];
+    for (let i = 0; i < ids.length + 1; i++) {
+      const ev = await p.next("presence");
+      expect(ev).toMatchObject({ kind: PresenceKind.JOINED, reason: "snapshot" });
+      seen.push(ev.nodeId);
+    }
+    expect(seen.sort()).toEqual([...ids, "watcher"].sort());
+    // Then live events, in order.
+    await (await fx.raw(port)).hello({ nodeId: "late" });
+    expect(await p.next("presence")).toMatchObject({ kind: PresenceKind.JOINED, nodeId: "late", reason: "hello" });
+    expect(p.count("error")).toBe(0);
+    expect(server.stats().dropped.slowConsumer).toBe(0);
+  });
+
+  it("live events still go through the subscription's queue: a disconnect-policy queue that overflows is SLOW_CONSUMER", async () => {
+    const { server, port } = await fx.server();
+    const p = await fx.raw(port);
+    await p.hello({ nodeId: "watcher" });
+    p.send("subscribe", { requestId: 1, subject: "$hb.presence", overflow: OverflowPolicy.DISCONNECT, queueSize: 2 });
+    await p.next("subscribed");
+    // Three joins in one turn: more than two events queued at once.
+    const peers = await Promise.all([fx.raw(port), fx.raw(port), fx.raw(port)]);
+    for (const [i, q] of peers.entries()) q.send("hello", { nodeId: `x${i}`, protocolVersion: 1 });
     const err = await p.error();
     expect(err).toMatchObject({ code: ErrorCode.SLOW_CONSUMER, fatal: true });
     await p.closed;
     expect(server.stats().dropped.slowConsumer).toBe(1);
     await waitFor(() => server.get("watcher") === undefined);
-    expect(server.stats().subscriptions).toBe(0);
   });
 });

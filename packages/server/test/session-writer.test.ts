@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ServerCounters } from "../src/core/ports/server-stats.js";
 import type { SessionTransport } from "../src/internal.js";
 import { type DropReason, SessionWriter, WRITE_HIGH_WATER } from "../src/session/session-writer.js";
+import { TurnSlicer } from "../src/routing/turn-slicer.js";
 import { sleep } from "./raw-peer.js";
 
 class Sink implements SessionTransport {
@@ -31,7 +32,7 @@ function setup() {
   const w = new SessionWriter(sink, stats, {
     onDrop: (c, r) => drops.push([c, r]),
     onOverflow: (c) => overflows.push(c),
-  });
+  }, new TurnSlicer());
   return { sink, stats, drops, overflows, w };
 }
 

@@ -5,7 +5,7 @@
 import { PresenceKind, makeFrame } from "@hb/codec";
 import { describe, expect, it } from "vitest";
 import { ListeningTime, LivenessMonitor, NodeRegistry, PhiAccrual, ServerCounters, VERDICTS_PER_TURN, phiOf } from "../src/internal.js";
-import { FakeClock, FakeCore, type FakePeer, settle } from "./fake-core.js";
+import { FakeClock, FakeCore, type FakePeer, drained, settle } from "./fake-core.js";
 
 // interval 500 ms → suspect after 750 ms; timeout 2 000 ms; ticks of 100 ms.
 const BASE = { heartbeatInterval: 500, minHeartbeatInterval: 100, heartbeatTimeout: 2_000, heartbeatCheckInterval: 100 };
@@ -77,13 +77,17 @@ describe("held verdicts (fake clock)", () => {
   async function fleet(n: number, options: object = {}): Promise<{ f: FakeCore; peers: FakePeer[] }> {
     const f = new FakeCore({ ...BASE, massSilenceMinNodes: 3, maxHeldVerdict: 6_000, ...options });
     const peers = Array.from({ length: n }, (_, i) => f.hello(`n${i}`, { will: { subject: "wills", payload: new Uint8Array([i]) } }));
-    await settle();
+    await drained();
     return { f, peers };
   }
-  const run = (f: FakeCore, from: number, to: number, alive: FakePeer[]): void => {
+  // Input is read within the turn's work budget (TurnSlicer): the beats are drained before the tick judges.
+  const run = async (f: FakeCore, from: number, to: number, alive: FakePeer[]): Promise<void> => {
     for (let t = from; t <= to; t += 100) {
       f.clock.t = t;
-      if (t % 500 === 0) for (const p of alive) beat(p);
+      if (t % 500 === 0) {
+        for (const p of alive) beat(p);
+        await drained();
+      }
       f.advance(t);
     }
   };
@@ -94,7 +98,7 @@ describe("held verdicts (fake clock)", () => {
     f.events.on("willPublished", (e) => wills.push(e.nodeId));
     const quiet = peers.slice(0, 6);
     const alive = peers.slice(6);
-    run(f, 100, 3_000, alive);
+    await run(f, 100, 3_000, alive);
     for (let i = 0; i < 6; i++) expect(f.eventsOf(`n${i}`)).toEqual(["nodeJoined hello", "nodeSuspect heartbeat_missed", "nodeSuspect mass_silence"]);
     expect(f.eventsOf("n6")).toEqual(["nodeJoined hello"]);
     expect(wills).toEqual([]);
@@ -103,7 +107,7 @@ describe("held verdicts (fake clock)", () => {
     await settle();
     expect(quiet[0]?.frames.some((fr) => fr.body.case === "error")).toBe(false);
     // They come back.
-    run(f, 3_100, 4_000, peers);
+    await run(f, 3_100, 4_000, peers);
     for (let i = 0; i < 6; i++) expect(f.eventsOf(`n${i}`).at(-1)).toBe("nodeRecovered heartbeat");
     expect(f.core.liveness.counters()).toMatchObject({ holding: "none", heldNow: 0 });
     expect(wills).toEqual([]);
@@ -112,7 +116,7 @@ describe("held verdicts (fake clock)", () => {
   it("holds more nodes than the hold arrays start with (they grow)", async () => {
     const { f, peers } = await fleet(1_100);
     // The last 700 registered (slots 400 .. 1 099) go silent.
-    run(f, 100, 2_200, peers.slice(0, 400));
+    await run(f, 100, 2_200, peers.slice(0, 400));
     expect(f.core.liveness.counters()).toMatchObject({ holding: "mass_silence", heldNow: 700 });
     expect(f.core.liveness.heldReason(1_050)).toBe("mass_silence");
     expect(f.core.liveness.heldReason(10)).toBeUndefined();
@@ -123,10 +127,10 @@ describe("held verdicts (fake clock)", () => {
     const { f, peers } = await fleet(10);
     const wills: string[] = [];
     f.events.on("willPublished", (e) => wills.push(e.nodeId));
-    run(f, 100, 7_900, peers.slice(6));
+    await run(f, 100, 7_900, peers.slice(6));
     expect(wills).toEqual([]);
     // Timeout reached at ~2 000, hold at most 6 000 more.
-    run(f, 8_000, 8_300, peers.slice(6));
+    await run(f, 8_000, 8_300, peers.slice(6));
     for (let i = 0; i < 6; i++) expect(f.eventsOf(`n${i}`).at(-1)).toBe("nodeTimeout heartbeat_timeout");
     expect(wills.sort()).toEqual(["n0", "n1", "n2", "n3", "n4", "n5"]);
     const t = f.log.find((e) => e.name === "nodeTimeout")?.time ?? 0;
@@ -135,14 +139,15 @@ describe("held verdicts (fake clock)", () => {
 
   it("when the hold ends, nodes still silent time out one interval + one tick later; the one heard recovers", async () => {
     const { f, peers } = await fleet(10, { maxHeldVerdict: 60_000 });
-    run(f, 100, 3_000, peers.slice(6));
+    await run(f, 100, 3_000, peers.slice(6));
     // Three of the six come back: 3 silent of 10 is no mass silence any more.
     f.clock.t = 3_100;
     for (const p of peers.slice(3)) beat(p);
+    await drained();
     f.advance(3_100);
     const ended = 3_100;
     expect(f.core.liveness.counters().holding).toBe("none");
-    run(f, 3_200, 4_000, peers.slice(3));
+    await run(f, 3_200, 4_000, peers.slice(3));
     for (let i = 0; i < 3; i++) {
       const timeout = f.log.find((e) => e.nodeId === `n${i}` && e.name === "nodeTimeout");
       expect(timeout?.reason).toBe("heartbeat_timeout");
@@ -154,35 +159,35 @@ describe("held verdicts (fake clock)", () => {
 
   it("a few silent nodes among many time out normally (below the share, or below the minimum count)", async () => {
     const { f, peers } = await fleet(10);
-    run(f, 100, 2_200, peers.slice(2));
+    await run(f, 100, 2_200, peers.slice(2));
     expect(f.eventsOf("n0")).toEqual(["nodeJoined hello", "nodeSuspect heartbeat_missed", "nodeTimeout heartbeat_timeout"]);
     const small = await fleet(2);
-    run(small.f, 100, 2_200, []);
+    await run(small.f, 100, 2_200, []);
     expect(small.f.eventsOf("n0").at(-1)).toBe("nodeTimeout heartbeat_timeout");
   });
 
   it("server_lagging: a node reaching its timeout while the loop lags is held; judged once the lag is gone", async () => {
     const { f, peers } = await fleet(3, { loopLagThreshold: 500, massSilencePercent: 0 });
-    run(f, 100, 1_500, peers.slice(1));
+    await run(f, 100, 1_500, peers.slice(1));
     f.lagMs = 800;
-    run(f, 1_600, 2_500, peers.slice(1));
+    await run(f, 1_600, 2_500, peers.slice(1));
     expect(f.eventsOf("n0")).toEqual(["nodeJoined hello", "nodeSuspect heartbeat_missed", "nodeSuspect server_lagging"]);
     f.lagMs = 0;
-    run(f, 2_600, 3_300, peers.slice(1));
+    await run(f, 2_600, 3_300, peers.slice(1));
     expect(f.eventsOf("n0").at(-1)).toBe("nodeTimeout heartbeat_timeout");
     expect(f.core.liveness.counters().holds.server_lagging).toBe(1);
   });
 
   it("the resume grace ending during a hold is held too (SUSPECT mass_silence), then times out with connection_closed", async () => {
     const { f, peers } = await fleet(10, { resumeGrace: 100 });
-    run(f, 100, 1_000, peers.slice(4)); // n0..n3 silent (suspect), n4.. alive
+    await run(f, 100, 1_000, peers.slice(4)); // n0..n3 silent (suspect), n4.. alive
     peers[4]?.transport.destroy(); // n4 lost: its grace runs
     peers[5]?.transport.destroy();
     await settle();
     // 6 of 10 suspect now: the grace ending at ~1 100 is held.
     await new Promise((r) => setTimeout(r, 150));
     expect(f.eventsOf("n4")).toEqual(["nodeJoined hello", "nodeSuspect connection_closed", "nodeSuspect mass_silence"]);
-    run(f, 1_100, 7_300, peers.slice(6));
+    await run(f, 1_100, 7_300, peers.slice(6));
     expect(f.eventsOf("n4").at(-1)).toBe("nodeTimeout connection_closed");
   });
 });

@@ -10,6 +10,7 @@ import { Wills } from "../presence/wills.js";
 import type { NodeFilter, NodeInfo } from "../registry/node-info.js";
 import { NodeRegistry } from "../registry/node-registry.js";
 import { Router } from "../routing/router.js";
+import { processSlicer } from "../routing/turn-slicer.js";
 import { Registrations } from "../session/registrations.js";
 import type { Session, SessionContext } from "../session/session.js";
 import type { SessionRecord } from "../session/session-record.js";
@@ -85,12 +86,14 @@ export class ServerCore {
     const registry = this.#registry;
     const nodes = new LocalDirectory(registry, clock);
     this.nodes = nodes;
+    const slicer = processSlicer();
     const feed = new PresenceFeed({
       serverId,
       nodes,
       remoteNodes: () => bus?.remoteNodes(),
       clock,
       stats,
+      slicer,
       damping: {
         suppress: options.flapSuppressThreshold,
         reuse: options.flapReuseThreshold,
@@ -134,6 +137,7 @@ export class ServerCore {
       presence: feed,
       stats,
       shuttingDown: (): boolean => regs.shuttingDown,
+      slicer,
     });
     this.router = router;
     const wills: Wills = new Wills({
@@ -196,6 +200,7 @@ export class ServerCore {
       settle,
       opened: (session) => router.addPeer(session),
       closed: (session) => router.removePeer(session),
+      slicer,
     };
     this.busHandlers = {
       deliver: (envelope, fromMember) => router.deliverRemote(envelope, fromMember),

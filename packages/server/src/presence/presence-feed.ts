@@ -1,12 +1,16 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { PresenceEventSchema, PresenceKind } from "@hb/codec";
+import { PresenceKind } from "@hb/codec";
 import type { BusNode } from "../core/ports/bus-link.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { NodeEventName } from "../core/ports/event-sink.js";
 import type { NodeDirectory } from "../core/ports/node-directory.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import type { NodeLabels } from "../registry/node-labels.js";
+import type { TurnSlicer } from "../routing/turn-slicer.js";
 import { type DampedNode, FlapDamping, type FlapDampingOptions } from "./flap-damping.js";
+import { encodePresenceEvent } from "./presence-event-body.js";
+import { PresenceSnapshot, type SnapshotNodes, type SnapshotSubscriber } from "./presence-snapshot.js";
+
+export { encodePresenceEvent };
 
 /** The PresenceEvent kind of each node event. */
 const PRESENCE_KINDS = {
@@ -22,7 +26,7 @@ const PRESENCE_KINDS = {
 export const LABELS_CHANGED = "labels_changed";
 
 /** What the feed needs of a `$hb.presence` subscription. */
-export interface PresenceSubscriber {
+export interface PresenceSubscriber extends SnapshotSubscriber {
   /** Whether a node with `labels` passes its label filter. */
   accepts(labels: NodeLabels): boolean;
   /** Queues an encoded PresenceEvent body on it; `false` when dropped. */
@@ -47,25 +51,8 @@ export interface PresenceFeedOptions {
   stats: ServerCounters;
   /** Flap damping settings (§7.6); default: none. */
   damping?: FlapDampingOptions;
-}
-
-/**
- * Encodes a `PresenceEvent` message body (PROTOCOL.md §4.21), once per
- * event: every matching `$hb.presence` subscription gets the same bytes
- * behind its own head.
- */
-export function encodePresenceEvent(
-  kind: PresenceKind,
-  nodeId: string,
-  labels: NodeLabels,
-  timeMs: number,
-  reason: string,
-  serverId: string,
-): Uint8Array {
-  return toBinary(
-    PresenceEventSchema,
-    create(PresenceEventSchema, { kind, nodeId, labels: { ...labels }, timeMs: BigInt(timeMs), reason, serverId }),
-  );
+  /** The event loop's work budget: snapshots stream in slices. */
+  slicer: TurnSlicer;
 }
 
 /**
@@ -80,9 +67,17 @@ export function encodePresenceEvent(
  * gets `SUSPECT flapping` when its node's damping starts (if its view has
  * the node online), nothing while it lasts, and one `flap_ended` event
  * bringing its view to the node's state when it ends ({@link PresenceFeed.sweep}).
+ *
+ * A snapshot (§7.2) is a {@link PresenceSnapshot}: the matching nodes are
+ * captured at Subscribed (references, ≈ 20 ns per node), then encoded and
+ * queued in slices, paced by the subscription's queue (outside its
+ * overflow policy); live events for it wait behind the snapshot (see
+ * `#deliver`), damping included.
  */
 export class PresenceFeed {
   readonly #subs = new Set<PresenceSubscriber>();
+  // Subscriptions whose snapshot is still going out (also in #subs), and their streams.
+  readonly #streams = new Map<PresenceSubscriber, PresenceSnapshot>();
   readonly #serverId: string;
   readonly #o: PresenceFeedOptions;
 
@@ -104,21 +99,58 @@ export class PresenceFeed {
     return this.#subs.size;
   }
 
+  /** Snapshots still streaming. */
+  get snapshots(): number {
+    return this.#streams.size;
+  }
+
   /**
-   * Adds a subscription; with `snapshot`, first queues one JOINED event
+   * Adds a subscription; with `snapshot`, it first receives one JOINED event
    * (reason `snapshot`) per matching node online or suspect now, local and
-   * (with a bus) remote (§7.2), synchronously, before any live event can
-   * reach it.
+   * (with a bus) remote (§7.2), before any live event: the nodes are
+   * captured now, the events stream in later turns. A damped node of the
+   * snapshot is followed by `SUSPECT flapping` for a damped subscription
+   * (§7.6 rule 3), after the snapshot's JOINED events.
    */
   add(sub: PresenceSubscriber, snapshot: boolean): void {
-    if (snapshot) this.#snapshot(sub);
     this.#subs.add(sub);
+    if (!snapshot) return;
+    const o = this.#o;
+    const time = o.clock.epoch(o.clock.now());
+    const captured = this.#capture(sub);
+    const stream = new PresenceSnapshot(sub, captured, time, o.stats, () => {
+      if (this.#streams.get(sub) === stream) this.#streams.delete(sub);
+    });
+    this.#streams.set(sub, stream);
+    if (!sub.undamped && this.#damping.damped > 0) {
+      const { ids, labels, servers } = captured;
+      for (let i = 0; i < ids.length; i++) {
+        const damped = this.#damping.dampedNode(ids[i] as string);
+        if (damped === undefined) continue;
+        damped.told.add(sub);
+        stream.hold(encodePresenceEvent(PresenceKind.SUSPECT, ids[i] as string, labels[i] as NodeLabels, time, "flapping", servers[i] as string));
+      }
+    }
+    o.slicer.defer(stream);
   }
 
   /** Removes a subscription. */
   remove(sub: PresenceSubscriber): void {
     this.#subs.delete(sub);
+    this.#streams.delete(sub);
     this.#damping.forget(sub);
+  }
+
+  // Queues `body` on `sub`, or behind its snapshot while that streams (counted when it goes out).
+  #deliver(sub: PresenceSubscriber, body: Uint8Array): boolean {
+    if (this.#streams.size > 0) {
+      const stream = this.#streams.get(sub);
+      if (stream !== undefined) {
+        stream.hold(body);
+        return false;
+      }
+    }
+    return sub.relay(body);
   }
 
   /**
@@ -154,7 +186,7 @@ export class PresenceFeed {
           kind = suspect ? PresenceKind.TIMED_OUT : undefined;
           break;
       }
-      if (kind !== undefined && this.publishTo(sub, kind, nodeId, node.labels, time, "flap_ended", node.serverId)) n++;
+      if (kind !== undefined && this.#deliver(sub, encodePresenceEvent(kind, nodeId, node.labels, time, "flap_ended", node.serverId))) n++;
     }
     o.stats.deliveries += n;
   }
@@ -237,40 +269,34 @@ export class PresenceFeed {
       else if (before) body = left ??= encodePresenceEvent(PresenceKind.LEFT, nodeId, labels, timeMs, LABELS_CHANGED, serverId);
       else if (after) body = joined ??= encodePresenceEvent(PresenceKind.JOINED, nodeId, labels, timeMs, LABELS_CHANGED, serverId);
       else continue;
-      if (sub.relay(body)) n++;
+      if (this.#deliver(sub, body)) n++;
     }
     return n;
   }
 
-  #snapshot(sub: PresenceSubscriber): void {
+  // The nodes of a snapshot, now: references only (ids and interned labels), no encoding.
+  #capture(sub: PresenceSubscriber): SnapshotNodes {
     const o = this.#o;
     const nodes = o.nodes;
-    const time = o.clock.epoch(o.clock.now());
+    const out: SnapshotNodes = { ids: [], labels: [], servers: [] };
     const labels = Object.keys(sub.labelFilter).length > 0 ? sub.labelFilter : undefined;
-    let n = 0;
+    const serverId = this.#serverId;
     nodes.forEach({ labels }, (slot) => {
-      if (this.publishTo(sub, PresenceKind.JOINED, nodes.id(slot), nodes.labels(slot), time, "snapshot")) n++;
-      n += this.#snapshotDamped(sub, nodes.id(slot), nodes.labels(slot), time, this.#serverId);
+      out.ids.push(nodes.id(slot));
+      out.labels.push(nodes.labels(slot));
+      out.servers.push(serverId);
     });
     // With a bus, the nodes of the other servers too (§7.2 presence is bus-wide).
     const remote = o.remoteNodes();
     if (remote !== undefined) {
       for (const node of remote.values()) {
         if (!sub.accepts(node.labels)) continue;
-        if (this.publishTo(sub, PresenceKind.JOINED, node.nodeId, node.labels, time, "snapshot", node.memberId)) n++;
-        n += this.#snapshotDamped(sub, node.nodeId, node.labels, time, node.memberId);
+        out.ids.push(node.nodeId);
+        out.labels.push(node.labels);
+        out.servers.push(node.memberId);
       }
     }
-    o.stats.deliveries += n;
-  }
-
-  // §7.6 rule 3: a damped node in a snapshot is reported as if damping had just started.
-  #snapshotDamped(sub: PresenceSubscriber, nodeId: string, labels: NodeLabels, time: number, serverId: string): number {
-    if (sub.undamped || this.#damping.damped === 0) return 0;
-    const damped = this.#damping.dampedNode(nodeId);
-    if (damped === undefined) return 0;
-    damped.told.add(sub);
-    return this.publishTo(sub, PresenceKind.SUSPECT, nodeId, labels, time, "flapping", serverId) ? 1 : 0;
+    return out;
   }
 
   /**
@@ -296,7 +322,7 @@ export class PresenceFeed {
       for (const sub of this.#subs) {
         if (!sub.accepts(labels)) continue;
         body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
-        if (sub.relay(body)) n++;
+        if (this.#deliver(sub, body)) n++;
       }
       return n;
     }
@@ -308,26 +334,13 @@ export class PresenceFeed {
       if (!sub.accepts(labels)) continue;
       if (sub.undamped) {
         body ??= encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId);
-        if (sub.relay(body)) n++;
+        if (this.#deliver(sub, body)) n++;
       } else if (damped !== undefined && kind !== PresenceKind.JOINED) {
         damped.told.add(sub);
         flapping ??= encodePresenceEvent(PresenceKind.SUSPECT, nodeId, labels, timeMs, "flapping", serverId);
-        if (sub.relay(flapping)) n++;
+        if (this.#deliver(sub, flapping)) n++;
       }
     }
     return n;
-  }
-
-  /** Queues one event on `sub` alone (the §7.2 snapshot). */
-  publishTo(
-    sub: PresenceSubscriber,
-    kind: PresenceKind,
-    nodeId: string,
-    labels: NodeLabels,
-    timeMs: number,
-    reason: string,
-    serverId = this.#serverId,
-  ): boolean {
-    return sub.relay(encodePresenceEvent(kind, nodeId, labels, timeMs, reason, serverId));
   }
 }

@@ -1,6 +1,7 @@
 import { type OverflowMode, relayFrameLength, relayHead } from "@hb/codec";
 import type { NodeLabels } from "../registry/node-labels.js";
 import type { SubscriptionInfo } from "./subscription-info.js";
+import type { SlicedTask } from "./turn-slicer.js";
 
 /** Where a subscription's frames go: its connection (a `RoutePeer`). */
 export interface RelayTarget {
@@ -8,6 +9,12 @@ export interface RelayTarget {
   readonly nodeId: string | undefined;
   /** Queues a pre-encoded frame on `channel` (see `RoutePeer.relay`). */
   relay(channel: number, head: Uint8Array, body: Uint8Array, frameLength: number): boolean;
+  /** Messages queued on `channel` now (see `RoutePeer.queuedOn`). */
+  queuedOn(channel: number): number;
+  /** Defers a task after the connection's next write (see `RoutePeer.whenWritten`). */
+  whenWritten(task: SlicedTask): void;
+  /** Closes the connection with `SLOW_CONSUMER` (see `RoutePeer.overflowed`). */
+  overflowed(channel: number): void;
 }
 
 /**
@@ -39,6 +46,8 @@ export class ChannelSubscription {
   delivered = 0;
   /** Messages dropped (overflow policy, too large). */
   dropped = 0;
+  /** Set when the subscription ends: work still queued for it (a sliced fan-out) skips it. */
+  ended = false;
   readonly #field: number;
   readonly #filterKeys: readonly string[];
   // The head of the last body length relayed: fixed-size messages reuse it (no allocation).

@@ -1,6 +1,7 @@
 import type { Frame, OverflowMode } from "@hb/codec";
 import type { ChannelSubscription } from "./channel-subscription.js";
 import type { ChannelTable } from "./channel-table.js";
+import type { SlicedTask } from "./turn-slicer.js";
 
 /**
  * What the router needs from a connection (implemented by {@link Session}):
@@ -29,4 +30,18 @@ export interface RoutePeer {
   configureChannel(channel: number, queueLimit: number, overflow: OverflowMode): void;
   /** Discards a channel's queue (after Unsubscribe). */
   removeChannel(channel: number): void;
+  /** Messages queued on `channel` now. */
+  queuedOn(channel: number): number;
+  /**
+   * Defers `task` to the server's {@link TurnSlicer} after the connection's
+   * next write (at once if nothing is queued): a paced stream (a presence
+   * snapshot) queues more when there is room. One task at a time.
+   */
+  whenWritten(task: SlicedTask): void;
+  /**
+   * A subscription on `channel` overflowed outside its queue (a presence
+   * snapshot's held live events, policy disconnect): the connection closes
+   * with `SLOW_CONSUMER`.
+   */
+  overflowed(channel: number): void;
 }

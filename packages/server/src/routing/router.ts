@@ -13,6 +13,7 @@ import {
   ReplySchema,
   type Send,
   type Subscribe,
+  deliveryPayloadOffset,
   encodeDelivery,
   makeFrame,
   nodeIdProblem,
@@ -33,6 +34,8 @@ import { checkSubscribe } from "./subscribe-request.js";
 import { SubjectIndex } from "./subject-index.js";
 import { ChannelSubscription } from "./channel-subscription.js";
 import type { SubscriptionInfo } from "./subscription-info.js";
+import { COPY_STEP_BYTES, type FanOutCursor, RouteJob, relayFrom } from "./route-job.js";
+import type { TurnSlicer } from "./turn-slicer.js";
 
 /** Most concrete subjects remembered as valid, so steady publishing skips re-validation. */
 const CHECKED_SUBJECTS = 4096;
@@ -61,6 +64,8 @@ export interface RouterOptions {
   shuttingDown: () => boolean;
   /** The connection of a local observer with id `nodeId` (§5.7: routable, not a node), if any. */
   observer?: (nodeId: string) => RoutePeer | undefined;
+  /** The event loop's work budget: fan-outs that do not fit a turn continue in later ones. */
+  slicer: TurnSlicer;
 }
 
 // Frame body field of Send: `ref_body` of the errors answering one (§13.2).
@@ -83,6 +88,12 @@ const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, me
  *   so a slow subscriber never slows a publisher or other subscribers.
  * - Refusals are returned as {@link Refusal}s, which the session sends as
  *   non-fatal ProtocolErrors (`ref` = request id).
+ * - **Bounded work per turn** (issue 10): a fan-out stops when the turn's
+ *   budget ({@link TurnSlicer}) is spent and continues in later turns as a
+ *   {@link RouteJob}; while such work is queued, every new message queues
+ *   behind it (so each publisher's messages keep their order on every
+ *   subscription). A payload above {@link COPY_STEP_BYTES} is copied into
+ *   its Delivery in steps.
  */
 // Why one file of ~520 lines: subscriptions, the four message kinds and the
 // bus's relayed messages share the subject index, the peer set and the
@@ -96,6 +107,9 @@ export class Router {
   readonly #stats: ServerCounters;
   readonly #index = new SubjectIndex<ChannelSubscription>();
   readonly #presence: PresenceFeed;
+  readonly #slicer: TurnSlicer;
+  // The inline fan-out's cursor (no allocation per message).
+  readonly #cursor: FanOutCursor = { next: 0 };
   readonly #peers = new Set<RoutePeer>();
   readonly #patterns = new Map<string, number>();
   readonly #checked = new Set<string>();
@@ -107,6 +121,7 @@ export class Router {
     this.#nodes = options.nodes;
     this.#stats = options.stats;
     this.#presence = options.presence;
+    this.#slicer = options.slicer;
   }
 
   /** Live subscriptions, presence ones included. */
@@ -193,6 +208,7 @@ export class Router {
   }
 
   #unindex(sub: ChannelSubscription): void {
+    sub.ended = true;
     if (sub.presence) this.#presence.remove(sub);
     else this.#index.remove(sub.subject, sub);
     this.#subscriptions--;
@@ -281,7 +297,9 @@ export class Router {
    * Publishes on behalf of the server (`from_node_id` empty) or of a node
    * (a will). The subject must already be checked.
    *
-   * @returns the number of subscriptions it was queued on
+   * @returns the number of subscriptions it was queued on; when part of the
+   *   fan-out continues in later event-loop turns (a large fan-out, or work
+   *   queued before it), the number of subscriptions it matched
    */
   publishAs(subject: string, payload: Uint8Array, fromNodeId: string): number {
     return this.#publish(subject, payload, fromNodeId, 0n);
@@ -320,7 +338,7 @@ export class Router {
     switch (envelope.type) {
       case "publish": {
         const subs = this.#index.match(envelope.subject);
-        if (subs.length > 0) this.#fanOut(subs, envelope.body);
+        if (subs.length > 0) this.#fanOut(subs, envelope.body, undefined);
         return;
       }
       case "direct": {
@@ -332,9 +350,7 @@ export class Router {
           return;
         }
         const body = this.#nodes.handle(slot) === 0 ? envelope.body : withToNodeId(envelope.body, envelope.nodeId);
-        if (peer.relay(0, relayHead(0, DELIVERY_FIELD, body.length), body, relayFrameLength(0, DELIVERY_FIELD, body.length))) {
-          stats.deliveries++;
-        }
+        this.#toPeer(peer, DELIVERY_FIELD, body);
         return;
       }
       case "reply": {
@@ -343,20 +359,12 @@ export class Router {
           stats.repliesDropped++;
           return;
         }
-        const body = envelope.body;
-        if (peer.relay(0, relayHead(0, REPLY_FIELD, body.length), body, relayFrameLength(0, REPLY_FIELD, body.length))) {
-          stats.deliveries++;
-        }
+        this.#toPeer(peer, REPLY_FIELD, envelope.body);
         return;
       }
       case "broadcast": {
-        const body = envelope.body;
         const except = envelope.exceptNodeId === undefined ? undefined : this.#connectionOf(envelope.exceptNodeId);
-        const head = relayHead(0, DELIVERY_FIELD, body.length);
-        const length = relayFrameLength(0, DELIVERY_FIELD, body.length);
-        let n = 0;
-        for (const peer of this.#peers) if (peer !== except && peer.relay(0, head, body, length)) n++;
-        stats.deliveries += n;
+        this.#toAll(envelope.body, except);
         return;
       }
     }
@@ -435,26 +443,70 @@ export class Router {
     stats.routed.publish++;
     const subs = this.#index.match(subject);
     const bus = this.#live.current.bus;
-    if (bus === undefined) {
-      if (subs.length === 0) {
-        stats.dropped.noSubscribers++;
-        return 0;
-      }
-      return this.#fanOut(subs, encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, ""));
+    if (subs.length === 0) {
+      stats.dropped.noSubscribers++;
+      if (bus === undefined) return 0;
     }
+    // A large payload is copied into the body in steps, by a job (encoded once either way).
+    const big = payload.length > COPY_STEP_BYTES;
+    const body = encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, "", !big);
     // Locally first, then once to the other servers (they match their own subscriptions).
-    const body = encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, "");
-    let n = 0;
-    if (subs.length === 0) stats.dropped.noSubscribers++;
-    else n = this.#fanOut(subs, body);
-    bus.send({ type: "publish", subject, body });
+    const toBus = bus === undefined ? undefined : () => bus.send({ type: "publish", subject, body });
+    if (!big) return this.#fanOut(subs, body, toBus);
+    const at = deliveryPayloadOffset(DeliveryKind.PUBLISH, subject, fromNodeId, payload.length);
+    this.#slicer.defer(new RouteJob(stats, body, { subs, from: 0 }, toBus).copyFirst(payload, at));
+    return subs.length;
+  }
+
+  // The relay loop: one encoded body, one cached head per subscription; what
+  // does not fit the turn's budget (or must queue behind earlier work)
+  // continues as a job. Returns the subscriptions queued on now, or all of
+  // them when some are left for later.
+  #fanOut(subs: readonly ChannelSubscription[], body: Uint8Array, then: (() => void) | undefined): number {
+    const slicer = this.#slicer;
+    if (slicer.backlogged) {
+      slicer.defer(new RouteJob(this.#stats, body, { subs, from: 0 }, then));
+      return subs.length;
+    }
+    const cursor = this.#cursor;
+    cursor.next = 0;
+    const n = subs.length === 0 ? 0 : relayFrom(subs, body, cursor, slicer, this.#stats);
+    if (cursor.next < subs.length) {
+      slicer.defer(new RouteJob(this.#stats, body, { subs, from: cursor.next }, then));
+      return subs.length;
+    }
+    then?.();
     return n;
   }
 
-  // The relay loop: one encoded body, one cached head per subscription.
-  #fanOut(subs: readonly ChannelSubscription[], body: Uint8Array): number {
+  // A frame for one connection's channel 0, in order behind queued work.
+  #toPeer(peer: RoutePeer, field: number, body: Uint8Array): void {
+    const head = relayHead(0, field, body.length);
+    const frameLength = relayFrameLength(0, field, body.length);
+    if (this.#slicer.backlogged) this.#slicer.defer(new RouteJob(this.#stats, body, { peer, head, frameLength }));
+    else if (peer.relay(0, head, body, frameLength)) this.#stats.deliveries++;
+  }
+
+  // A broadcast: channel 0 for everyone, so the head is shared too. Sliced like a fan-out.
+  #toAll(body: Uint8Array, except: RoutePeer | undefined): number {
+    const head = relayHead(0, DELIVERY_FIELD, body.length);
+    const frameLength = relayFrameLength(0, DELIVERY_FIELD, body.length);
+    const slicer = this.#slicer;
+    if (slicer.backlogged) {
+      slicer.defer(new RouteJob(this.#stats, body, { peers: this.#peers, except, head, frameLength }));
+      return this.#peers.size;
+    }
+    const peers = this.#peers.values();
     let n = 0;
-    for (let i = 0; i < subs.length; i++) if ((subs[i] as ChannelSubscription).relay(body)) n++;
+    for (;;) {
+      const r = peers.next();
+      if (r.done === true) break;
+      if (r.value !== except && r.value.relay(0, head, body, frameLength)) n++;
+      if (slicer.spend(1)) {
+        slicer.defer(new RouteJob(this.#stats, body, { peers, except, head, frameLength }));
+        break;
+      }
+    }
     this.#stats.deliveries += n;
     return n;
   }
@@ -492,10 +544,14 @@ export class Router {
       return false;
     }
     const to = r.handle(slot) === 0 ? "" : nodeId;
-    const body = encodeDelivery(DeliveryKind.DIRECT, "", fromNodeId, payload, requestId, to);
-    if (peer.relay(0, relayHead(0, DELIVERY_FIELD, body.length), body, relayFrameLength(0, DELIVERY_FIELD, body.length))) {
-      stats.deliveries++;
+    if (payload.length > COPY_STEP_BYTES) {
+      const body = encodeDelivery(DeliveryKind.DIRECT, "", fromNodeId, payload, requestId, to, false);
+      const at = deliveryPayloadOffset(DeliveryKind.DIRECT, "", fromNodeId, payload.length);
+      const target = { peer, head: relayHead(0, DELIVERY_FIELD, body.length), frameLength: relayFrameLength(0, DELIVERY_FIELD, body.length) };
+      this.#slicer.defer(new RouteJob(stats, body, target).copyFirst(payload, at));
+      return true;
     }
+    this.#toPeer(peer, DELIVERY_FIELD, encodeDelivery(DeliveryKind.DIRECT, "", fromNodeId, payload, requestId, to));
     return true;
   }
 
@@ -503,12 +559,7 @@ export class Router {
     const stats = this.#stats;
     stats.routed.broadcast++;
     const body = encodeDelivery(DeliveryKind.BROADCAST, "", fromNodeId, payload, 0n, "");
-    // Channel 0 for everyone: the head is shared too.
-    const head = relayHead(0, DELIVERY_FIELD, body.length);
-    const length = relayFrameLength(0, DELIVERY_FIELD, body.length);
-    let n = 0;
-    for (const peer of this.#peers) if (peer !== except && peer.relay(0, head, body, length)) n++;
-    stats.deliveries += n;
+    const n = this.#toAll(body, except);
     const bus = this.#live.current.bus;
     if (bus !== undefined) {
       bus.send(fromNodeId === "" ? { type: "broadcast", body } : { type: "broadcast", body, exceptNodeId: fromNodeId });
@@ -524,10 +575,7 @@ export class Router {
     errorCode: ErrorCode,
     errorMessage: string,
   ): void {
-    const body = replyBody(nodeId, requestId, payload, errorCode, errorMessage);
-    if (peer.relay(0, relayHead(0, REPLY_FIELD, body.length), body, relayFrameLength(0, REPLY_FIELD, body.length))) {
-      this.#stats.deliveries++;
-    }
+    this.#toPeer(peer, REPLY_FIELD, replyBody(nodeId, requestId, payload, errorCode, errorMessage));
   }
 
   // The registry slot of the node a frame is sent for: the own node, or an attached handle; -1 if unknown.

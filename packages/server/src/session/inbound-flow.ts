@@ -1,13 +1,16 @@
-import { ErrorCode, FRAGMENT_SIZE, type Fragment, FragmentAssembler, type Frame, HbError } from "@hb/codec";
+import { ErrorCode, FRAGMENT_SIZE, type Fragment, FragmentAssembler, type Frame, HbError, PendingFrame } from "@hb/codec";
 import type { Refusal } from "../core/ports/frame-handlers.js";
 import type { ResolvedServerOptions } from "../options/server-options.js";
 import { ReceiveWindow } from "./receive-window.js";
 import { TokenBucket } from "./token-bucket.js";
+import { JOIN_STEP_BYTES } from "./frame-join.js";
 
 /** What a Fragment came to: the whole frame once complete, or a fatal refusal; and credit to return. */
 export interface FragmentResult {
   /** The reassembled frame, when this was the last fragment. */
   whole?: Frame;
+  /** Instead of `whole`, for a message above `JOIN_STEP_BYTES`: its bytes, to be joined in steps. */
+  pending?: PendingFrame;
   /** A fatal refusal (`MESSAGE_TOO_LARGE`, `FLOW_CONTROL`, `PROTOCOL_VIOLATION`). */
   refusal?: Refusal;
   /** Window credit to return at once (bytes the assembler copied). */
@@ -87,17 +90,18 @@ export class InboundFlow extends TokenBucket {
     const size = fragment.data.length;
     const window = this.window();
     if (window !== undefined && !window.consume(size)) return { refusal: this.exceeded(size), credit: 0 };
-    let whole: Frame | undefined;
+    let whole: Frame | PendingFrame | undefined;
     try {
-      this.#assembler ??= new FragmentAssembler({ maxMessageSize: max });
-      whole = this.#assembler.push(fragment);
+      this.#assembler ??= new FragmentAssembler({ maxMessageSize: max, joinStepBytes: JOIN_STEP_BYTES });
+      whole = this.#assembler.add(fragment);
     } catch (err) {
       if (!(err instanceof HbError)) throw err;
       return { refusal: fatal(err.code, err.message), credit: 0 };
     }
     // The assembler holds a copy: credit the bytes now, or a message larger than the window could never complete.
     const credit = window === undefined ? 0 : window.release(size);
-    return whole === undefined ? { credit } : { whole, credit };
+    if (whole === undefined) return { credit };
+    return whole instanceof PendingFrame ? { pending: whole, credit } : { whole, credit };
   }
 
   /** Drops unfinished fragmented messages (the connection closed). */

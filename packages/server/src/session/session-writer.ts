@@ -6,13 +6,13 @@ import {
   FrameScheduler,
   FrameSchema,
   type OverflowMode,
-  joinRelayFrame,
   sizeDelimit,
   varintSize,
   writeVarint32,
 } from "@hb/codec";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import type { SessionTransport } from "../core/ports/session-transport.js";
+import type { SlicedTask, TurnSlicer } from "../routing/turn-slicer.js";
 
 /**
  * Most bytes of control frames (acks, errors, Subscribed, WindowUpdate, …)
@@ -63,8 +63,13 @@ export interface SessionWriterEvents {
  *   (≈ 1.6 KB), created on the first data frame and released when the
  *   connection has no subscription and nothing queued: control frames
  *   first, bounded per-channel queues with overflow policies, deficit
- *   round-robin, frames too large for the client cut into 64 KiB fragments,
- *   one write per event-loop turn.
+ *   round-robin, frames too large for the client cut into 64 KiB fragments
+ *   (straight from the shared body, no copy; at most 16 and
+ *   `maxMessageSize` bytes of them part-sent at once, §11 rule 5), one
+ *   write per event-loop turn. The writes of all connections are slices of
+ *   the server's {@link TurnSlicer}: 10,000 connections' writes do not all
+ *   happen in one turn, and while routing work is queued they wait (at most
+ *   `flushEveryMs`) so a fan-out leaves in few large writes.
  * - **Backpressure**: when the transport holds more than
  *   {@link WRITE_HIGH_WATER} bytes, writing pauses until
  *   {@link SessionWriter.drained}; frames wait in bounded queues.
@@ -75,7 +80,14 @@ export class SessionWriter {
   readonly #transport: SessionTransport;
   readonly #stats: ServerCounters;
   readonly #events: SessionWriterEvents;
+  readonly #slicer: TurnSlicer;
   #scheduler: FrameScheduler | undefined;
+  // Waits for the next write (a paced snapshot stream), see whenWritten.
+  #onWritten: SlicedTask | undefined;
+  // Writes the scheduler's control frames (no data): made once, on the first control frame with data flowing;
+  // queued in the slicer at most once at a time (#controlSoon).
+  #flushControl: (() => void) | undefined;
+  #controlSoon = false;
   #opened = false;
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   #maxMessageSize = 0;
@@ -101,11 +113,30 @@ export class SessionWriter {
    * @param transport - where bytes go
    * @param stats - the server's counters (framesOut, bytesOut, queuedBytes, framesDropped)
    * @param events - drop and overflow callbacks
+   * @param slicer - where the scheduler's writes are queued
    */
-  constructor(transport: SessionTransport, stats: ServerCounters, events: SessionWriterEvents) {
+  constructor(transport: SessionTransport, stats: ServerCounters, events: SessionWriterEvents, slicer: TurnSlicer) {
     this.#transport = transport;
     this.#stats = stats;
     this.#events = events;
+    this.#slicer = slicer;
+  }
+
+  /** Messages queued on `channel` now (0 without a scheduler). */
+  queuedOn(channel: number): number {
+    return this.#scheduler?.queuedOn(channel) ?? 0;
+  }
+
+  /**
+   * Defers `task` (to the slicer) after the next write of data, so it can
+   * queue more once there is room. One task at a time; dropped when the
+   * writer stops.
+   */
+  whenWritten(task: SlicedTask): void {
+    if (this.#stopped) return;
+    this.#onWritten = task;
+    // Nothing queued: nothing will be written, so there is room now.
+    if (this.#queued === 0 && !this.#paused) this.#wrote();
   }
 
   /** Bytes queued and not yet handed to the transport. */
@@ -180,6 +211,16 @@ export class SessionWriter {
     }
     scheduler.control(bytes);
     this.#account(size);
+    // Control frames do not wait for a round of data writes (see TurnSlicer.flushSoon).
+    if (!this.#paused && !this.#controlSoon) {
+      this.#controlSoon = true;
+      this.#slicer.flushSoon(
+        (this.#flushControl ??= () => {
+          this.#controlSoon = false;
+          if (!this.#paused) this.#scheduler?.flushControl();
+        }),
+      );
+    }
     return true;
   }
 
@@ -192,21 +233,19 @@ export class SessionWriter {
    */
   relay(channel: number, head: Uint8Array, body: Uint8Array, frameLength: number): boolean {
     if (!this.#opened || this.#stopped) return false;
-    let frame: Uint8Array | readonly [Uint8Array, Uint8Array];
     let size: number;
     if (frameLength <= this.#peerMaxFrameSize) {
-      frame = [head, body];
       size = head.length + body.length;
     } else if (this.#maxMessageSize > 0 && frameLength <= this.#maxMessageSize) {
-      // Too large for one frame: the scheduler sends it as fragments, one per round.
-      frame = joinRelayFrame(head, body, frameLength);
+      // Too large for one frame: the scheduler sends it as fragments of head and body, one per round.
       size = frameLength;
     } else {
       this.#stats.framesDropped++;
       this.#events.onDrop(channel, "tooLarge");
       return false;
     }
-    const queued = this.#schedulerNow().data(channel, frame);
+    // No allocation per delivery (see ChannelQueue).
+    const queued = this.#schedulerNow().relay(channel, head, body);
     this.#account(queued ? size : 0);
     return queued;
   }
@@ -275,7 +314,10 @@ export class SessionWriter {
     if (scheduler !== undefined) return scheduler;
     scheduler = new FrameScheduler({
       write: (chunk) => this.#write(chunk),
+      schedule: (flush) => this.#slicer.flushLater(flush),
       maxFrameSize: this.#peerMaxFrameSize,
+      // §11 rule 5: part-sent fragmented frames stay within 16 and max_message_size bytes, across channels.
+      maxMessageSize: this.#maxMessageSize,
       fragmentSize: FRAGMENT_SIZE,
       maxBatchBytes: MAX_BATCH,
       queueLimit: this.#queueLimit,
@@ -310,7 +352,14 @@ export class SessionWriter {
       this.#sync(scheduler);
       if (more) this.#releaseIfIdle();
     }
+    if (this.#onWritten !== undefined) this.#wrote();
     return more;
+  }
+
+  #wrote(): void {
+    const task = this.#onWritten;
+    this.#onWritten = undefined;
+    if (task !== undefined) this.#slicer.defer(task);
   }
 
   // Hands bytes to the transport; false when it is backed up.
@@ -374,6 +423,7 @@ export class SessionWriter {
 
   #stop(): void {
     this.#stopped = true;
+    this.#onWritten = undefined;
     const scheduler = this.#scheduler;
     scheduler?.close();
     this.#plain = EMPTY_LIST;

@@ -3,9 +3,11 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
   Feature,
+  Fifo,
   type Fragment,
   type Frame,
   FrameDecoder,
+  HbError,
   type Hello,
   type OverflowMode,
   PROTOCOL_VERSION,
@@ -22,6 +24,7 @@ import type { SessionTransport } from "../core/ports/session-transport.js";
 import type { ChannelSubscription } from "../routing/channel-subscription.js";
 import { ChannelTable } from "../routing/channel-table.js";
 import type { RoutePeer } from "../routing/route-peer.js";
+import type { SlicedTask, TurnSlicer } from "../routing/turn-slicer.js";
 import type { SessionEnd } from "./registrations.js";
 import type { Registrations } from "./registrations.js";
 import type { SessionConnection, SessionRecord } from "./session-record.js";
@@ -30,6 +33,7 @@ import { helloProblem, runAuthenticate } from "./hello-rules.js";
 import { InboundFlow } from "./inbound-flow.js";
 import { reconnectDelayMs, retryAfterMs } from "./spread-delays.js";
 import { ATTACH_BODY, type ErrorRef, errorRef } from "./error-ref.js";
+import { FrameJoin } from "./frame-join.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -55,7 +59,21 @@ export interface SessionContext {
   opened(session: Session): void;
   /** A welcomed connection closed: its subscriptions end. */
   closed(session: Session): void;
+  /** The event loop's work budget (issue 10): input beyond it waits for a later turn. */
+  readonly slicer: TurnSlicer;
 }
+
+/** A chunk of input held while the session's earlier input waits for the event loop's budget. */
+interface HeldChunk {
+  readonly chunk: Uint8Array;
+  readonly now: number;
+}
+
+// Input states: reading; holding input (a task is queued in the slicer); waiting to read again (the
+// transport stays paused until the slicer is idle, so a publisher goes at the pace its deliveries leave).
+const READING = 0;
+const HOLDING = 1;
+const WAITING = 2;
 
 /** Frames a client may pipeline after Hello while the authentication hook runs. */
 export const MAX_FRAMES_BEFORE_WELCOME = 64;
@@ -84,9 +102,15 @@ const CLOSED = 3;
  *   Control frames piling up beyond {@link MAX_WRITE_BACKLOG} disconnect
  *   the peer with `SLOW_CONSUMER`.
  * - Channel frames go to the hub's router; incoming fragments are
- *   reassembled first (when `maxMessageSize` > 0); payload bytes are
- *   counted against the flow-control window and credited back with
- *   WindowUpdate after routing.
+ *   reassembled first (when `maxMessageSize` > 0; a large message is joined
+ *   in steps, one per turn); payload bytes are counted against the
+ *   flow-control window and credited back with WindowUpdate after routing.
+ * - **Bounded work per turn** (issue 10): frames are processed until the
+ *   turn's budget ({@link TurnSlicer}) is spent or routing work is queued;
+ *   the rest of the input is held (the transport paused) and processed in
+ *   later turns, in order. Credit for payloads routed while work is queued
+ *   is returned, and reading resumes, once the slicer is idle — the
+ *   deliveries written — so a publisher is slowed to its subscribers' pace.
  *
  * Rate limits: every frame takes a token from the frame bucket
  * (`rateLimit`), except Fragment frames, which draw from a bucket of their
@@ -104,7 +128,7 @@ const CLOSED = 3;
 // writer, transport). The rules it applies live elsewhere (hello-rules.ts,
 // inbound-flow.ts, the parts' frame table); what is left is sequencing,
 // about half of it TSDoc.
-export class Session implements SessionConnection {
+export class Session implements SessionConnection, SlicedTask {
   /** Connection number, unique within the server. */
   readonly id: number;
   /** Remote address of the transport. */
@@ -131,6 +155,18 @@ export class Session implements SessionConnection {
   #routed = false;
   // Whether the client reports heartbeat round trips (feature `heartbeat-rtt` negotiated).
   #rttReports = false;
+  // Input held for a later turn: decoded frames of one chunk (all read at #heldNow), then raw chunks.
+  #input = READING;
+  #heldFrames: Fifo<Frame> | undefined;
+  #heldNow = 0;
+  #heldChunks: Fifo<HeldChunk> | undefined;
+  // Payload bytes routed while work was queued: credited once the slicer is idle.
+  #unrouted = 0;
+  #idleWait = false;
+  readonly #resumeReading = (): void => {
+    this.#idleWait = false;
+    this.#whenIdle();
+  };
 
   /** @internal */
   constructor(ctx: SessionContext, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
@@ -141,7 +177,7 @@ export class Session implements SessionConnection {
     this.#onTransportClosed = onTransportClosed;
     const o = ctx.options;
     this.#decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
-    this.#writer = new SessionWriter(transport, ctx.stats, this);
+    this.#writer = new SessionWriter(transport, ctx.stats, this, ctx.slicer);
     this.#flow = new InboundFlow(o, ctx.clock.now());
     this.#handshakeTimer = setTimeout(() => {
       this.#handshakeTimer = undefined;
@@ -184,17 +220,123 @@ export class Session implements SessionConnection {
   /** Feeds bytes received from the transport. */
   receive(chunk: Uint8Array): void {
     if (this.#phase === CLOSED) return;
-    this.#ctx.stats.bytesIn += chunk.length;
-    this.#now = this.#ctx.clock.now();
+    const ctx = this.#ctx;
+    ctx.stats.bytesIn += chunk.length;
+    const now = ctx.clock.now();
+    const slicer = ctx.slicer;
+    if (this.#input === HOLDING || slicer.spend(1)) {
+      // Earlier input waits, or this turn's budget is spent: after them, in a later turn.
+      this.#holdChunk(chunk, now);
+      return;
+    }
+    this.#now = now;
+    this.#decode(chunk);
+    this.#endOfInput();
+  }
+
+  /** @internal Connections take turns in the slicer (see {@link SlicedTask.rotates}). */
+  readonly rotates = true;
+
+  /**
+   * @internal Processes held input in a slice of the server's
+   * {@link TurnSlicer} (see {@link SlicedTask.runSlice}).
+   */
+  runSlice(slicer: TurnSlicer): boolean {
+    for (;;) {
+      if (this.#phase === CLOSED) return true;
+      const frames = this.#heldFrames;
+      if (frames !== undefined && frames.length > 0) {
+        this.#now = this.#heldNow;
+        while (frames.length > 0) {
+          this.#handle(frames.shift() as Frame);
+          if (this.#phase === CLOSED) return true;
+          // Yield to the work this frame queued, or to the next turn.
+          if (slicer.backlogged || slicer.spend(1)) return false;
+        }
+      }
+      const held = this.#heldChunks?.shift();
+      if (held === undefined) break;
+      this.#now = held.now;
+      this.#decode(held.chunk);
+      if (this.#heldFrames !== undefined && this.#heldFrames.length > 0 && (slicer.backlogged || slicer.expired())) return false;
+    }
+    this.#input = WAITING;
+    this.#endOfInput();
+    return true;
+  }
+
+  // Handles every held frame and chunk now, whatever the budget (the stream ended behind them).
+  #drainHeld(): void {
+    for (;;) {
+      const frames = this.#heldFrames;
+      if (frames !== undefined && frames.length > 0) {
+        this.#now = this.#heldNow;
+        while (frames.length > 0 && this.#phase !== CLOSED) this.#handle(frames.shift() as Frame);
+      }
+      const held = this.#phase === CLOSED ? undefined : this.#heldChunks?.shift();
+      if (held === undefined) break;
+      // Still HOLDING: every frame of the chunk is held, then handled above.
+      this.#now = held.now;
+      this.#decode(held.chunk);
+    }
+    this.#input = READING;
+  }
+
+  // Decodes a chunk: frames are handled while the turn's budget lasts, the rest are held (decoded).
+  #decode(chunk: Uint8Array): void {
     try {
       const err = this.#decoder.push(chunk, this.#onFrame);
       if (err !== undefined && this.#phase !== CLOSED) this.#fail(err.code, err.message);
-      // End of a read batch: return the credit of everything routed in it (PROTOCOL.md §12).
-      const window = this.#flow.currentWindow;
-      if (window !== undefined && this.#phase === OPEN) this.#credit(window.flush());
     } catch (err) {
       this.#internal(err);
     }
+  }
+
+  // End of a read batch: return the credit of everything routed in it (PROTOCOL.md §12), unless work
+  // is still queued; then the credit (and, if it holds input, reading) waits for the slicer to be idle.
+  #endOfInput(): void {
+    if (this.#phase !== OPEN) return;
+    const slicer = this.#ctx.slicer;
+    if (this.#input === HOLDING) return;
+    if (slicer.backlogged || this.#unrouted > 0 || this.#input === WAITING) {
+      if (!this.#idleWait) {
+        this.#idleWait = true;
+        slicer.whenIdle(this.#resumeReading);
+      }
+      return;
+    }
+    const window = this.#flow.currentWindow;
+    if (window !== undefined) this.#credit(window.flush());
+  }
+
+  // The slicer is idle: the credit held back goes out, and the transport reads again.
+  #whenIdle(): void {
+    if (this.#phase === CLOSED || this.#input === HOLDING) return;
+    const window = this.#flow.currentWindow;
+    if (window !== undefined) {
+      const unrouted = this.#unrouted;
+      this.#unrouted = 0;
+      if (unrouted > 0) window.release(unrouted);
+      if (this.#phase === OPEN) this.#credit(window.flush());
+    }
+    if (this.#input === WAITING) {
+      this.#input = READING;
+      this.#transport.resume?.();
+    }
+  }
+
+  #holdChunk(chunk: Uint8Array, now: number): void {
+    this.#heldChunks ??= new Fifo<HeldChunk>();
+    this.#heldChunks.push({ chunk, now });
+    this.#hold();
+  }
+
+  // Starts holding input: the transport pauses, the session queues itself in the slicer.
+  #hold(): void {
+    if (this.#input === HOLDING) return;
+    this.#input = HOLDING;
+    this.#transport.pause?.();
+    this.#ctx.slicer.defer(this);
   }
 
   /** Tells the session its transport can take more bytes (a socket's `'drain'`). */
@@ -217,6 +359,8 @@ export class Session implements SessionConnection {
   /** Tells the session its transport is closed (by the peer, an error, or after {@link SessionTransport.end}). */
   transportClosed(): void {
     if (this.#transportGone) return;
+    // Input held for later turns (a Goodbye among it) is handled before the end of the stream.
+    if (this.#input === HOLDING && this.#phase !== CLOSED) this.#drainHeld();
     this.#transportGone = true;
     this.#writer.close();
     if (this.#phase !== CLOSED) {
@@ -303,6 +447,21 @@ export class Session implements SessionConnection {
     this.#writer.removeChannel(channel);
   }
 
+  /** @internal See {@link RoutePeer.queuedOn}. */
+  queuedOn(channel: number): number {
+    return this.#writer.queuedOn(channel);
+  }
+
+  /** @internal See {@link RoutePeer.whenWritten}. */
+  whenWritten(task: SlicedTask): void {
+    if (this.#phase === OPEN) this.#writer.whenWritten(task);
+  }
+
+  /** @internal See {@link RoutePeer.overflowed}. */
+  overflowed(channel: number): void {
+    this.onOverflow(channel);
+  }
+
   /** @internal The writer dropped a message (overflow policy), or it was too large for the client. */
   onDrop(channel: number, reason: DropReason): void {
     const sub = channel === 0 ? undefined : this.#channels?.get(channel);
@@ -352,6 +511,27 @@ export class Session implements SessionConnection {
 
   readonly #onFrame = (frame: Frame): void => {
     if (this.#phase === CLOSED) return;
+    if (this.#input === HOLDING) {
+      // Decoded with the rest of its chunk, handled in a later turn.
+      this.#heldFrames ??= new Fifo<Frame>();
+      if (this.#heldFrames.length === 0) this.#heldNow = this.#now;
+      this.#heldFrames.push(frame);
+      return;
+    }
+    const slicer = this.#ctx.slicer;
+    if (slicer.backlogged && ROUTED.has(frame.body.case ?? "")) {
+      // Routing work is queued: this frame and the rest wait behind it (heartbeats before it went on).
+      this.#hold();
+      this.#heldFrames ??= new Fifo<Frame>();
+      if (this.#heldFrames.length === 0) this.#heldNow = this.#now;
+      this.#heldFrames.push(frame);
+      return;
+    }
+    this.#handle(frame);
+    if (this.#phase !== CLOSED && slicer.spend(1)) this.#hold();
+  };
+
+  #handle(frame: Frame): void {
     this.#ctx.stats.framesIn++;
     const limited = this.#flow.admit(frame, this.#now);
     if (limited !== undefined) {
@@ -363,7 +543,7 @@ export class Session implements SessionConnection {
     } catch (err) {
       this.#internal(err);
     }
-  };
+  }
 
   // `reassembled`: the frame came out of the fragment assembler (its payload was counted as fragments).
   #dispatch(frame: Frame, reassembled: boolean): void {
@@ -410,7 +590,10 @@ export class Session implements SessionConnection {
       return;
     }
     this.#refused(frame, handler(this, rec, body.value as never, frame, now));
-    if (size > 0) this.#credit((window as ReceiveWindow).release(size));
+    if (size === 0) return;
+    // Routed now, or queued behind work (then credited once the slicer is idle).
+    if (this.#ctx.slicer.backlogged || this.#unrouted > 0) this.#unrouted += size;
+    else this.#credit((window as ReceiveWindow).release(size));
   }
 
   // The session's own frames after Welcome (the parts' are in the context's table).
@@ -458,18 +641,38 @@ export class Session implements SessionConnection {
     this.#sendError(refusal.code, refusal.message, ref.ref, false, level, channel, ref);
   }
 
-  // A Fragment (PROTOCOL.md §11): counted against the window, held, and the frame dispatched when complete.
+  // A Fragment (PROTOCOL.md §11): counted against the window, held, and the frame dispatched when
+  // complete; a large one is joined in steps first, and the input after it waits for it.
   #fragment(fragment: Fragment): void {
-    const { whole, refusal, credit } = this.#flow.fragment(fragment);
+    const { whole, pending, refusal, credit } = this.#flow.fragment(fragment);
     if (refusal !== undefined) {
       this.#fail(refusal.code, refusal.message);
       return;
     }
     this.#credit(credit);
+    if (pending !== undefined) {
+      this.#ctx.slicer.defer(new FrameJoin(pending, this.#joined));
+      if (this.#input !== HOLDING) this.#hold();
+      return;
+    }
     if (whole === undefined) return;
     this.#ctx.stats.reassembled++;
     this.#dispatch(whole, true);
   }
+
+  readonly #joined = (frame: Frame | HbError): void => {
+    if (this.#phase === CLOSED) return;
+    if (frame instanceof HbError) {
+      this.#fail(frame.code, frame.message);
+      return;
+    }
+    this.#ctx.stats.reassembled++;
+    try {
+      this.#dispatch(frame, true);
+    } catch (err) {
+      this.#internal(err);
+    }
+  };
 
   // Returns credit with WindowUpdate (channel 0).
   #credit(credit: number): void {
@@ -629,6 +832,8 @@ export class Session implements SessionConnection {
     this.#phase = CLOSED;
     this.#pending = undefined;
     this.#early = undefined;
+    this.#heldFrames = undefined;
+    this.#heldChunks = undefined;
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
     this.#flow.clear();
@@ -666,6 +871,9 @@ export class Session implements SessionConnection {
 
 /** Fatal codes a client may retry after, which carry `retry_after_ms` (PROTOCOL.md §6.6). */
 const RETRY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.SERVER_FULL, ErrorCode.RATE_LIMITED, ErrorCode.SHUTTING_DOWN]);
+
+/** Frames that route messages (or may: a last fragment): they queue behind queued routing work. */
+const ROUTED: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply", "fragment"]);
 
 /** Frames whose payload counts against the flow-control window (PROTOCOL.md §12). */
 const PAYLOAD_FRAMES: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply"]);

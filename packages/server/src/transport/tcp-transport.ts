@@ -119,6 +119,16 @@ export class TcpTransport implements SessionTransport {
     if (socket.writable) socket.write(bytes);
   }
 
+  /** See {@link SessionTransport.pause}. */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  /** See {@link SessionTransport.resume}. */
+  resume(): void {
+    if (!this.#socket.destroyed) this.#socket.resume();
+  }
+
   /** See {@link SessionTransport.end}. */
   end(): void {
     const socket = this.#socket;

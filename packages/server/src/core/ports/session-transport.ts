@@ -17,6 +17,15 @@ export interface SessionTransport {
   readonly writableLength: number;
   /** Writes bytes; the session calls it at most once per event-loop turn (plus once for a last fatal error). */
   write(bytes: Uint8Array): void;
+  /**
+   * Optional: stops reading (a socket's `pause()`) while the session holds
+   * input it has not processed yet (the event loop's work budget is spent,
+   * see `TurnSlicer`); a transport without it keeps delivering, and the
+   * session holds what arrives.
+   */
+  pause?(): void;
+  /** Optional: reads again after {@link SessionTransport.pause}. */
+  resume?(): void;
   /** Closes gracefully after pending writes are flushed. */
   end(): void;
   /** Closes at once, dropping pending writes. */
