@@ -34,13 +34,27 @@ export type {
   TimeoutReason,
   WillPublishedEvent,
 } from "./core/ports/node-events.js";
-export type { BusStats, DropStats, RoutedStats, ServerStats, WorkerStats } from "./core/ports/server-stats.js";
+export type { BusStats, DropStats, ForbiddenStats, RenewalStats, RoutedStats, ServerStats, WorkerStats } from "./core/ports/server-stats.js";
 export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./bus/memory-bus.js";
 export type { LiveServerOptions } from "./options/live-options.js";
 export type {
+  AllowDeny,
+  AuthOptions,
+  JwtAuthOptions,
+  JwtKey,
+  MessageRateOptions,
+  PermissionGrant,
+  PermissionMatch,
+  PermissionRule,
+  StaticToken,
+} from "./options/auth-options.js";
+export type { ResolvedAuthOptions, ResolvedMessageRate } from "./options/auth-option-checks.js";
+export type {
   AuthenticateContext,
+  AuthenticateDecision,
   AuthenticateHook,
   AuthorizeBroadcastHook,
+  AuthorizeSendHook,
   AuthorizePublishHook,
   AuthorizeSubscribeHook,
   HeartbeatServerOptions,

@@ -20,6 +20,8 @@ import {
   relayHead,
   withToNodeId,
 } from "@hb/codec";
+import type { ConnectionPermissions, PermissionKind } from "../auth/connection-permissions.js";
+import type { SubjectRule } from "../auth/subject-rule.js";
 import type { BusEnvelope } from "../core/ports/bus-link.js";
 import type { Refusal } from "../core/ports/frame-handlers.js";
 import type { NodeDirectory } from "../core/ports/node-directory.js";
@@ -44,6 +46,8 @@ export interface RouteOwner {
   readonly ownSlot: number;
   /** Attached nodes bound to the connection: gateway handle → registry slot. */
   readonly handles: ReadonlyMap<number, number>;
+  /** What the connection may do (`undefined`: no rules, the server's defaults). */
+  readonly permissions: ConnectionPermissions | undefined;
 }
 
 /** Dependencies of a {@link Router}. */
@@ -61,7 +65,6 @@ export interface RouterOptions {
 }
 
 const invalid = (message: string): Refusal => ({ code: ErrorCode.INVALID_ARGUMENT, message });
-const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, message });
 
 /**
  * The channel router (PROTOCOL.md §10): subscriptions and their channels,
@@ -140,9 +143,21 @@ export class Router {
     const req = checkSubscribe(s);
     if (typeof req === "string") return invalid(req);
     const { subject, presence } = req;
+    const kind = presence ? "presence" : "subscribe";
+    const perm = rec.permissions;
+    let deny: SubjectRule | undefined;
+    if (perm !== undefined) {
+      if (presence) {
+        if (!perm.mayWatch(req.labelFilter)) return this.#forbid(kind, `not allowed to watch presence with this label filter`);
+      } else if (perm.subscribe !== true) {
+        const verdict = perm.subscribe === false ? "deny" : perm.subscribe.subscribe(subject);
+        if (verdict === "deny") return this.#forbid(kind, `not allowed to subscribe to ${JSON.stringify(subject)}`);
+        if (verdict === "filter") deny = perm.subscribe as SubjectRule;
+      }
+    }
     const hook = o.authorizeSubscribe;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(rec.ownSlot), subject))) {
-      return forbidden(`not allowed to subscribe to ${JSON.stringify(subject)}`);
+      return this.#forbid(kind, `not allowed to subscribe to ${JSON.stringify(subject)}`);
     }
     const table = peer.channels;
     if (table.size >= o.maxSubscriptionsPerConnection) {
@@ -160,6 +175,7 @@ export class Router {
       labelFilter: req.labelFilter,
       queueSize,
       overflow: req.overflow,
+      deny,
     });
     table.add(sub);
     peer.configureChannel(channel, queueSize, req.overflow);
@@ -210,9 +226,11 @@ export class Router {
     }
     const refusal = this.#publishable(subject);
     if (refusal !== undefined) return refusal;
+    const perm = rec.permissions;
+    if (perm !== undefined && !perm.mayPublish(subject)) return this.#forbid("publish", `not allowed to publish to ${JSON.stringify(subject)}`);
     const hook = this.#live.current.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), subject))) {
-      return forbidden(`not allowed to publish to ${JSON.stringify(subject)}`);
+      return this.#forbid("publish", `not allowed to publish to ${JSON.stringify(subject)}`);
     }
     this.#publish(subject, p.payload, this.#nodes.id(from), p.requestId);
     return undefined;
@@ -224,6 +242,12 @@ export class Router {
     if (from < 0) return invalid(`from_handle ${s.fromHandle} is not an attached node of this connection`);
     const problem = nodeIdProblem(s.nodeId);
     if (problem !== undefined) return invalid(problem);
+    const perm = rec.permissions;
+    if (perm !== undefined && !perm.maySend(s.nodeId)) return this.#forbid("send", `not allowed to send to ${JSON.stringify(s.nodeId)}`);
+    const hook = this.#live.current.authorizeSend;
+    if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), s.nodeId))) {
+      return this.#forbid("send", `not allowed to send to ${JSON.stringify(s.nodeId)}`);
+    }
     if (this.#send(s.nodeId, s.payload, this.#nodes.id(from), s.requestId)) return undefined;
     const message = `node ${JSON.stringify(s.nodeId)} is not online`;
     if (s.requestId === 0n) return { code: ErrorCode.UNKNOWN_NODE, message };
@@ -231,13 +255,19 @@ export class Router {
     return undefined;
   }
 
-  /** Broadcast (§10.7) from a node: only when `authorizeBroadcast` allows it. */
+  /**
+   * Broadcast (§10.7) from a node: when the permissions allow it (a rule or
+   * credential saying `broadcast: true`) or, where they say nothing, when
+   * `authorizeBroadcast` is set; and `authorizeBroadcast`, if set, allows it.
+   */
   broadcast(peer: RoutePeer, rec: RouteOwner, b: Broadcast): Refusal | undefined {
     const from = this.#sender(rec, b.fromHandle);
     if (from < 0) return invalid(`from_handle ${b.fromHandle} is not an attached node of this connection`);
     const hook = this.#live.current.authorizeBroadcast;
-    if (hook === undefined) return forbidden("broadcasts from nodes are not allowed on this server");
-    if (!this.#allowed(() => hook(this.#info(from)))) return forbidden("not allowed to broadcast");
+    const granted = rec.permissions?.broadcast;
+    if (granted === false) return this.#forbid("broadcast", "not allowed to broadcast");
+    if (granted === undefined && hook === undefined) return this.#forbid("broadcast", "broadcasts from nodes are not allowed on this server");
+    if (hook !== undefined && !this.#allowed(() => hook(this.#info(from)))) return this.#forbid("broadcast", "not allowed to broadcast");
     this.#broadcast(b.payload, this.#nodes.id(from), peer);
     return undefined;
   }
@@ -295,6 +325,8 @@ export class Router {
    * @returns `false` if the hook refused it
    */
   will(slot: number, subject: string, payload: Uint8Array): boolean {
+    const perm = this.#nodes.owner(slot).permissions;
+    if (perm !== undefined && !perm.mayPublish(subject)) return false;
     const hook = this.#live.current.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(slot), subject))) return false;
     this.#publish(subject, payload, this.#nodes.id(slot), 0n);
@@ -311,7 +343,7 @@ export class Router {
     switch (envelope.type) {
       case "publish": {
         const subs = this.#index.match(envelope.subject);
-        if (subs.length > 0) this.#fanOut(subs, envelope.body);
+        if (subs.length > 0) this.#fanOut(subs, envelope.body, envelope.subject);
         return;
       }
       case "direct": {
@@ -397,21 +429,26 @@ export class Router {
         stats.dropped.noSubscribers++;
         return 0;
       }
-      return this.#fanOut(subs, encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, ""));
+      return this.#fanOut(subs, encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, ""), subject);
     }
     // Locally first, then once to the other servers (they match their own subscriptions).
     const body = encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, "");
     let n = 0;
     if (subs.length === 0) stats.dropped.noSubscribers++;
-    else n = this.#fanOut(subs, body);
+    else n = this.#fanOut(subs, body, subject);
     bus.send({ type: "publish", subject, body });
     return n;
   }
 
-  // The relay loop: one encoded body, one cached head per subscription.
-  #fanOut(subs: readonly ChannelSubscription[], body: Uint8Array): number {
+  // The relay loop: one encoded body, one cached head per subscription
+  // (a subscription wider than its permissions skips the subjects denied to it).
+  #fanOut(subs: readonly ChannelSubscription[], body: Uint8Array, subject: string): number {
     let n = 0;
-    for (let i = 0; i < subs.length; i++) if ((subs[i] as ChannelSubscription).relay(body)) n++;
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i] as ChannelSubscription;
+      if (sub.deny !== undefined && sub.deny.denies(subject)) continue;
+      if (sub.relay(body)) n++;
+    }
     this.#stats.deliveries += n;
     return n;
   }
@@ -511,6 +548,12 @@ export class Router {
 
   #info(slot: number): NodeInfo {
     return this.#nodes.info(slot);
+  }
+
+  // A FORBIDDEN refusal, counted by kind.
+  #forbid(kind: PermissionKind, message: string): Refusal {
+    this.#stats.forbidden[kind]++;
+    return { code: ErrorCode.FORBIDDEN, message };
   }
 
   // Runs an authorization hook: anything but `true`, or a throw, refuses.

@@ -8,6 +8,7 @@ import {
   type Hello,
   type OverflowMode,
   PROTOCOL_VERSION,
+  type Renew,
   errorCodeName,
   makeFrame,
 } from "@hb/codec";
@@ -24,8 +25,12 @@ import type { SessionEnd } from "./registrations.js";
 import type { Registrations } from "./registrations.js";
 import type { SessionConnection, SessionRecord } from "./session-record.js";
 import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
-import { helloProblem, runAuthenticate } from "./hello-rules.js";
+import { helloProblem } from "./hello-rules.js";
 import { InboundFlow } from "./inbound-flow.js";
+import type { CheckResult, CredentialCheck } from "../auth/credential-check.js";
+import { type ConnectionPermissions, DEFAULT_PERMISSIONS } from "../auth/connection-permissions.js";
+import { errorRef } from "./error-ref.js";
+import { TokenBucket } from "./token-bucket.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -39,6 +44,8 @@ export interface SessionContext {
   readonly registrations: Registrations;
   /** The parts' frame handlers (see {@link FrameHandlers}). */
   readonly frames: FrameHandlers<Session, SessionRecord>;
+  /** Authentication (the `auth` mode, the hook, bindings) and the permission rules. */
+  readonly credentials: CredentialCheck;
   /** Proof of life for the connection's own node: any frame it sends (`heartbeat`: a Heartbeat frame). */
   heard(record: SessionRecord, now: number, heartbeat: boolean): void;
   /** A connection was welcomed: it may subscribe and receives broadcasts. */
@@ -118,6 +125,17 @@ export class Session implements SessionConnection {
   #routed = false;
   // Whether the client reports heartbeat round trips (feature `heartbeat-rtt` negotiated).
   #rttReports = false;
+  // Feature `token-renewal` negotiated: Renew accepted, TOKEN_EXPIRED sent.
+  #renewal = false;
+  // A Renew is being checked.
+  #renewing = false;
+  // The Hello as registered (bound node id and labels), for renewals.
+  #registered: Hello | undefined;
+  // Closes the session when its credential expired and the grace passed.
+  #expiryTimer: NodeJS.Timeout | undefined;
+  // Per-node message limits (the messageRate option), on the Session's record.
+  #messages: TokenBucket | undefined;
+  #bytes: TokenBucket | undefined;
 
   /** @internal */
   constructor(ctx: SessionContext, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
@@ -366,7 +384,15 @@ export class Session implements SessionConnection {
       this.#refused(frame, handler(this, rec, body.value as never, frame, now));
       return;
     }
-    // Publish, Send, Broadcast, Reply: the payload counts against the flow-control window (§12).
+    // Publish, Send, Broadcast, Reply: per-node message limits (the messageRate option).
+    if (this.#messages !== undefined || this.#bytes !== undefined) {
+      const limited = this.#messageLimited((body.value as { payload: Uint8Array }).payload.length, now);
+      if (limited !== undefined) {
+        this.#refused(frame, limited);
+        return;
+      }
+    }
+    // The payload counts against the flow-control window (§12).
     const window = this.#flow.window();
     const size = reassembled || window === undefined ? 0 : (body.value as { payload: Uint8Array }).payload.length;
     if (size > 0 && !(window as ReceiveWindow).consume(size)) {
@@ -399,12 +425,17 @@ export class Session implements SessionConnection {
     else s.#fragment(frame.body.value as Fragment);
   }
 
+  static #renewFrame(s: Session, frame: Frame): void {
+    s.#renew(frame.body.value as Renew);
+  }
+
   // Frame types the session handles itself once welcomed.
   static readonly #ownFrames: Readonly<Record<string, (s: Session, frame: Frame, reassembled: boolean) => void>> = {
     hello: Session.#secondHello,
     goodbye: Session.#goodbye,
     error: Session.#error,
     fragment: Session.#fragmentFrame,
+    renew: Session.#renewFrame,
   };
 
   // Sends a part's refusal of `frame`, if any.
@@ -418,7 +449,8 @@ export class Session implements SessionConnection {
     const c = frame.body.case;
     const channel = c === "publish" || c === "unsubscribe" ? frame.channel : 0;
     const level = refusal.code === ErrorCode.HEARTBEAT_TIMEOUT ? "debug" : "warn";
-    this.#sendError(refusal.code, refusal.message, requestRef(frame), false, level, channel);
+    const ref = errorRef(frame);
+    this.#sendError(refusal.code, refusal.message, ref.ref, false, level, channel, ref.refBody, ref.nodeId);
   }
 
   // A Fragment (PROTOCOL.md §11): counted against the window, held, and the frame dispatched when complete.
@@ -456,18 +488,23 @@ export class Session implements SessionConnection {
       }
     }
     this.#phase = AUTH;
-    const authenticate = this.#ctx.options.authenticate;
-    if (authenticate === undefined) this.#admit(hello, true);
-    else runAuthenticate(authenticate, hello, this.remoteAddress, (ok) => this.#admit(hello, ok), (err) => this.#hookFailed(err));
+    this.#ctx.credentials.run(
+      { token: hello.token, hello, remoteAddress: this.remoteAddress, renewal: false, certificate: this.#transport.peerCertificate?.() },
+      (result) => this.#admit(hello, result),
+    );
   }
 
-  #admit(hello: Hello, ok: boolean): void {
+  #admit(asked: Hello, result: CheckResult): void {
     if (this.#phase !== AUTH) return; // closed meanwhile
     try {
-      if (!ok) {
-        this.#fail(ErrorCode.UNAUTHORIZED, "authentication refused");
+      // PROTOCOL.md §5.8 rule 5: TOKEN_EXPIRED only to a client that listed token-renewal.
+      const renewal = asked.features.includes(Feature.tokenRenewal);
+      if (!result.ok) {
+        this.#fail(result.code === ErrorCode.TOKEN_EXPIRED && !renewal ? ErrorCode.UNAUTHORIZED : result.code, result.message);
         return;
       }
+      // The node id and labels the credential (or client certificate) binds.
+      const hello = result.nodeId === asked.nodeId && result.labels === asked.labels ? asked : { ...asked, nodeId: result.nodeId, labels: result.labels };
       const ctx = this.#ctx;
       if (ctx.registrations.shuttingDown) {
         this.#fail(ErrorCode.SHUTTING_DOWN, "server is shutting down", "info");
@@ -477,8 +514,15 @@ export class Session implements SessionConnection {
       this.#now = ctx.clock.now();
       const { record, resumed, resumeToken } = ctx.registrations.open(this, hello, this.#now);
       this.#record = record;
+      this.#registered = { ...hello, nodeId: record.nodeId, token: "" };
+      record.permissions = ctx.credentials.policy.forNode({ nodeId: record.nodeId, labels: hello.labels }, result.grant);
       // PROTOCOL.md §15.1: of the client's features, the ones this server uses.
       this.#rttReports = hello.features.includes(Feature.heartbeatRtt);
+      this.#renewal = renewal;
+      const features: string[] = [];
+      if (this.#rttReports) features.push(Feature.heartbeatRtt);
+      if (renewal) features.push(Feature.tokenRenewal);
+      this.#startBuckets(o);
       if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
       this.#phase = OPEN;
@@ -502,7 +546,10 @@ export class Session implements SessionConnection {
           maxMessageSize: BigInt(o.maxMessageSize),
           checkIntervalMs: o.heartbeatCheckInterval,
           handshakeTimeoutMs: o.handshakeTimeout,
-          features: this.#rttReports ? [Feature.heartbeatRtt] : [],
+          features,
+          permissions: this.#wirePermissions(),
+          tokenExpiresInMs: BigInt(this.#expireAt(result.expiresAt)),
+          tokenGraceMs: result.expiresAt === undefined ? 0 : o.auth.tokenGrace,
         }),
       );
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");
@@ -515,6 +562,105 @@ export class Session implements SessionConnection {
     } catch (err) {
       this.#internal(err);
     }
+  }
+
+  // ------------------------------------------------------ credentials
+
+  // Renew (PROTOCOL.md §5.8): the same check as the handshake's, for the connection's node id and labels.
+  #renew(renew: Renew): void {
+    if (!this.#renewal) {
+      this.#fail(ErrorCode.PROTOCOL_VIOLATION, "Renew without feature token-renewal negotiated");
+      return;
+    }
+    if (this.#renewing) {
+      this.#fail(ErrorCode.PROTOCOL_VIOLATION, "a second Renew before the first was answered");
+      return;
+    }
+    const hello = this.#registered as Hello;
+    this.#renewing = true;
+    this.#ctx.credentials.run(
+      { token: renew.token, hello: { ...hello, token: renew.token }, remoteAddress: this.remoteAddress, renewal: true, certificate: this.#transport.peerCertificate?.() },
+      (result) => this.#renewed(result),
+    );
+  }
+
+  #renewed(result: CheckResult): void {
+    this.#renewing = false;
+    const rec = this.#record;
+    if (this.#phase !== OPEN || rec === undefined) return;
+    try {
+      if (!result.ok || result.nodeId !== rec.nodeId) {
+        const code = !result.ok && result.code === ErrorCode.TOKEN_EXPIRED ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED;
+        this.#ctx.stats.renewals.refused++;
+        this.#sendError(code, result.ok ? "the credential is bound to another node id" : result.message, 0, false, "warn", 0, RENEW_BODY);
+        return;
+      }
+      const hello = this.#registered as Hello;
+      const before = rec.permissions;
+      rec.permissions = this.#ctx.credentials.policy.forNode({ nodeId: rec.nodeId, labels: hello.labels }, result.grant);
+      this.#ctx.stats.renewals.accepted++;
+      const expiresIn = this.#expireAt(result.expiresAt);
+      this.#send(
+        makeFrame("renewed", {
+          tokenExpiresInMs: BigInt(expiresIn),
+          ...(rec.permissions === before ? {} : { permissions: this.#wirePermissions() }),
+        }),
+      );
+      this.#log("debug", undefined, expiresIn > 0 ? `credential renewed, expires in ${expiresIn} ms` : "credential renewed, no expiry");
+    } catch (err) {
+      this.#internal(err);
+    }
+  }
+
+  // (Re)starts the expiry timer; returns the ms until expiry (0: none).
+  #expireAt(expiresAt: number | undefined): number {
+    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    if (expiresAt === undefined) return 0;
+    const ms = Math.max(1, Math.ceil(expiresAt - Date.now()));
+    const grace = this.#ctx.options.auth.tokenGrace;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#ctx.stats.renewals.expired++;
+      // PROTOCOL.md §5.8 rule 5: UNAUTHORIZED to a client that does not know TOKEN_EXPIRED.
+      if (this.#renewal) this.#fail(ErrorCode.TOKEN_EXPIRED, `credential expired ${grace} ms ago and was not renewed`, "info");
+      else this.#fail(ErrorCode.UNAUTHORIZED, `credential expired ${grace} ms ago`, "info");
+    }, ms + grace);
+    this.#expiryTimer.unref();
+    return ms;
+  }
+
+  #wirePermissions(): ReturnType<ConnectionPermissions["toWire"]> | undefined {
+    const o = this.#ctx.options;
+    const hooks = {
+      publish: o.authorizePublish !== undefined,
+      subscribe: o.authorizeSubscribe !== undefined,
+      send: o.authorizeSend !== undefined,
+      broadcast: o.authorizeBroadcast !== undefined,
+    };
+    return (this.#record?.permissions ?? DEFAULT_PERMISSIONS).toWire(hooks);
+  }
+
+  #startBuckets(o: ResolvedServerOptions): void {
+    const rate = o.messageRate;
+    const now = this.#now;
+    if (rate.messagesPerSecond > 0) this.#messages = new TokenBucket(rate.messagesPerSecond, rate.messageBurst, now);
+    if (rate.bytesPerSecond > 0) this.#bytes = new TokenBucket(rate.bytesPerSecond, rate.byteBurst, now);
+  }
+
+  // A message over the node's message or byte rate: refused (non-fatal RATE_LIMITED), counted.
+  #messageLimited(bytes: number, now: number): { code: ErrorCode; message: string } | undefined {
+    const messages = this.#messages;
+    if (messages !== undefined && !messages.take(now)) {
+      this.#ctx.stats.messagesLimited++;
+      return { code: ErrorCode.RATE_LIMITED, message: `over the message rate (messageRate.messagesPerSecond ${this.#ctx.options.messageRate.messagesPerSecond})` };
+    }
+    const b = this.#bytes;
+    if (b !== undefined && bytes > 0 && !b.take(now, Math.min(bytes, this.#ctx.options.messageRate.byteBurst))) {
+      this.#ctx.stats.messagesLimited++;
+      return { code: ErrorCode.RATE_LIMITED, message: `over the byte rate (messageRate.bytesPerSecond ${this.#ctx.options.messageRate.bytesPerSecond})` };
+    }
+    return undefined;
   }
 
   // ---------------------------------------------------------------- output
@@ -534,11 +680,13 @@ export class Session implements SessionConnection {
     fatal: boolean,
     level: "debug" | "info" | "warn",
     channel = 0,
+    refBody = 0,
+    nodeId = "",
   ): void {
     if (this.#phase === CLOSED) return;
     this.#ctx.stats.error(code);
     this.#log(level, code, message, ref);
-    const frame = makeFrame("error", { code, message, ref: BigInt(ref), fatal }, channel);
+    const frame = makeFrame("error", { code, message, ref: BigInt(ref), fatal, refBody, nodeId }, channel);
     if (!fatal) this.#send(frame);
     else if (!this.#transportGone) this.#writer.fatal(frame); // written even when the queues are stuck
   }
@@ -555,17 +703,14 @@ export class Session implements SessionConnection {
     this.#fail(ErrorCode.INTERNAL, "internal server error");
   }
 
-  #hookFailed(err: unknown): void {
-    this.#ctx.stats.listenerErrors++;
-    this.#ctx.options.logger.error({ err, conn: this.id }, "authenticate hook threw");
-  }
-
   #close(how: SessionEnd): void {
     if (this.#phase === CLOSED) return;
     this.#phase = CLOSED;
     this.#pending = [];
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
+    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
     this.#flow.clear();
     // Its subscriptions end before its nodes leave: the events about them are not for it.
     if (this.#routed) this.#ctx.closed(this);
@@ -599,22 +744,8 @@ export class Session implements SessionConnection {
   }
 }
 
+/** `ProtocolError.ref_body` of a refused Renew: its field number in Frame. */
+const RENEW_BODY = 24;
+
 /** Frames whose payload counts against the flow-control window (PROTOCOL.md §12). */
 const PAYLOAD_FRAMES: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply"]);
-
-// What a refusal refers to (`ref`): Subscribe.request_id, a request id, or an Attach's handle.
-function requestRef(frame: Frame): number | bigint {
-  const body = frame.body;
-  switch (body.case) {
-    case "attach":
-      return body.value.handle;
-    case "subscribe":
-      return body.value.requestId;
-    case "publish":
-    case "send":
-    case "reply":
-      return body.value.requestId;
-    default:
-      return 0;
-  }
-}
