@@ -68,7 +68,7 @@ export function compileGrant(grant: PermissionGrant, node: PermissionSubject): C
     send: ids(grant.send, node),
     broadcast: grant.broadcast,
     attach: ids(grant.attach, node),
-    presence: presence === undefined ? true : typeof presence === "boolean" ? presence : Object.freeze({ ...presence.filter }),
+    presence: presence === undefined || typeof presence === "boolean" ? (presence ?? true) : presenceFilter(presence.filter, node),
   });
 }
 
@@ -102,7 +102,20 @@ function fill(entries: readonly string[], node: PermissionSubject): string[] {
   return out;
 }
 
+// The filter with its values filled; a value naming a label the node lacks: presence denied.
+function presenceFilter(filter: Readonly<Record<string, string>>, node: PermissionSubject): false | Readonly<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(filter)) {
+    const [filled] = fill([value], node);
+    if (filled === undefined) return false;
+    out[key] = filled;
+  }
+  return Object.freeze(out);
+}
+
 function hasTemplates(grant: PermissionGrant): boolean {
   const lists = [grant.publish, grant.subscribe, grant.send, grant.attach];
-  return lists.some((k) => typeof k === "object" && [...(k.allow ?? []), ...(k.deny ?? [])].some((e) => /\{(nodeId|labels\.[^}]+)\}/.test(e)));
+  const entries = lists.flatMap((k) => (typeof k === "object" ? [...(k.allow ?? []), ...(k.deny ?? [])] : []));
+  if (typeof grant.presence === "object") entries.push(...Object.values(grant.presence.filter));
+  return entries.some((e) => /\{(nodeId|labels\.[^}]+)\}/.test(e));
 }
