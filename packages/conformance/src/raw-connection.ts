@@ -307,26 +307,28 @@ export class RawConnection {
   }
 
   /**
-   * Waits for a ProtocolError and checks its code and, when given, `fatal`
-   * and `ref`.
+   * Waits for a ProtocolError and checks its code and, when given, `fatal`,
+   * `ref` and `ref_body`.
    *
    * @throws {@link ScenarioFailure} as {@link RawConnection.expectFrame}, or
    *   when the error's code, fatal flag or ref differ from `want`
    */
   async expectError(
-    want: { code: ErrorCode; fatal?: boolean; ref?: bigint },
+    want: { code: ErrorCode; fatal?: boolean; ref?: bigint; refBody?: number },
     timeoutMs: number,
     options: ExpectOptions = {},
   ): Promise<ProtocolError> {
     const parts = [`code: ${errorCodeName(want.code)}`];
     if (want.fatal !== undefined) parts.push(`fatal: ${want.fatal}`);
     if (want.ref !== undefined) parts.push(`ref: ${want.ref}`);
+    if (want.refBody !== undefined) parts.push(`ref_body: ${want.refBody}`);
     const what = `ProtocolError{${parts.join(", ")}}`;
     const got = await this.expectFrame("error", timeoutMs, { ...options, what });
     if (
       got.code !== want.code ||
       (want.fatal !== undefined && got.fatal !== want.fatal) ||
-      (want.ref !== undefined && got.ref !== want.ref)
+      (want.ref !== undefined && got.ref !== want.ref) ||
+      (want.refBody !== undefined && got.refBody !== want.refBody)
     ) {
       fail(`${this.label}: expected ${what}${suffix(options.after)}, got ${describeProtocolError(got)}`);
     }

@@ -29,6 +29,10 @@ export interface ServerTarget {
   readonly maxWaitMs: number;
   /** The server's handshake timeout, ms (it is not advertised). */
   readonly handshakeTimeoutMs: number;
+  /** A credential the server accepts with an expiry, in a Hello and a Renew (the renewal scenarios). */
+  readonly renewableToken: string;
+  /** A credential the server refuses. */
+  readonly refusedToken: string;
 }
 
 /**
@@ -43,6 +47,8 @@ export class ServerScenarioContext implements ServerTarget {
   readonly timeoutScale: number;
   readonly maxWaitMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly renewableToken: string;
+  readonly refusedToken: string;
   /** Time allowed for a reply the server should send at once (2 s × timeoutScale). */
   readonly replyTimeoutMs: number;
 
@@ -59,6 +65,8 @@ export class ServerScenarioContext implements ServerTarget {
     this.timeoutScale = target.timeoutScale;
     this.maxWaitMs = target.maxWaitMs;
     this.handshakeTimeoutMs = target.handshakeTimeoutMs;
+    this.renewableToken = target.renewableToken;
+    this.refusedToken = target.refusedToken;
     this.replyTimeoutMs = Math.round(2000 * target.timeoutScale);
     this.#runId = runId;
   }

@@ -7,6 +7,9 @@ import { explain } from "./helpers.js";
 // in about a second each: once in one process, once as worker processes
 // (what the default workerCount gives on a machine with several CPUs), which
 // must look like one server from the wire.
+// Authentication by a workerModule hook (so that it is the same with 1 and
+// 2 workers): the runner's renewable credential expires after 2 s with a
+// grace of 500 ms (the renewal scenarios), its refused one is refused.
 const TIMINGS = {
   host: "127.0.0.1",
   port: 0,
@@ -14,6 +17,8 @@ const TIMINGS = {
   heartbeatTimeout: 1000,
   heartbeatCheckInterval: 50,
   handshakeTimeout: 1000,
+  workerModule: new URL("./renewal-hooks.mjs", import.meta.url),
+  auth: { tokenGrace: 500 },
 } satisfies HeartbeatServerOptions;
 
 const servers: HeartbeatServer[] = [];
