@@ -81,7 +81,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
           );
         }
       }
-      this.#pool = new WorkerPool(resolved, options);
+      this.#pool = new WorkerPool(resolved, options, () => this.#core.options);
       // With a bus, the primary joins it for the whole server and bridges it to the workers.
       opts = { ...resolved, bus: new PrimaryBusLink(this.#pool.hub, resolved.bus) };
     } else {
@@ -148,7 +148,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     await this.#startBus();
     // A worker hands a resuming connection to its sibling.
     const role = this.#role;
-    const handoff: HandoffSender | undefined = role === undefined ? undefined : (target, socket, bytes) => role.handoff(target, socket, bytes);
+    const handoff: HandoffSender | undefined = role === undefined ? undefined : (target, socket, bytes, ip) => role.handoff(target, socket, bytes, ip);
     const address = await this.#listener.listen((socket, give, remoteAddress) => void this.#serve(socket, give, remoteAddress), handoff);
     this.#core.start();
     o.logger.info({ address: address.address, port: address.port, serverId: o.serverId, bus: o.bus?.kind }, "hb server listening");
@@ -190,6 +190,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   setWorkerRole(role: WorkerRole): void {
     this.#role = role;
     this.#core.registrations.setWorker(role.workerId);
+    this.#gate.setQuota(role.quota);
   }
 
   /**
@@ -197,22 +198,31 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * (read there, the Hello among them) are fed first. It is not handed on
    * again: an unknown token yields a fresh session here.
    */
-  adopt(socket: Socket, bytes: Uint8Array): void {
+  adopt(socket: Socket, bytes: Uint8Array, remoteAddress: string): void {
     if (!this.#listener.started || this.#closing !== undefined) {
+      this.#role?.quota.release(remoteAddress);
       socket.destroy();
       return;
     }
     this.#listener.adopt(socket);
-    this.#serve(socket, undefined)?.receive(bytes);
+    this.#serve(socket, undefined, remoteAddress, bytes, true);
   }
 
-  // Runs a session on a connected socket (handed off when `handoff` is given); undefined when refused.
-  // `remoteAddress`: the client's, when a PROXY header gave it (the `proxyProtocol` option).
-  #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string): Session | undefined {
+  // Runs a session on a connected socket (handed off when `handoff` is given): once admitted, the
+  // transport is bound and `early` (bytes read by another worker) fed first. `remoteAddress`: the
+  // client's, when a PROXY header gave it (the `proxyProtocol` option) or the connection was handed over.
+  // In a worker the admission waits for the primary's count (the socket is not read meanwhile).
+  #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string, early?: Uint8Array, leased = false): void {
     const transport = new TcpTransport(socket, (err) => this.#socketError(err), handoff, remoteAddress);
-    const session = this.accept(transport);
-    if (session !== undefined) transport.bind(session);
-    return session;
+    const bind = (session: Session | undefined): void => {
+      if (session === undefined) return;
+      this.#core.start();
+      transport.bind(session);
+      if (early !== undefined) session.receive(early);
+    };
+    const admitted = this.#gate.admit(transport, leased);
+    if (admitted instanceof Promise) admitted.then(bind, (err: unknown) => this.#socketError(err as Error));
+    else bind(admitted);
   }
 
   /**

@@ -86,7 +86,7 @@ describe("workerCount > 1", () => {
     server = undefined;
   }, 30_000);
 
-  it("maxConnections is the server's: each worker takes its share", async () => {
+  it("maxConnections is the server's: the primary counts every worker's connections", async () => {
     const s = new HeartbeatServer({ workerCount: 2, maxConnections: 4, host: "127.0.0.1", port: 0, closeTimeout: 500 });
     server = s;
     expect(s.options.maxConnections).toBe(4);

@@ -138,9 +138,9 @@ export interface HeartbeatServerOptions {
    * see one member, never the workers. The
    * workers' log records are forwarded to the primary's `logger` (tagged
    * `memberId`, `workerPid`) unless the `workerModule` gives them a logger.
-   * `maxConnections` is shared out: each worker accepts
-   * ceil(maxConnections / N) (round-robin spreads connections evenly);
-   * `maxConnectionsPerIp` applies per worker. A resume works whichever
+   * `maxConnections` and `maxConnectionsPerIp` hold for the whole server:
+   * the primary counts every worker's connections (a worker leases a slot
+   * over IPC for each connection it accepts, one round trip per accept). A resume works whichever
    * worker the reconnect reaches: resume tokens carry the worker id, and
    * the connection is handed to the worker holding the session (plain TCP;
    * with `tls` such a reconnect gets a fresh session).

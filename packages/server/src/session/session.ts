@@ -125,6 +125,8 @@ export class Session implements SessionConnection {
   #routed = false;
   // Whether the client reports heartbeat round trips (feature `heartbeat-rtt` negotiated).
   #rttReports = false;
+  // The worker this connection was handed to (0: none).
+  #movedTo = 0;
   // Feature `token-renewal` negotiated: Renew accepted, TOKEN_EXPIRED sent.
   #renewal = false;
   // A Renew is being checked.
@@ -179,6 +181,11 @@ export class Session implements SessionConnection {
   /** Whether the session has ended (it ignores further input). */
   get closed(): boolean {
     return this.#phase === CLOSED;
+  }
+
+  /** @internal Whether the connection was handed to another worker (its connection slot went along). */
+  get handedOff(): boolean {
+    return this.#movedTo !== 0;
   }
 
   /** @internal Whether no Hello has been read yet (a transport able to hand off keeps the bytes until then). */
@@ -727,6 +734,7 @@ export class Session implements SessionConnection {
 
   // The transport went to another worker with the Hello: nothing was registered here, nothing is sent.
   #handedOff(target: number): void {
+    this.#movedTo = target;
     this.#transportGone = true;
     this.#close("lost");
     this.#ctx.stats.handedOff++;

@@ -131,9 +131,9 @@ export class TcpListener {
 
   // A socket given away is no longer this listener's.
   #giver(handoff: HandoffSender): HandoffSender {
-    return (target, socket, bytes) => {
+    return (target, socket, bytes, remoteAddress) => {
       this.#sockets.delete(socket);
-      handoff(target, socket, bytes);
+      handoff(target, socket, bytes, remoteAddress);
     };
   }
 }

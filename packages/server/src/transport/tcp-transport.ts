@@ -110,7 +110,7 @@ export class TcpTransport implements SessionTransport {
     socket.removeAllListeners("drain");
     socket.removeAllListeners("close");
     for (let c: Buffer | null = socket.read(); c !== null; c = socket.read()) early.push(c);
-    send(target, socket, Buffer.concat(early));
+    send(target, socket, Buffer.concat(early), this.remoteAddress);
     return true;
   }
 

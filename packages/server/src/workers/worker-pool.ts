@@ -6,7 +6,9 @@ import type { ServerStats, WorkerStats } from "../core/ports/server-stats.js";
 import type { LiveServerOptions } from "../options/live-options.js";
 import type { HeartbeatServerOptions, ResolvedServerOptions } from "../options/server-options.js";
 import type { ProcessSample } from "../telemetry/process-sampler.js";
+import { ConnectionLeases, type LeaseLimits } from "./connection-leases.js";
 import { IpcBusHub } from "./ipc-bus-hub.js";
+import type { LeaseAnswer, LeaseRequest } from "./ipc-quota.js";
 import { relayWorkerLog, workerLogLevel } from "./worker-log.js";
 
 /**
@@ -44,11 +46,16 @@ export type WorkerControlMessage =
   | { hbWorker: "log"; line: string }
   /**
    * Worker → primary, with the socket as handle: a connection whose Hello
-   * resumes a session of worker `target`, and the bytes read from it.
+   * resumes a session of worker `target`, the bytes read from it, and the
+   * client address its connection slot is counted under.
    */
-  | { hbWorker: "handoff"; target: number; bytes: Uint8Array }
-  /** Primary → worker, with the socket as handle: take over this connection, feeding `bytes` first. */
-  | { hbWorker: "adopt"; bytes: Uint8Array };
+  | { hbWorker: "handoff"; target: number; bytes: Uint8Array; ip: string }
+  /** Primary → worker, with the socket as handle: take over this connection (and its slot), feeding `bytes` first. */
+  | { hbWorker: "adopt"; bytes: Uint8Array; ip: string }
+  /** Worker → primary: connection slots asked for and given back (the server-wide limits, `ConnectionLeases`). */
+  | { hbWorker: "lease"; request: LeaseRequest }
+  /** Primary → worker: the answers to a `lease` message's requests. */
+  | { hbWorker: "leased"; answers: LeaseAnswer };
 
 /** Restart policy of crashed workers. */
 export const RESTART = {
@@ -108,6 +115,8 @@ export class WorkerPool {
   readonly hub = new IpcBusHub();
   /** Connections passed between workers (resumes landing on another worker than their session's). */
   handedOff = 0;
+  /** The connections of the whole server, counted against `maxConnections` and `maxConnectionsPerIp`. */
+  readonly leases: ConnectionLeases;
   readonly #count: number;
   #options: HeartbeatServerOptions;
   readonly #logger: Logger;
@@ -123,14 +132,15 @@ export class WorkerPool {
   /**
    * @param resolved - the primary's options: `workerCount`, `workerModule`, `serverId` and `logger` are used here
    * @param options - the options as given, passed on to the workers (serialisable ones;
-   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped; each
-   *   worker gets `maxConnections` / `workerCount`, rounded up)
+   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped)
+   * @param limits - the connection limits in force (the primary's live options): the workers lease
+   *   every connection from {@link WorkerPool.leases}, so they hold for the whole server
    */
-  constructor(resolved: ResolvedServerOptions, options: HeartbeatServerOptions) {
+  constructor(resolved: ResolvedServerOptions, options: HeartbeatServerOptions, limits: () => LeaseLimits) {
     this.#count = resolved.workerCount;
+    this.leases = new ConnectionLeases(limits);
     const { workerCount: _w, workerModule: _m, serverId: _s, logger: _l, ...rest } = options;
-    // maxConnections is the server's: round-robin spreads connections evenly, so each worker takes its share.
-    this.#options = { ...rest, maxConnections: Math.ceil(resolved.maxConnections / resolved.workerCount) };
+    this.#options = rest;
     this.#logger = resolved.logger;
     this.#workerModule = resolved.workerModule;
     this.#serverId = resolved.serverId;
@@ -177,13 +187,12 @@ export class WorkerPool {
   }
 
   /**
-   * Sends live option changes to every worker (each gets its share of
-   * `maxConnections`) with the primary logger's current level; workers
-   * forked later start with them.
+   * Sends live option changes to every worker with the primary logger's
+   * current level; workers forked later start with them. (The connection
+   * limits are counted here, by {@link WorkerPool.leases}, for the whole server.)
    */
   reconfigure(changes: LiveServerOptions): void {
     const share: LiveServerOptions = { ...changes };
-    if (share.maxConnections !== undefined) share.maxConnections = Math.ceil(share.maxConnections / this.#count);
     this.#options = { ...this.#options, ...share, rateLimit: { ...this.#options.rateLimit, ...share.rateLimit } };
     const message: WorkerControlMessage = { hbWorker: "reconfigure", changes: share, logLevel: workerLogLevel(this.#logger) };
     for (const { worker } of this.#slots.values()) {
@@ -213,7 +222,12 @@ export class WorkerPool {
       worker.on("message", (m: unknown, handle: unknown) => {
         if (!isControl(m)) return;
         if (m.hbWorker === "handoff") {
-          this.#handoff(worker, m.target, m.bytes, handle);
+          this.#handoff(worker, m.target, m.bytes, m.ip, handle);
+          return;
+        }
+        if (m.hbWorker === "lease") {
+          const answers = this.leases.request(worker.id, m.request);
+          if (answers.length > 0 && worker.isConnected()) worker.send({ hbWorker: "leased", answers } satisfies WorkerControlMessage);
           return;
         }
         if (m.hbWorker === "boot") {
@@ -245,22 +259,26 @@ export class WorkerPool {
   }
 
   // To the worker holding the session, or back to the sender when that one is gone (a fresh session there).
-  #handoff(from: Worker, target: number, bytes: Uint8Array, handle: unknown): void {
+  // The connection's slot moves with it.
+  #handoff(from: Worker, target: number, bytes: Uint8Array, ip: string, handle: unknown): void {
     if (!(handle instanceof Socket)) return;
     const to = this.#slots.get(target)?.worker;
     const dest = to !== undefined && to.isConnected() ? to : from;
     if (!dest.isConnected()) {
+      this.leases.release(from.id, ip);
       handle.destroy();
       return;
     }
     this.handedOff++;
-    dest.send({ hbWorker: "adopt", bytes } satisfies WorkerControlMessage, handle, {}, (err) => {
+    this.leases.transfer(from.id, dest.id, ip);
+    dest.send({ hbWorker: "adopt", bytes, ip } satisfies WorkerControlMessage, handle, {}, (err) => {
       if (err) handle.destroy();
     });
   }
 
   #exited(slot: Slot, code: number | null, signal: string | null): void {
     this.#slots.delete(slot.worker.id);
+    this.leases.dropWorker(slot.worker.id);
     if (this.#closing) return;
     const now = Date.now();
     this.#logger.error({ memberId: `w${slot.worker.id}`, code, signal }, "worker exited; restarting");
