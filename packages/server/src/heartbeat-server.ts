@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { EventEmitter } from "node:events";
 import type { AddressInfo, Socket } from "node:net";
+import type { TlsOptions } from "node:tls";
 import { ErrorCode, HbError, nodeIdProblem, publishProblem } from "@hb/codec";
 import type { BusHealth } from "./core/ports/bus-link.js";
 import type { HeartbeatServerEvents } from "./core/ports/node-events.js";
@@ -144,6 +145,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     if (this.#listener.started) throw new Error("HeartbeatServer is already listening");
     if (this.#closing !== undefined) throw new Error("HeartbeatServer is closed");
     const o = this.options;
+    this.#warnIfOpen();
     if (this.#pool !== undefined) return this.#listenWorkers(this.#pool);
     await this.#startBus();
     // A worker hands a resuming connection to its sibling.
@@ -173,6 +175,27 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     const address = await pool.start();
     o.logger.info({ port: address.port, workers: o.workerCount, serverId: o.serverId }, "hb server workers listening");
     return address;
+  }
+
+  /**
+   * Replaces the TLS certificate and key (and CA, for client certificates)
+   * without a restart: connections accepted from now on use them, open ones
+   * keep theirs. Pass the same kind of options as `tls` (PEM buffers or
+   * strings: `cert`, `key`, `ca`, `passphrase`, …). With worker processes
+   * every worker reloads (resolves once each has).
+   *
+   * @throws Error when the server does not speak TLS or is not listening; a bad certificate or
+   *   key throws (in one process) or rejects (from a worker) and nothing changes where it failed
+   */
+  async reloadTls(tls: TlsOptions): Promise<void> {
+    if (this.options.tls === undefined) throw new Error("this server does not speak TLS (no tls option)");
+    if (this.#pool !== undefined) {
+      await this.#pool.reloadTls(tls);
+    } else {
+      if (!this.#listener.started) throw new Error("HeartbeatServer is not listening");
+      this.#listener.reloadTls(tls);
+    }
+    this.options.logger.info({ serverId: this.options.serverId }, "TLS certificates reloaded");
   }
 
   /** The bound address, or `undefined` when not listening (with `workerCount` > 1: the workers' shared one). */
@@ -415,6 +438,19 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return this.#core.router.list(nodeId);
   }
 
+  // No authentication on an address other than loopback: say so loudly (once, in the process that was asked to listen).
+  #warnIfOpen(): void {
+    const o = this.options;
+    if (this.#role !== undefined || o.auth.mode !== "none" || o.authenticate !== undefined || o.workerModule !== undefined) return;
+    if (o.auth.certificateNodeId !== undefined) return;
+    if (o.host !== undefined && isLoopback(o.host)) return;
+    o.logger.warn(
+      { host: o.host ?? "(every interface)", auth: "none" },
+      "NO AUTHENTICATION: any client that reaches this port can register any node id and use the bus. " +
+        'Set the auth option (mode "tokens" or "jwt"), an authenticate hook, or listen on loopback only.',
+    );
+  }
+
   #socketError(err: Error & { code?: string }): void {
     this.#stats.socketErrors++;
     this.options.logger.debug({ err: err.message, errno: err.code }, "socket error");
@@ -427,6 +463,10 @@ function payloadBytes(payload: Uint8Array | string): Uint8Array {
   if (payload instanceof Uint8Array) return payload;
   if (typeof payload === "string") return utf8.encode(payload);
   throw new TypeError("payload must be a Uint8Array or a string");
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function checkFilter(filter: NodeFilter): void {

@@ -62,6 +62,14 @@ process.on("message", (m: unknown, handle: unknown) => {
     }
     return;
   }
+  if (msg.hbWorker === "tls") {
+    const reload = server === undefined ? Promise.reject(new Error("not started")) : server.reloadTls(msg.tls);
+    reload.then(
+      () => post({ hbWorker: "tlsReloaded", id: msg.id }),
+      (err: unknown) => post({ hbWorker: "tlsReloaded", id: msg.id, error: err instanceof Error ? err.message : String(err) }),
+    );
+    return;
+  }
   if (msg.hbWorker === "leased") {
     quota.answered(msg.answers);
     return;

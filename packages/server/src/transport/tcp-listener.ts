@@ -1,5 +1,5 @@
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
-import { type TlsOptions, createServer as createTlsServer } from "node:tls";
+import { type Server as TlsServer, type TlsOptions, createServer as createTlsServer } from "node:tls";
 import type { Logger } from "../core/ports/logger.js";
 import { type ProxyHeaderError, readProxyHeader } from "../proxy/read-proxy-header.js";
 import type { HandoffSender } from "../workers/worker-handoff.js";
@@ -44,6 +44,7 @@ export class TcpListener {
   readonly #o: TcpListenerOptions;
   readonly #sockets = new Set<Socket>();
   #server: Server | undefined;
+  #tls: TlsServer | undefined;
 
   constructor(options: TcpListenerOptions) {
     this.#o = options;
@@ -87,6 +88,7 @@ export class TcpListener {
       const tlsServer = createTlsServer({ ...o.tls, handshakeTimeout: o.handshakeTimeout }, onSocket);
       tlsServer.on("tlsClientError", (err) => o.onSocketError(err));
       server = tlsServer;
+      this.#tls = tlsServer;
     } else {
       server = createTcpServer(onSocket);
     }
@@ -102,6 +104,18 @@ export class TcpListener {
     // Accept errors (e.g. EMFILE) must not crash the process.
     server.on("error", (err) => o.logger.error({ err }, "listener error"));
     return server.address() as AddressInfo;
+  }
+
+  /**
+   * Replaces the TLS certificate, key, CA and other context options for
+   * connections accepted from now on (`tls.Server#setSecureContext`); open
+   * connections keep theirs.
+   *
+   * @throws Error when the listener does not speak TLS, or the options are invalid (a bad PEM: nothing changes)
+   */
+  reloadTls(options: TlsOptions): void {
+    if (this.#tls === undefined) throw new Error("this server does not speak TLS (no tls option)");
+    this.#tls.setSecureContext(options);
   }
 
   /** Takes over a socket handed from another worker: tracked like an accepted one. */

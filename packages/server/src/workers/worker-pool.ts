@@ -1,6 +1,7 @@
 import cluster, { type Worker } from "node:cluster";
 import { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import type { TlsOptions } from "node:tls";
 import type { Logger } from "../core/ports/logger.js";
 import type { ServerStats, WorkerStats } from "../core/ports/server-stats.js";
 import type { LiveServerOptions } from "../options/live-options.js";
@@ -32,6 +33,10 @@ export type WorkerControlMessage =
       serverId: string;
       logLevel: string;
     }
+  /** Primary → worker: replace the TLS context (`HeartbeatServer.reloadTls`); answered by `tlsReloaded`. */
+  | { hbWorker: "tls"; id: number; tls: TlsOptions }
+  /** Worker → primary: the TLS context was replaced, or `error` why not. */
+  | { hbWorker: "tlsReloaded"; id: number; error?: string }
   /** Primary → worker: close gracefully, then exit. */
   | { hbWorker: "close" }
   /** Primary → worker: apply live option changes (its share of `maxConnections`) and log at `logLevel`. */
@@ -128,6 +133,8 @@ export class WorkerPool {
   #crashes: number[] = [];
   #address: PoolAddress | undefined;
   #restartTimers = new Set<NodeJS.Timeout>();
+  #tlsReloads = new Map<number, (error: string | undefined) => void>();
+  #nextReload = 1;
 
   /**
    * @param resolved - the primary's options: `workerCount`, `workerModule`, `serverId` and `logger` are used here
@@ -202,6 +209,29 @@ export class WorkerPool {
     }
   }
 
+  /**
+   * Has every live worker replace its TLS context; workers forked later
+   * start with it.
+   *
+   * @throws Error naming the workers where it failed
+   */
+  async reloadTls(tls: TlsOptions): Promise<void> {
+    this.#options = { ...this.#options, tls: { ...this.#options.tls, ...tls } };
+    const replies = [...this.#slots.values()].filter((s) => s.worker.isConnected()).map(({ worker }) => {
+      const id = this.#nextReload++;
+      return new Promise<string | undefined>((resolve) => {
+        this.#tlsReloads.set(id, resolve);
+        worker.once("exit", () => resolve(undefined));
+        worker.send({ hbWorker: "tls", id, tls } satisfies WorkerControlMessage);
+      }).then((error) => {
+        this.#tlsReloads.delete(id);
+        return error === undefined ? undefined : `w${worker.id}: ${error}`;
+      });
+    });
+    const errors = (await Promise.all(replies)).filter((e) => e !== undefined);
+    if (errors.length > 0) throw new Error(`TLS reload failed: ${errors.join("; ")}`);
+  }
+
   /** Each live worker as last reported (see `ServerStats.workers`). */
   workerStats(): WorkerStats[] {
     return [...this.#slots.values()].map((s) => s.report);
@@ -223,6 +253,10 @@ export class WorkerPool {
         if (!isControl(m)) return;
         if (m.hbWorker === "handoff") {
           this.#handoff(worker, m.target, m.bytes, m.ip, handle);
+          return;
+        }
+        if (m.hbWorker === "tlsReloaded") {
+          this.#tlsReloads.get(m.id)?.(m.error);
           return;
         }
         if (m.hbWorker === "lease") {

@@ -145,3 +145,22 @@ describe("the authenticate hook", () => {
     expect(await refusal(port, { nodeId: "fine2", token: "bad-token" })).toBe(ErrorCode.UNAUTHORIZED);
   });
 });
+
+describe("the warning of auth mode none", () => {
+  const capture = () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (_o: object, msg: string) => warnings.push(msg) };
+    return { logger, warnings };
+  };
+
+  it("warns loudly at listen on a non-loopback address, not on loopback nor with auth", async () => {
+    const open = capture();
+    await serve({ host: "0.0.0.0", logger: open.logger });
+    expect(open.warnings.filter((w) => w.startsWith("NO AUTHENTICATION"))).toHaveLength(1);
+    const local = capture();
+    await serve({ host: "127.0.0.1", logger: local.logger });
+    const authed = capture();
+    await serve({ host: "0.0.0.0", logger: authed.logger, auth: { mode: "tokens", tokens: [] } });
+    expect([...local.warnings, ...authed.warnings].filter((w) => w.startsWith("NO AUTHENTICATION"))).toEqual([]);
+  });
+});

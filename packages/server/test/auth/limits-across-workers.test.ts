@@ -1,8 +1,9 @@
 // Connection limits hold for the whole server with 2 worker processes: the
 // primary counts every connection, whichever worker accepted it.
-import { ErrorCode } from "@hb/codec";
+import { Access, ErrorCode } from "@hb/codec";
 import { afterEach, describe, expect, it } from "vitest";
 import { HeartbeatServer } from "../../src/index.js";
+import { hashToken } from "../../src/internal.js";
 import { RawPeer, waitFor } from "../raw-peer.js";
 
 const servers: HeartbeatServer[] = [];
@@ -55,5 +56,40 @@ describe("limits across workers", () => {
     s.reconfigure({ maxConnectionsPerIp: 2 });
     expect(await attempt(port, "live-2")).toBe("welcome");
     expect(await attempt(port, "live-3")).toBe(ErrorCode.SERVER_FULL);
+  }, 30_000);
+});
+
+describe("auth and permissions in workers", () => {
+  it("the auth config and permission rules reach every worker (options, not hooks); a live change too", async () => {
+    const tokens = [{ hash: await hashToken("worker-token"), permissions: { broadcast: true } }];
+    const s = new HeartbeatServer({
+      workerCount: 2,
+      auth: { mode: "tokens", tokens },
+      permissions: [{ publish: false }],
+      host: "127.0.0.1",
+      port: 0,
+      closeTimeout: 500,
+      heartbeatTimeout: 30_000,
+    });
+    servers.push(s);
+    const { port } = await s.listen();
+    // Four connections: two reach each worker.
+    for (let i = 0; i < 4; i++) {
+      const p = await RawPeer.connect(port);
+      peers.push(p);
+      const w = await p.hello({ nodeId: `wt-${i}`, token: "worker-token" });
+      expect(w.permissions?.broadcast).toBe(Access.ALLOWED);
+      expect(await attempt(port, `wt-bad-${i}`)).toBe(ErrorCode.UNAUTHORIZED);
+    }
+    s.reconfigure({ auth: { mode: "none" } });
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const p = await RawPeer.connect(port);
+      peers.push(p);
+      const w = await p.hello({ nodeId: `open-${i}` });
+      expect(w.permissions?.publish).toBe(Access.DENIED);
+      seen.add(w.serverId);
+    }
+    expect(seen.size).toBe(2);
   }, 30_000);
 });
