@@ -40,12 +40,14 @@ export type { LiveServerOptions } from "./options/live-options.js";
 export type {
   AllowDeny,
   AuthOptions,
+  JwksDocument,
   JwtAuthOptions,
   JwtKey,
   MessageRateOptions,
   PermissionGrant,
   PermissionMatch,
   PermissionRule,
+  PresenceGrant,
   StaticToken,
 } from "./options/auth-options.js";
 export type { ResolvedAuthOptions, ResolvedMessageRate } from "./options/auth-option-checks.js";

@@ -44,7 +44,19 @@ export interface PermissionGrant {
    * Subscribe to `$hb.presence`; with `filter`, only with a `label_filter`
    * holding every one of these entries (so a tenant sees its own nodes).
    */
-  presence?: boolean | { filter: Record<string, string> };
+  presence?: boolean | PresenceGrant;
+}
+
+/** The restricted form of {@link PermissionGrant.presence}. */
+export interface PresenceGrant {
+  /** Label entries every presence subscription's `label_filter` must hold (values may use the templates). */
+  filter: Record<string, string>;
+}
+
+/** A JWKS document (RFC 7517): `{ "keys": [...] }`. */
+export interface JwksDocument {
+  /** The JSON Web Keys. */
+  keys: object[];
 }
 
 /** Which nodes a {@link PermissionRule} applies to: every condition given must hold. */
@@ -96,7 +108,7 @@ export interface JwtAuthOptions {
   /** Keys to verify with (the token's `kid`, else its `alg`, picks one). */
   keys?: JwtKey[];
   /** A JWKS document (`{ "keys": [...] }`), e.g. read from a file by hb-server's `auth.jwt.jwksFile`. */
-  jwks?: { keys: object[] };
+  jwks?: JwksDocument;
   /** Required `aud` (one of them). Absent: not checked. */
   audience?: string | string[];
   /** Required `iss` (one of them). Absent: not checked. */
