@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HeartbeatServer } from "@hb/server";
+import { HeartbeatServer, type NodeEvent } from "@hb/server";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { ROOT } from "./helpers.js";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -54,7 +54,7 @@ describe.concurrent("the example nodes renew their credential against the server
       });
       cleanups.push(() => server.close());
       const events: string[] = [];
-      for (const e of ["nodeJoined", "nodeLeft", "nodeTimeout", "nodeSuspect"] as const) server.on(e, (ev) => events.push(`${e} ${ev.nodeId} ${ev.reason}`));
+      for (const e of ["nodeJoined", "nodeLeft", "nodeTimeout", "nodeSuspect"] as const) server.on(e, (ev: NodeEvent) => events.push(`${e} ${ev.nodeId} ${ev.reason}`));
       const { port } = await server.listen();
       const dir = mkdtempSync(join(tmpdir(), "hb-renew-"));
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

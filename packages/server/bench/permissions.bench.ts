@@ -52,11 +52,5 @@ bench
     if (rules.subscribe !== true && rules.subscribe !== false && rules.subscribe.subscribe("public.news.>") === "allow") sink++;
   });
 await bench.run();
-console.table(
-  bench.tasks.map((t) => ({
-    check: t.name,
-    "ns/op (mean)": t.result?.latency.mean === undefined ? "-" : Math.round(t.result.latency.mean * 1e6),
-    "ops/s": t.result?.throughput.mean === undefined ? "-" : Math.round(t.result.throughput.mean).toLocaleString("en"),
-  })),
-);
+console.table(bench.table());
 console.log(`node ${process.version}, ${(await import("node:os")).cpus()[0]?.model}; sink ${sink > 0}`);

@@ -3,31 +3,14 @@
 // credential, only to a client listing token-renewal), and credentials
 // bind node ids and labels.
 import { Access, ErrorCode, Feature } from "@hb/codec";
-import { afterEach, describe, expect, it } from "vitest";
-import type { HeartbeatServer, HeartbeatServerOptions } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import type { HeartbeatServerOptions } from "../../src/index.js";
 import { hashToken } from "../../src/internal.js";
-import { start } from "../helpers.js";
-import { RawPeer } from "../raw-peer.js";
+import type { RawPeer } from "../raw-peer.js";
 import { HS_SECRET, hs256, keyPair } from "./jwt-fixtures.js";
+import { useServers } from "./server-fixture.js";
 
-const servers: HeartbeatServer[] = [];
-const peers: RawPeer[] = [];
-afterEach(async () => {
-  for (const p of peers.splice(0)) p.destroy();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(options: HeartbeatServerOptions): Promise<{ server: HeartbeatServer; port: number }> {
-  const s = await start(options);
-  servers.push(s.server);
-  return s;
-}
-
-async function peer(port: number): Promise<RawPeer> {
-  const p = await RawPeer.connect(port);
-  peers.push(p);
-  return p;
-}
+const { serve, peer } = useServers();
 
 // The code a Hello is refused with (fails the test when it is welcomed).
 async function refusal(port: number, hello: Parameters<RawPeer["hello"]>[0]): Promise<ErrorCode> {

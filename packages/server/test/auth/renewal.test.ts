@@ -4,30 +4,14 @@
 // Renew leaves the connection as it was.
 import { HeartbeatClient } from "@hb/client";
 import { ErrorCode, Feature } from "@hb/codec";
-import { afterEach, describe, expect, it } from "vitest";
-import type { HeartbeatServer, HeartbeatServerOptions } from "../../src/index.js";
-import { record, start, story } from "../helpers.js";
-import { RawPeer, waitFor } from "../raw-peer.js";
+import { describe, expect, it } from "vitest";
+import type { HeartbeatServerOptions } from "../../src/index.js";
+import { record, story } from "../helpers.js";
+import { waitFor } from "../raw-peer.js";
 import { HS_SECRET, hs256 } from "./jwt-fixtures.js";
+import { useServers } from "./server-fixture.js";
 
-const servers: HeartbeatServer[] = [];
-const closers: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(options: HeartbeatServerOptions): Promise<{ server: HeartbeatServer; port: number }> {
-  const s = await start(options);
-  servers.push(s.server);
-  return s;
-}
-
-async function peer(port: number): Promise<RawPeer> {
-  const p = await RawPeer.connect(port);
-  closers.push(() => p.destroy());
-  return p;
-}
+const { serve, peer, defer } = useServers();
 
 // The hook as an expiring credential: "ttl:<ms>" lives that long, "bad" is refused, "other:<id>" is bound to another node.
 const expiring: HeartbeatServerOptions["authenticate"] = (hello) => {
@@ -52,7 +36,7 @@ describe("credential renewal", () => {
       },
       reconnectInterval: 50,
     });
-    closers.push(() => client.close());
+    defer(() => client.close());
     let connects = 0;
     let renewed = 0;
     client.on("connect", () => connects++);
@@ -79,7 +63,7 @@ describe("credential renewal", () => {
     expect(Number(w.tokenExpiresInMs)).toBeGreaterThan(300);
     expect(w.tokenGraceMs).toBe(300);
     const beat = setInterval(() => p.heartbeat(), 100);
-    closers.push(() => clearInterval(beat));
+    defer(() => clearInterval(beat));
     const err = await p.error(5_000);
     const after = performance.now() - t0;
     expect(err.code).toBe(ErrorCode.TOKEN_EXPIRED);

@@ -3,25 +3,15 @@
 // certificates (mTLS) with the node id taken from the certificate.
 import { ErrorCode } from "@hb/codec";
 import { type TLSSocket, connect } from "node:tls";
-import { afterEach, describe, expect, it } from "vitest";
-import { HeartbeatServer, type HeartbeatServerOptions } from "../../src/index.js";
-import { FAST } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import type { HeartbeatServerOptions } from "../../src/index.js";
 import { RawPeer } from "../raw-peer.js";
+import { useServers } from "./server-fixture.js";
 import { type Pem, hasOpenssl, makeCa } from "./tls-certs.js";
 
-const servers: HeartbeatServer[] = [];
-const peers: RawPeer[] = [];
-afterEach(async () => {
-  for (const p of peers.splice(0)) p.destroy();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(options: HeartbeatServerOptions): Promise<{ server: HeartbeatServer; port: number }> {
-  const server = new HeartbeatServer({ ...FAST, heartbeatTimeout: 30_000, ...options });
-  servers.push(server);
-  const { port } = await server.listen();
-  return { server, port };
-}
+const fixture = useServers();
+// Long liveness timeouts: these raw peers do not heartbeat.
+const serve = (options: HeartbeatServerOptions) => fixture.serve({ heartbeatTimeout: 30_000, ...options });
 
 // A TLS connection trusting `ca` (and presenting `client`, if given): the peer, or the handshake error.
 async function tlsPeer(port: number, ca: Buffer, client?: Pem): Promise<RawPeer> {
@@ -30,9 +20,7 @@ async function tlsPeer(port: number, ca: Buffer, client?: Pem): Promise<RawPeer>
     socket.once("secureConnect", resolve);
     socket.once("error", reject);
   });
-  const p = RawPeer.wrap(socket);
-  peers.push(p);
-  return p;
+  return fixture.track(RawPeer.wrap(socket));
 }
 
 describe.skipIf(!hasOpenssl)("TLS reload and client certificates", () => {

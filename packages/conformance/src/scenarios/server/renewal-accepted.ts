@@ -24,7 +24,7 @@ export const renewalAccepted: ServerScenario = {
         life = Number(r.tokenExpiresInMs);
       }
     }
-    if (conn.end !== undefined) fail(`the connection closed (${conn.end.kind}) after the credential was renewed`);
+    if (conn.end !== undefined) fail(`the connection was closed by the ${conn.end.by} after the credential was renewed`);
     conn.sendBody("heartbeat", { seq: 2n, sendTimeUs: 1n });
     await conn.expectFrame("heartbeatAck", ctx.replyTimeoutMs, { after: "past the first credential's expiry + grace" });
     return `renewed; still up ${wait} ms later`;
