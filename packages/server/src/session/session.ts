@@ -135,7 +135,7 @@ export class Session implements SessionConnection {
   #registered: Hello | undefined;
   // Closes the session when its credential expired and the grace passed.
   #expiryTimer: NodeJS.Timeout | undefined;
-  // Per-node message limits (the messageRate option), on the Session's record.
+  // Per-node message limits (the messageRate option): the connection's node and its attached nodes.
   #messages: TokenBucket | undefined;
   #bytes: TokenBucket | undefined;
 
@@ -521,7 +521,8 @@ export class Session implements SessionConnection {
       this.#now = ctx.clock.now();
       const { record, resumed, resumeToken } = ctx.registrations.open(this, hello, this.#now);
       this.#record = record;
-      this.#registered = { ...hello, nodeId: record.nodeId, token: "" };
+      // Kept for renewals only (a Renew is checked against the registered id and labels).
+      if (renewal) this.#registered = { ...hello, nodeId: record.nodeId, token: "" };
       record.permissions = ctx.credentials.policy.forNode({ nodeId: record.nodeId, labels: hello.labels }, result.grant);
       // PROTOCOL.md §15.1: of the client's features, the ones this server uses.
       this.#rttReports = hello.features.includes(Feature.heartbeatRtt);
