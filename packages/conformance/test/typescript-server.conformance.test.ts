@@ -1,6 +1,6 @@
 import { HeartbeatServer, type HeartbeatServerOptions } from "@hb/server";
 import { runServerConformance, serverScenarios } from "@hb/conformance";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { explain } from "./helpers.js";
 
 // The reference server with short timings, so that the timeout scenarios run
@@ -21,8 +21,12 @@ const TIMINGS = {
   auth: { tokenGrace: 500 },
 } satisfies HeartbeatServerOptions;
 
+// Each server is closed before the next starts: two multi-process servers of
+// one primary listening on port 0 would share one port (node:cluster keys its
+// shared handles by address and port), and the connections of one would reach
+// the other's workers.
 const servers: HeartbeatServer[] = [];
-afterAll(() => Promise.all(servers.map((s) => s.close())));
+afterEach(() => Promise.all(servers.splice(0).map((s) => s.close())));
 
 async function conformance(options: HeartbeatServerOptions): Promise<void> {
   const server = new HeartbeatServer({ ...TIMINGS, ...options });
