@@ -9,7 +9,7 @@
 //              registry types, telemetry), and nothing imports it
 //   facade     index.ts, internal.ts, redis.ts, memory.ts, heartbeat-server.ts, worker-main.ts
 //   core       core/*.ts: the wiring (ServerCore), nothing else imports it
-//   parts      liveness/ session/ transport/ proxy/ gateway/ presence/ routing/ bus/ workers/
+//   parts      auth/ liveness/ session/ transport/ proxy/ gateway/ presence/ routing/ bus/ workers/
 //   options    options/: the option table, its validation, the live options
 //   ports      core/ports/: the narrow interfaces the parts use instead of
 //              the core (Clock, EventSink, NodeDirectory, BusLink, …)
@@ -25,7 +25,7 @@ const S = "^packages/server/src/";
 const ADMIN = `${S}admin/`;
 const FACADE = `${S}(index|internal|redis|memory|heartbeat-server|worker-main)\\.ts$`;
 const CORE = `${S}core/[^/]+\\.ts$`;
-const PARTS = `${S}(liveness|session|transport|proxy|gateway|presence|routing|bus|workers)/`;
+const PARTS = `${S}(auth|liveness|session|transport|proxy|gateway|presence|routing|bus|workers)/`;
 const OPTIONS = `${S}options/`;
 const PORTS = `${S}core/ports/`;
 const REGISTRY = `${S}registry/`;

@@ -34,6 +34,9 @@ Options:
 
 Server mode:
   --handshake-timeout <duration>  the server's handshake timeout, not advertised (default 10s)
+  --renewable-token <token> a credential the server accepts with an expiry, for the renewal
+                            scenarios (default conformance-renewable; skipped without an expiry)
+  --refused-token <token>   a credential the server refuses (default conformance-refused)
 
 Node mode:
   --interval <duration>     heartbeat interval the scripted server advertises (default 200ms)
@@ -74,6 +77,8 @@ async function main(argv: string[]): Promise<number> {
       "timeout-scale": { type: "string" },
       "max-wait": { type: "string" },
       "handshake-timeout": { type: "string" },
+      "renewable-token": { type: "string" },
+      "refused-token": { type: "string" },
       interval: { type: "string" },
       timeout: { type: "string" },
       "connect-timeout": { type: "string" },
@@ -140,6 +145,8 @@ async function main(argv: string[]): Promise<number> {
       port,
       ...common,
       handshakeTimeoutMs: duration("handshake-timeout", values["handshake-timeout"], 10_000),
+      ...(values["renewable-token"] === undefined ? {} : { renewableToken: values["renewable-token"] as string }),
+      ...(values["refused-token"] === undefined ? {} : { refusedToken: values["refused-token"] as string }),
     });
   } else {
     target = values.node as string;

@@ -307,8 +307,8 @@ export class RawConnection {
   }
 
   /**
-   * Waits for a ProtocolError and checks its code and, when given, `fatal`
-   * and `ref`.
+   * Waits for a ProtocolError and checks its code and, when given, `fatal`,
+   * `ref` and `ref_body`.
    *
    * @throws {@link ScenarioFailure} as {@link RawConnection.expectFrame}, or
    *   when the error's code, fatal flag or ref differ from `want`

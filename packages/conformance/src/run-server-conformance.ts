@@ -29,6 +29,15 @@ export interface ServerConformanceOptions {
    * server's default). It is not advertised, so the runner must be told.
    */
   handshakeTimeoutMs?: number;
+  /**
+   * A credential the server accepts with an expiry (`Welcome.token_expires_in_ms`
+   * > 0) and accepts again in a Renew: the renewal scenarios present it
+   * (default `"conformance-renewable"`). They are skipped when the server
+   * welcomes it without an expiry.
+   */
+  renewableToken?: string;
+  /** A credential the server refuses, in a Hello and in a Renew (default `"conformance-refused"`). */
+  refusedToken?: string;
   /** Called with each result as soon as its scenario finishes. */
   onResult?: (result: ScenarioResult) => void;
   /** Stops before the next scenario when aborted. */
@@ -68,7 +77,16 @@ export async function runServerConformance(options: ServerConformanceOptions): P
   const maxWaitMs = positive("maxWaitMs", options.maxWaitMs ?? 15_000);
   const handshakeTimeoutMs = positive("handshakeTimeoutMs", options.handshakeTimeoutMs ?? 10_000);
   const scenarios = filterScenarios(options.scenarios ?? serverScenarios, options.only);
-  const target = { host: options.host, port, timeoutScale, maxWaitMs, handshakeTimeoutMs, drain: options.drain };
+  const target = {
+    host: options.host,
+    port,
+    timeoutScale,
+    maxWaitMs,
+    handshakeTimeoutMs,
+    renewableToken: options.renewableToken ?? "conformance-renewable",
+    refusedToken: options.refusedToken ?? "conformance-refused",
+    drain: options.drain,
+  };
   const runId = newRunId();
   return runScenarios<ServerScenario, ServerScenarioContext>(scenarios, {
     setUp: async () => new ServerScenarioContext(target, runId),

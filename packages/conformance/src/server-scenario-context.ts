@@ -31,6 +31,10 @@ export interface ServerTarget {
   readonly handshakeTimeoutMs: number;
   /** Makes the server drain (close gracefully), for `go-away-spread`; resolves once it has begun. */
   readonly drain?: (() => Promise<void>) | undefined;
+  /** A credential the server accepts with an expiry, in a Hello and a Renew (the renewal scenarios). */
+  readonly renewableToken: string;
+  /** A credential the server refuses. */
+  readonly refusedToken: string;
 }
 
 /**
@@ -47,6 +51,8 @@ export class ServerScenarioContext implements ServerTarget {
   readonly handshakeTimeoutMs: number;
   /** See {@link ServerTarget.drain}. */
   readonly drain: (() => Promise<void>) | undefined;
+  readonly renewableToken: string;
+  readonly refusedToken: string;
   /** Time allowed for a reply the server should send at once (2 s × timeoutScale). */
   readonly replyTimeoutMs: number;
 
@@ -64,6 +70,8 @@ export class ServerScenarioContext implements ServerTarget {
     this.maxWaitMs = target.maxWaitMs;
     this.handshakeTimeoutMs = target.handshakeTimeoutMs;
     this.drain = target.drain;
+    this.renewableToken = target.renewableToken;
+    this.refusedToken = target.refusedToken;
     this.replyTimeoutMs = Math.round(2000 * target.timeoutScale);
     this.#runId = runId;
   }

@@ -1,12 +1,15 @@
 import { HeartbeatServer, type HeartbeatServerOptions } from "@hb/server";
 import { runServerConformance, serverScenarios, serverSetupScenarios } from "@hb/conformance";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { explain } from "./helpers.js";
 
 // The reference server with short timings, so that the timeout scenarios run
 // in about a second each: once in one process, once as worker processes
 // (what the default workerCount gives on a machine with several CPUs), which
 // must look like one server from the wire.
+// Authentication by a workerModule hook (so that it is the same with 1 and
+// 2 workers): the runner's renewable credential expires after 2 s with a
+// grace of 500 ms (the renewal scenarios), its refused one is refused.
 const TIMINGS = {
   host: "127.0.0.1",
   port: 0,
@@ -25,10 +28,16 @@ const TIMINGS = {
   // half of a small fleet, which the mass-departure brake rightly holds (SUSPECT mass_silence) instead of timing
   // out. The brake has tests of its own (packages/server/test/liveness); here timeouts must be plain.
   massSilencePercent: 0,
+  workerModule: new URL("./renewal-hooks.mjs", import.meta.url),
+  auth: { tokenGrace: 500 },
 } satisfies HeartbeatServerOptions;
 
+// Each server is closed before the next starts: two multi-process servers of
+// one primary listening on port 0 would share one port (node:cluster keys its
+// shared handles by address and port), and the connections of one would reach
+// the other's workers.
 const servers: HeartbeatServer[] = [];
-afterAll(() => Promise.all(servers.map((s) => s.close())));
+afterEach(() => Promise.all(servers.splice(0).map((s) => s.close())));
 
 async function conformance(options: HeartbeatServerOptions): Promise<void> {
   const server = new HeartbeatServer({ ...TIMINGS, ...options });
@@ -42,7 +51,9 @@ async function conformance(options: HeartbeatServerOptions): Promise<void> {
 
 // The scenarios that need a server set up for them: a full one, and one that drains.
 async function setupScenarios(workerCount: number): Promise<void> {
-  const full = new HeartbeatServer({ ...TIMINGS, workerCount, maxConnections: 2 * workerCount });
+  // A long handshake timeout: the scenario holds its connections without a Hello while it looks for the limit
+  // (300 ms per connection), and a connection timed out would free its slot before the limit is reached.
+  const full = new HeartbeatServer({ ...TIMINGS, workerCount, maxConnections: 2 * workerCount, handshakeTimeout: 30_000 });
   servers.push(full);
   const fullPort = (await full.listen()).port;
   const draining = new HeartbeatServer({ ...TIMINGS, workerCount, closeTimeout: 3_000 });

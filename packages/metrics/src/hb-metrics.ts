@@ -243,6 +243,12 @@ export class HbMetrics {
     labelled("counter", N.errorsTotal, "Protocol errors detected or sent, by error code.", ["code"], (s) =>
       Object.entries(s.errors).map(([code, n]) => [{ code }, n]),
     );
+    labelled("counter", N.forbiddenTotal, "Operations refused with FORBIDDEN by the permissions, by kind.", ["kind"], (s) =>
+      Object.entries(s.forbidden ?? {}).map(([kind, n]) => [{ kind }, n]),
+    );
+    labelled("counter", N.renewalsTotal, "Credential renewals, by result (accepted, refused, expired).", ["result"], (s) =>
+      Object.entries(s.renewals ?? {}).map(([result, n]) => [{ result }, n]),
+    );
     labelled("counter", N.droppedTotal, "Messages not delivered, by cause.", ["cause"], (s) =>
       Object.entries(s.dropped).map(([cause, n]) => [{ cause }, n]),
     );

@@ -39,6 +39,13 @@ export const METRIC_NAMES = {
   /** Counter: protocol errors detected or sent, labelled by `code` (the ErrorCode name, e.g. `RATE_LIMITED`). */
   errorsTotal: "heartbeat_errors_total",
   /**
+   * Counter: operations refused with `FORBIDDEN` by the permissions, labelled
+   * by `kind` (`publish`, `subscribe`, `send`, `broadcast`, `attach`, `presence`).
+   */
+  forbiddenTotal: "heartbeat_forbidden_total",
+  /** Counter: credential renewals, labelled by `result` (`accepted`, `refused`, `expired`: closed unrenewed after the grace). */
+  renewalsTotal: "heartbeat_renewals_total",
+  /**
    * Counter: messages not delivered, labelled by `cause`: `drop_oldest`,
    * `drop_newest`, `slow_consumer`, `too_large`, `no_subscribers`,
    * `unknown_node`, `reply_unroutable`, `frame_too_large`.

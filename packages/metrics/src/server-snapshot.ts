@@ -84,6 +84,10 @@ export interface HbServerSnapshot {
   routed: Readonly<Record<string, number>>;
   /** Protocol errors by code name. */
   errors: Readonly<Record<string, number>>;
+  /** `FORBIDDEN` refusals by permission kind (see `heartbeat_forbidden_total`). Absent: none reported. */
+  forbidden?: Readonly<Record<string, number>>;
+  /** Credential renewals by result (see `heartbeat_renewals_total`). Absent: none reported. */
+  renewals?: Readonly<Record<string, number>>;
   /** Undelivered messages by cause (snake_case, see `heartbeat_messages_dropped_total`). */
   dropped: Readonly<Record<string, number>>;
   /** Presence transitions: kind → reason → count. */

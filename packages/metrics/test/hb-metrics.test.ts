@@ -22,6 +22,8 @@ function snapshot(over: Partial<HbServerSnapshot> = {}): HbServerSnapshot {
     listenerErrors: 0,
     routed: { publish: 4, send: 2, broadcast: 0, reply: 1, presence: 7 },
     errors: { RATE_LIMITED: 3 },
+    forbidden: { publish: 2, send: 0 },
+    renewals: { accepted: 4, refused: 1, expired: 0 },
     dropped: { no_subscribers: 2 },
     transitions: { joined: { hello: 12 }, timeout: { heartbeat_timeout: 3 } },
     rtt: { bounds: [0.001, 0.01], counts: [2, 1, 1], sum: 5.004, count: 4 },
@@ -75,6 +77,8 @@ describe("HbMetrics fed by a source", () => {
     expect(text).toContain(`${METRIC_NAMES.messagesTotal}{kind="send"} 2`);
     expect(text).toContain(`${METRIC_NAMES.presenceTransitionsTotal}{transition="timeout",reason="heartbeat_timeout"} 3`);
     expect(text).toContain(`${METRIC_NAMES.errorsTotal}{code="RATE_LIMITED"} 3`);
+    expect(text).toContain(`${METRIC_NAMES.forbiddenTotal}{kind="publish"} 2`);
+    expect(text).toContain(`${METRIC_NAMES.renewalsTotal}{result="accepted"} 4`);
     expect(text).toContain(`${METRIC_NAMES.workerNodes}{worker="w2"} 5`);
     expect(text).toContain(`${METRIC_NAMES.busUp}{kind="redis"} 1`);
     expect(text).toContain(`${METRIC_NAMES.busEventsTotal}{event="members_lost"} 1`);

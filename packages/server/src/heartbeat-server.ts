@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { EventEmitter } from "node:events";
 import type { AddressInfo, Socket } from "node:net";
+import type { TlsOptions } from "node:tls";
 import { ErrorCode, HbError, nodeIdProblem, publishProblem } from "@hb/codec";
 import type { BusHealth } from "./core/ports/bus-link.js";
 import type { HeartbeatServerEvents } from "./core/ports/node-events.js";
@@ -88,7 +89,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
           );
         }
       }
-      this.#pool = new WorkerPool(resolved, options);
+      this.#pool = new WorkerPool(resolved, options, () => this.#core.options);
       // With a bus, the primary joins it for the whole server and bridges it to the workers.
       opts = { ...resolved, bus: new PrimaryBusLink(this.#pool.hub, resolved.bus) };
     } else {
@@ -135,9 +136,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   /**
    * Changes the options that can change while the server runs
    * ({@link LiveServerOptions}: `maxConnections`, `maxConnectionsPerIp`,
-   * `rateLimit`), in every worker process too (each takes its share of
-   * `maxConnections`), which also take the primary logger's current
-   * `level`. The limits apply to connections accepted from then on;
+   * `rateLimit`, `auth`, `permissions`), in every worker process too
+   * (the connection limits are counted by the primary for the whole
+   * server), which also take the primary logger's current `level`. The limits apply to connections accepted from then on;
    * connections already open keep their rate limit.
    *
    * @returns the options now in force
@@ -160,11 +161,12 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     if (this.#listener.started) throw new Error("HeartbeatServer is already listening");
     if (this.#closing !== undefined) throw new Error("HeartbeatServer is closed");
     const o = this.options;
+    this.#warnIfOpen();
     if (this.#pool !== undefined) return this.#listenWorkers(this.#pool);
     await this.#startBus();
     // A worker hands a resuming connection to its sibling.
     const role = this.#role;
-    const handoff: HandoffSender | undefined = role === undefined ? undefined : (target, socket, bytes) => role.handoff(target, socket, bytes);
+    const handoff: HandoffSender | undefined = role === undefined ? undefined : (target, socket, bytes, ip) => role.handoff(target, socket, bytes, ip);
     if (o.reusePort === true && cluster.isPrimary && reusePortUnsupported() !== undefined) {
       o.logger.warn({ why: reusePortUnsupported() }, "reusePort is not available here: listening without it");
     }
@@ -194,6 +196,27 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     return address;
   }
 
+  /**
+   * Replaces the TLS certificate and key (and CA, for client certificates)
+   * without a restart: connections accepted from now on use them, open ones
+   * keep theirs. Pass the same kind of options as `tls` (PEM buffers or
+   * strings: `cert`, `key`, `ca`, `passphrase`, …). With worker processes
+   * every worker reloads (resolves once each has).
+   *
+   * @throws Error when the server does not speak TLS or is not listening; a bad certificate or
+   *   key throws (in one process) or rejects (from a worker) and nothing changes where it failed
+   */
+  async reloadTls(tls: TlsOptions): Promise<void> {
+    if (this.options.tls === undefined) throw new Error("this server does not speak TLS (no tls option)");
+    if (this.#pool !== undefined) {
+      await this.#pool.reloadTls(tls);
+    } else {
+      if (!this.#listener.started) throw new Error("HeartbeatServer is not listening");
+      this.#listener.reloadTls(tls);
+    }
+    this.options.logger.info({ serverId: this.options.serverId }, "TLS certificates reloaded");
+  }
+
   /** The bound address, or `undefined` when not listening (with `workerCount` > 1: the workers' shared one). */
   address(): AddressInfo | undefined {
     if (this.#pool !== undefined) return this.#pool.address();
@@ -209,6 +232,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   setWorkerRole(role: WorkerRole): void {
     this.#role = role;
     this.#core.registrations.setWorker(role.workerId, role.epoch);
+    this.#gate.setQuota(role.quota);
   }
 
   /**
@@ -226,22 +250,31 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
    * (read there, the Hello among them) are fed first. It is not handed on
    * again: an unknown token yields a fresh session here.
    */
-  adopt(socket: Socket, bytes: Uint8Array): void {
+  adopt(socket: Socket, bytes: Uint8Array, remoteAddress: string): void {
     if (!this.#listener.started || this.#closing !== undefined) {
+      this.#role?.quota.release(remoteAddress);
       socket.destroy();
       return;
     }
     this.#listener.adopt(socket);
-    this.#serve(socket, undefined)?.receive(bytes);
+    this.#serve(socket, undefined, remoteAddress, bytes, true);
   }
 
-  // Runs a session on a connected socket (handed off when `handoff` is given); undefined when refused.
-  // `remoteAddress`: the client's, when a PROXY header gave it (the `proxyProtocol` option).
-  #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string): Session | undefined {
+  // Runs a session on a connected socket (handed off when `handoff` is given): once admitted, the
+  // transport is bound and `early` (bytes read by another worker) fed first. `remoteAddress`: the
+  // client's, when a PROXY header gave it (the `proxyProtocol` option) or the connection was handed over.
+  // In a worker the admission waits for the primary's count (the socket is not read meanwhile).
+  #serve(socket: Socket, handoff: HandoffSender | undefined, remoteAddress?: string, early?: Uint8Array, leased = false): void {
     const transport = new TcpTransport(socket, this.#onSocketError, handoff, remoteAddress);
-    const session = this.accept(transport);
-    if (session !== undefined) transport.bind(session);
-    return session;
+    const bind = (session: Session | undefined): void => {
+      if (session === undefined) return;
+      this.#core.start();
+      transport.bind(session);
+      if (early !== undefined) session.receive(early);
+    };
+    const admitted = this.#gate.admit(transport, leased);
+    if (admitted instanceof Promise) admitted.then(bind, (err: unknown) => this.#socketError(err as Error));
+    else bind(admitted);
   }
 
   /**
@@ -448,6 +481,19 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
     this.#acceptErrorLog.warn(this.options.logger, { err: err.message, errno: err.code, acceptErrors: this.#stats.acceptErrors }, "accept failed");
   }
 
+  // No authentication on an address other than loopback: say so loudly (once, in the process that was asked to listen).
+  #warnIfOpen(): void {
+    const o = this.options;
+    if (this.#role !== undefined || o.auth.mode !== "none" || o.authenticate !== undefined || o.workerModule !== undefined) return;
+    if (o.auth.certificateNodeId !== undefined) return;
+    if (o.host !== undefined && isLoopback(o.host)) return;
+    o.logger.warn(
+      { host: o.host ?? "(every interface)", auth: "none" },
+      "NO AUTHENTICATION: any client that reaches this port can register any node id and use the bus. " +
+        'Set the auth option (mode "tokens" or "jwt"), an authenticate hook, or listen on loopback only.',
+    );
+  }
+
   #socketError(err: Error & { code?: string }): void {
     this.#stats.socketErrors++;
     this.options.logger.debug({ err: err.message, errno: err.code }, "socket error");
@@ -460,6 +506,10 @@ function payloadBytes(payload: Uint8Array | string): Uint8Array {
   if (payload instanceof Uint8Array) return payload;
   if (typeof payload === "string") return utf8.encode(payload);
   throw new TypeError("payload must be a Uint8Array or a string");
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function checkFilter(filter: NodeFilter): void {

@@ -37,12 +37,38 @@ export type {
   TimeoutReason,
   WillPublishedEvent,
 } from "./core/ports/node-events.js";
-export type { BusStats, DropStats, FlappingStats, LivenessStats, RoutedStats, ServerStats, WorkerStats } from "./core/ports/server-stats.js";
+export type {
+  BusStats,
+  DropStats,
+  FlappingStats,
+  ForbiddenStats,
+  LivenessStats,
+  RenewalStats,
+  RoutedStats,
+  ServerStats,
+  WorkerStats,
+} from "./core/ports/server-stats.js";
 export type { LiveServerOptions } from "./options/live-options.js";
 export type {
+  AllowDeny,
+  AuthOptions,
+  JwksDocument,
+  JwtAuthOptions,
+  JwtKey,
+  MessageRateOptions,
+  PermissionGrant,
+  PermissionMatch,
+  PermissionRule,
+  PresenceGrant,
+  StaticToken,
+} from "./options/auth-options.js";
+export type { ResolvedAuthOptions, ResolvedMessageRate } from "./options/auth-option-checks.js";
+export type {
   AuthenticateContext,
+  AuthenticateDecision,
   AuthenticateHook,
   AuthorizeBroadcastHook,
+  AuthorizeSendHook,
   AuthorizePublishHook,
   AuthorizeSubscribeHook,
   HeartbeatServerOptions,

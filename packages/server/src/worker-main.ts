@@ -19,12 +19,19 @@ import { Socket } from "node:net";
 import { HeartbeatServer } from "./heartbeat-server.js";
 import { ProcessSampler } from "./telemetry/process-sampler.js";
 import { IpcBusLink } from "./workers/ipc-bus-link.js";
+import { IpcQuota } from "./workers/ipc-quota.js";
 import type { LeveledLogger } from "./workers/json-line-logger.js";
 import { forwardingLogger } from "./workers/worker-log.js";
 import { loadWorkerSetup } from "./workers/worker-module.js";
 import type { WorkerControlMessage } from "./workers/worker-pool.js";
 
 let server: HeartbeatServer | undefined;
+// Connection slots are leased from the primary, which counts the whole server's connections.
+const quota = new IpcQuota((request) => {
+  if (typeof process.send !== "function" || !process.connected) return false;
+  process.send({ hbWorker: "lease", request } satisfies WorkerControlMessage);
+  return true;
+});
 let forwarding: LeveledLogger | undefined;
 let starting = false;
 let closing = false;
@@ -48,9 +55,23 @@ process.on("message", (m: unknown, handle: unknown) => {
   if (typeof msg !== "object" || msg === null || typeof msg.hbWorker !== "string") return;
   if (msg.hbWorker === "adopt") {
     if (handle instanceof Socket) {
-      if (server === undefined) handle.destroy();
-      else server.adopt(handle, msg.bytes);
+      if (server === undefined) {
+        quota.release(msg.ip);
+        handle.destroy();
+      } else server.adopt(handle, msg.bytes, msg.ip);
     }
+    return;
+  }
+  if (msg.hbWorker === "tls") {
+    const reload = server === undefined ? Promise.reject(new Error("not started")) : server.reloadTls(msg.tls);
+    reload.then(
+      () => post({ hbWorker: "tlsReloaded", id: msg.id }),
+      (err: unknown) => post({ hbWorker: "tlsReloaded", id: msg.id, error: err instanceof Error ? err.message : String(err) }),
+    );
+    return;
+  }
+  if (msg.hbWorker === "leased") {
+    quota.answered(msg.answers);
     return;
   }
   if (msg.hbWorker === "close") {
@@ -95,12 +116,17 @@ async function start(config: Extract<WorkerControlMessage, { hbWorker: "config" 
   s.setWorkerRole({
     workerId,
     epoch: config.epoch,
-    handoff: (target, socket, bytes) => {
-      // If the socket cannot be passed on: a coded refusal (SERVER_FULL, retry_after_ms), counted; its client comes back.
-      const failed = (why: string): void => s.refuseHandoff(socket, why);
+    quota,
+    handoff: (target, socket, bytes, ip) => {
+      // If the socket cannot be passed on: a coded refusal (SERVER_FULL, retry_after_ms), counted, and its
+      // slot freed; its client comes back.
+      const failed = (why: string): void => {
+        quota.release(ip);
+        s.refuseHandoff(socket, why);
+      };
       if (!process.connected || typeof process.send !== "function") return failed("the primary is gone");
       try {
-        process.send({ hbWorker: "handoff", target, bytes } satisfies WorkerControlMessage, socket, {}, (err) => {
+        process.send({ hbWorker: "handoff", target, bytes, ip } satisfies WorkerControlMessage, socket, {}, (err) => {
           if (err) failed(`passing the connection failed: ${err.message}`);
         });
       } catch (err) {

@@ -9,8 +9,8 @@ import { parseSize } from "./parse-size.js";
 
 /** A value of one setting from one source, already parsed (durations in ms, sizes in bytes). */
 export interface ConfigEntry {
-  /** The value. */
-  value: string | number | boolean;
+  /** The value (a `data` setting's: the list or map as written in the file). */
+  value: string | number | boolean | object;
   /** Where it came from, for messages: `hb.yaml: heartbeat_timeout`, `HB_PORT`, `--port`, `default`. */
   origin: string;
 }
@@ -122,7 +122,7 @@ export function defaultLayer(): ConfigLayer {
   return layer;
 }
 
-function parseValue(s: Setting, raw: unknown, from: From, origin: string): string | number | boolean {
+function parseValue(s: Setting, raw: unknown, from: From, origin: string): string | number | boolean | object {
   const fail = (what: string): never => {
     throw new ConfigError(`${origin}: ${what}, got ${JSON.stringify(raw)}`);
   };
@@ -165,6 +165,19 @@ function parseValue(s: Setting, raw: unknown, from: From, origin: string): strin
       return typeof raw === "string" && raw.length > 0 ? resolve(from.baseDir, raw) : fail("must be a file path");
     case "string":
       return typeof raw === "string" && raw.length > 0 ? raw : fail("must be a non-empty string");
+    case "data": {
+      // A list or map: as written in the file, or JSON in a variable or flag.
+      if (typeof raw === "object" && raw !== null) return raw;
+      if (typeof raw === "string") {
+        try {
+          const v: unknown = JSON.parse(raw);
+          if (typeof v === "object" && v !== null) return v;
+        } catch {
+          // reported below
+        }
+      }
+      return fail("must be a list or map (JSON outside the config file)");
+    }
   }
 }
 

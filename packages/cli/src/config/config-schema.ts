@@ -1,5 +1,5 @@
 /** How a setting's value is written and checked. */
-export type SettingType = "int" | "duration" | "size" | "string" | "bool" | "level" | "format" | "path";
+export type SettingType = "int" | "duration" | "size" | "string" | "bool" | "level" | "format" | "path" | "data";
 
 /** Which part of hb-server a setting configures (and which validator checks it). */
 export type SettingSection = "server" | "admin" | "log" | "redis" | "demo";
@@ -79,10 +79,29 @@ export const SETTINGS: readonly Setting[] = [
   { path: "proxyProtocol", section: "server", type: "bool", doc: "expect a PROXY v1/v2 header from a load balancer on every connection" },
   { path: "reusePort", section: "server", type: "bool", doc: "SO_REUSEPORT: unset, one listening socket per worker; true, may share the port with another server; false, round-robin" },
   { path: "workerModule", section: "server", type: "path", doc: "module exporting authenticate / authorize hooks for the workers" },
-  { path: "tls.cert", section: "server", type: "path", doc: "PEM certificate file: nodes connect over TLS" },
-  { path: "tls.key", section: "server", type: "path", doc: "PEM private key file" },
-  { path: "tls.ca", section: "server", type: "path", doc: "PEM CA file (to verify client certificates)" },
-  { path: "tls.passphrase", section: "server", type: "string", secret: true, doc: "passphrase of the key" },
+  { path: "tls.cert", section: "server", type: "path", live: true, doc: "PEM certificate file: nodes connect over TLS; re-read on SIGHUP" },
+  { path: "tls.key", section: "server", type: "path", live: true, doc: "PEM private key file; re-read on SIGHUP" },
+  { path: "tls.ca", section: "server", type: "path", live: true, doc: "PEM CA file (to verify client certificates); re-read on SIGHUP" },
+  { path: "tls.passphrase", section: "server", type: "string", secret: true, live: true, doc: "passphrase of the key" },
+  { path: "tls.requestCert", section: "server", type: "bool", doc: "ask nodes for client certificates, verified against tls.ca (mTLS)" },
+  { path: "tls.rejectUnauthorized", section: "server", type: "bool", doc: "with tls.requestCert: refuse a node without a valid certificate in the TLS handshake (default true)" },
+  { path: "auth.mode", section: "server", type: "string", live: true, doc: "authentication: none (warns beyond loopback), tokens or jwt" },
+  { path: "auth.tokens", section: "server", type: "data", live: true, doc: "tokens mode: list of { hash, name, nodeId, labels, permissions } (hash from hb-server hash-token; config file)" },
+  { path: "auth.tokenGrace", section: "server", type: "duration", live: true, doc: "how long an expired credential's session lives unrenewed (default 30s)" },
+  { path: "auth.certificateNodeId", section: "server", type: "string", live: true, doc: "take the node id from the client certificate: cn, dns or uri (mTLS)" },
+  { path: "auth.jwt.algorithm", section: "server", type: "string", live: true, doc: "jwt mode: HS256 (with auth.jwt.secret), RS256, PS256, ES256, EdDSA (with auth.jwt.publicKeyFile)" },
+  { path: "auth.jwt.secret", section: "server", type: "string", secret: true, live: true, doc: "jwt mode: the HS256/384/512 shared secret (32+ characters)" },
+  { path: "auth.jwt.publicKeyFile", section: "server", type: "path", live: true, doc: "jwt mode: PEM public key (SPKI) verifying the tokens; re-read on SIGHUP" },
+  { path: "auth.jwt.jwksFile", section: "server", type: "path", live: true, doc: "jwt mode: a JWKS file ({ keys: [...] }) verifying the tokens; re-read on SIGHUP" },
+  { path: "auth.jwt.audience", section: "server", type: "string", live: true, doc: "jwt mode: required aud claim" },
+  { path: "auth.jwt.issuer", section: "server", type: "string", live: true, doc: "jwt mode: required iss claim" },
+  { path: "auth.jwt.nodeIdClaim", section: "server", type: "string", live: true, doc: "jwt mode: claim binding the node id (default sub)" },
+  { path: "auth.jwt.clockTolerance", section: "server", type: "int", live: true, doc: "jwt mode: tolerated clock skew for exp/nbf, seconds (default 5)" },
+  { path: "permissions", section: "server", type: "data", live: true, doc: "permission rules: list of { match, publish, subscribe, send, broadcast, attach, presence } (config file)" },
+  { path: "messageRate.messagesPerSecond", section: "server", type: "int", doc: "per-node message limit, messages per second (0: none)" },
+  { path: "messageRate.messageBurst", section: "server", type: "int", doc: "per-node message burst (default 2 × the rate)" },
+  { path: "messageRate.bytesPerSecond", section: "server", type: "size", doc: "per-node payload byte limit per second (0: none)" },
+  { path: "messageRate.byteBurst", section: "server", type: "size", doc: "per-node payload byte burst (default 2 × the rate)" },
   { path: "admin.enabled", section: "admin", type: "bool", default: true, doc: "serve /metrics, /healthz, /readyz, /v1/* and the dashboard" },
   { path: "admin.host", section: "admin", type: "string", default: "127.0.0.1", doc: "interface of the admin port (loopback by default)" },
   { path: "admin.port", section: "admin", type: "int", default: 9502, doc: "admin HTTP port" },
@@ -98,7 +117,7 @@ export const SETTINGS: readonly Setting[] = [
 ];
 
 /** Sections that are objects in the config file. */
-export const SECTIONS: readonly string[] = ["rateLimit", "tls", "admin", "log", "redis"];
+export const SECTIONS: readonly string[] = ["rateLimit", "tls", "auth", "auth.jwt", "messageRate", "admin", "log", "redis"];
 
 /** The setting at a camelCase path. */
 export function settingAt(path: string): Setting | undefined {

@@ -24,7 +24,7 @@ export function printConfig(config: CliConfig, format: "yaml" | "json"): string 
     const entry = config.entries.get(s.path);
     let value: unknown = entry?.value;
     let origin = entry?.origin ?? "";
-    if (value === undefined && s.section === "server" && !s.path.startsWith("tls.")) {
+    if (value === undefined && s.section === "server" && !s.path.startsWith("tls.") && !s.path.startsWith("auth.jwt.") && s.type !== "data") {
       const [head, tail] = s.path.split(".") as [string, string | undefined];
       const r = config.resolved as unknown as Record<string, unknown>;
       value = tail === undefined ? r[head] : (r[head] as Record<string, unknown> | undefined)?.[tail];

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import type { HeartbeatServerOptions, ResolvedServerOptions } from "@hb/server";
+import type { AuthOptions, HeartbeatServerOptions, JwtAuthOptions, ResolvedServerOptions } from "@hb/server";
 // The server's own option checks, so a config file fails with the server's messages (internal: @hb/cli pins @hb/server's exact version).
 import { resolveServerOptions } from "@hb/server/internal";
 import { type AdminOptions, resolveAdminOptions } from "@hb/server/admin";
@@ -59,7 +59,7 @@ export function resolveConfig(sources: ConfigSources): CliConfig {
 
   const server: Record<string, unknown> = {};
   for (const s of SETTINGS) {
-    if (s.section !== "server" || s.path.startsWith("tls.")) continue;
+    if (s.section !== "server" || s.path.startsWith("tls.") || s.path.startsWith("auth.")) continue;
     const value = get(s.path);
     if (value === undefined) continue;
     const [head, tail] = s.path.split(".") as [string, string | undefined];
@@ -68,6 +68,8 @@ export function resolveConfig(sources: ConfigSources): CliConfig {
   }
   const tls = readTls(entries);
   if (tls !== undefined) server.tls = tls;
+  const auth = readAuth(entries);
+  if (auth !== undefined) server.auth = auth;
   const resolved = check("server", entries, () => resolveServerOptions(server as HeartbeatServerOptions));
 
   let admin: AdminOptions | undefined;
@@ -144,6 +146,9 @@ function readTls(entries: ReadonlyMap<string, ConfigEntry>): HeartbeatServerOpti
   const key = file("key");
   const ca = file("ca");
   const passphrase = entries.get("tls.passphrase")?.value as string | undefined;
+  const requestCert = entries.get("tls.requestCert")?.value as boolean | undefined;
+  const rejectUnauthorized = entries.get("tls.rejectUnauthorized")?.value as boolean | undefined;
+  if (requestCert === true && ca === undefined) throw new ConfigError(`${entries.get("tls.requestCert")?.origin}: client certificates need tls.ca (the CA that signs them)`);
   if (cert === undefined && key === undefined && ca === undefined) {
     if (passphrase !== undefined) throw new ConfigError(`${entries.get("tls.passphrase")?.origin}: has no effect without tls.cert and tls.key`);
     return undefined;
@@ -152,5 +157,60 @@ function readTls(entries: ReadonlyMap<string, ConfigEntry>): HeartbeatServerOpti
     const given = entries.get(cert === undefined ? "tls.key" : "tls.cert")?.origin ?? "tls";
     throw new ConfigError(`${given}: TLS needs both tls.cert and tls.key`);
   }
-  return { cert, key, ...(ca === undefined ? {} : { ca }), ...(passphrase === undefined ? {} : { passphrase }) };
+  return {
+    cert,
+    key,
+    ...(ca === undefined ? {} : { ca }),
+    ...(passphrase === undefined ? {} : { passphrase }),
+    ...(requestCert === undefined ? {} : { requestCert }),
+    ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+  };
+}
+
+// The auth.* settings as the server's `auth` option (key files read now, and again on every SIGHUP).
+function readAuth(entries: ReadonlyMap<string, ConfigEntry>): AuthOptions | undefined {
+  const get = (key: string): ConfigEntry["value"] | undefined => entries.get(`auth.${key}`)?.value;
+  if (![...entries.keys()].some((k) => k.startsWith("auth."))) return undefined;
+  const read = (key: string): string | undefined => {
+    const e = entries.get(`auth.${key}`);
+    if (e === undefined) return undefined;
+    try {
+      return readFileSync(e.value as string, "utf8");
+    } catch (err) {
+      throw new ConfigError(`${e.origin}: cannot read ${String(e.value)}: ${(err as Error).message}`);
+    }
+  };
+  const auth: Record<string, unknown> = {};
+  for (const key of ["mode", "tokens", "tokenGrace", "certificateNodeId"]) {
+    const v = get(key);
+    if (v !== undefined) auth[key] = v;
+  }
+  if ([...entries.keys()].some((k) => k.startsWith("auth.jwt."))) {
+    const jwt: JwtAuthOptions = {};
+    const secret = get("jwt.secret") as string | undefined;
+    const publicKey = read("jwt.publicKeyFile");
+    const alg = (get("jwt.algorithm") as string | undefined) ?? (secret !== undefined ? "HS256" : undefined);
+    if ((secret !== undefined || publicKey !== undefined) && alg === undefined) {
+      throw new ConfigError(`${entries.get("auth.jwt.publicKeyFile")?.origin}: needs auth.jwt.algorithm (RS256, PS256, ES256 or EdDSA)`);
+    }
+    const keys = [
+      ...(secret === undefined ? [] : [{ alg: alg as string, secret }]),
+      ...(publicKey === undefined ? [] : [{ alg: alg as string, publicKey }]),
+    ];
+    if (keys.length > 0) jwt.keys = keys;
+    const jwks = read("jwt.jwksFile");
+    if (jwks !== undefined) {
+      try {
+        jwt.jwks = JSON.parse(jwks) as { keys: object[] };
+      } catch (err) {
+        throw new ConfigError(`${entries.get("auth.jwt.jwksFile")?.origin}: not JSON: ${(err as Error).message}`);
+      }
+    }
+    for (const key of ["audience", "issuer", "nodeIdClaim", "clockTolerance"] as const) {
+      const v = get(`jwt.${key}`);
+      if (v !== undefined) (jwt as Record<string, unknown>)[key] = v;
+    }
+    auth.jwt = jwt;
+  }
+  return auth as AuthOptions;
 }

@@ -12,15 +12,17 @@ export function parseServer(text: string): { host: string; port: number } {
 /**
  * A connection for `hb pub`, `hb sub`, `hb req` and `hb send`, which speak
  * the node protocol as an observer (`Hello.role`, PROTOCOL.md §5.7: not a
- * node, never in presence), with an id of its own (`hb-cli-<random>`),
- * labelled `hb.tool=cli`, no reconnecting. Connected when this resolves.
+ * node, never in presence), with an id of its own (`hb-cli-<random>`; with
+ * a `token`, the id the server binds to it or assigns, since a credential
+ * may bind one), labelled `hb.tool=cli`, no reconnecting. Connected when
+ * this resolves.
  */
 export async function toolClient(server: string, token: string | undefined, version: string): Promise<HeartbeatClient> {
   const { host, port } = parseServer(server);
   const client = new HeartbeatClient({
     host,
     port,
-    nodeId: `hb-cli-${randomBytes(4).toString("hex")}`,
+    ...(token === undefined ? { nodeId: `hb-cli-${randomBytes(4).toString("hex")}` } : {}),
     metadata: { "hb.tool": "cli" },
     clientName: `hb-cli/${version}`,
     role: "observer",

@@ -70,7 +70,15 @@ export async function runServer(config: CliConfig, sources: ConfigSources, versi
       if (old === undefined) entries.delete(path);
       else entries.set(path, old);
     }
-    running = { ...running, entries, log: { ...running.log, level: next.log.level } };
+    running = { ...running, entries, server: { ...running.server, auth: next.server.auth, permissions: next.server.permissions }, log: { ...running.log, level: next.log.level } };
+    // Certificates are re-read on every SIGHUP (rotated in place, same paths).
+    const tls = next.server.tls;
+    if (tls !== undefined && running.server.tls !== undefined) {
+      server.reloadTls(tls).then(
+        () => logger.info({ cert: next.entries.get("tls.cert")?.value }, "SIGHUP: TLS certificate and key reloaded"),
+        (err: unknown) => logger.error({ error: err instanceof Error ? err.message : String(err) }, "SIGHUP: TLS reload failed, keeping the running certificate"),
+      );
+    }
     const what = Object.keys(applied).length === 0 ? "nothing to apply" : "applied live";
     logger.info({ file: sources.file, applied, needsRestart }, `SIGHUP: configuration reloaded: ${what}${needsRestart.length > 0 ? `; needs a restart: ${needsRestart.join(", ")}` : ""}`);
   });

@@ -64,6 +64,8 @@ export function metricsSnapshot(stats: ServerStats, ctx: SnapshotContext): HbSer
     listenerErrors: stats.listenerErrors,
     routed: { ...stats.routed },
     errors: stats.errors,
+    forbidden: { ...stats.forbidden },
+    renewals: { ...stats.renewals },
     dropped,
     transitions: stats.transitions,
     rtt: stats.rtt,

@@ -11,6 +11,7 @@ import type { NodeFilter, NodeInfo } from "../registry/node-info.js";
 import { NodeRegistry } from "../registry/node-registry.js";
 import { Router } from "../routing/router.js";
 import { processSlicer } from "../routing/turn-slicer.js";
+import { CredentialCheck } from "../auth/credential-check.js";
 import { Registrations } from "../session/registrations.js";
 import type { Session, SessionContext } from "../session/session.js";
 import type { SessionRecord } from "../session/session-record.js";
@@ -196,6 +197,13 @@ export class ServerCore {
       clock,
       registrations: regs,
       frames,
+      credentials: new CredentialCheck(
+        () => live.current,
+        (err) => {
+          stats.listenerErrors++;
+          live.current.logger.error({ err }, "authenticate hook threw");
+        },
+      ),
       heard: (rec, now, heartbeat) => liveness.heard(rec.ownSlot, rec, now, heartbeat),
       settle,
       opened: (session) => router.addPeer(session),

@@ -66,6 +66,11 @@ export class Gateway {
     if (nodeId === rec.nodeId) {
       return { code: ErrorCode.INVALID_ARGUMENT, message: "cannot attach the connection's own node id" };
     }
+    // The connection's permissions (PROTOCOL.md §5.9): may it attach, and this id?
+    if (rec.permissions !== undefined && !rec.permissions.mayAttach(nodeId)) {
+      o.stats.forbidden.attach++;
+      return { code: ErrorCode.FORBIDDEN, message: `not allowed to attach ${JSON.stringify(nodeId)}` };
+    }
     let reason: "attach" | "replaced" = "attach";
     const existing = o.registry.slotOf(nodeId);
     if (existing >= 0 && o.registry.owner(existing) === rec) {

@@ -1,3 +1,4 @@
+import type { AuthOptions, PermissionRule } from "./auth-options.js";
 import { NUMBER_OPTIONS } from "./server-option-table.js";
 import {
   type HeartbeatServerOptions,
@@ -9,12 +10,14 @@ import {
 /**
  * The options `HeartbeatServer.reconfigure` may change while the server
  * runs: those marked `live` in the option table (`NUMBER_OPTIONS`): the
- * connection limits (they apply to connections accepted from then on) and
+ * connection limits (they apply to connections accepted from then on),
  * the frame rate limit (to connections opened from then on; open ones keep
- * theirs).
+ * theirs), and `auth` and `permissions` (handshakes and renewals from then on).
  */
 export const LIVE_OPTIONS: readonly string[] = Object.freeze([
   ...new Set(NUMBER_OPTIONS.filter((o) => o.live).map((o) => o.name.split(".")[0] as string)),
+  "auth",
+  "permissions",
 ]);
 
 /** The subset of {@link HeartbeatServerOptions} that can change while the server runs (`HeartbeatServer.reconfigure`). */
@@ -25,6 +28,10 @@ export interface LiveServerOptions {
   maxConnectionsPerIp?: number;
   /** See {@link HeartbeatServerOptions.rateLimit}; fields left out keep their value. */
   rateLimit?: RateLimitOptions;
+  /** See {@link HeartbeatServerOptions.auth}: replaces the whole `auth` option (handshakes and renewals from then on). */
+  auth?: AuthOptions;
+  /** See {@link HeartbeatServerOptions.permissions}: replaces the rules (connections welcomed or renewed from then on). */
+  permissions?: PermissionRule[];
 }
 
 /**
@@ -41,8 +48,14 @@ export function applyLiveOptions(current: ResolvedServerOptions, changes: LiveSe
       throw new TypeError(`${key} cannot change while the server runs (live: ${LIVE_OPTIONS.join(", ")})`);
     }
   }
-  const given: HeartbeatServerOptions = { ...current, ...changes, rateLimit: { ...current.rateLimit, ...changes.rateLimit } };
-  return resolveServerOptions(given);
+  const given = { ...current, ...changes, rateLimit: { ...current.rateLimit, ...changes.rateLimit } };
+  const next = resolveServerOptions(given as HeartbeatServerOptions);
+  // Unchanged auth and permissions keep their identity: what is compiled from them (keys, rules) stays.
+  return Object.freeze({
+    ...next,
+    auth: changes.auth === undefined ? current.auth : next.auth,
+    permissions: changes.permissions === undefined ? current.permissions : next.permissions,
+  });
 }
 
 /**

@@ -323,7 +323,22 @@ export const OTHER_OPTIONS: readonly { name: string; defaultText: string; doc: s
   { name: "authorizeSubscribe", defaultText: "allow", doc: "`(node, subject) => boolean`" },
   { name: "authorizePublish", defaultText: "allow", doc: "`(node, subject) => boolean`, once per message (wills included)" },
   { name: "authorizeBroadcast", defaultText: "refuse", doc: "`(node) => boolean`; `server.broadcast()` is never subject to it" },
-  { name: "tls", defaultText: "none", doc: "`node:tls` options; set: the server speaks TLS" },
+  { name: "authorizeSend", defaultText: "allow", doc: "`(node, targetNodeId) => boolean`, once per Send (requests to a node included)" },
+  {
+    name: "auth",
+    defaultText: '`{ mode: "none" }`',
+    doc:
+      'authentication without code: `mode` `"none"` (warns unless on loopback), `"tokens"` (hashed list: `tokens: [{ hash, nodeId?, labels?, permissions? }]`) ' +
+      'or `"jwt"` (`jwt: { keys | jwks, audience, issuer, nodeIdClaim, labelsClaim, permissionsClaim }`); `certificateNodeId` (mTLS); ' +
+      "`tokenGrace` (ms, default 30 000); live (`reconfigure`)",
+  },
+  {
+    name: "permissions",
+    defaultText: "no rules",
+    doc: "rules `[{ match?: { labels, nodeId }, publish, subscribe, send, broadcast, attach, presence }]`, first match wins, no match: nothing allowed; live (`reconfigure`)",
+  },
+  { name: "messageRate", defaultText: "none", doc: "per-node token buckets `{ messagesPerSecond, messageBurst, bytesPerSecond, byteBurst }`; over: non-fatal `RATE_LIMITED`" },
+  { name: "tls", defaultText: "none", doc: "`node:tls` options; set: the server speaks TLS; `requestCert` + `ca`: client certificates (mTLS); `reloadTls()` replaces certificates live" },
   {
     name: "reusePort",
     defaultText: "unset",

@@ -9,6 +9,14 @@ import { resolveWorkerModule } from "./worker-module-option.js";
 import type { Logger } from "../core/ports/logger.js";
 import type { NodeInfo } from "../registry/node-info.js";
 import { SILENT_LOGGER } from "./silent-logger.js";
+import type { AuthOptions, MessageRateOptions, PermissionGrant, PermissionRule } from "./auth-options.js";
+import {
+  type ResolvedAuthOptions,
+  type ResolvedMessageRate,
+  resolveAuthOptions,
+  resolveMessageRate,
+  resolvePermissionRules,
+} from "./auth-option-checks.js";
 
 /** Per-connection frame rate limit (a token bucket on incoming frames). */
 export interface RateLimitOptions {
@@ -22,14 +30,41 @@ export interface RateLimitOptions {
 export interface AuthenticateContext {
   /** Remote IP address of the connection. */
   remoteAddress: string;
+  /**
+   * Whether this is a renewal (a `Renew` on a live connection, PROTOCOL.md
+   * §5.8): the Hello is then the connection's (its node id is the
+   * registered one) with the new token.
+   */
+  renewal: boolean;
 }
 
 /**
- * Decides whether a Hello may register. Anything but `true` (or a promise of
- * `true`) refuses the connection with `UNAUTHORIZED`; so does a throw or a
- * rejected promise. The hook runs within `handshakeTimeout`.
+ * What an {@link AuthenticateHook} may return instead of `true`: the
+ * credential is accepted, with an expiry, bindings or permissions.
  */
-export type AuthenticateHook = (hello: Hello, context: AuthenticateContext) => boolean | Promise<boolean>;
+export interface AuthenticateDecision {
+  /** When the credential expires, ms since the Unix epoch (`Welcome.token_expires_in_ms`). */
+  expiresAt?: number;
+  /** Or: how long it stays valid from now, ms. */
+  expiresIn?: number;
+  /** Binds the node id: a Hello asking for another one is refused (`UNAUTHORIZED`). */
+  nodeId?: string;
+  /** Binds labels: added to the node's; a Hello giving another value for one is refused. */
+  labels?: Record<string, string>;
+  /** The connection's permissions (instead of the `permissions` rules). */
+  permissions?: PermissionGrant;
+}
+
+/**
+ * Decides whether a Hello may register (and, on a renewal, whether a new
+ * token may replace the connection's, see {@link AuthenticateContext.renewal}).
+ * `true` or an {@link AuthenticateDecision} (or a promise of one) accepts;
+ * anything else refuses the connection with `UNAUTHORIZED`, and so does a
+ * throw or a rejected promise; a decision already expired is
+ * `TOKEN_EXPIRED`. Runs within `handshakeTimeout`, after the `auth` mode
+ * accepted.
+ */
+export type AuthenticateHook = (hello: Hello, context: AuthenticateContext) => boolean | AuthenticateDecision | Promise<boolean | AuthenticateDecision>;
 
 /**
  * Decides whether `node` may subscribe to `subject` (a subject, a pattern
@@ -48,6 +83,14 @@ export type AuthorizeSubscribeHook = (node: NodeInfo, subject: string) => boolea
  * a refused will is not published.
  */
 export type AuthorizePublishHook = (node: NodeInfo, subject: string) => boolean;
+
+/**
+ * Decides whether `node` may send to the node `targetNodeId` (Send frames,
+ * requests to a node included). Synchronous, called once per message: keep
+ * it cheap. Anything but `true` (or a throw) refuses with non-fatal
+ * `FORBIDDEN` (`ref` = the request id, `node_id` = the target).
+ */
+export type AuthorizeSendHook = (node: NodeInfo, targetNodeId: string) => boolean;
 
 /**
  * Decides whether `node` may broadcast to every connection. Synchronous.
@@ -97,9 +140,10 @@ export interface HeartbeatServerOptions {
    * see one member, never the workers. The
    * workers' log records are forwarded to the primary's `logger` (tagged
    * `memberId`, `workerPid`) unless the `workerModule` gives them a logger.
-   * `maxConnections` and `maxHandshakes` are shared out: each worker takes
-   * ceil(limit / N) (the kernel, or round-robin, spreads connections evenly);
-   * `maxConnectionsPerIp` applies per worker. A resume works whichever
+   * `maxConnections` and `maxConnectionsPerIp` hold for the whole server:
+   * the primary counts every worker's connections (a worker leases a slot
+   * over IPC for each connection it accepts, one round trip per accept);
+   * `maxHandshakes` is shared out (each worker takes ceil(limit / N)). A resume works whichever
    * worker the reconnect reaches: resume tokens carry the worker id, and
    * the connection is handed to the worker holding the session (plain TCP;
    * with `tls` such a reconnect gets a fresh session).
@@ -284,7 +328,42 @@ export interface HeartbeatServerOptions {
   authorizePublish?: AuthorizePublishHook;
   /** Broadcast authorization hook. Default: broadcasts from nodes are refused (`FORBIDDEN`). */
   authorizeBroadcast?: AuthorizeBroadcastHook;
-  /** When set, the server speaks TLS (`tls.createServer`) with these options. */
+  /** Send authorization hook. Default: every valid Send is allowed. */
+  authorizeSend?: AuthorizeSendHook;
+  /**
+   * Authentication without code: `{ mode: "none" | "tokens" | "jwt", … }`
+   * (see {@link AuthOptions}); serialisable, so it reaches every worker
+   * process. Default `{ mode: "none" }`: every Hello is accepted, and
+   * `listen()` warns unless the server listens on loopback only. The
+   * `authenticate` hook, if given too, runs after the mode accepted.
+   * Changes live (`reconfigure`) for handshakes and renewals from then on.
+   */
+  auth?: AuthOptions;
+  /**
+   * Permission rules (see {@link PermissionRule}): the first rule whose
+   * `match` holds for a node gives its permissions (publish / subscribe
+   * subject patterns, send / attach node ids, broadcast, presence); a node
+   * no rule matches may do none of these; a credential carrying
+   * permissions (token entry, JWT claim, hook decision) replaces the rules.
+   * Sent in `Welcome.permissions`; refusals are non-fatal `FORBIDDEN`,
+   * counted in `stats().forbidden`. Default: no rules (everything allowed
+   * but broadcast, subject to the `authorize*` hooks). Changes live
+   * (`reconfigure`) for connections welcomed or renewed from then on.
+   */
+  permissions?: PermissionRule[];
+  /**
+   * Per-node message limits (token buckets on Publish, Send, Broadcast and
+   * Reply; see {@link MessageRateOptions}): over a limit a message is
+   * refused with non-fatal `RATE_LIMITED`. Default: none.
+   */
+  messageRate?: MessageRateOptions;
+  /**
+   * When set, the server speaks TLS (`tls.createServer`) with these
+   * options; `requestCert` with a `ca` asks clients for certificates
+   * (mTLS; with `rejectUnauthorized`, the default, a client without a valid
+   * one is refused in the TLS handshake). Certificates and keys are replaced
+   * without a restart by {@link HeartbeatServer.reloadTls}.
+   */
   tls?: TlsOptions;
   /**
    * Expect a PROXY protocol header (v1 or v2, HAProxy's spec) at the start
@@ -398,6 +477,14 @@ export interface ResolvedServerOptions {
   readonly authorizePublish: AuthorizePublishHook | undefined;
   /** See {@link HeartbeatServerOptions.authorizeBroadcast}. */
   readonly authorizeBroadcast: AuthorizeBroadcastHook | undefined;
+  /** See {@link HeartbeatServerOptions.authorizeSend}. */
+  readonly authorizeSend: AuthorizeSendHook | undefined;
+  /** See {@link HeartbeatServerOptions.auth}. */
+  readonly auth: ResolvedAuthOptions;
+  /** See {@link HeartbeatServerOptions.permissions}. */
+  readonly permissions: readonly PermissionRule[] | undefined;
+  /** See {@link HeartbeatServerOptions.messageRate}. */
+  readonly messageRate: ResolvedMessageRate;
   /** See {@link HeartbeatServerOptions.tls}. */
   readonly tls: TlsOptions | undefined;
   /** See {@link HeartbeatServerOptions.proxyProtocol}. */
@@ -426,6 +513,9 @@ const KNOWN_OPTIONS = new Set<string>([
   ...NUMBER_OPTIONS.filter((o) => !o.name.startsWith("rateLimit.")).map((o) => o.name),
   ...OTHER_OPTIONS.map((o) => o.name),
   "rateLimit",
+  "auth",
+  "permissions",
+  "messageRate",
 ]);
 const KNOWN_RATE_LIMIT_OPTIONS = new Set<string>(["framesPerSecond", "burst"]);
 
@@ -439,6 +529,7 @@ export const PROCESS_LOCAL_OPTIONS = [
   "authorizeSubscribe",
   "authorizePublish",
   "authorizeBroadcast",
+  "authorizeSend",
 ] as const satisfies readonly (keyof HeartbeatServerOptions)[];
 
 const BUS_METHODS = ["start", "send", "announce", "locate", "remoteNodes", "health", "stats", "close"] as const;
@@ -484,8 +575,12 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
 
   const authenticate = options.authenticate;
   if (authenticate !== undefined && typeof authenticate !== "function") {
-    throw new TypeError("authenticate must be a function (hello, context) => boolean | Promise<boolean>");
+    throw new TypeError("authenticate must be a function (hello, context) => boolean | AuthenticateDecision | Promise<…>");
   }
+  const authorizeSend = functionOption<AuthorizeSendHook>(options.authorizeSend, "authorizeSend", "(node, targetNodeId) => boolean");
+  const auth = resolveAuthOptions(options.auth);
+  const permissions = resolvePermissionRules(options.permissions);
+  const messageRate = resolveMessageRate(options.messageRate);
   const authorizeSubscribe = functionOption<AuthorizeSubscribeHook>(options.authorizeSubscribe, "authorizeSubscribe", "(node, subject) => boolean");
   const authorizePublish = functionOption<AuthorizePublishHook>(options.authorizePublish, "authorizePublish", "(node, subject) => boolean");
   const authorizeBroadcast = functionOption<AuthorizeBroadcastHook>(options.authorizeBroadcast, "authorizeBroadcast", "(node) => boolean");
@@ -563,6 +658,10 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     authorizeSubscribe,
     authorizePublish,
     authorizeBroadcast,
+    authorizeSend,
+    auth,
+    permissions,
+    messageRate,
     tls,
     proxyProtocol,
     logger,

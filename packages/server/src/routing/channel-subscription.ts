@@ -1,4 +1,5 @@
 import { type OverflowMode, relayFrameLength, relayHead } from "@hb/codec";
+import type { SubjectRule } from "../auth/subject-rule.js";
 import type { NodeLabels } from "../registry/node-labels.js";
 import type { SubscriptionInfo } from "./subscription-info.js";
 import type { SlicedTask } from "./turn-slicer.js";
@@ -48,6 +49,12 @@ export class ChannelSubscription {
   dropped = 0;
   /** Set when the subscription ends: work still queued for it (a sliced fan-out) skips it. */
   ended = false;
+  /**
+   * The subscriber's subscribe permission when some subjects this
+   * subscription matches are denied to it (`a.>` with `a.secret` denied):
+   * messages to those are not delivered (PROTOCOL.md §4.28). Usually `undefined`.
+   */
+  readonly deny: SubjectRule | undefined;
   readonly #field: number;
   readonly #filterKeys: readonly string[];
   // The head of the last body length relayed: fixed-size messages reuse it (no allocation).
@@ -67,8 +74,17 @@ export class ChannelSubscription {
     channel: number,
     subject: string,
     field: number,
-    options: { presence: boolean; pattern: boolean; labelFilter: NodeLabels; undamped?: boolean; queueSize: number; overflow: OverflowMode },
+    options: {
+      presence: boolean;
+      pattern: boolean;
+      labelFilter: NodeLabels;
+      undamped?: boolean;
+      queueSize: number;
+      overflow: OverflowMode;
+      deny?: SubjectRule | undefined;
+    },
   ) {
+    this.deny = options.deny;
     this.peer = peer;
     this.channel = channel;
     this.subject = subject;

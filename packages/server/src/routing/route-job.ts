@@ -19,8 +19,9 @@ export interface FanOutCursor {
 /**
  * Queues `body` on `subs[cursor.next…]` until the turn's budget is spent
  * (checked with {@link TurnSlicer.spend}: one clock read per 256
- * deliveries), skipping subscriptions that ended meanwhile; counts them in
- * `stats.deliveries`. No allocation.
+ * deliveries), skipping subscriptions that ended meanwhile and those
+ * whose permissions deny `subject` (a wider subscription, PROTOCOL.md
+ * §4.28); counts them in `stats.deliveries`. No allocation.
  *
  * @returns the number of subscriptions it was queued on (`cursor.next` is
  *   `subs.length` when the fan-out is done)
@@ -28,6 +29,7 @@ export interface FanOutCursor {
 export function relayFrom(
   subs: readonly ChannelSubscription[],
   body: Uint8Array,
+  subject: string,
   cursor: FanOutCursor,
   slicer: TurnSlicer,
   stats: ServerCounters,
@@ -40,7 +42,7 @@ export function relayFrom(
     const count = end - i;
     for (; i < end; i++) {
       const sub = subs[i] as ChannelSubscription;
-      if (!sub.ended && sub.relay(body)) n++;
+      if (!sub.ended && (sub.deny === undefined || !sub.deny.denies(subject)) && sub.relay(body)) n++;
     }
     if (slicer.spend(count) && i < len) break;
   }
@@ -69,6 +71,7 @@ export class RouteJob implements SlicedTask {
   #copied = 0;
   // Targets.
   readonly #subs: readonly ChannelSubscription[] | undefined;
+  readonly #subject: string;
   readonly #cursor: FanOutCursor = { next: 0 };
   readonly #peer: RoutePeer | undefined;
   readonly #peers: Iterator<RoutePeer> | undefined;
@@ -87,7 +90,7 @@ export class RouteJob implements SlicedTask {
     stats: ServerCounters,
     body: Uint8Array,
     target:
-      | { subs: readonly ChannelSubscription[]; from: number }
+      | { subs: readonly ChannelSubscription[]; from: number; subject: string }
       | { peer: RoutePeer; head: Uint8Array; frameLength: number }
       | { peers: Iterable<RoutePeer>; except: RoutePeer | undefined; head: Uint8Array; frameLength: number },
     then?: () => void,
@@ -97,9 +100,11 @@ export class RouteJob implements SlicedTask {
     this.#then = then;
     if ("subs" in target) {
       this.#subs = target.subs;
+      this.#subject = target.subject;
       this.#cursor.next = target.from;
       this.#frameLength = 0;
     } else {
+      this.#subject = "";
       this.#head = target.head;
       this.#frameLength = target.frameLength;
       if ("peer" in target) this.#peer = target.peer;
@@ -135,7 +140,7 @@ export class RouteJob implements SlicedTask {
     }
     const subs = this.#subs;
     if (subs !== undefined) {
-      relayFrom(subs, this.#body, this.#cursor, slicer, this.#stats);
+      relayFrom(subs, this.#body, this.#subject, this.#cursor, slicer, this.#stats);
       if (this.#cursor.next < subs.length) return false;
     } else if (this.#peer !== undefined) {
       if (this.#peer.relay(0, this.#head as Uint8Array, this.#body, this.#frameLength)) this.#stats.deliveries++;

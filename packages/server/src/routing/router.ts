@@ -22,6 +22,8 @@ import {
   relayHead,
   withToNodeId,
 } from "@hb/codec";
+import type { ConnectionPermissions, PermissionKind } from "../auth/connection-permissions.js";
+import type { SubjectRule } from "../auth/subject-rule.js";
 import type { BusEnvelope } from "../core/ports/bus-link.js";
 import type { Refusal } from "../core/ports/frame-handlers.js";
 import type { NodeDirectory } from "../core/ports/node-directory.js";
@@ -48,6 +50,8 @@ export interface RouteOwner {
   readonly ownSlot: number;
   /** Attached nodes bound to the connection: gateway handle → registry slot. */
   readonly handles: ReadonlyMap<number, number>;
+  /** What the connection may do (`undefined`: no rules, the server's defaults). */
+  readonly permissions: ConnectionPermissions | undefined;
 }
 
 /** Dependencies of a {@link Router}. */
@@ -72,7 +76,6 @@ export interface RouterOptions {
 const SEND_FIELD = FrameSchema.field.send?.number as number;
 
 const invalid = (message: string): Refusal => ({ code: ErrorCode.INVALID_ARGUMENT, message });
-const forbidden = (message: string): Refusal => ({ code: ErrorCode.FORBIDDEN, message });
 
 /**
  * The channel router (PROTOCOL.md §10): subscriptions and their channels,
@@ -161,9 +164,21 @@ export class Router {
     const req = checkSubscribe(s);
     if (typeof req === "string") return invalid(req);
     const { subject, presence } = req;
+    const kind = presence ? "presence" : "subscribe";
+    const perm = rec.permissions;
+    let deny: SubjectRule | undefined;
+    if (perm !== undefined) {
+      if (presence) {
+        if (!perm.mayWatch(req.labelFilter)) return this.#forbid(kind, `not allowed to watch presence with this label filter`);
+      } else if (perm.subscribe !== true) {
+        const verdict = perm.subscribe === false ? "deny" : perm.subscribe.subscribe(subject);
+        if (verdict === "deny") return this.#forbid(kind, `not allowed to subscribe to ${JSON.stringify(subject)}`);
+        if (verdict === "filter") deny = perm.subscribe as SubjectRule;
+      }
+    }
     const hook = o.authorizeSubscribe;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(rec.ownSlot), subject))) {
-      return forbidden(`not allowed to subscribe to ${JSON.stringify(subject)}`);
+      return this.#forbid(kind, `not allowed to subscribe to ${JSON.stringify(subject)}`);
     }
     const table = peer.channels;
     if (table.size >= o.maxSubscriptionsPerConnection) {
@@ -182,6 +197,7 @@ export class Router {
       undamped: req.undamped,
       queueSize,
       overflow: req.overflow,
+      deny,
     });
     table.add(sub);
     peer.configureChannel(channel, queueSize, req.overflow);
@@ -233,9 +249,11 @@ export class Router {
     }
     const refusal = this.#publishable(subject);
     if (refusal !== undefined) return refusal;
+    const perm = rec.permissions;
+    if (perm !== undefined && !perm.mayPublish(subject)) return this.#forbid("publish", `not allowed to publish to ${JSON.stringify(subject)}`);
     const hook = this.#live.current.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), subject))) {
-      return forbidden(`not allowed to publish to ${JSON.stringify(subject)}`);
+      return this.#forbid("publish", `not allowed to publish to ${JSON.stringify(subject)}`);
     }
     this.#publish(subject, p.payload, this.#nodes.id(from), p.requestId);
     return undefined;
@@ -247,6 +265,12 @@ export class Router {
     if (from < 0) return invalid(`from_handle ${s.fromHandle} is not an attached node of this connection`);
     const problem = nodeIdProblem(s.nodeId);
     if (problem !== undefined) return invalid(problem);
+    const perm = rec.permissions;
+    if (perm !== undefined && !perm.maySend(s.nodeId)) return this.#forbid("send", `not allowed to send to ${JSON.stringify(s.nodeId)}`);
+    const hook = this.#live.current.authorizeSend;
+    if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), s.nodeId))) {
+      return this.#forbid("send", `not allowed to send to ${JSON.stringify(s.nodeId)}`);
+    }
     if (this.#send(s.nodeId, s.payload, this.#nodes.id(from), s.requestId)) return undefined;
     const message = `node ${JSON.stringify(s.nodeId)} is not online`;
     if (s.requestId === 0n) return { code: ErrorCode.UNKNOWN_NODE, message };
@@ -254,13 +278,19 @@ export class Router {
     return undefined;
   }
 
-  /** Broadcast (§10.7) from a node: only when `authorizeBroadcast` allows it. */
+  /**
+   * Broadcast (§10.7) from a node: when the permissions allow it (a rule or
+   * credential saying `broadcast: true`) or, where they say nothing, when
+   * `authorizeBroadcast` is set; and `authorizeBroadcast`, if set, allows it.
+   */
   broadcast(peer: RoutePeer, rec: RouteOwner, b: Broadcast): Refusal | undefined {
     const from = this.#sender(rec, b.fromHandle);
     if (from < 0) return invalid(`from_handle ${b.fromHandle} is not an attached node of this connection`);
     const hook = this.#live.current.authorizeBroadcast;
-    if (hook === undefined) return forbidden("broadcasts from nodes are not allowed on this server");
-    if (!this.#allowed(() => hook(this.#info(from)))) return forbidden("not allowed to broadcast");
+    const granted = rec.permissions?.broadcast;
+    if (granted === false) return this.#forbid("broadcast", "not allowed to broadcast");
+    if (granted === undefined && hook === undefined) return this.#forbid("broadcast", "broadcasts from nodes are not allowed on this server");
+    if (hook !== undefined && !this.#allowed(() => hook(this.#info(from)))) return this.#forbid("broadcast", "not allowed to broadcast");
     this.#broadcast(b.payload, this.#nodes.id(from), peer);
     return undefined;
   }
@@ -322,6 +352,8 @@ export class Router {
    * @returns `false` if the hook refused it
    */
   will(slot: number, subject: string, payload: Uint8Array): boolean {
+    const perm = this.#nodes.owner(slot).permissions;
+    if (perm !== undefined && !perm.mayPublish(subject)) return false;
     const hook = this.#live.current.authorizePublish;
     if (hook !== undefined && !this.#allowed(() => hook(this.#info(slot), subject))) return false;
     this.#publish(subject, payload, this.#nodes.id(slot), 0n);
@@ -338,7 +370,7 @@ export class Router {
     switch (envelope.type) {
       case "publish": {
         const subs = this.#index.match(envelope.subject);
-        if (subs.length > 0) this.#fanOut(subs, envelope.body, undefined);
+        if (subs.length > 0) this.#fanOut(subs, envelope.body, envelope.subject, undefined);
         return;
       }
       case "direct": {
@@ -452,27 +484,28 @@ export class Router {
     const body = encodeDelivery(DeliveryKind.PUBLISH, subject, fromNodeId, payload, requestId, "", !big);
     // Locally first, then once to the other servers (they match their own subscriptions).
     const toBus = bus === undefined ? undefined : () => bus.send({ type: "publish", subject, body });
-    if (!big) return this.#fanOut(subs, body, toBus);
+    if (!big) return this.#fanOut(subs, body, subject, toBus);
     const at = deliveryPayloadOffset(DeliveryKind.PUBLISH, subject, fromNodeId, payload.length);
-    this.#slicer.defer(new RouteJob(stats, body, { subs, from: 0 }, toBus).copyFirst(payload, at));
+    this.#slicer.defer(new RouteJob(stats, body, { subs, from: 0, subject }, toBus).copyFirst(payload, at));
     return subs.length;
   }
 
   // The relay loop: one encoded body, one cached head per subscription; what
   // does not fit the turn's budget (or must queue behind earlier work)
   // continues as a job. Returns the subscriptions queued on now, or all of
-  // them when some are left for later.
-  #fanOut(subs: readonly ChannelSubscription[], body: Uint8Array, then: (() => void) | undefined): number {
+  // them when some are left for later. A subscription wider than its
+  // permissions skips the subjects denied to it (`subject`).
+  #fanOut(subs: readonly ChannelSubscription[], body: Uint8Array, subject: string, then: (() => void) | undefined): number {
     const slicer = this.#slicer;
     if (slicer.backlogged) {
-      slicer.defer(new RouteJob(this.#stats, body, { subs, from: 0 }, then));
+      slicer.defer(new RouteJob(this.#stats, body, { subs, from: 0, subject }, then));
       return subs.length;
     }
     const cursor = this.#cursor;
     cursor.next = 0;
-    const n = subs.length === 0 ? 0 : relayFrom(subs, body, cursor, slicer, this.#stats);
+    const n = subs.length === 0 ? 0 : relayFrom(subs, body, subject, cursor, slicer, this.#stats);
     if (cursor.next < subs.length) {
-      slicer.defer(new RouteJob(this.#stats, body, { subs, from: cursor.next }, then));
+      slicer.defer(new RouteJob(this.#stats, body, { subs, from: cursor.next, subject }, then));
       return subs.length;
     }
     then?.();
@@ -613,6 +646,12 @@ export class Router {
 
   #info(slot: number): NodeInfo {
     return this.#nodes.info(slot);
+  }
+
+  // A FORBIDDEN refusal, counted by kind.
+  #forbid(kind: PermissionKind, message: string): Refusal {
+    this.#stats.forbidden[kind]++;
+    return { code: ErrorCode.FORBIDDEN, message };
   }
 
   // Runs an authorization hook: anything but `true`, or a throw, refuses.

@@ -1,5 +1,7 @@
 import { ErrorCode, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
 import type { SessionTransport } from "../core/ports/session-transport.js";
+import type { ConnectionQuota } from "./connection-quota.js";
+import { LocalQuota } from "./local-quota.js";
 import { Session, type SessionContext } from "./session.js";
 import { retryAfterMs } from "./spread-delays.js";
 import { ThrottledLog } from "./throttled-log.js";
@@ -7,16 +9,17 @@ import { ThrottledLog } from "./throttled-log.js";
 /**
  * The server's open connections: admits a transport as a {@link Session}
  * within `maxConnections` and `maxConnectionsPerIp` (as in force at that
- * moment: they change live; over a limit: a fatal
- * `SERVER_FULL` with `retry_after_ms`, then the transport is ended; logged
- * at most once a second), counts them per address,
- * and drives them through a graceful close (GoAway, then a last fatal
+ * moment: they change live; over a limit: a fatal `SERVER_FULL` with
+ * `retry_after_ms`, then the transport is ended; logged at most once a
+ * second), counted by its {@link ConnectionQuota} (this process's, or, in
+ * a worker, the primary's for the whole server), and
+ * drives them through a graceful close (GoAway, then a last fatal
  * `SHUTTING_DOWN`, then destroy).
  */
 export class ConnectionGate {
   readonly #ctx: SessionContext;
   readonly #sessions = new Set<Session>();
-  readonly #perIp = new Map<string, number>();
+  #quota: ConnectionQuota;
   #nextId = 1;
   #closing = false;
   #idle: (() => void) | undefined;
@@ -25,6 +28,12 @@ export class ConnectionGate {
   constructor(ctx: SessionContext) {
     this.#ctx = ctx;
     this.#refusals = new ThrottledLog(ctx.clock);
+    this.#quota = new LocalQuota(() => ctx.options);
+  }
+
+  /** Counts the limits elsewhere from now on (a worker: the primary, for the whole server). */
+  setQuota(quota: ConnectionQuota): void {
+    this.#quota = quota;
   }
 
   /** Open connections. */
@@ -43,29 +52,46 @@ export class ConnectionGate {
    * `Session.receive` and call `Session.transportClosed` once closed.
    */
   accept(transport: SessionTransport): Session | undefined {
-    // Read now: the limits may change live (HeartbeatServer.reconfigure).
-    const o = this.#ctx.options;
+    const admitted = this.admit(transport, false);
+    if (admitted instanceof Promise) throw new Error("accept() needs a local quota: use admit() in a worker");
+    return admitted;
+  }
+
+  /**
+   * Admits a transport as {@link ConnectionGate.accept} does; when the
+   * quota is counted elsewhere (a worker asks the primary) the answer is a
+   * promise, and the transport should not be read until it settles.
+   *
+   * @param leased - the connection already holds a slot (handed from another worker, which passed its slot on)
+   */
+  admit(transport: SessionTransport, leased: boolean): Session | undefined | Promise<Session | undefined> {
     if (this.#closing) {
+      this.refuse(transport, ErrorCode.SHUTTING_DOWN, "server is shutting down");
+      if (leased) this.#quota.release(transport.remoteAddress);
+      return undefined;
+    }
+    if (leased) return this.#open(transport);
+    const verdict = this.#quota.acquire(transport.remoteAddress);
+    if (verdict instanceof Promise) return verdict.then((v) => this.#settle(transport, v));
+    return this.#settle(transport, verdict);
+  }
+
+  #settle(transport: SessionTransport, verdict: true | string): Session | undefined {
+    if (verdict !== true) {
+      this.refuse(transport, ErrorCode.SERVER_FULL, verdict);
+      return undefined;
+    }
+    if (this.#closing) {
+      this.#quota.release(transport.remoteAddress);
       this.refuse(transport, ErrorCode.SHUTTING_DOWN, "server is shutting down");
       return undefined;
     }
-    const ip = transport.remoteAddress;
-    const perIp = this.#perIp.get(ip) ?? 0;
-    if (this.#sessions.size >= o.maxConnections) {
-      this.refuse(transport, ErrorCode.SERVER_FULL, `server is full (maxConnections ${o.maxConnections})`);
-      return undefined;
-    }
-    if (o.maxConnectionsPerIp > 0 && perIp >= o.maxConnectionsPerIp) {
-      this.refuse(
-        transport,
-        ErrorCode.SERVER_FULL,
-        `too many connections from ${ip} (maxConnectionsPerIp ${o.maxConnectionsPerIp})`,
-      );
-      return undefined;
-    }
+    return this.#open(transport);
+  }
+
+  #open(transport: SessionTransport): Session {
     const session = new Session(this.#ctx, transport, this.#nextId++, this.#gone);
     this.#sessions.add(session);
-    this.#perIp.set(ip, perIp + 1);
     return session;
   }
 
@@ -99,10 +125,8 @@ export class ConnectionGate {
 
   readonly #gone = (session: Session): void => {
     if (!this.#sessions.delete(session)) return;
-    const ip = session.remoteAddress;
-    const n = (this.#perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.#perIp.delete(ip);
-    else this.#perIp.set(ip, n);
+    // A connection handed to another worker took its slot along (the primary moved it).
+    if (!session.handedOff) this.#quota.release(session.remoteAddress);
     if (this.#sessions.size === 0) this.#idle?.();
   };
 

@@ -27,36 +27,3 @@ export function helloProblem(hello: Hello): Refusal | undefined {
     (hello.role < 0 || hello.role > 2 ? `role must be 0, 1 or 2, got ${hello.role}` : undefined);
   return invalid === undefined ? undefined : { code: ErrorCode.INVALID_ARGUMENT, message: invalid, fatal: true };
 }
-
-/**
- * Runs the `authenticate` hook: `decide(true)` only for `true` (or a promise
- * of `true`); anything else, a throw or a rejection decides `false` (a
- * throw or rejection is reported to `failed` first).
- */
-export function runAuthenticate(
-  hook: (hello: Hello, context: { remoteAddress: string }) => boolean | Promise<boolean>,
-  hello: Hello,
-  remoteAddress: string,
-  decide: (ok: boolean) => void,
-  failed: (err: unknown) => void,
-): void {
-  let result: boolean | Promise<boolean>;
-  try {
-    result = hook(hello, { remoteAddress });
-  } catch (err) {
-    failed(err);
-    decide(false);
-    return;
-  }
-  if (typeof (result as { then?: unknown } | null)?.then === "function") {
-    (result as Promise<boolean>).then(
-      (ok) => decide(ok === true),
-      (err: unknown) => {
-        failed(err);
-        decide(false);
-      },
-    );
-  } else {
-    decide(result === true);
-  }
-}

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { ErrorCode } from "@hb/codec";
 import { suspectAfter } from "../liveness/negotiate-interval.js";
 import type { RoutePeer } from "../routing/route-peer.js";
+import type { ConnectionPermissions } from "../auth/connection-permissions.js";
 
 /** What a {@link SessionRecord} holds of its connection (a `Session`). */
 export interface SessionConnection extends RoutePeer {
@@ -53,6 +54,12 @@ export class SessionRecord {
   waiting = false;
   /** Set once the session has ended for good. */
   ended = false;
+  /**
+   * What the connection may do, set at Welcome and on a renewal
+   * (`undefined`: no rules, the server's defaults); its attached nodes
+   * live under it too.
+   */
+  permissions: ConnectionPermissions | undefined;
 
   constructor(nodeId: string, intervalMs: number, session: SessionConnection) {
     this.nodeId = nodeId;

@@ -12,6 +12,7 @@ import {
   type OverflowMode,
   PROTOCOL_VERSION,
   Role,
+  type Renew,
   errorCodeName,
   makeFrame,
 } from "@hb/codec";
@@ -29,11 +30,14 @@ import type { SessionEnd } from "./registrations.js";
 import type { Registrations } from "./registrations.js";
 import type { SessionConnection, SessionRecord } from "./session-record.js";
 import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
-import { helloProblem, runAuthenticate } from "./hello-rules.js";
+import { helloProblem } from "./hello-rules.js";
 import { InboundFlow } from "./inbound-flow.js";
 import { reconnectDelayMs, retryAfterMs } from "./spread-delays.js";
 import { ATTACH_BODY, type ErrorRef, errorRef } from "./error-ref.js";
 import { FrameJoin } from "./frame-join.js";
+import type { CheckResult, CredentialCheck } from "../auth/credential-check.js";
+import { type ConnectionPermissions, DEFAULT_PERMISSIONS } from "../auth/connection-permissions.js";
+import { TokenBucket } from "./token-bucket.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -47,6 +51,8 @@ export interface SessionContext {
   readonly registrations: Registrations;
   /** The parts' frame handlers (see {@link FrameHandlers}). */
   readonly frames: FrameHandlers<Session, SessionRecord>;
+  /** Authentication (the `auth` mode, the hook, bindings) and the permission rules. */
+  readonly credentials: CredentialCheck;
   /** Proof of life for the connection's own node: any frame it sends (`heartbeat`: a Heartbeat frame). */
   heard(record: SessionRecord, now: number, heartbeat: boolean): void;
   /**
@@ -167,6 +173,19 @@ export class Session implements SessionConnection, SlicedTask {
     this.#idleWait = false;
     this.#whenIdle();
   };
+  // The worker this connection was handed to (0: none).
+  #movedTo = 0;
+  // Feature `token-renewal` negotiated: Renew accepted, TOKEN_EXPIRED sent.
+  #renewal = false;
+  // A Renew is being checked.
+  #renewing = false;
+  // The Hello as registered (bound node id and labels), for renewals.
+  #registered: Hello | undefined;
+  // Closes the session when its credential expired and the grace passed.
+  #expiryTimer: NodeJS.Timeout | undefined;
+  // Per-node message limits (the messageRate option): the connection's node and its attached nodes.
+  #messages: TokenBucket | undefined;
+  #bytes: TokenBucket | undefined;
 
   /** @internal */
   constructor(ctx: SessionContext, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
@@ -210,6 +229,11 @@ export class Session implements SessionConnection, SlicedTask {
   /** Whether the session has ended (it ignores further input). */
   get closed(): boolean {
     return this.#phase === CLOSED;
+  }
+
+  /** @internal Whether the connection was handed to another worker (its connection slot went along). */
+  get handedOff(): boolean {
+    return this.#movedTo !== 0;
   }
 
   /** @internal Whether no Hello has been read yet (a transport able to hand off keeps the bytes until then). */
@@ -582,7 +606,15 @@ export class Session implements SessionConnection, SlicedTask {
       this.#refused(frame, handler(this, rec, body.value as never, frame, now));
       return;
     }
-    // Publish, Send, Broadcast, Reply: the payload counts against the flow-control window (§12).
+    // Publish, Send, Broadcast, Reply: per-node message limits (the messageRate option).
+    if (this.#messages !== undefined || this.#bytes !== undefined) {
+      const limited = this.#messageLimited((body.value as { payload: Uint8Array }).payload.length, now);
+      if (limited !== undefined) {
+        this.#refused(frame, limited);
+        return;
+      }
+    }
+    // The payload counts against the flow-control window (§12).
     const window = this.#flow.window();
     const size = reassembled || window === undefined ? 0 : (body.value as { payload: Uint8Array }).payload.length;
     if (size > 0 && !(window as ReceiveWindow).consume(size)) {
@@ -618,12 +650,17 @@ export class Session implements SessionConnection, SlicedTask {
     else s.#fragment(frame.body.value as Fragment);
   }
 
+  static #renewFrame(s: Session, frame: Frame): void {
+    s.#renew(frame.body.value as Renew);
+  }
+
   // Frame types the session handles itself once welcomed.
   static readonly #ownFrames: Readonly<Record<string, (s: Session, frame: Frame, reassembled: boolean) => void>> = {
     hello: Session.#secondHello,
     goodbye: Session.#goodbye,
     error: Session.#error,
     fragment: Session.#fragmentFrame,
+    renew: Session.#renewFrame,
   };
 
   // Sends a part's refusal of `frame`, if any.
@@ -696,18 +733,23 @@ export class Session implements SessionConnection, SlicedTask {
       }
     }
     this.#phase = AUTH;
-    const authenticate = this.#ctx.options.authenticate;
-    if (authenticate === undefined) this.#admit(hello, true);
-    else runAuthenticate(authenticate, hello, this.remoteAddress, (ok) => this.#admit(hello, ok), (err) => this.#hookFailed(err));
+    this.#ctx.credentials.run(
+      { token: hello.token, hello, remoteAddress: this.remoteAddress, renewal: false, certificate: this.#transport.peerCertificate?.() },
+      (result) => this.#admit(hello, result),
+    );
   }
 
-  #admit(hello: Hello, ok: boolean): void {
+  #admit(asked: Hello, result: CheckResult): void {
     if (this.#phase !== AUTH) return; // closed meanwhile
     try {
-      if (!ok) {
-        this.#fail(ErrorCode.UNAUTHORIZED, "authentication refused");
+      // PROTOCOL.md §5.8 rule 5: TOKEN_EXPIRED only to a client that listed token-renewal.
+      const renewal = asked.features.includes(Feature.tokenRenewal);
+      if (!result.ok) {
+        this.#fail(result.code === ErrorCode.TOKEN_EXPIRED && !renewal ? ErrorCode.UNAUTHORIZED : result.code, result.message);
         return;
       }
+      // The node id and labels the credential (or client certificate) binds.
+      const hello = result.nodeId === asked.nodeId && result.labels === asked.labels ? asked : { ...asked, nodeId: result.nodeId, labels: result.labels };
       const ctx = this.#ctx;
       if (ctx.registrations.shuttingDown) {
         this.#fail(ErrorCode.SHUTTING_DOWN, "server is shutting down", "info");
@@ -716,22 +758,30 @@ export class Session implements SessionConnection, SlicedTask {
       this.#now = ctx.clock.now();
       const { record, resumed, resumeToken } = ctx.registrations.open(this, hello, this.#now);
       this.#record = record;
+      // Kept for renewals only (a Renew is checked against the registered id and labels).
+      if (renewal) this.#registered = { ...hello, nodeId: record.nodeId, token: "" };
+      record.permissions = ctx.credentials.policy.forNode({ nodeId: record.nodeId, labels: hello.labels }, result.grant);
       // PROTOCOL.md §15.1: of the client's features, the ones this server uses.
       this.#rttReports = hello.features.includes(Feature.heartbeatRtt);
+      this.#renewal = renewal;
+      const features: string[] = [];
+      if (this.#rttReports) features.push(Feature.heartbeatRtt);
+      if (renewal) features.push(Feature.tokenRenewal);
       // Messages for the node before its Welcome is out wait behind it.
       this.#early = [];
-      ctx.settle(() => this.#welcome(record, resumed, resumeToken));
+      ctx.settle(() => this.#welcome(record, resumed, resumeToken, features, result.expiresAt));
     } catch (err) {
       this.#internal(err);
     }
   }
 
   // The registration is known everywhere the server routes from (§5.3): Welcome, then what waited.
-  #welcome(record: SessionRecord, resumed: boolean, resumeToken: Uint8Array): void {
+  #welcome(record: SessionRecord, resumed: boolean, resumeToken: Uint8Array, features: string[], expiresAt: number | undefined): void {
     if (this.#phase !== AUTH || this.#record !== record) return; // closed or superseded meanwhile
     try {
       const ctx = this.#ctx;
       const o = ctx.options;
+      this.#startBuckets(o);
       if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
       this.#phase = OPEN;
@@ -755,11 +805,12 @@ export class Session implements SessionConnection, SlicedTask {
           maxMessageSize: BigInt(o.maxMessageSize),
           checkIntervalMs: o.heartbeatCheckInterval,
           handshakeTimeoutMs: o.handshakeTimeout,
-          features: this.#rttReports ? [Feature.heartbeatRtt] : [],
+          features,
           // Observers (§5.7) are not implemented yet: every connection is registered as a node, and says so.
           role: Role.NODE,
-          // §5.9 / §10.7: what is known before trying. Without `authorizeBroadcast` broadcasts are refused.
-          permissions: o.authorizeBroadcast === undefined ? { broadcast: Access.DENIED } : undefined,
+          permissions: this.#wirePermissions(),
+          tokenExpiresInMs: BigInt(this.#expireAt(expiresAt)),
+          tokenGraceMs: expiresAt === undefined ? 0 : o.auth.tokenGrace,
         }),
       );
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");
@@ -775,6 +826,105 @@ export class Session implements SessionConnection, SlicedTask {
     } catch (err) {
       this.#internal(err);
     }
+  }
+
+  // ------------------------------------------------------ credentials
+
+  // Renew (PROTOCOL.md §5.8): the same check as the handshake's, for the connection's node id and labels.
+  #renew(renew: Renew): void {
+    if (!this.#renewal) {
+      this.#fail(ErrorCode.PROTOCOL_VIOLATION, "Renew without feature token-renewal negotiated");
+      return;
+    }
+    if (this.#renewing) {
+      this.#fail(ErrorCode.PROTOCOL_VIOLATION, "a second Renew before the first was answered");
+      return;
+    }
+    const hello = this.#registered as Hello;
+    this.#renewing = true;
+    this.#ctx.credentials.run(
+      { token: renew.token, hello: { ...hello, token: renew.token }, remoteAddress: this.remoteAddress, renewal: true, certificate: this.#transport.peerCertificate?.() },
+      (result) => this.#renewed(result),
+    );
+  }
+
+  #renewed(result: CheckResult): void {
+    this.#renewing = false;
+    const rec = this.#record;
+    if (this.#phase !== OPEN || rec === undefined) return;
+    try {
+      if (!result.ok || result.nodeId !== rec.nodeId) {
+        const code = !result.ok && result.code === ErrorCode.TOKEN_EXPIRED ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED;
+        this.#ctx.stats.renewals.refused++;
+        this.#sendError(code, result.ok ? "the credential is bound to another node id" : result.message, 0, false, "warn", 0, { ref: 0, refBody: RENEW_BODY, nodeId: "" });
+        return;
+      }
+      const hello = this.#registered as Hello;
+      const before = rec.permissions;
+      rec.permissions = this.#ctx.credentials.policy.forNode({ nodeId: rec.nodeId, labels: hello.labels }, result.grant);
+      this.#ctx.stats.renewals.accepted++;
+      const expiresIn = this.#expireAt(result.expiresAt);
+      this.#send(
+        makeFrame("renewed", {
+          tokenExpiresInMs: BigInt(expiresIn),
+          ...(rec.permissions === before ? {} : { permissions: this.#wirePermissions() }),
+        }),
+      );
+      this.#log("debug", undefined, expiresIn > 0 ? `credential renewed, expires in ${expiresIn} ms` : "credential renewed, no expiry");
+    } catch (err) {
+      this.#internal(err);
+    }
+  }
+
+  // (Re)starts the expiry timer; returns the ms until expiry (0: none).
+  #expireAt(expiresAt: number | undefined): number {
+    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    if (expiresAt === undefined) return 0;
+    const ms = Math.max(1, Math.ceil(expiresAt - Date.now()));
+    const grace = this.#ctx.options.auth.tokenGrace;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#ctx.stats.renewals.expired++;
+      // PROTOCOL.md §5.8 rule 5: UNAUTHORIZED to a client that does not know TOKEN_EXPIRED.
+      if (this.#renewal) this.#fail(ErrorCode.TOKEN_EXPIRED, `credential expired ${grace} ms ago and was not renewed`, "info");
+      else this.#fail(ErrorCode.UNAUTHORIZED, `credential expired ${grace} ms ago`, "info");
+    }, ms + grace);
+    this.#expiryTimer.unref();
+    return ms;
+  }
+
+  #wirePermissions(): ReturnType<ConnectionPermissions["toWire"]> | undefined {
+    const o = this.#ctx.options;
+    const hooks = {
+      publish: o.authorizePublish !== undefined,
+      subscribe: o.authorizeSubscribe !== undefined,
+      send: o.authorizeSend !== undefined,
+      broadcast: o.authorizeBroadcast !== undefined,
+    };
+    return (this.#record?.permissions ?? DEFAULT_PERMISSIONS).toWire(hooks);
+  }
+
+  #startBuckets(o: ResolvedServerOptions): void {
+    const rate = o.messageRate;
+    const now = this.#now;
+    if (rate.messagesPerSecond > 0) this.#messages = new TokenBucket(rate.messagesPerSecond, rate.messageBurst, now);
+    if (rate.bytesPerSecond > 0) this.#bytes = new TokenBucket(rate.bytesPerSecond, rate.byteBurst, now);
+  }
+
+  // A message over the node's message or byte rate: refused (non-fatal RATE_LIMITED), counted.
+  #messageLimited(bytes: number, now: number): { code: ErrorCode; message: string } | undefined {
+    const messages = this.#messages;
+    if (messages !== undefined && !messages.take(now)) {
+      this.#ctx.stats.messagesLimited++;
+      return { code: ErrorCode.RATE_LIMITED, message: `over the message rate (messageRate.messagesPerSecond ${this.#ctx.options.messageRate.messagesPerSecond})` };
+    }
+    const b = this.#bytes;
+    if (b !== undefined && bytes > 0 && !b.take(now, Math.min(bytes, this.#ctx.options.messageRate.byteBurst))) {
+      this.#ctx.stats.messagesLimited++;
+      return { code: ErrorCode.RATE_LIMITED, message: `over the byte rate (messageRate.bytesPerSecond ${this.#ctx.options.messageRate.bytesPerSecond})` };
+    }
+    return undefined;
   }
 
   // ---------------------------------------------------------------- output
@@ -822,11 +972,6 @@ export class Session implements SessionConnection, SlicedTask {
     this.#fail(ErrorCode.INTERNAL, "internal server error");
   }
 
-  #hookFailed(err: unknown): void {
-    this.#ctx.stats.listenerErrors++;
-    this.#ctx.options.logger.error({ err, conn: this.id }, "authenticate hook threw");
-  }
-
   #close(how: SessionEnd): void {
     if (this.#phase === CLOSED) return;
     this.#phase = CLOSED;
@@ -836,6 +981,8 @@ export class Session implements SessionConnection, SlicedTask {
     this.#heldChunks = undefined;
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
+    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
     this.#flow.clear();
     // Its subscriptions end before its nodes leave: the events about them are not for it.
     if (this.#routed) this.#ctx.closed(this);
@@ -852,6 +999,7 @@ export class Session implements SessionConnection, SlicedTask {
 
   // The transport went to another worker with the Hello: nothing was registered here, nothing is sent.
   #handedOff(target: number): void {
+    this.#movedTo = target;
     this.#transportGone = true;
     this.#close("lost");
     this.#ctx.stats.handedOff++;
@@ -874,6 +1022,9 @@ const RETRY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.SERVER_FULL, Erro
 
 /** Frames that route messages (or may: a last fragment): they queue behind queued routing work. */
 const ROUTED: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply", "fragment"]);
+
+/** `ProtocolError.ref_body` of a refused Renew: its field number in Frame. */
+const RENEW_BODY = 24;
 
 /** Frames whose payload counts against the flow-control window (PROTOCOL.md §12). */
 const PAYLOAD_FRAMES: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply"]);

@@ -1,5 +1,5 @@
 import { type AddressInfo, type Server, type Socket, createServer as createTcpServer } from "node:net";
-import { type TlsOptions, createServer as createTlsServer } from "node:tls";
+import { type Server as TlsServer, type TlsOptions, createServer as createTlsServer } from "node:tls";
 import type { Logger } from "../core/ports/logger.js";
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import { type ProxyHeaderError, readProxyHeader } from "../proxy/read-proxy-header.js";
@@ -78,6 +78,7 @@ export class TcpListener {
   #fileLimit: number | undefined;
   // One listener shared by every socket (`this` is the socket): no closure per connection.
   readonly #untrack: (this: Socket) => void;
+  #tls: TlsServer | undefined;
 
   constructor(options: TcpListenerOptions) {
     this.#o = options;
@@ -147,6 +148,7 @@ export class TcpListener {
       tlsServer.on("tlsClientError", (err) => o.onSocketError(err));
       tlsServer.on("connection", (socket: Socket) => this.#accepted(socket, false));
       server = tlsServer;
+      this.#tls = tlsServer;
     } else {
       // Not read until admitted: a Hello waiting for a handshake slot stays in the kernel.
       server = createTcpServer({ pauseOnConnect: true }, (socket) => this.#accepted(socket, true));
@@ -163,6 +165,18 @@ export class TcpListener {
     // Accept errors (e.g. EMFILE) must not crash the process.
     server.on("error", (err) => o.onAcceptError(err));
     return server.address() as AddressInfo;
+  }
+
+  /**
+   * Replaces the TLS certificate, key, CA and other context options for
+   * connections accepted from now on (`tls.Server#setSecureContext`); open
+   * connections keep theirs.
+   *
+   * @throws Error when the listener does not speak TLS, or the options are invalid (a bad PEM: nothing changes)
+   */
+  reloadTls(options: TlsOptions): void {
+    if (this.#tls === undefined) throw new Error("this server does not speak TLS (no tls option)");
+    this.#tls.setSecureContext(options);
   }
 
   /** Takes over a socket handed from another worker: tracked like an accepted one. */
@@ -204,9 +218,9 @@ export class TcpListener {
   }
   // A socket given away is no longer this listener's.
   #giver(handoff: HandoffSender): HandoffSender {
-    return (target, socket, bytes) => {
+    return (target, socket, bytes, remoteAddress) => {
       this.#sockets.delete(socket);
-      handoff(target, socket, bytes);
+      handoff(target, socket, bytes, remoteAddress);
     };
   }
 }

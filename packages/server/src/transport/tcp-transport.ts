@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { type PeerCertificate, TLSSocket } from "node:tls";
 import type { HandoffSender } from "../workers/worker-handoff.js";
 import type { SessionTransport } from "../core/ports/session-transport.js";
 import type { Session } from "../session/session.js";
@@ -167,8 +168,16 @@ export class TcpTransport implements SessionTransport {
     this.#session = undefined;
     (socket as Carrier)[TRANSPORT] = undefined;
     for (let c: Buffer | null = socket.read(); c !== null; c = socket.read()) early.push(c);
-    send(target, socket, Buffer.concat(early));
+    send(target, socket, Buffer.concat(early), this.remoteAddress);
     return true;
+  }
+
+  /** See {@link SessionTransport.peerCertificate}: a TLS client's certificate, when verified against the server's CA. */
+  peerCertificate(): PeerCertificate | undefined {
+    const socket = this.#socket;
+    if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+    const cert = socket.getPeerCertificate();
+    return cert === null || Object.keys(cert).length === 0 ? undefined : cert;
   }
 
   /** See {@link SessionTransport.destroy}. */

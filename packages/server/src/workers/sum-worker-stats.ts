@@ -13,6 +13,8 @@ export function sumWorkerStats(primary: ServerStats, workers: readonly WorkerSta
     errors: { ...primary.errors },
     routed: { ...primary.routed },
     dropped: { ...primary.dropped },
+    forbidden: { ...primary.forbidden },
+    renewals: { ...primary.renewals },
     transitions: Object.fromEntries(Object.entries(primary.transitions).map(([k, v]) => [k, { ...v }])),
     liveness: { ...primary.liveness, loopLag: { ...primary.liveness.loopLag }, held: { ...primary.liveness.held }, holds: { ...primary.liveness.holds } },
     flapping: { ...primary.flapping },
@@ -27,6 +29,8 @@ export function sumWorkerStats(primary: ServerStats, workers: readonly WorkerSta
     addInto(out.errors, stats.errors);
     addInto(out.routed as unknown as Record<string, number>, stats.routed as unknown as Record<string, number>);
     addInto(out.dropped as unknown as Record<string, number>, stats.dropped as unknown as Record<string, number>);
+    addInto(out.forbidden as unknown as Record<string, number>, stats.forbidden as unknown as Record<string, number> | undefined);
+    addInto(out.renewals as unknown as Record<string, number>, stats.renewals as unknown as Record<string, number> | undefined);
     for (const [kind, byReason] of Object.entries(stats.transitions ?? {})) addInto((out.transitions[kind] ??= {}), byReason);
     if (stats.rtt !== undefined) out.rtt = addRtt(out.rtt, stats.rtt);
     if (stats.liveness !== undefined) addLiveness(out.liveness, stats.liveness);

@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import type { ConnectionQuota } from "../session/connection-quota.js";
 import { RESUME_TOKEN_BYTES } from "../session/resume-store.js";
 
 /** Bytes a worker appends to the resume tokens it issues: its worker id, uint32 big-endian. */
@@ -7,9 +8,10 @@ export const WORKER_TAG_BYTES = 4;
 /**
  * Passes `socket`, and every byte already read from it, to worker `target`
  * of a multi-process server (the optional last argument of
- * {@link TcpTransport}'s constructor; the server supplies it in workers).
+ * {@link TcpTransport}'s constructor; the server supplies it in workers),
+ * with the client's address the connection was counted under.
  */
-export type HandoffSender = (target: number, socket: Socket, bytes: Uint8Array) => void;
+export type HandoffSender = (target: number, socket: Socket, bytes: Uint8Array, remoteAddress: string) => void;
 
 /**
  * @internal A worker process's part in a multi-process server, given to its
@@ -25,6 +27,8 @@ export interface WorkerRole {
   readonly epoch: number;
   /** Passes `socket`, and every byte already read from it, to worker `target`. */
   readonly handoff: HandoffSender;
+  /** Where the connection limits are counted: the primary, for the whole server. */
+  readonly quota: ConnectionQuota;
 }
 
 /** The tag a worker appends to its resume tokens: the primary's epoch (16 bits), then its worker id (16 bits). */

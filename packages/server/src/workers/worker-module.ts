@@ -4,6 +4,7 @@ import type {
   AuthenticateHook,
   AuthorizeBroadcastHook,
   AuthorizePublishHook,
+  AuthorizeSendHook,
   AuthorizeSubscribeHook,
 } from "../options/server-options.js";
 
@@ -31,6 +32,8 @@ export interface WorkerSetup {
   authorizePublish?: AuthorizePublishHook;
   /** See {@link HeartbeatServerOptions.authorizeBroadcast}. */
   authorizeBroadcast?: AuthorizeBroadcastHook;
+  /** See {@link HeartbeatServerOptions.authorizeSend}. */
+  authorizeSend?: AuthorizeSendHook;
   /** The worker's own logger. Default: the worker's records are forwarded to the primary's `logger`. */
   logger?: Logger;
 }
@@ -57,6 +60,7 @@ export const WORKER_SETUP_KEYS = [
   "authorizeSubscribe",
   "authorizePublish",
   "authorizeBroadcast",
+  "authorizeSend",
   "logger",
 ] as const satisfies readonly (keyof WorkerSetup)[];
 

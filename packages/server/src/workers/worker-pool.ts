@@ -4,6 +4,7 @@ import { type Server, Socket, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ErrorCode, encodeFrame, makeFrame } from "@hb/codec";
 import { systemClock } from "../core/ports/clock.js";
+import type { TlsOptions } from "node:tls";
 import type { Logger } from "../core/ports/logger.js";
 import type { ServerStats, WorkerStats } from "../core/ports/server-stats.js";
 import type { LiveServerOptions } from "../options/live-options.js";
@@ -12,7 +13,9 @@ import { retryAfterMs } from "../session/spread-delays.js";
 import { ThrottledLog } from "../session/throttled-log.js";
 import type { ProcessSample } from "../telemetry/process-sampler.js";
 import { reusePortUnsupported } from "../transport/reuse-port.js";
+import { ConnectionLeases, type LeaseLimits } from "./connection-leases.js";
 import { IpcBusHub } from "./ipc-bus-hub.js";
+import type { LeaseAnswer, LeaseRequest } from "./ipc-quota.js";
 import { relayWorkerLog, workerLogLevel } from "./worker-log.js";
 
 /**
@@ -40,9 +43,13 @@ export type WorkerControlMessage =
       logLevel: string;
       epoch: number;
     }
+  /** Primary → worker: replace the TLS context (`HeartbeatServer.reloadTls`); answered by `tlsReloaded`. */
+  | { hbWorker: "tls"; id: number; tls: TlsOptions }
+  /** Worker → primary: the TLS context was replaced, or `error` why not. */
+  | { hbWorker: "tlsReloaded"; id: number; error?: string }
   /** Primary → worker: close gracefully, then exit. */
   | { hbWorker: "close" }
-  /** Primary → worker: apply live option changes (its share of `maxConnections`) and log at `logLevel`. */
+  /** Primary → worker: apply live option changes and log at `logLevel`. */
   | { hbWorker: "reconfigure"; changes: LiveServerOptions; logLevel: string }
   /** Worker → primary: listening on `port`. */
   | { hbWorker: "listening"; port: number; address: string; family: string }
@@ -54,11 +61,16 @@ export type WorkerControlMessage =
   | { hbWorker: "log"; line: string }
   /**
    * Worker → primary, with the socket as handle: a connection whose Hello
-   * resumes a session of worker `target`, and the bytes read from it.
+   * resumes a session of worker `target`, the bytes read from it, and the
+   * client address its connection slot is counted under.
    */
-  | { hbWorker: "handoff"; target: number; bytes: Uint8Array }
-  /** Primary → worker, with the socket as handle: take over this connection, feeding `bytes` first. */
-  | { hbWorker: "adopt"; bytes: Uint8Array };
+  | { hbWorker: "handoff"; target: number; bytes: Uint8Array; ip: string }
+  /** Primary → worker, with the socket as handle: take over this connection (and its slot), feeding `bytes` first. */
+  | { hbWorker: "adopt"; bytes: Uint8Array; ip: string }
+  /** Worker → primary: connection slots asked for and given back (the server-wide limits, `ConnectionLeases`). */
+  | { hbWorker: "lease"; request: LeaseRequest }
+  /** Primary → worker: the answers to a `lease` message's requests. */
+  | { hbWorker: "leased"; answers: LeaseAnswer };
 
 /** Restart policy of crashed workers. */
 export const RESTART = {
@@ -141,6 +153,8 @@ export class WorkerPool {
   handoffRefused = 0;
   /** Tags this primary's resume tokens (with the worker id): tokens of an earlier primary are not handed off. */
   readonly epoch = randomInt(0, 0x10000);
+  /** The connections of the whole server, counted against `maxConnections` and `maxConnectionsPerIp`. */
+  readonly leases: ConnectionLeases;
   readonly #count: number;
   readonly #resolved: ResolvedServerOptions;
   #mode: AcceptMode = "round-robin";
@@ -156,20 +170,23 @@ export class WorkerPool {
   #crashes: number[] = [];
   #address: PoolAddress | undefined;
   #restartTimers = new Set<NodeJS.Timeout>();
+  #tlsReloads = new Map<number, (error: string | undefined) => void>();
+  #nextReload = 1;
 
   /**
    * @param resolved - the primary's options: `workerCount`, `workerModule`, `serverId` and `logger` are used here
    * @param options - the options as given, passed on to the workers (serialisable ones;
-   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped; each
-   *   worker gets `maxConnections` / `workerCount`, rounded up)
+   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped)
+   * @param limits - the connection limits in force (the primary's live options): the workers lease
+   *   every connection from {@link WorkerPool.leases}, so they hold for the whole server
    */
-  constructor(resolved: ResolvedServerOptions, options: HeartbeatServerOptions) {
+  constructor(resolved: ResolvedServerOptions, options: HeartbeatServerOptions, limits: () => LeaseLimits) {
     this.#count = resolved.workerCount;
+    this.leases = new ConnectionLeases(limits);
     const { workerCount: _w, workerModule: _m, serverId: _s, logger: _l, ...rest } = options;
-    // maxConnections is the server's: round-robin spreads connections evenly, so each worker takes its share.
-    this.#options = { ...rest, maxConnections: Math.ceil(resolved.maxConnections / resolved.workerCount) };
-    // So is maxHandshakes (the kernel spreads connections evenly over SO_REUSEPORT sockets too).
-    this.#options.maxHandshakes = Math.ceil(resolved.maxHandshakes / resolved.workerCount);
+    // maxConnections and maxConnectionsPerIp are the server's, counted here by the leases; maxHandshakes is
+    // shared out (the kernel spreads connections evenly over SO_REUSEPORT sockets, as round-robin does).
+    this.#options = { ...rest, maxHandshakes: Math.ceil(resolved.maxHandshakes / resolved.workerCount) };
     this.#resolved = resolved;
     this.#logger = resolved.logger;
     this.#workerModule = resolved.workerModule;
@@ -259,13 +276,12 @@ export class WorkerPool {
   }
 
   /**
-   * Sends live option changes to every worker (each gets its share of
-   * `maxConnections`) with the primary logger's current level; workers
-   * forked later start with them.
+   * Sends live option changes to every worker with the primary logger's
+   * current level; workers forked later start with them. (The connection
+   * limits are counted here, by {@link WorkerPool.leases}, for the whole server.)
    */
   reconfigure(changes: LiveServerOptions): void {
     const share: LiveServerOptions = { ...changes };
-    if (share.maxConnections !== undefined) share.maxConnections = Math.ceil(share.maxConnections / this.#count);
     this.#options = { ...this.#options, ...share, rateLimit: { ...this.#options.rateLimit, ...share.rateLimit } };
     const message: WorkerControlMessage = { hbWorker: "reconfigure", changes: share, logLevel: workerLogLevel(this.#logger) };
     for (const { worker } of this.#slots.values()) {
@@ -273,6 +289,29 @@ export class WorkerPool {
         if (err) this.#logger.warn({ err, memberId: `w${worker.id}` }, "could not reconfigure a worker");
       });
     }
+  }
+
+  /**
+   * Has every live worker replace its TLS context; workers forked later
+   * start with it.
+   *
+   * @throws Error naming the workers where it failed
+   */
+  async reloadTls(tls: TlsOptions): Promise<void> {
+    this.#options = { ...this.#options, tls: { ...this.#options.tls, ...tls } };
+    const replies = [...this.#slots.values()].filter((s) => s.worker.isConnected()).map(({ worker }) => {
+      const id = this.#nextReload++;
+      return new Promise<string | undefined>((resolve) => {
+        this.#tlsReloads.set(id, resolve);
+        worker.once("exit", () => resolve(undefined));
+        worker.send({ hbWorker: "tls", id, tls } satisfies WorkerControlMessage);
+      }).then((error) => {
+        this.#tlsReloads.delete(id);
+        return error === undefined ? undefined : `w${worker.id}: ${error}`;
+      });
+    });
+    const errors = (await Promise.all(replies)).filter((e) => e !== undefined);
+    if (errors.length > 0) throw new Error(`TLS reload failed: ${errors.join("; ")}`);
   }
 
   /** Each live worker as last reported (see `ServerStats.workers`). */
@@ -295,7 +334,16 @@ export class WorkerPool {
       worker.on("message", (m: unknown, handle: unknown) => {
         if (!isControl(m)) return;
         if (m.hbWorker === "handoff") {
-          this.#handoff(worker, m.target, m.bytes, handle);
+          this.#handoff(worker, m.target, m.bytes, m.ip, handle);
+          return;
+        }
+        if (m.hbWorker === "tlsReloaded") {
+          this.#tlsReloads.get(m.id)?.(m.error);
+          return;
+        }
+        if (m.hbWorker === "lease") {
+          const answers = this.leases.request(worker.id, m.request);
+          if (answers.length > 0 && worker.isConnected()) worker.send({ hbWorker: "leased", answers } satisfies WorkerControlMessage);
           return;
         }
         if (m.hbWorker === "boot") {
@@ -328,28 +376,37 @@ export class WorkerPool {
   }
 
   // To the worker holding the session, or back to the sender when that one is gone (a fresh session there).
-  #handoff(from: Worker, target: number, bytes: Uint8Array, handle: unknown): void {
+  // The connection's slot moves with it.
+  #handoff(from: Worker, target: number, bytes: Uint8Array, ip: string, handle: unknown): void {
     if (!(handle instanceof Socket)) return;
     const to = this.#slots.get(target)?.worker;
     const dest = to !== undefined && to.isConnected() ? to : from;
     if (!dest.isConnected()) {
+      this.leases.release(from.id, ip);
       this.#refuseHandoff(handle, "the worker holding the session is gone");
       return;
     }
     // Every handle in transit holds a descriptor here: bounded, far below the file limit.
     if (this.#inTransit >= MAX_HANDOFFS_IN_TRANSIT) {
+      this.leases.release(from.id, ip);
       this.#refuseHandoff(handle, `more than ${MAX_HANDOFFS_IN_TRANSIT} resuming connections in transit between workers`);
       return;
     }
     this.#inTransit++;
     this.handedOff++;
+    // The connection's slot moves with it (back to nobody if it cannot be passed on).
+    this.leases.transfer(from.id, dest.id, ip);
     try {
-      dest.send({ hbWorker: "adopt", bytes } satisfies WorkerControlMessage, handle, {}, (err) => {
+      dest.send({ hbWorker: "adopt", bytes, ip } satisfies WorkerControlMessage, handle, {}, (err) => {
         this.#inTransit--;
-        if (err) this.#refuseHandoff(handle, `passing the connection failed: ${err.message}`);
+        if (err) {
+          this.leases.release(dest.id, ip);
+          this.#refuseHandoff(handle, `passing the connection failed: ${err.message}`);
+        }
       });
     } catch (err) {
       this.#inTransit--;
+      this.leases.release(dest.id, ip);
       this.#refuseHandoff(handle, `passing the connection failed: ${(err as Error).message}`);
     }
   }
@@ -369,6 +426,7 @@ export class WorkerPool {
 
   #exited(slot: Slot, code: number | null, signal: string | null): void {
     this.#slots.delete(slot.worker.id);
+    this.leases.dropWorker(slot.worker.id);
     if (this.#closing) return;
     const now = Date.now();
     this.#logger.error({ memberId: `w${slot.worker.id}`, code, signal }, "worker exited; restarting");

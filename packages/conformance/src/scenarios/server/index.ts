@@ -47,12 +47,19 @@ import { serverOnlyFrame } from "./server-only-frame.js";
 import { silentClientTimeout } from "./silent-client-timeout.js";
 import { splitWrites } from "./split-writes.js";
 import { unsupportedVersion } from "./unsupported-version.js";
+import { featuresNegotiation } from "./features-negotiation.js";
+import { permissionsConsistent } from "./permissions-consistent.js";
+import { renewWithoutFeature } from "./renew-without-feature.js";
+import { renewalAccepted } from "./renewal-accepted.js";
+import { renewalExpiryCloses } from "./renewal-expiry-closes.js";
+import { renewalRefused } from "./renewal-refused.js";
 
 /** Every server scenario, in the order they run: quick checks first, waits for timeouts last. */
 export const serverScenarios: readonly ServerScenario[] = [
   handshake,
   handshakeAssignsNodeId,
   handshakeIntervalNegotiation,
+  featuresNegotiation,
   labelsRoundTrip,
   heartbeatAck,
   splitWrites,
@@ -88,6 +95,9 @@ export const serverScenarios: readonly ServerScenario[] = [
   graceTakeoverAcrossProcesses,
   resumeWithNewLabels,
   sendRightAfterWelcome,
+  permissionsConsistent,
+  renewWithoutFeature,
+  renewalRefused,
   handshakeTimeout,
   silentClientTimeout,
   proofOfLifeAnyFrame,
@@ -96,6 +106,8 @@ export const serverScenarios: readonly ServerScenario[] = [
   gatewayBatchHeartbeat,
   gatewayBatchAll,
   gatewayAttachedTimeout,
+  renewalAccepted,
+  renewalExpiryCloses,
 ];
 
 /**

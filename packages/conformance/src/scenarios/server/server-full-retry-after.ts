@@ -10,7 +10,8 @@ const MAX_CONNECTIONS = 64;
  * A server at its connection limit refuses the next connection on accept
  * with a fatal `SERVER_FULL` that says when to come back (PROTOCOL.md §5.1,
  * §6.6: `retry_after_ms` > 0). Needs a server started with a small
- * `maxConnections` (≤ 32; with workers, each takes its share): against
+ * `maxConnections` (≤ 32, counted for the whole server) and a handshake
+ * timeout longer than the search (about 300 ms per connection): against
  * another it is skipped. Not in the default list (`serverSetupScenarios`).
  */
 export const serverFullRetryAfter: ServerScenario = {

@@ -82,6 +82,32 @@ export interface FlappingStats {
   tracked: number;
 }
 
+/** Operations refused with `FORBIDDEN` by the permissions (rules, credentials or `authorize*` hooks), by kind. */
+export interface ForbiddenStats {
+  /** Publish frames (requests by subject included). */
+  publish: number;
+  /** Subscribe frames (not `$hb.presence`). */
+  subscribe: number;
+  /** Send frames (requests to a node included). */
+  send: number;
+  /** Broadcast frames. */
+  broadcast: number;
+  /** Attach frames. */
+  attach: number;
+  /** Subscribe frames to `$hb.presence`. */
+  presence: number;
+}
+
+/** Credential renewals (PROTOCOL.md §5.8). */
+export interface RenewalStats {
+  /** Renew frames accepted (answered with Renewed). */
+  accepted: number;
+  /** Renew frames refused (non-fatal `UNAUTHORIZED` / `TOKEN_EXPIRED`). */
+  refused: number;
+  /** Sessions closed because their credential expired and was not renewed within the grace. */
+  expired: number;
+}
+
 /** A snapshot of server counters, from {@link HeartbeatServer.stats}. Counters are cumulative since construction. */
 export interface ServerStats {
   /** Open connections (handshaking ones included). */
@@ -161,6 +187,12 @@ export interface ServerStats {
   dropped: DropStats;
   /** Replies whose requester is not connected (or that answer nobody, `node_id` empty). */
   repliesDropped: number;
+  /** Operations refused with `FORBIDDEN`, by kind (also in `errors.FORBIDDEN`, all kinds together). */
+  forbidden: ForbiddenStats;
+  /** Credential renewals. */
+  renewals: RenewalStats;
+  /** Messages refused with `RATE_LIMITED` by the per-node message limits (`messageRate`). */
+  messagesLimited: number;
   /** WindowUpdate frames sent (flow-control credit returned to clients). */
   windowUpdates: number;
   /** Frames reassembled from incoming fragments. */
@@ -232,7 +264,7 @@ export interface BusStats {
 }
 
 type Gauge = "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels" | "liveness" | "flapping";
-type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped" | "bus" | "transitions" | "rtt" | "workers">;
+type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped" | "bus" | "transitions" | "rtt" | "workers" | "forbidden" | "renewals">;
 
 // Node event name → transition kind in stats and metrics.
 const TRANSITION_KINDS: Readonly<Record<string, string>> = {
@@ -298,6 +330,12 @@ export class ServerCounters implements Record<Counter, number> {
   reassembled = 0;
   /** See {@link ServerStats.queuedBytes} (a gauge, kept up to date by the connections). */
   queuedBytes = 0;
+  /** See {@link ServerStats.messagesLimited}. */
+  messagesLimited = 0;
+  /** See {@link ServerStats.forbidden}. */
+  readonly forbidden: ForbiddenStats = { publish: 0, subscribe: 0, send: 0, broadcast: 0, attach: 0, presence: 0 };
+  /** See {@link ServerStats.renewals}. */
+  readonly renewals: RenewalStats = { accepted: 0, refused: 0, expired: 0 };
   /** See {@link ServerStats.routed}. */
   readonly routed: RoutedStats = { publish: 0, send: 0, broadcast: 0, reply: 0, presence: 0 };
   /** See {@link ServerStats.dropped}. */
@@ -363,6 +401,9 @@ export class ServerCounters implements Record<Counter, number> {
       deliveries: this.deliveries,
       dropped: { ...this.dropped },
       repliesDropped: this.repliesDropped,
+      forbidden: { ...this.forbidden },
+      renewals: { ...this.renewals },
+      messagesLimited: this.messagesLimited,
       windowUpdates: this.windowUpdates,
       reassembled: this.reassembled,
       queuedBytes: this.queuedBytes,

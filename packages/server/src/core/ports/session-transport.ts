@@ -1,3 +1,5 @@
+import type { PeerCertificate } from "node:tls";
+
 /**
  * What a `Session` needs from a byte stream. The TCP/TLS listener
  * provides one per socket (`TcpTransport`); tests and other transports
@@ -38,4 +40,10 @@ export interface SessionTransport {
    * session's.
    */
   handoff?(target: number): boolean;
+  /**
+   * Optional, for TLS with client certificates: the client's certificate
+   * when it was verified against the server's CA, else `undefined` (the
+   * `auth.certificateNodeId` option takes the node id from it).
+   */
+  peerCertificate?(): PeerCertificate | undefined;
 }
