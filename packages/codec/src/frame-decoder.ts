@@ -7,7 +7,7 @@ import { HbError } from "./hb-error.js";
 // Bytes first set aside for a frame split across chunks (less when the frame
 // is smaller); the buffer then doubles as bytes arrive, up to the frame's
 // declared length.
-const INITIAL_BODY_CAPACITY = 16 * 1024;
+const INITIAL_BODY_CAPACITY = 4 * 1024;
 
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
@@ -82,7 +82,7 @@ export class FrameDecoder {
 
   /**
    * Bytes allocated for an incomplete frame: at most
-   * max(16 KiB, 2 × {@link FrameDecoder.buffered}),
+   * max(4 KiB, 2 × {@link FrameDecoder.buffered}),
    * never more than its declared length.
    */
   get allocated(): number {
@@ -156,7 +156,7 @@ export class FrameDecoder {
         if (err !== undefined) return err;
       } else {
         // Memory follows the bytes received, not the length declared: a peer
-        // that declares 1 MiB and sends 4 bytes costs 16 KiB
+        // that declares 1 MiB and sends 4 bytes costs 4 KiB
         // (a flood of such connections stays cheap); the buffer doubles as
         // bytes arrive, so a large frame is copied about twice in all.
         const body = new Uint8Array(Math.min(len, Math.max(INITIAL_BODY_CAPACITY, n - pos)));

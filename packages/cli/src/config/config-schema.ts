@@ -59,6 +59,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: "maxFrameSize", section: "server", type: "size", doc: "largest frame accepted" },
   { path: "maxConnections", section: "server", type: "int", live: true, seed: "max_connections", doc: "connections of the whole server" },
   { path: "maxConnectionsPerIp", section: "server", type: "int", live: true, doc: "connections per client address (0: no limit)" },
+  { path: "maxPendingHellos", section: "server", type: "int", live: true, doc: "connections not yet past Hello; more close the oldest (handshake floods)" },
+  { path: "maxPendingHelloBytes", section: "server", type: "size", live: true, doc: "bytes those connections may hold in all (partial Hellos)" },
   { path: "rateLimit.framesPerSecond", section: "server", type: "int", live: true, doc: "frames per second per connection (new connections)" },
   { path: "rateLimit.burst", section: "server", type: "int", live: true, doc: "frame burst per connection (new connections)" },
   { path: "serverId", section: "server", type: "string", doc: "this server's id on the bus (default: host:pid:random)" },

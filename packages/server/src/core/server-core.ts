@@ -10,6 +10,7 @@ import { Wills } from "../presence/wills.js";
 import type { NodeFilter, NodeInfo } from "../registry/node-info.js";
 import { NodeRegistry } from "../registry/node-registry.js";
 import { Router } from "../routing/router.js";
+import { PendingHellos } from "../session/pending-hellos.js";
 import { Registrations } from "../session/registrations.js";
 import type { Session, SessionContext } from "../session/session.js";
 import type { SessionRecord } from "../session/session-record.js";
@@ -149,12 +150,20 @@ export class ServerCore {
       // WindowUpdate from a client is ignored (PROTOCOL.md §12).
       windowUpdate: () => undefined,
     };
+    const hellos = new PendingHellos({
+      get options() {
+        return live.current;
+      },
+      stats,
+      clock,
+    });
     this.sessions = {
       get options() {
         return live.current;
       },
       stats,
       clock,
+      hellos,
       registrations: regs,
       frames,
       heard: (rec, now, heartbeat) => liveness.heard(rec.ownSlot, rec, now, heartbeat),

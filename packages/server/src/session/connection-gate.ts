@@ -1,12 +1,15 @@
 import { ErrorCode, encodeFrame, errorCodeName, makeFrame } from "@hb/codec";
 import type { SessionTransport } from "../core/ports/session-transport.js";
 import { Session, type SessionContext } from "./session.js";
+import { ThrottledLog } from "./throttled-log.js";
 
 /**
  * The server's open connections: admits a transport as a {@link Session}
  * within `maxConnections` and `maxConnectionsPerIp` (as in force at that
  * moment: they change live; over a limit: a fatal
- * `SERVER_FULL`, then the transport is ended), counts them per address,
+ * `SERVER_FULL`, then the transport is ended; logged at most once a
+ * second), counts them per address, enters each in the pending Hellos
+ * (`maxPendingHellos`: a flood closes the oldest waiting ones),
  * and drives them through a graceful close (GoAway, then a last fatal
  * `SHUTTING_DOWN`, then destroy).
  */
@@ -17,9 +20,11 @@ export class ConnectionGate {
   #nextId = 1;
   #closing = false;
   #idle: (() => void) | undefined;
+  readonly #refusals: ThrottledLog;
 
   constructor(ctx: SessionContext) {
     this.#ctx = ctx;
+    this.#refusals = new ThrottledLog(ctx.clock);
   }
 
   /** Open connections. */
@@ -61,6 +66,8 @@ export class ConnectionGate {
     const session = new Session(this.#ctx, transport, this.#nextId++, this.#gone);
     this.#sessions.add(session);
     this.#perIp.set(ip, perIp + 1);
+    // It waits for its Hello: bounded (a handshake flood closes the oldest waiting ones).
+    this.#ctx.hellos.add(session);
     return session;
   }
 
@@ -105,7 +112,8 @@ export class ConnectionGate {
   #refuse(transport: SessionTransport, code: ErrorCode, message: string): void {
     const stats = this.#ctx.stats;
     stats.error(code);
-    this.#ctx.options.logger.warn({ code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
+    // Throttled: a connection flood over the limit would write one line per socket.
+    this.#refusals.warn(this.#ctx.options.logger, { code: errorCodeName(code), remoteAddress: transport.remoteAddress }, message);
     const bytes = encodeFrame(makeFrame("error", { code, message, fatal: true }));
     stats.framesOut++;
     stats.bytesOut += bytes.length;

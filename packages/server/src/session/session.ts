@@ -26,6 +26,7 @@ import type { SessionConnection, SessionRecord } from "./session-record.js";
 import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } from "./session-writer.js";
 import { helloProblem, runAuthenticate } from "./hello-rules.js";
 import { InboundFlow } from "./inbound-flow.js";
+import type { PendingHellos } from "./pending-hellos.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -35,6 +36,8 @@ export interface SessionContext {
   readonly stats: ServerCounters;
   /** Times. */
   readonly clock: Clock;
+  /** The connections that have not sent their Hello yet (bounded: a flood closes the oldest). */
+  readonly hellos: PendingHellos;
   /** Registration of a Hello's node, resume, and the end of sessions. */
   readonly registrations: Registrations;
   /** The parts' frame handlers (see {@link FrameHandlers}). */
@@ -132,7 +135,11 @@ export class Session implements SessionConnection {
     this.#flow = new InboundFlow(o, ctx.clock.now());
     this.#handshakeTimer = setTimeout(() => {
       this.#handshakeTimer = undefined;
-      this.#fail(ErrorCode.HANDSHAKE_TIMEOUT, `handshake not completed within ${o.handshakeTimeout} ms`);
+      if (this.#phase === CLOSED) return;
+      // Logged by PendingHellos, throttled: a flood of idle sockets times out all at once.
+      this.#ctx.hellos.timedOut(this);
+      this.#sendError(ErrorCode.HANDSHAKE_TIMEOUT, `handshake not completed within ${o.handshakeTimeout} ms`, 0, true, "debug");
+      this.#close("lost");
     }, o.handshakeTimeout);
     this.#handshakeTimer.unref();
   }
@@ -176,6 +183,8 @@ export class Session implements SessionConnection {
     try {
       const err = this.#decoder.push(chunk, this.#onFrame);
       if (err !== undefined && this.#phase !== CLOSED) this.#fail(err.code, err.message);
+      // Still no Hello: what its partial Hello holds counts against the pending-Hello budget.
+      else if (this.#phase === HELLO) this.#ctx.hellos.holds(this, this.#decoder.allocated);
       // End of a read batch: return the credit of everything routed in it (PROTOCOL.md §12).
       const window = this.#flow.currentWindow;
       if (window !== undefined && this.#phase === OPEN) this.#credit(window.flush());
@@ -230,6 +239,14 @@ export class Session implements SessionConnection {
       "info",
     );
     this.#close("timeout");
+  }
+
+  /** @internal Closed to make room for newer connections waiting for Hello (see {@link PendingHellos}): fatal `SERVER_FULL`. */
+  crowdedOut(message: string): void {
+    if (this.#phase !== HELLO) return;
+    // Logged by PendingHellos (throttled: a flood would write one line per socket).
+    this.#sendError(ErrorCode.SERVER_FULL, message, 0, true, "debug");
+    this.#close("lost");
   }
 
   /** @internal Sends a non-fatal ProtocolError about one operation (`ref`). */
@@ -442,6 +459,7 @@ export class Session implements SessionConnection {
   }
 
   #hello(hello: Hello): void {
+    this.#ctx.hellos.done(this);
     const problem = helloProblem(hello);
     if (problem !== undefined) {
       this.#fail(problem.code, problem.message);
@@ -563,6 +581,7 @@ export class Session implements SessionConnection {
   #close(how: SessionEnd): void {
     if (this.#phase === CLOSED) return;
     this.#phase = CLOSED;
+    this.#ctx.hellos.done(this);
     this.#pending = [];
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;

@@ -8,6 +8,7 @@ import type { HeartbeatServerOptions, ResolvedServerOptions } from "../options/s
 import type { ProcessSample } from "../telemetry/process-sampler.js";
 import { IpcBusHub } from "./ipc-bus-hub.js";
 import { relayWorkerLog, workerLogLevel } from "./worker-log.js";
+import { workerShare } from "./worker-share.js";
 
 /**
  * Control messages between the primary and a worker of a multi-process
@@ -124,13 +125,14 @@ export class WorkerPool {
    * @param resolved - the primary's options: `workerCount`, `workerModule`, `serverId` and `logger` are used here
    * @param options - the options as given, passed on to the workers (serialisable ones;
    *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped; each
-   *   worker gets `maxConnections` / `workerCount`, rounded up)
+   *   worker gets its share of the connection limits, see `workerShare`)
    */
   constructor(resolved: ResolvedServerOptions, options: HeartbeatServerOptions) {
     this.#count = resolved.workerCount;
     const { workerCount: _w, workerModule: _m, serverId: _s, logger: _l, ...rest } = options;
-    // maxConnections is the server's: round-robin spreads connections evenly, so each worker takes its share.
-    this.#options = { ...rest, maxConnections: Math.ceil(resolved.maxConnections / resolved.workerCount) };
+    // The connection limits are the server's: round-robin spreads connections evenly, so each worker takes its share.
+    const { maxConnections, maxPendingHellos, maxPendingHelloBytes } = resolved;
+    this.#options = { ...rest, ...workerShare({ maxConnections, maxPendingHellos, maxPendingHelloBytes }, resolved.workerCount) };
     this.#logger = resolved.logger;
     this.#workerModule = resolved.workerModule;
     this.#serverId = resolved.serverId;
@@ -178,12 +180,11 @@ export class WorkerPool {
 
   /**
    * Sends live option changes to every worker (each gets its share of
-   * `maxConnections`) with the primary logger's current level; workers
+   * the connection limits, see `workerShare`) with the primary logger's current level; workers
    * forked later start with them.
    */
   reconfigure(changes: LiveServerOptions): void {
-    const share: LiveServerOptions = { ...changes };
-    if (share.maxConnections !== undefined) share.maxConnections = Math.ceil(share.maxConnections / this.#count);
+    const share = workerShare(changes, this.#count);
     this.#options = { ...this.#options, ...share, rateLimit: { ...this.#options.rateLimit, ...share.rateLimit } };
     const message: WorkerControlMessage = { hbWorker: "reconfigure", changes: share, logLevel: workerLogLevel(this.#logger) };
     for (const { worker } of this.#slots.values()) {

@@ -70,6 +70,15 @@ export interface ServerStats {
    * passed through it).
    */
   handedOff: number;
+  /** Connections that have not sent their Hello yet (a gauge; bounded by `maxPendingHellos`). */
+  awaitingHello: number;
+  /** Bytes those connections hold (partial Hellos; a gauge, bounded by `maxPendingHelloBytes`). */
+  awaitingHelloBytes: number;
+  /**
+   * Connections waiting for Hello closed with `SERVER_FULL` to make room
+   * (over `maxPendingHellos` or `maxPendingHelloBytes`: a handshake flood).
+   */
+  helloEvictions: number;
   /** Wills published. */
   willsPublished: number;
   /** Heartbeats processed: Heartbeat frames plus nodes refreshed by BatchHeartbeat. */
@@ -192,6 +201,12 @@ export class ServerCounters implements Record<Counter, number> {
   resumed = 0;
   /** See {@link ServerStats.handedOff}. */
   handedOff = 0;
+  /** See {@link ServerStats.awaitingHello} (a gauge, kept up to date by the pending Hellos). */
+  awaitingHello = 0;
+  /** See {@link ServerStats.awaitingHelloBytes} (a gauge, kept up to date by the pending Hellos). */
+  awaitingHelloBytes = 0;
+  /** See {@link ServerStats.helloEvictions}. */
+  helloEvictions = 0;
   /** See {@link ServerStats.willsPublished}. */
   willsPublished = 0;
   /** See {@link ServerStats.heartbeats}. */
@@ -264,6 +279,9 @@ export class ServerCounters implements Record<Counter, number> {
       recovered: this.recovered,
       resumed: this.resumed,
       handedOff: this.handedOff,
+      awaitingHello: this.awaitingHello,
+      awaitingHelloBytes: this.awaitingHelloBytes,
+      helloEvictions: this.helloEvictions,
       willsPublished: this.willsPublished,
       heartbeats: this.heartbeats,
       framesIn: this.framesIn,
