@@ -54,6 +54,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: "channelMaxQueueSize", section: "server", type: "int", seed: "channel_max_queue_size", doc: "default queue of a subscription, messages" },
   { path: "maxSubscriptionQueueSize", section: "server", type: "int", doc: "largest queue a subscription may ask for" },
   { path: "maxSubscriptionsPerConnection", section: "server", type: "int", doc: "subscriptions per connection" },
+  { path: "maxAttachedPerConnection", section: "server", type: "int", doc: "nodes one gateway connection may attach" },
   { path: "maxMessageSize", section: "server", type: "size", doc: "largest message reassembled from fragments (0: no fragments)" },
   { path: "publishWindow", section: "server", type: "size", doc: "flow-control window per connection (0: off)" },
   { path: "maxFrameSize", section: "server", type: "size", doc: "largest frame accepted" },

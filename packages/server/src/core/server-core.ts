@@ -129,7 +129,7 @@ export class ServerCore {
       logger,
     });
     this.registrations = regs;
-    const gateway = new Gateway({ registry, registrations: regs, liveness, wills, events: presenceEvents, stats });
+    const gateway = new Gateway({ registry, registrations: regs, liveness, wills, events: presenceEvents, stats, options: live });
     const frames: FrameHandlers<Session, SessionRecord> = {
       heartbeat: (peer, _rec, heartbeat) => {
         liveness.ack(peer, heartbeat);

@@ -154,6 +154,16 @@ export const NUMBER_OPTIONS: readonly NumberOptionSpec[] = [
     "1 .. 10 000 000",
     "live subscriptions per connection; one more is refused with non-fatal `SERVER_FULL`",
   ),
+  spec(
+    "maxAttachedPerConnection",
+    undefined,
+    "count",
+    100_000,
+    "100 000",
+    fixed(1, 10_000_000),
+    "1 .. 10 000 000",
+    "nodes one connection may attach (gateway mode); one more is refused with non-fatal `SERVER_FULL`",
+  ),
   spec("maxConnections", "max_connections", "count", 1_000_000, "1 000 000", fixed(1, 10_000_000), "1 .. 10 000 000", "open connections; more are refused with `SERVER_FULL`", {
     live: true,
   }),

@@ -164,6 +164,12 @@ export interface HeartbeatServerOptions {
    */
   publishWindow?: number;
   /**
+   * Maximum nodes one connection may attach (gateway mode, PROTOCOL.md §9);
+   * one more is refused with a non-fatal `SERVER_FULL` (`ref` = its handle).
+   * Default 100 000; 1 .. 10 000 000.
+   */
+  maxAttachedPerConnection?: number;
+  /**
    * Maximum open connections; more are refused with `SERVER_FULL`. Default
    * 1 000 000; 1 .. 10 000 000. Changes live (`HeartbeatServer.reconfigure`).
    */
@@ -275,6 +281,8 @@ export interface ResolvedServerOptions {
   readonly maxMessageSize: number;
   /** See {@link HeartbeatServerOptions.publishWindow}. */
   readonly publishWindow: number;
+  /** See {@link HeartbeatServerOptions.maxAttachedPerConnection}. */
+  readonly maxAttachedPerConnection: number;
   /** See {@link HeartbeatServerOptions.maxConnections}. */
   readonly maxConnections: number;
   /** See {@link HeartbeatServerOptions.maxConnectionsPerIp}. */
@@ -432,6 +440,7 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     maxSubscriptionsPerConnection: num("maxSubscriptionsPerConnection"),
     maxMessageSize,
     publishWindow,
+    maxAttachedPerConnection: num("maxAttachedPerConnection"),
     maxConnections: num("maxConnections"),
     maxConnectionsPerIp: num("maxConnectionsPerIp"),
     maxPendingHellos: num("maxPendingHellos"),

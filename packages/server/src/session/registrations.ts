@@ -129,6 +129,8 @@ export class Registrations implements LivenessActions<SessionRecord> {
       if (rec !== undefined && !rec.ended && rec.ownSlot >= 0 && (hello.nodeId === "" || hello.nodeId === rec.nodeId)) {
         return this.#resume(rec, session, hello, interval, now);
       }
+      // Unknown, expired, revoked, malformed or guessed: a fresh session (§8.2), counted.
+      o.stats.resumeMisses++;
     }
     const nodeId = hello.nodeId === "" ? generateNodeId() : hello.nodeId;
     let reason: "hello" | "replaced" = "hello";

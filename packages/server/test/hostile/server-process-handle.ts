@@ -47,6 +47,14 @@ export class ServerProcess {
     });
   }
 
+  /** `stats()` of the server (no GC first). */
+  stats(): Promise<ServerStats> {
+    return new Promise((resolve) => {
+      this.#child.once("message", (m) => resolve((m as { stats: ServerStats }).stats));
+      this.#child.send("stats");
+    });
+  }
+
   /** Closes the server and waits for the process to exit (killed after 10 s). */
   async close(): Promise<void> {
     const child = this.#child;

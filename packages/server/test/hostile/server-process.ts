@@ -4,7 +4,8 @@
 // and an IPC channel; options as JSON in HB_OPTIONS. Sends
 // `{ port }` once listening; answers `"sample"` with
 // `{ rss, heapUsed, external, arrayBuffers, stats }` taken after a full GC,
-// and `"close"` by closing the server and exiting.
+// `"stats"` with `{ stats }` (no GC: cheap enough to call during a
+// measurement), and `"close"` by closing the server and exiting.
 import { HeartbeatServer, type HeartbeatServerOptions } from "../../src/index.js";
 
 const options = JSON.parse(process.env.HB_OPTIONS ?? "{}") as HeartbeatServerOptions;
@@ -19,6 +20,8 @@ process.on("message", async (m) => {
     gc?.();
     gc?.();
     send({ ...process.memoryUsage(), stats: server.stats() });
+  } else if (m === "stats") {
+    send({ stats: server.stats() });
   } else if (m === "close") {
     await server.close();
     process.exit(0);

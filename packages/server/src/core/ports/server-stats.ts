@@ -65,6 +65,12 @@ export interface ServerStats {
   /** Sessions resumed on a new connection. */
   resumed: number;
   /**
+   * Hellos whose resume token resumed nothing (unknown, expired, revoked or
+   * malformed: a fresh session instead, PROTOCOL.md §8.2). Many of them
+   * from one place look like token guessing.
+   */
+  resumeMisses: number;
+  /**
    * Connections handed to another worker because their Hello resumes a
    * session that worker holds (multi-process servers; on the primary: all
    * passed through it).
@@ -199,6 +205,8 @@ export class ServerCounters implements Record<Counter, number> {
   recovered = 0;
   /** See {@link ServerStats.resumed}. */
   resumed = 0;
+  /** See {@link ServerStats.resumeMisses}. */
+  resumeMisses = 0;
   /** See {@link ServerStats.handedOff}. */
   handedOff = 0;
   /** See {@link ServerStats.awaitingHello} (a gauge, kept up to date by the pending Hellos). */
@@ -278,6 +286,7 @@ export class ServerCounters implements Record<Counter, number> {
       suspected: this.suspected,
       recovered: this.recovered,
       resumed: this.resumed,
+      resumeMisses: this.resumeMisses,
       handedOff: this.handedOff,
       awaitingHello: this.awaitingHello,
       awaitingHelloBytes: this.awaitingHelloBytes,
