@@ -1,5 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { PresenceEventSchema, PresenceKind } from "@hb/codec";
+import { type OverflowMode, PresenceEventSchema, PresenceKind } from "@hb/codec";
 import type { BusNode } from "../core/ports/bus-link.js";
 import type { Clock } from "../core/ports/clock.js";
 import type { NodeEventName } from "../core/ports/event-sink.js";
@@ -24,6 +24,12 @@ export interface PresenceSubscriber {
   relay(body: Uint8Array): boolean;
   /** Its label filter (empty: every node). */
   readonly labelFilter: NodeLabels;
+  /** Its queue limit, messages. */
+  readonly queueSize: number;
+  /** What happens when its queue is full. */
+  readonly overflow: OverflowMode;
+  /** Messages it dropped (counted here for snapshot events never queued). */
+  dropped: number;
 }
 
 /** Dependencies of a {@link PresenceFeed}. */
@@ -113,24 +119,50 @@ export class PresenceFeed {
     o.stats.deliveries += this.publish(PRESENCE_KINDS[name], nodeId, labels, time, reason, serverId);
   }
 
+  // The snapshot is queued synchronously on a new, empty queue that nothing
+  // drains meanwhile: only `queueSize` events (one more under disconnect,
+  // which then closes the connection) can ever be kept. Those alone are
+  // encoded; the others are counted as dropped by the queue's policy. A
+  // snapshot of N nodes into a queue of Q costs N matches and min(N, Q)
+  // encodings, not N encodings: 100 snapshot subscriptions of 1 000 nodes
+  // with queue_size 10 stalled the server for over a second before (the
+  // hostile battery's snapshot bomb).
   #snapshot(sub: PresenceSubscriber): void {
     const o = this.#o;
     const nodes = o.nodes;
     const time = o.clock.epoch(o.clock.now());
     const labels = Object.keys(sub.labelFilter).length > 0 ? sub.labelFilter : undefined;
+    const remote = o.remoteNodes();
+    let matches = 0;
+    nodes.forEach({ labels }, () => {
+      matches++;
+    });
+    if (remote !== undefined) for (const node of remote.values()) if (sub.accepts(node.labels)) matches++;
+    const keep = sub.overflow === "disconnect" ? sub.queueSize + 1 : sub.queueSize;
+    // drop-oldest keeps the last `keep`, drop-newest (and disconnect) the first.
+    const from = sub.overflow === "drop-oldest" ? Math.max(0, matches - keep) : 0;
+    const to = from + keep;
+    const skipped = matches - Math.min(matches, keep);
+    let i = 0;
     let n = 0;
     nodes.forEach({ labels }, (slot) => {
-      if (this.publishTo(sub, PresenceKind.JOINED, nodes.id(slot), nodes.labels(slot), time, "snapshot")) n++;
+      if (i >= from && i < to && this.publishTo(sub, PresenceKind.JOINED, nodes.id(slot), nodes.labels(slot), time, "snapshot")) n++;
+      i++;
     });
     // With a bus, the nodes of the other servers too (§7.2 presence is bus-wide).
-    const remote = o.remoteNodes();
     if (remote !== undefined) {
       for (const node of remote.values()) {
         if (!sub.accepts(node.labels)) continue;
-        if (this.publishTo(sub, PresenceKind.JOINED, node.nodeId, node.labels, time, "snapshot", node.memberId)) n++;
+        if (i >= from && i < to && this.publishTo(sub, PresenceKind.JOINED, node.nodeId, node.labels, time, "snapshot", node.memberId)) n++;
+        i++;
       }
     }
     o.stats.deliveries += n;
+    if (skipped > 0 && sub.overflow !== "disconnect") {
+      sub.dropped += skipped;
+      if (sub.overflow === "drop-oldest") o.stats.dropped.dropOldest += skipped;
+      else o.stats.dropped.dropNewest += skipped;
+    }
   }
 
   /**
