@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^@hb\/server\/internal$/, replacement: file("server/src/internal.ts") },
       { find: /^@hb\/server\/admin$/, replacement: file("server/src/admin/index.ts") },
       { find: /^@hb\/server\/redis$/, replacement: file("server/src/redis.ts") },
+      { find: /^@hb\/server\/memory$/, replacement: file("server/src/memory.ts") },
       { find: /^@hb\/client$/, replacement: src("client") },
       { find: /^@hb\/client\/internal$/, replacement: file("client/src/internal.ts") },
       { find: /^@hb\/metrics$/, replacement: src("metrics") },

@@ -74,11 +74,14 @@ const { port } = await s.listen();
 await s.close();
 try { await import("@hb/server/redis"); console.log("redis subpath loaded"); } catch (e) { console.log("redis:", e.code); }
 try { await import("@hb/server/admin"); console.log("admin subpath loaded"); } catch (e) { console.log("admin:", e.code); }
+const { MemoryBus } = await import("@hb/server/memory");
+console.log("memory bus", typeof new MemoryBus().link);
 console.log("listened on", port > 0);`);
     const r = node("check.mjs", dir);
     expect(r.out).toContain("listened on true");
     expect(r.out).toContain("redis: ERR_MODULE_NOT_FOUND");
     expect(r.out).toContain("admin: ERR_MODULE_NOT_FOUND");
+    expect(r.out).toContain("memory bus function");
     expect(r.code).toBe(0);
   }, 180_000);
 

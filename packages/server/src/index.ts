@@ -9,7 +9,7 @@
  * - Several servers form one bus with the `bus` option: a {@link BusLink}
  *   such as `RedisBus` from `@hb/server/redis` (servers on different hosts,
  *   through Redis; `ioredis` is an optional peer dependency) or
- *   a {@link MemoryBus} link (several servers in one process, for tests).
+ *   a `MemoryBus` link from `@hb/server/memory` (several servers in one process, for tests).
  * - Every core by default: `workerCount` worker processes share the port;
  *   hooks reach them through a `workerModule` ({@link WorkerModuleExport}).
  *
@@ -35,7 +35,6 @@ export type {
   WillPublishedEvent,
 } from "./core/ports/node-events.js";
 export type { BusStats, DropStats, RoutedStats, ServerStats, WorkerStats } from "./core/ports/server-stats.js";
-export { MemoryBus, type MemoryBusOptions, type MemoryLink } from "./bus/memory-bus.js";
 export type { LiveServerOptions } from "./options/live-options.js";
 export type {
   AuthenticateContext,

@@ -8,6 +8,7 @@
  * @packageDocumentation
  */
 export * from "./index.js";
+export * from "./memory.js";
 export { LISTEN_BACKLOG } from "./transport/tcp-listener.js";
 export { END_LINGER_MS, TcpTransport } from "./transport/tcp-transport.js";
 export type { SessionTransport } from "./core/ports/session-transport.js";

@@ -1,7 +1,7 @@
 import { ErrorCode, FrameEncoder, encodeFrame, makeFrame } from "@hb/codec";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HeartbeatServer } from "../src/index.js";
-import { FAST, record, start, story } from "./helpers.js";
+import { record, start, story } from "./helpers.js";
 import { RawPeer, sleep, waitFor } from "./raw-peer.js";
 
 let servers: HeartbeatServer[] = [];
@@ -158,14 +158,22 @@ describe("gateway mode", () => {
   it("one connection keeps 100,000 attached nodes online with BatchHeartbeat; the one left out times out alone", async () => {
     const N = 100_000;
     const LEFT_OUT = 77_777;
-    const { server, port } = await setup({ rateLimit: { framesPerSecond: 1_000_000, burst: 1_000_000 } });
+    // FAST's 1 s timeout is shorter than what the server (sharing this process
+    // with the test) takes for 10,000 Attaches on a loaded 2-core machine
+    // (over 1 s beside two CPU hogs): nodes between two refreshes timed out.
+    const TIMEOUT = 5_000;
+    const { server, port } = await setup({
+      rateLimit: { framesPerSecond: 1_000_000, burst: 1_000_000 },
+      heartbeatTimeout: TIMEOUT,
+    });
     const timeouts: { nodeId: string; at: number }[] = [];
     server.on("nodeTimeout", (e) => timeouts.push({ nodeId: e.nodeId, at: performance.now() }));
     const wills: string[] = [];
     server.on("willPublished", (e) => wills.push(e.nodeId));
-    const gw = await peer(port, false);
-    await gw.hello({ nodeId: "big-gateway", heartbeatIntervalMs: 200 });
-
+    // Encode everything before the Hello: encoding 100,000 Attach frames
+    // blocks this process (server included) for 1-3 s on a loaded machine,
+    // and after the Hello that stall alone outlasted the gateway's own 1 s
+    // heartbeat timeout (it timed out before the first Attach was read).
     const handles = Array.from({ length: N }, (_, i) => i + 1).filter((h) => h !== LEFT_OUT);
     const batch = encodeFrame(makeFrame("batchHeartbeat", { handles }));
     // Attach in chunks of 10 000, each followed by a batch refresh (handles not
@@ -182,30 +190,36 @@ describe("gateway mode", () => {
       );
       if (h % 10_000 === 0) enc.addWire(batch);
     }
+    const stream = enc.finish();
+    const gw = await peer(port, false);
+    await gw.hello({ nodeId: "big-gateway", heartbeatIntervalMs: 200 });
     const t0 = performance.now();
-    gw.sendRaw(enc.finish());
+    gw.sendRaw(stream);
     const timer = setInterval(() => gw.sendRaw(batch), 100);
     try {
-      await waitFor(() => gw.count("attached") === N, 15_000, "100k Attached");
+      await waitFor(() => gw.count("attached") === N, 60_000, "100k Attached");
       const attachMs = performance.now() - t0;
-      expect(server.count()).toBe(N + 1);
-      expect(server.count({ labels: { site: "s1" } })).toBe(N / 4);
+      // Every node registered; only the left-out one may already be gone (when attaching took longer than its timeout).
+      const gone = timeouts.length;
+      expect(timeouts.map((t) => t.nodeId)).toEqual(gone === 0 ? [] : [`dev-${LEFT_OUT}`]);
+      expect(server.count()).toBe(N + 1 - gone);
+      expect(server.count({ labels: { site: "s1" } })).toBe(N / 4 - gone); // LEFT_OUT is in s1
       console.log(`attached ${N} nodes in ${attachMs.toFixed(0)} ms`);
-      await waitFor(() => timeouts.length > 0, 5_000, "the left-out node's timeout");
-      await sleep(FAST.heartbeatTimeout); // nobody else times out meanwhile
+      await waitFor(() => timeouts.length > 0, 30_000, "the left-out node's timeout");
+      await sleep(TIMEOUT); // nobody else times out meanwhile
     } finally {
       clearInterval(timer);
     }
     expect(timeouts.map((t) => t.nodeId)).toEqual([`dev-${LEFT_OUT}`]);
     expect(wills).toEqual([`dev-${LEFT_OUT}`]);
-    // Attached at t0 + (0 .. attach time), so timed out 1 000 .. 1 000 + attach time + tick after t0.
+    // Attached at t0 + (0 .. attach time), so timed out TIMEOUT .. TIMEOUT + attach time + tick after t0.
     const detection = (timeouts[0]?.at as number) - t0;
-    expect(detection).toBeGreaterThanOrEqual(FAST.heartbeatTimeout);
+    expect(detection).toBeGreaterThanOrEqual(TIMEOUT);
     const err = gw.received.find((f) => f.body.case === "error")?.body.value;
     expect(err).toMatchObject({ code: ErrorCode.HEARTBEAT_TIMEOUT, ref: BigInt(LEFT_OUT), fatal: false });
     expect(server.count({ state: "online" })).toBe(N);
     expect(server.get(`dev-${LEFT_OUT}`)).toBeUndefined();
     expect(gw.isClosed).toBe(false);
     console.log(`left-out node timed out ${detection.toFixed(0)} ms after the attaches were sent`);
-  }, 30_000);
+  }, 120_000);
 });

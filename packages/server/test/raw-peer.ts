@@ -99,10 +99,14 @@ export class RawPeer {
     this.send("heartbeat", { seq: ++this.seq, sendTimeUs: 1n });
   }
 
-  /** Sends Hello and resolves with Welcome; rejects with the ProtocolError's code name if refused. */
-  async hello(init: FrameBodyInit<"hello"> = {}): Promise<Welcome> {
+  /**
+   * Sends Hello and resolves with Welcome; rejects with the ProtocolError's code name if refused.
+   * `timeoutMs` bounds the wait for the answer: raise it where many peers say Hello at once
+   * (the server reads a Hello only once it has accepted the connection, see scale.test.ts).
+   */
+  async hello(init: FrameBodyInit<"hello"> = {}, timeoutMs = 10_000): Promise<Welcome> {
     this.send("hello", { protocolVersion: PROTOCOL_VERSION, ...init });
-    const f = await this.nextOf(["welcome", "error"], 10_000);
+    const f = await this.nextOf(["welcome", "error"], timeoutMs);
     if (f.body.case === "error") throw Object.assign(new Error(f.body.value.message), { code: f.body.value.code });
     return f.body.value as Welcome;
   }

@@ -252,7 +252,7 @@ export const OTHER_OPTIONS: readonly { name: string; defaultText: string; doc: s
   },
   { name: "logger", defaultText: "silent", doc: "any pino-compatible logger (pino is not a dependency); the default drops every record" },
   { name: "serverId", defaultText: "`<hostname>:<pid>:<random>`", doc: "1 .. 128 characters; sent in Welcome and events" },
-  { name: "bus", defaultText: "none", doc: "a `BusLink` (`RedisBus` from `@hb/server/redis`, `MemoryBus`): several servers form one bus" },
+  { name: "bus", defaultText: "none", doc: "a `BusLink` (`RedisBus` from `@hb/server/redis`, `MemoryBus` from `@hb/server/memory`): several servers form one bus" },
 ];
 
 /** Resolves one numeric option from `source` (its own key, `rateLimit.x` → key `x`) into `r`. */
