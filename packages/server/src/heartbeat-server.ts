@@ -119,8 +119,9 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   /**
    * Changes the options that can change while the server runs
    * ({@link LiveServerOptions}: `maxConnections`, `maxConnectionsPerIp`,
-   * `rateLimit`), in every worker process too (each takes its share of
-   * `maxConnections`), which also take the primary logger's current
+   * `maxPendingHellos`, `maxPendingHelloBytes`, `rateLimit`), in every
+   * worker process too (each takes its share of the connection limits),
+   * which also take the primary logger's current
    * `level`. The limits apply to connections accepted from then on;
    * connections already open keep their rate limit.
    *
