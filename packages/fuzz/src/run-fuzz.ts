@@ -14,14 +14,25 @@ export interface FuzzBudget {
   seconds?: number;
 }
 
+/** Called with every input before it is fed (e.g. to let a watchdog in another thread see it). */
+export type BeforeInput = (input: Uint8Array, index: number) => void;
+
 /**
  * Feeds `target` mutated vectors from `seeds` (deterministic by `seed`)
  * until the budget is spent, catching every exception (a crash), every
  * input slower than {@link HANG_MS} (a hang) and any uncaught exception
  * or unhandled rejection meanwhile (a crash of the server under test,
- * which runs in this process). Stops at the first finding.
+ * which runs in this process). Stops at the first finding. An input that
+ * never returns (an endless loop) cannot be caught here: the CLI runs each
+ * target in a worker thread with a watchdog (fuzz-worker.ts).
  */
-export async function runFuzz(target: FuzzTarget, seeds: readonly Seed[], seed: number, budget: FuzzBudget): Promise<FuzzReport> {
+export async function runFuzz(
+  target: FuzzTarget,
+  seeds: readonly Seed[],
+  seed: number,
+  budget: FuzzBudget,
+  beforeInput?: BeforeInput,
+): Promise<FuzzReport> {
   if (budget.inputs === undefined && budget.seconds === undefined) throw new TypeError("a budget needs inputs or seconds");
   const mutator = new Mutator(seeds, seed);
   const report: FuzzReport = { target: target.name, seed, inputs: 0, frames: 0, bytes: 0, seconds: 0, codes: {}, findings: [] };
@@ -39,6 +50,7 @@ export async function runFuzz(target: FuzzTarget, seeds: readonly Seed[], seed: 
       // Check the clock every 256 inputs: performance.now() is not free at millions per second.
       if ((report.inputs & 255) === 0 && performance.now() > deadline) break;
       current = mutator.next();
+      beforeInput?.(current, report.inputs);
       const started = performance.now();
       try {
         report.frames += await target.run(current, mutator, report.codes);
