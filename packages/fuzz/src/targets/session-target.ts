@@ -64,7 +64,9 @@ export function sessionTarget(seeds: readonly Seed[]): FuzzTarget {
   const hellos = seeds.filter((s) => s.kind === "valid" && s.name.startsWith("hello")).map((s) => s.bytes);
   if (hellos.length === 0) throw new Error("no Hello vector among the seeds");
   const options = resolveServerOptions({ workerCount: 1, logger: SILENT_LOGGER, maxMessageSize: 256 * 1024, resumeGrace: 1_000 });
-  const core = new ServerCore(options, new EventEmitter<HeartbeatServerEvents>(), new ServerCounters());
+  const stats = new ServerCounters();
+  const core = new ServerCore(options, new EventEmitter<HeartbeatServerEvents>(), stats);
+  let framesIn = 0;
   let open: CountingTransport[] = [];
   let id = 0;
   const closeBatch = async () => {
@@ -79,17 +81,16 @@ export function sessionTarget(seeds: readonly Seed[]): FuzzTarget {
       const s = new Session(core.sessions, t, ++id, () => {});
       t.session = s;
       open.push(t);
-      let frames = 0;
-      if (mutator.int(0, 3) !== 0) {
-        s.receive(hellos[mutator.int(0, hellos.length - 1)] as Uint8Array);
-        frames++;
-      }
+      if (mutator.int(0, 3) !== 0) s.receive(hellos[mutator.int(0, hellos.length - 1)] as Uint8Array);
       let at = 0;
       for (const cut of [...mutator.cuts(input), input.length]) {
         s.receive(input.subarray(at, cut));
         at = cut;
       }
       if (open.length >= BATCH) await closeBatch();
+      // Frames the sessions decoded (the server's own counter).
+      const frames = stats.framesIn - framesIn;
+      framesIn = stats.framesIn;
       return frames;
     },
     async close() {

@@ -29,6 +29,7 @@ export async function tcpTarget(seeds: readonly Seed[]): Promise<FuzzTarget> {
   });
   const { port } = await server.listen();
   const inFlight = new Set<Promise<void>>();
+  let framesIn = 0;
   let failure: Error | undefined;
   const one = (input: Uint8Array, prefix: Uint8Array | undefined, cuts: number[], codes: Record<string, number>) =>
     new Promise<void>((resolve, reject) => {
@@ -72,7 +73,11 @@ export async function tcpTarget(seeds: readonly Seed[]): Promise<FuzzTarget> {
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
       if (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);
-      return prefix === undefined ? 0 : 1;
+      // Frames the server decoded so far (its own counter; the last inputs' land after the run).
+      const now = server.stats().framesIn;
+      const frames = now - framesIn;
+      framesIn = now;
+      return frames;
     },
     async close() {
       await Promise.all(inFlight);
