@@ -6,6 +6,7 @@
 import { type Socket, connect } from "node:net";
 import { ErrorCode, PROTOCOL_VERSION } from "@hb/codec";
 import { afterEach, describe, expect, it } from "vitest";
+import { HeartbeatServer } from "../../src/index.js";
 import { start } from "../helpers.js";
 import { RawPeer, waitFor } from "../raw-peer.js";
 import { ServerProcess } from "./server-process-handle.js";
@@ -118,6 +119,23 @@ describe("connections waiting for Hello", () => {
       expect(s.awaitingHello).toBe(32 - s.helloEvictions);
       // The oldest went first: the closed sockets are the first ones.
       expect(closed()).toEqual([...Array(s.helloEvictions).keys()]);
+      const node = await RawPeer.connect(port);
+      await node.hello({ nodeId: "real" });
+      node.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("with 2 worker processes each takes its share of maxPendingHellos", async () => {
+    const server = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, maxPendingHellos: 20, handshakeTimeout: 60_000, closeTimeout: 500 });
+    try {
+      const { port } = await server.listen();
+      // 40 idle sockets, spread round-robin: each worker keeps its 10 newest and closes the rest.
+      const socks = await flood(port, 40, undefined, 1);
+      await waitFor(() => socks.filter((x) => x.destroyed).length === 20, 10_000, "20 evicted");
+      await waitFor(() => server.stats().helloEvictions === 20 && server.stats().awaitingHello === 20, 10_000, "worker reports");
+      expect(server.stats().errors.SERVER_FULL).toBe(20);
       const node = await RawPeer.connect(port);
       await node.hello({ nodeId: "real" });
       node.destroy();
