@@ -1,82 +1,71 @@
-import { RawPeer } from "../raw-peer.js";
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
-/** One heartbeat round trip of a witness: when the Heartbeat left, and how long its ack took (ms). */
-interface Sample {
-  at: number;
-  rtt: number;
-}
+/** The current time in the clock the witnesses use (absolute ms, comparable across processes). */
+export const clockNow = (): number => performance.timeOrigin + performance.now();
 
 /**
  * Well-behaved nodes heartbeating every `intervalMs` over their own
- * connections while a hostile test runs beside them: they measure each
- * Heartbeat → HeartbeatAck round trip, so that a test can compare the p99
- * of a window with that of a quiet one, and tell whether any witness was
- * disturbed (an error, a close).
+ * connections, in a process of their own (witness-process.ts), while a
+ * hostile test runs beside them: they measure each Heartbeat → HeartbeatAck
+ * round trip, so that a test can compare the p99 of a window with that of a
+ * quiet one, and tell whether any witness was disturbed (an error, a close).
+ * Windows are in {@link clockNow} time.
  */
 export class WitnessFleet {
-  readonly peers: RawPeer[];
-  readonly #samples: Sample[] = [];
-  readonly #sentAt: Map<bigint, number>[];
-  readonly #timer: NodeJS.Timeout;
+  readonly #child: ChildProcess;
 
-  private constructor(peers: RawPeer[], intervalMs: number) {
-    this.peers = peers;
-    this.#sentAt = peers.map(() => new Map());
-    peers.forEach((p, i) => {
-      const sent = this.#sentAt[i] as Map<bigint, number>;
-      p.onFrame = (f) => {
-        if (f.body.case !== "heartbeatAck") return;
-        const at = sent.get(f.body.value.seq);
-        if (at === undefined) return;
-        sent.delete(f.body.value.seq);
-        this.#samples.push({ at, rtt: performance.now() - at });
-      };
-    });
-    this.#timer = setInterval(() => this.#beat(), intervalMs);
+  private constructor(child: ChildProcess) {
+    this.#child = child;
   }
 
-  /** Connects `n` witnesses to `port` (ids `witness-<i>`) and starts their heartbeats. */
+  /** Starts `n` witnesses (ids `witness-<i>`) on `port`; resolves once all are welcomed and heartbeating. */
   static async start(port: number, n: number, intervalMs = 100): Promise<WitnessFleet> {
-    const peers = await Promise.all(Array.from({ length: n }, () => RawPeer.connect(port, { keep: false })));
-    await Promise.all(peers.map((p, i) => p.hello({ nodeId: `witness-${i}` })));
-    return new WitnessFleet(peers, intervalMs);
+    const script = fileURLToPath(new URL("./witness-process.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      env: { ...process.env, WITNESS_PORT: String(port), WITNESS_COUNT: String(n), WITNESS_INTERVAL_MS: String(intervalMs) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("witnesses did not start in 30 s")), 30_000);
+      child.once("message", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`witness process exited with ${code}`)));
+    });
+    return new WitnessFleet(child);
   }
 
-  /** Round trips of the heartbeats sent in [from, to) (performance.now() ms). */
-  rtts(from: number, to = Number.POSITIVE_INFINITY): number[] {
-    return this.#samples.filter((s) => s.at >= from && s.at < to).map((s) => s.rtt);
+  /** The round trips (ms) of the heartbeats sent in [from, to). */
+  rtts(from: number, to: number): Promise<number[]> {
+    return this.#ask<{ rtts: number[] }>({ cmd: "rtts", from, to }).then((r) => r.rtts);
   }
 
   /** The 99th percentile of the round trips of heartbeats sent in [from, to), and how many there were. */
-  p99(from: number, to = Number.POSITIVE_INFINITY): { p99: number; n: number } {
-    const r = this.rtts(from, to).sort((a, b) => a - b);
+  async p99(from: number, to: number): Promise<{ p99: number; n: number }> {
+    const r = (await this.rtts(from, to)).sort((a, b) => a - b);
     return { p99: r.length === 0 ? Number.NaN : (r[Math.min(r.length - 1, Math.ceil(r.length * 0.99) - 1)] as number), n: r.length };
   }
 
-  /** Heartbeats not acknowledged yet that were sent before `before` (a lost ack is a disturbance). */
-  unanswered(before: number): number {
-    let n = 0;
-    for (const m of this.#sentAt) for (const at of m.values()) if (at < before) n++;
-    return n;
+  /** Heartbeats sent before `before` still unanswered, and witnesses that got an error or were closed. */
+  status(before: number): Promise<{ unanswered: number; disturbed: number }> {
+    return this.#ask({ cmd: "status", before });
   }
 
-  /** Witnesses that received a ProtocolError or were closed. */
-  disturbed(): number {
-    return this.peers.filter((p) => p.isClosed || p.count("error") > 0).length;
+  /** Stops the witnesses and their process. */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.send({ cmd: "stop" });
+    await exited;
   }
 
-  /** Stops the heartbeats and closes the witnesses. */
-  stop(): void {
-    clearInterval(this.#timer);
-    for (const p of this.peers) p.destroy();
-  }
-
-  #beat(): void {
-    const now = performance.now();
-    this.peers.forEach((p, i) => {
-      if (p.isClosed) return;
-      p.heartbeat();
-      (this.#sentAt[i] as Map<bigint, number>).set(p.seq, now);
+  #ask<T>(message: object): Promise<T> {
+    return new Promise((resolve) => {
+      this.#child.once("message", (m) => resolve(m as T));
+      this.#child.send(message);
     });
   }
 }
