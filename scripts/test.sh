@@ -54,6 +54,9 @@ echo "==> Go and Python nodes: build from proto/, conformance vectors, unit test
 bash scripts/polyglot.sh test
 
 mkdir -p .cache
+# The suite includes the hostile battery (packages/server/test/hostile/) and a
+# short fuzz run of every target (packages/fuzz/test/fuzz.test.ts, about 15 s);
+# `pnpm fuzz` runs longer.
 echo "==> vitest on node $(node --version)"
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-$(node -p process.versions.node.split\(\".\"\)[0]).json
 reports=(".cache/vitest-$(node -p 'process.versions.node.split(".")[0]').json")

@@ -4,6 +4,11 @@ import { ErrorCode } from "./gen/hb/v1/error_pb.js";
 import type { Frame } from "./gen/hb/v1/frame_pb.js";
 import { HbError } from "./hb-error.js";
 
+// Bytes first set aside for a frame split across chunks (less when the frame
+// is smaller); the buffer then doubles as bytes arrive, up to the frame's
+// declared length.
+const INITIAL_BODY_CAPACITY = 4 * 1024;
+
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
   /**
@@ -28,7 +33,9 @@ export type FrameHandler = (frame: Frame, bytes: Uint8Array) => void;
  *
  * - A frame that lies entirely inside one chunk is decoded from a view of
  *   that chunk (no copy); its `bytes` payloads are views too. Only a frame
- *   split across chunks is copied, once, into a buffer of exactly its size.
+ *   split across chunks is copied into a buffer that grows (doubling) as its
+ *   bytes arrive, up to its declared size: what a connection costs follows
+ *   what it sent, not what it announced.
  * - The maximum frame size is enforced on the length prefix, before any
  *   buffering, so a 4 GB prefix costs nothing.
  * - Malformed input never throws: {@link FrameDecoder.push} returns an
@@ -47,9 +54,12 @@ export class FrameDecoder {
   // Length prefix being read: value so far, bytes read (0 = not in a prefix).
   #prefix = 0;
   #prefixBytes = 0;
-  // Frame body being assembled across chunks.
+  // Frame body being assembled across chunks: `#body` holds the bytes so far
+  // (its length is the capacity, grown as bytes arrive), `#bodyLength` the
+  // declared length.
   #body: Uint8Array | undefined;
   #bodyFilled = 0;
+  #bodyLength = 0;
   #frames = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
@@ -70,6 +80,15 @@ export class FrameDecoder {
     return this.#body === undefined ? this.#prefixBytes : this.#bodyFilled;
   }
 
+  /**
+   * Bytes allocated for an incomplete frame: at most
+   * max(4 KiB, 2 × {@link FrameDecoder.buffered}),
+   * never more than its declared length.
+   */
+  get allocated(): number {
+    return this.#body === undefined ? 0 : this.#body.length;
+  }
+
   /** Number of frames decoded so far. */
   get frames(): number {
     return this.#frames;
@@ -86,12 +105,19 @@ export class FrameDecoder {
     let pos = 0;
 
     if (this.#body !== undefined) {
-      const body = this.#body;
-      const take = Math.min(n, body.length - this.#bodyFilled);
-      body.set(chunk.subarray(0, take), this.#bodyFilled);
-      this.#bodyFilled += take;
+      const filled = this.#bodyFilled;
+      const take = Math.min(n, this.#bodyLength - filled);
+      let body = this.#body;
+      if (filled + take > body.length) {
+        // Grow by doubling (at least to what is here now), never past the declared length.
+        body = new Uint8Array(Math.min(this.#bodyLength, Math.max(2 * body.length, filled + take)));
+        body.set((this.#body as Uint8Array).subarray(0, filled), 0);
+        this.#body = body;
+      }
+      body.set(chunk.subarray(0, take), filled);
+      this.#bodyFilled = filled + take;
       pos = take;
-      if (this.#bodyFilled < body.length) return undefined;
+      if (this.#bodyFilled < this.#bodyLength) return undefined;
       this.#body = undefined;
       this.#bodyFilled = 0;
       const err = this.#emit(body, onFrame);
@@ -129,10 +155,15 @@ export class FrameDecoder {
         const err = this.#emit(view, onFrame);
         if (err !== undefined) return err;
       } else {
-        const body = new Uint8Array(len);
+        // Memory follows the bytes received, not the length declared: a peer
+        // that declares 1 MiB and sends 4 bytes costs 4 KiB
+        // (a flood of such connections stays cheap); the buffer doubles as
+        // bytes arrive, so a large frame is copied about twice in all.
+        const body = new Uint8Array(Math.min(len, Math.max(INITIAL_BODY_CAPACITY, n - pos)));
         body.set(chunk.subarray(pos), 0);
         this.#body = body;
         this.#bodyFilled = n - pos;
+        this.#bodyLength = len;
         return undefined;
       }
     }

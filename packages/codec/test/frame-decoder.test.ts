@@ -34,6 +34,25 @@ describe("FrameDecoder", () => {
     expect(d.buffered).toBe(0);
   });
 
+  it("allocates for the bytes received, not for the length declared", () => {
+    const payload = new Uint8Array(1_000_000).map((_, i) => i % 251);
+    const wire = encodeFrame(makeFrame("publish", { subject: "big", payload }));
+    const d = new FrameDecoder();
+    // A 1 MB frame announced, 4 bytes sent: 4 KiB set aside, not 1 MB.
+    expect(d.push(wire.subarray(0, 4), () => {})).toBeUndefined();
+    expect(d.allocated).toBe(4 * 1024);
+    // Then 1 000 bytes at a time: the buffer never holds more than twice what arrived (or 4 KiB).
+    const out: Frame[] = [];
+    for (let at = 4; at < wire.length; at += 1_000) {
+      expect(collect(d, wire.subarray(at, Math.min(at + 1_000, wire.length)), out)).toBeUndefined();
+      if (out.length === 0) expect(d.allocated).toBeLessThanOrEqual(Math.max(4 * 1024, 2 * d.buffered));
+    }
+    expect(d.allocated).toBe(0);
+    const body = out[0]?.body;
+    if (body?.case !== "publish") throw new Error("expected publish");
+    expect(body.value.payload).toEqual(payload);
+  });
+
   it("reports TRUNCATED when the stream ends inside a frame", () => {
     const wire = encodeFrame(makeFrame("heartbeat", { seq: 1n }));
     const d = new FrameDecoder();

@@ -258,6 +258,9 @@ export class HbMetrics {
     counter(N.bytesSentTotal, "Bytes sent to nodes.", (s) => s.bytesOut);
     counter(N.socketErrorsTotal, "Socket-level errors (resets, TLS failures, bad PROXY headers).", (s) => s.socketErrors);
     counter(N.listenerErrorsTotal, "Event listeners and hooks that threw.", (s) => s.listenerErrors);
+    gauge(N.awaitingHello, "Connections that have not sent their Hello yet.", (s) => s.awaitingHello);
+    counter(N.helloEvictionsTotal, "Connections waiting for Hello closed with SERVER_FULL to make room (handshake floods).", (s) => s.helloEvictions);
+    counter(N.resumeMissesTotal, "Hellos whose resume token resumed nothing (unknown, expired or guessed).", (s) => s.resumeMisses);
     const perProcess = (name: string, help: string, read: (p: HbServerSnapshot["processes"][number]) => number): void =>
       labelled("gauge", name, help, ["process"], (s) => s.processes.map((p) => [{ process: p.name }, read(p)]));
     perProcess(N.eventLoopLagP99, "99th percentile of the event-loop lag over the last second, seconds.", (p) => p.loopLagP99);

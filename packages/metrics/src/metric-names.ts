@@ -63,6 +63,12 @@ export const METRIC_NAMES = {
   socketErrorsTotal: "heartbeat_socket_errors_total",
   /** Counter: event listeners and hooks that threw. */
   listenerErrorsTotal: "heartbeat_listener_errors_total",
+  /** Gauge: connections that have not sent their Hello yet (bounded by `maxPendingHellos`). */
+  awaitingHello: "heartbeat_connections_awaiting_hello",
+  /** Counter: connections waiting for Hello closed with `SERVER_FULL` to make room (a handshake flood). */
+  helloEvictionsTotal: "heartbeat_hello_evictions_total",
+  /** Counter: Hellos whose resume token resumed nothing (unknown, expired or guessed). */
+  resumeMissesTotal: "heartbeat_resume_misses_total",
   /** Gauge: 99th percentile of the event-loop lag over the last second, labelled by `process` (`main`, or a worker's `w<id>`), seconds. */
   eventLoopLagP99: "heartbeat_event_loop_lag_p99_seconds",
   /** Gauge: largest event-loop lag over the last second, labelled by `process`, seconds. */

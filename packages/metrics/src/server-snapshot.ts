@@ -80,6 +80,12 @@ export interface HbServerSnapshot {
   socketErrors: number;
   /** Listeners and hooks that threw. */
   listenerErrors: number;
+  /** Connections that have not sent their Hello yet. */
+  awaitingHello: number;
+  /** Connections waiting for Hello closed to make room. */
+  helloEvictions: number;
+  /** Hellos whose resume token resumed nothing. */
+  resumeMisses: number;
   /** Messages routed, by kind (`publish`, `send`, `broadcast`, `reply`, `presence`). */
   routed: Readonly<Record<string, number>>;
   /** Protocol errors by code name. */

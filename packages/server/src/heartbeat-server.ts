@@ -136,9 +136,11 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   /**
    * Changes the options that can change while the server runs
    * ({@link LiveServerOptions}: `maxConnections`, `maxConnectionsPerIp`,
-   * `rateLimit`, `auth`, `permissions`), in every worker process too
-   * (the connection limits are counted by the primary for the whole
-   * server), which also take the primary logger's current `level`. The limits apply to connections accepted from then on;
+   * `maxPendingHellos`, `maxPendingHelloBytes`, `rateLimit`, `auth`,
+   * `permissions`), in every worker process too (the connection limits
+   * are counted by the primary for the whole server; each worker takes its
+   * share of the pending-Hello bounds), which also take the primary
+   * logger's current `level`. The limits apply to connections accepted from then on;
    * connections already open keep their rate limit.
    *
    * @returns the options now in force

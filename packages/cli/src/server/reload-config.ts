@@ -14,7 +14,7 @@ export interface ReloadResult {
 
 /**
  * Applies the settings of `next` that differ from `running` and can change
- * live (`log.level`, `maxConnections`, `maxConnectionsPerIp`,
+ * live (`log.level`, `maxConnections`,  `maxConnectionsPerIp`,
  * `rateLimit.*`, `auth.*`, `permissions`: see `live` in the settings
  * table) to the logger and the server (every worker too), and lists the
  * other differences, which need a restart. `auth` is applied too when only

@@ -12,6 +12,7 @@ import { NodeRegistry } from "../registry/node-registry.js";
 import { Router } from "../routing/router.js";
 import { processSlicer } from "../routing/turn-slicer.js";
 import { CredentialCheck } from "../auth/credential-check.js";
+import { PendingHellos } from "../session/pending-hellos.js";
 import { Registrations } from "../session/registrations.js";
 import type { Session, SessionContext } from "../session/session.js";
 import type { SessionRecord } from "../session/session-record.js";
@@ -168,7 +169,7 @@ export class ServerCore {
       if (bus?.sync === undefined) done();
       else bus.sync(done);
     };
-    const gateway = new Gateway({ registry, registrations: regs, liveness, wills, events: presenceEvents, stats, settle });
+    const gateway = new Gateway({ registry, registrations: regs, liveness, wills, events: presenceEvents, stats, settle, options: live });
     const frames: FrameHandlers<Session, SessionRecord> = {
       heartbeat: (peer, _rec, heartbeat) => {
         liveness.ack(peer, heartbeat);
@@ -189,12 +190,20 @@ export class ServerCore {
       // WindowUpdate from a client is ignored (PROTOCOL.md §12).
       windowUpdate: () => undefined,
     };
+    const hellos = new PendingHellos({
+      get options() {
+        return live.current;
+      },
+      stats,
+      clock,
+    });
     this.sessions = {
       get options() {
         return live.current;
       },
       stats,
       clock,
+      hellos,
       registrations: regs,
       frames,
       credentials: new CredentialCheck(

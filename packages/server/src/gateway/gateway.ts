@@ -31,6 +31,8 @@ export interface GatewayOptions {
   stats: ServerCounters;
   /** Calls `done` once a registration is known wherever the server routes from (Attached waits for it, §5.3). */
   settle?: (done: () => void) => void;
+  /** The options in force (`maxAttachedPerConnection`), read when needed. */
+  options: { readonly current: { readonly maxAttachedPerConnection: number } };
 }
 
 /**
@@ -50,7 +52,8 @@ export class Gateway {
    * Attach (§9.1): checks handle, id, labels and will, then registers the
    * node (a newer registration of an id held elsewhere takes it over,
    * §8.1), or re-binds one of this session's unbound nodes after a resume.
-   * Answers `Attached`.
+   * Answers `Attached`. A connection holding `maxAttachedPerConnection`
+   * nodes is refused a new one with non-fatal `SERVER_FULL`.
    */
   attach(peer: GatewayPeer, rec: SessionRecord, attach: Attach, now: number): Refusal | undefined {
     const invalid =
@@ -79,6 +82,10 @@ export class Gateway {
       }
       this.#rebind(rec, existing, attach, now);
     } else {
+      const max = o.options.current.maxAttachedPerConnection;
+      if (rec.handles.size + rec.unbound.size >= max) {
+        return { code: ErrorCode.SERVER_FULL, message: `more than ${max} attached nodes on this connection (maxAttachedPerConnection)` };
+      }
       if (o.registrations.takeOver(existing, nodeId, now)) reason = "replaced";
       const slot = o.registry.add(nodeId, attach.labels, rec, handle, now);
       rec.bind(handle, slot);

@@ -26,6 +26,10 @@ export interface LiveServerOptions {
   maxConnections?: number;
   /** See {@link HeartbeatServerOptions.maxConnectionsPerIp}. */
   maxConnectionsPerIp?: number;
+  /** See {@link HeartbeatServerOptions.maxPendingHellos}. */
+  maxPendingHellos?: number;
+  /** See {@link HeartbeatServerOptions.maxPendingHelloBytes}. */
+  maxPendingHelloBytes?: number;
   /** See {@link HeartbeatServerOptions.rateLimit}; fields left out keep their value. */
   rateLimit?: RateLimitOptions;
   /** See {@link HeartbeatServerOptions.auth}: replaces the whole `auth` option (handshakes and renewals from then on). */

@@ -265,6 +265,12 @@ export interface HeartbeatServerOptions {
    */
   publishWindow?: number;
   /**
+   * Maximum nodes one connection may attach (gateway mode, PROTOCOL.md §9);
+   * one more is refused with a non-fatal `SERVER_FULL` (`ref` = its handle).
+   * Default 100 000; 1 .. 10 000 000.
+   */
+  maxAttachedPerConnection?: number;
+  /**
    * Maximum open connections; more are refused with `SERVER_FULL`. Default
    * 1 000 000; 1 .. 10 000 000. Changes live (`HeartbeatServer.reconfigure`).
    */
@@ -274,6 +280,24 @@ export interface HeartbeatServerOptions {
    * Default 0; 0 .. 10 000 000. Changes live (`HeartbeatServer.reconfigure`).
    */
   maxConnectionsPerIp?: number;
+  /**
+   * Maximum connections that have not sent their Hello yet (a handshake
+   * flood, slowloris). One more closes the oldest of them with a fatal
+   * `SERVER_FULL` to make room: a real node, whose Hello follows its
+   * connect, gets in while a flood holds idle sockets. Counted in
+   * `stats().awaitingHello` and `stats().helloEvictions`. Default 10 000;
+   * 1 .. 10 000 000. With worker processes each takes its share.
+   * Changes live (`HeartbeatServer.reconfigure`).
+   */
+  maxPendingHellos?: number;
+  /**
+   * Maximum bytes that connections without a Hello may hold in all (their
+   * partial Hellos, as allocated by the frame decoder); over it the oldest
+   * are closed with a fatal `SERVER_FULL` until it fits. Default 64 MiB;
+   * 1 MiB .. 64 GiB. With worker processes each takes its share (at least
+   * 1 MiB). Changes live (`HeartbeatServer.reconfigure`).
+   */
+  maxPendingHelloBytes?: number;
   /** Largest incoming frame, in bytes (length prefix excluded). Default 1 MiB; 1 024 .. 64 MiB. */
   maxFrameSize?: number;
   /**
@@ -453,10 +477,16 @@ export interface ResolvedServerOptions {
   readonly maxMessageSize: number;
   /** See {@link HeartbeatServerOptions.publishWindow}. */
   readonly publishWindow: number;
+  /** See {@link HeartbeatServerOptions.maxAttachedPerConnection}. */
+  readonly maxAttachedPerConnection: number;
   /** See {@link HeartbeatServerOptions.maxConnections}. */
   readonly maxConnections: number;
   /** See {@link HeartbeatServerOptions.maxConnectionsPerIp}. */
   readonly maxConnectionsPerIp: number;
+  /** See {@link HeartbeatServerOptions.maxPendingHellos}. */
+  readonly maxPendingHellos: number;
+  /** See {@link HeartbeatServerOptions.maxPendingHelloBytes}. */
+  readonly maxPendingHelloBytes: number;
   /** See {@link HeartbeatServerOptions.maxFrameSize}. */
   readonly maxFrameSize: number;
   /** See {@link HeartbeatServerOptions.rateLimit}. */
@@ -646,8 +676,11 @@ export function resolveServerOptions(options: HeartbeatServerOptions = {}): Reso
     maxSubscriptionsPerConnection: num("maxSubscriptionsPerConnection"),
     maxMessageSize,
     publishWindow,
+    maxAttachedPerConnection: num("maxAttachedPerConnection"),
     maxConnections: num("maxConnections"),
     maxConnectionsPerIp: num("maxConnectionsPerIp"),
+    maxPendingHellos: num("maxPendingHellos"),
+    maxPendingHelloBytes: num("maxPendingHelloBytes"),
     maxFrameSize,
     rateLimit: Object.freeze({ framesPerSecond: num("rateLimit.framesPerSecond"), burst: num("rateLimit.burst") }),
     closeTimeout: num("closeTimeout"),

@@ -12,8 +12,9 @@ import { ThrottledLog } from "./throttled-log.js";
  * moment: they change live; over a limit: a fatal `SERVER_FULL` with
  * `retry_after_ms`, then the transport is ended; logged at most once a
  * second), counted by its {@link ConnectionQuota} (this process's, or, in
- * a worker, the primary's for the whole server), and
- * drives them through a graceful close (GoAway, then a last fatal
+ * a worker, the primary's for the whole server), enters each in the
+ * pending Hellos (`maxPendingHellos`: a flood closes the oldest waiting
+ * ones), and drives them through a graceful close (GoAway, then a last fatal
  * `SHUTTING_DOWN`, then destroy).
  */
 export class ConnectionGate {
@@ -92,6 +93,8 @@ export class ConnectionGate {
   #open(transport: SessionTransport): Session {
     const session = new Session(this.#ctx, transport, this.#nextId++, this.#gone);
     this.#sessions.add(session);
+    // It waits for its Hello: bounded (a handshake flood closes the oldest waiting ones).
+    this.#ctx.hellos.add(session);
     return session;
   }
 

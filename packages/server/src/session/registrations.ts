@@ -136,6 +136,8 @@ export class Registrations implements LivenessActions<SessionRecord> {
       if (rec !== undefined && !rec.ended && rec.ownSlot >= 0 && (hello.nodeId === "" || hello.nodeId === rec.nodeId)) {
         return this.#resume(rec, session, hello, interval, now);
       }
+      // Unknown, expired, revoked, malformed or guessed: a fresh session (§8.2), counted.
+      o.stats.resumeMisses++;
     }
     const nodeId = hello.nodeId === "" ? generateNodeId() : hello.nodeId;
     const reason = this.takeOver(this.#registry.slotOf(nodeId), nodeId, now) ? "replaced" : "hello";

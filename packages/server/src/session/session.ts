@@ -38,6 +38,7 @@ import { FrameJoin } from "./frame-join.js";
 import type { CheckResult, CredentialCheck } from "../auth/credential-check.js";
 import { type ConnectionPermissions, DEFAULT_PERMISSIONS } from "../auth/connection-permissions.js";
 import { TokenBucket } from "./token-bucket.js";
+import type { PendingHellos } from "./pending-hellos.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -47,6 +48,8 @@ export interface SessionContext {
   readonly stats: ServerCounters;
   /** Times. */
   readonly clock: Clock;
+  /** The connections that have not sent their Hello yet (bounded: a flood closes the oldest). */
+  readonly hellos: PendingHellos;
   /** Registration of a Hello's node, resume, and the end of sessions. */
   readonly registrations: Registrations;
   /** The parts' frame handlers (see {@link FrameHandlers}). */
@@ -200,7 +203,11 @@ export class Session implements SessionConnection, SlicedTask {
     this.#flow = new InboundFlow(o, ctx.clock.now());
     this.#handshakeTimer = setTimeout(() => {
       this.#handshakeTimer = undefined;
-      this.#fail(ErrorCode.HANDSHAKE_TIMEOUT, `handshake not completed within ${o.handshakeTimeout} ms`);
+      if (this.#phase === CLOSED) return;
+      // Logged by PendingHellos, throttled: a flood of idle sockets times out all at once.
+      this.#ctx.hellos.timedOut(this);
+      this.#sendError(ErrorCode.HANDSHAKE_TIMEOUT, `handshake not completed within ${o.handshakeTimeout} ms`, 0, true, "debug");
+      this.#close("lost");
     }, o.handshakeTimeout);
     this.#handshakeTimer.unref();
   }
@@ -311,6 +318,8 @@ export class Session implements SessionConnection, SlicedTask {
     try {
       const err = this.#decoder.push(chunk, this.#onFrame);
       if (err !== undefined && this.#phase !== CLOSED) this.#fail(err.code, err.message);
+      // Still no Hello: what its partial Hello holds counts against the pending-Hello budget.
+      else if (this.#phase === HELLO) this.#ctx.hellos.holds(this, this.#decoder.allocated);
     } catch (err) {
       this.#internal(err);
     }
@@ -423,6 +432,14 @@ export class Session implements SessionConnection, SlicedTask {
       "info",
     );
     this.#close("timeout");
+  }
+
+  /** @internal Closed to make room for newer connections waiting for Hello (see {@link PendingHellos}): fatal `SERVER_FULL`. */
+  crowdedOut(message: string): void {
+    if (this.#phase !== HELLO) return;
+    // Logged by PendingHellos (throttled: a flood would write one line per socket).
+    this.#sendError(ErrorCode.SERVER_FULL, message, 0, true, "debug");
+    this.#close("lost");
   }
 
   /** @internal Sends a non-fatal ProtocolError about an attached node (see {@link SessionConnection.refuse}). */
@@ -719,6 +736,7 @@ export class Session implements SessionConnection, SlicedTask {
   }
 
   #hello(hello: Hello): void {
+    this.#ctx.hellos.done(this);
     const problem = helloProblem(hello);
     if (problem !== undefined) {
       this.#fail(problem.code, problem.message);
@@ -975,6 +993,7 @@ export class Session implements SessionConnection, SlicedTask {
   #close(how: SessionEnd): void {
     if (this.#phase === CLOSED) return;
     this.#phase = CLOSED;
+    this.#ctx.hellos.done(this);
     this.#pending = undefined;
     this.#early = undefined;
     this.#heldFrames = undefined;

@@ -17,6 +17,7 @@ import { ConnectionLeases, type LeaseLimits } from "./connection-leases.js";
 import { IpcBusHub } from "./ipc-bus-hub.js";
 import type { LeaseAnswer, LeaseRequest } from "./ipc-quota.js";
 import { relayWorkerLog, workerLogLevel } from "./worker-log.js";
+import { workerShare } from "./worker-share.js";
 
 /**
  * Control messages between the primary and a worker of a multi-process
@@ -176,7 +177,8 @@ export class WorkerPool {
   /**
    * @param resolved - the primary's options: `workerCount`, `workerModule`, `serverId` and `logger` are used here
    * @param options - the options as given, passed on to the workers (serialisable ones;
-   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped)
+   *   `workerCount`, `workerModule`, `serverId` and `logger` are dropped; each worker gets its share of
+   *   the handshake bounds, see `workerShare`)
    * @param limits - the connection limits in force (the primary's live options): the workers lease
    *   every connection from {@link WorkerPool.leases}, so they hold for the whole server
    */
@@ -184,9 +186,14 @@ export class WorkerPool {
     this.#count = resolved.workerCount;
     this.leases = new ConnectionLeases(limits);
     const { workerCount: _w, workerModule: _m, serverId: _s, logger: _l, ...rest } = options;
-    // maxConnections and maxConnectionsPerIp are the server's, counted here by the leases; maxHandshakes is
-    // shared out (the kernel spreads connections evenly over SO_REUSEPORT sockets, as round-robin does).
-    this.#options = { ...rest, maxHandshakes: Math.ceil(resolved.maxHandshakes / resolved.workerCount) };
+    // maxConnections and maxConnectionsPerIp are the server's, counted here by the leases; the handshake bounds
+    // are shared out (the kernel spreads connections evenly over SO_REUSEPORT sockets, as round-robin does).
+    const { maxPendingHellos, maxPendingHelloBytes } = resolved;
+    this.#options = {
+      ...rest,
+      ...workerShare({ maxPendingHellos, maxPendingHelloBytes }, resolved.workerCount),
+      maxHandshakes: Math.ceil(resolved.maxHandshakes / resolved.workerCount),
+    };
     this.#resolved = resolved;
     this.#logger = resolved.logger;
     this.#workerModule = resolved.workerModule;
@@ -278,10 +285,11 @@ export class WorkerPool {
   /**
    * Sends live option changes to every worker with the primary logger's
    * current level; workers forked later start with them. (The connection
-   * limits are counted here, by {@link WorkerPool.leases}, for the whole server.)
+   * limits are counted here, by {@link WorkerPool.leases}, for the whole server;
+   * each worker gets its share of the handshake bounds, see `workerShare`.)
    */
   reconfigure(changes: LiveServerOptions): void {
-    const share: LiveServerOptions = { ...changes };
+    const share = workerShare(changes, this.#count);
     this.#options = { ...this.#options, ...share, rateLimit: { ...this.#options.rateLimit, ...share.rateLimit } };
     const message: WorkerControlMessage = { hbWorker: "reconfigure", changes: share, logLevel: workerLogLevel(this.#logger) };
     for (const { worker } of this.#slots.values()) {

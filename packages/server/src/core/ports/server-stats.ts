@@ -135,11 +135,26 @@ export interface ServerStats {
   /** Sessions resumed on a new connection. */
   resumed: number;
   /**
+   * Hellos whose resume token resumed nothing (unknown, expired, revoked or
+   * malformed: a fresh session instead, PROTOCOL.md §8.2). Many of them
+   * from one place look like token guessing.
+   */
+  resumeMisses: number;
+  /**
    * Connections handed to another worker because their Hello resumes a
    * session that worker holds (multi-process servers; on the primary: all
    * passed through it).
    */
   handedOff: number;
+  /** Connections that have not sent their Hello yet (a gauge; bounded by `maxPendingHellos`). */
+  awaitingHello: number;
+  /** Bytes those connections hold (partial Hellos; a gauge, bounded by `maxPendingHelloBytes`). */
+  awaitingHelloBytes: number;
+  /**
+   * Connections waiting for Hello closed with `SERVER_FULL` to make room
+   * (over `maxPendingHellos` or `maxPendingHelloBytes`: a handshake flood).
+   */
+  helloEvictions: number;
   /** Wills published. */
   willsPublished: number;
   /** Heartbeats processed: Heartbeat frames plus nodes refreshed by BatchHeartbeat. */
@@ -290,8 +305,16 @@ export class ServerCounters implements Record<Counter, number> {
   recovered = 0;
   /** See {@link ServerStats.resumed}. */
   resumed = 0;
+  /** See {@link ServerStats.resumeMisses}. */
+  resumeMisses = 0;
   /** See {@link ServerStats.handedOff}. */
   handedOff = 0;
+  /** See {@link ServerStats.awaitingHello} (a gauge, kept up to date by the pending Hellos). */
+  awaitingHello = 0;
+  /** See {@link ServerStats.awaitingHelloBytes} (a gauge, kept up to date by the pending Hellos). */
+  awaitingHelloBytes = 0;
+  /** See {@link ServerStats.helloEvictions}. */
+  helloEvictions = 0;
   /** See {@link ServerStats.willsPublished}. */
   willsPublished = 0;
   /** See {@link ServerStats.heartbeats}. */
@@ -379,7 +402,11 @@ export class ServerCounters implements Record<Counter, number> {
       suspected: this.suspected,
       recovered: this.recovered,
       resumed: this.resumed,
+      resumeMisses: this.resumeMisses,
       handedOff: this.handedOff,
+      awaitingHello: this.awaitingHello,
+      awaitingHelloBytes: this.awaitingHelloBytes,
+      helloEvictions: this.helloEvictions,
       willsPublished: this.willsPublished,
       heartbeats: this.heartbeats,
       framesIn: this.framesIn,

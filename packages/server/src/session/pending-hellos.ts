@@ -1,0 +1,115 @@
+import type { Clock } from "../core/ports/clock.js";
+import type { ServerCounters } from "../core/ports/server-stats.js";
+import type { ResolvedServerOptions } from "../options/server-options.js";
+import { ThrottledLog } from "./throttled-log.js";
+
+/** A connection that has not sent its Hello yet, as {@link PendingHellos} sees it. */
+export interface PendingHello {
+  /** Its remote address (for the log). */
+  readonly remoteAddress: string;
+  /** Closes it with a fatal `SERVER_FULL` (counted, not logged: {@link PendingHellos} logs, throttled). */
+  crowdedOut(message: string): void;
+}
+
+/** What {@link PendingHellos} needs from the server. */
+export interface PendingHellosContext {
+  /** The options in force (`maxPendingHellos`, `maxPendingHelloBytes` change live). */
+  readonly options: ResolvedServerOptions;
+  /** Where `awaitingHello`, `awaitingHelloBytes` and `helloEvictions` are kept. */
+  readonly stats: ServerCounters;
+  /** For the throttled log. */
+  readonly clock: Clock;
+}
+
+/**
+ * The connections that have not sent their Hello yet, oldest first, and
+ * the bytes each holds (its partial Hello, as the frame decoder allocated
+ * it). Bounded two ways, both live options: at most `maxPendingHellos` of
+ * them (a new one closes the oldest) and at most `maxPendingHelloBytes` in
+ * all (the oldest are closed until it fits). Closing the oldest rather than
+ * refusing the newest is what lets real nodes in during a handshake flood:
+ * a node sends its Hello right after connecting, so it leaves this set
+ * within a round trip, while the flood's idle sockets grow old in it.
+ * Every eviction is a fatal `SERVER_FULL`, counted in
+ * `stats().helloEvictions` and `stats().errors.SERVER_FULL`, and logged
+ * at most once a second. O(1) per connection and per read.
+ */
+export class PendingHellos {
+  readonly #ctx: PendingHellosContext;
+  // Insertion order is age: the first key is the oldest.
+  readonly #waiting = new Map<PendingHello, number>();
+  readonly #log: ThrottledLog;
+  readonly #timeoutLog: ThrottledLog;
+  #bytes = 0;
+
+  constructor(ctx: PendingHellosContext) {
+    this.#ctx = ctx;
+    this.#log = new ThrottledLog(ctx.clock);
+    this.#timeoutLog = new ThrottledLog(ctx.clock);
+  }
+
+  /** Connections waiting. */
+  get size(): number {
+    return this.#waiting.size;
+  }
+
+  /** Bytes they hold in all. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** A connection was accepted: it waits for its Hello (the oldest waiting one is closed if the set is full). */
+  add(conn: PendingHello): void {
+    const max = this.#ctx.options.maxPendingHellos;
+    while (this.#waiting.size >= max) this.#evictOldest(`more than ${max} connections waiting for Hello (maxPendingHellos)`);
+    this.#waiting.set(conn, 0);
+    this.#ctx.stats.awaitingHello = this.#waiting.size;
+  }
+
+  /** `conn` now holds `bytes` of its partial Hello (the oldest are closed while the total exceeds the budget). */
+  holds(conn: PendingHello, bytes: number): void {
+    const before = this.#waiting.get(conn);
+    if (before === undefined || before === bytes) return;
+    this.#waiting.set(conn, bytes);
+    this.#bytes += bytes - before;
+    const max = this.#ctx.options.maxPendingHelloBytes;
+    while (this.#bytes > max && this.#waiting.size > 0) {
+      this.#evictOldest(`connections waiting for Hello hold more than ${max} bytes (maxPendingHelloBytes)`);
+    }
+    this.#ctx.stats.awaitingHelloBytes = this.#bytes;
+  }
+
+  /** `conn` sent its Hello, or closed: it no longer waits (idempotent). */
+  done(conn: PendingHello): void {
+    const bytes = this.#waiting.get(conn);
+    if (bytes === undefined) return;
+    this.#waiting.delete(conn);
+    this.#bytes -= bytes;
+    const stats = this.#ctx.stats;
+    stats.awaitingHello = this.#waiting.size;
+    stats.awaitingHelloBytes = this.#bytes;
+  }
+
+  /** `conn` did not complete its handshake within `handshakeTimeout` (logged here, at most once a second). */
+  timedOut(conn: PendingHello): void {
+    const o = this.#ctx.options;
+    this.#timeoutLog.warn(
+      o.logger,
+      { code: "HANDSHAKE_TIMEOUT", remoteAddress: conn.remoteAddress },
+      `handshake not completed within ${o.handshakeTimeout} ms`,
+    );
+  }
+
+  #evictOldest(why: string): void {
+    const oldest = this.#waiting.keys().next().value as PendingHello;
+    this.done(oldest);
+    const stats = this.#ctx.stats;
+    stats.helloEvictions++;
+    this.#log.warn(
+      this.#ctx.options.logger,
+      { code: "SERVER_FULL", remoteAddress: oldest.remoteAddress, evictions: stats.helloEvictions },
+      `closed the oldest connection waiting for Hello: ${why}`,
+    );
+    oldest.crowdedOut(`server busy: ${why}`);
+  }
+}
