@@ -130,7 +130,10 @@ export class ServerCore {
       },
       settings: options,
       lag,
-      onTick: (now) => feed.sweep(now),
+      onTick: (now) => {
+        feed.sweep(now);
+        regs.sweepObservers(now, live.current.heartbeatTimeout);
+      },
     });
     this.liveness = liveness;
     const router: Router = new Router({
@@ -139,6 +142,24 @@ export class ServerCore {
       presence: feed,
       stats,
       shuttingDown: (): boolean => regs.shuttingDown,
+      observer: (nodeId) => regs.observer(nodeId),
+      observerInfo: (owner) => {
+        const rec = owner as SessionRecord;
+        return {
+          nodeId: rec.nodeId,
+          labels: rec.observerLabels,
+          state: "online",
+          lastHeardAt: clock.epoch(rec.lastHeard),
+          joinedAt: rec.claimedAt,
+          heartbeats: 0,
+          sessionId: rec.sessionId,
+          handle: 0,
+          gatewayNodeId: undefined,
+          connected: rec.session !== undefined,
+          remoteAddress: rec.remoteAddress,
+          heartbeatInterval: rec.intervalMs,
+        };
+      },
       slicer,
     });
     this.router = router;
@@ -213,7 +234,13 @@ export class ServerCore {
           live.current.logger.error({ err }, "authenticate hook threw");
         },
       ),
-      heard: (rec, now, heartbeat) => liveness.heard(rec.ownSlot, rec, now, heartbeat),
+      heard: (rec, now, heartbeat) => {
+        if (rec.observer) {
+          // An observer's proof of life (§5.7); it has no registry slot.
+          rec.lastHeard = now;
+          if (heartbeat) stats.heartbeats++;
+        } else liveness.heard(rec.ownSlot, rec, now, heartbeat);
+      },
       settle,
       opened: (session) => router.addPeer(session),
       closed: (session) => router.removePeer(session),
