@@ -178,6 +178,8 @@ export class ServerCore {
       wills,
       removed: (nodeId) => remote.forget(nodeId),
       takeOverRemote: (nodeId, now) => remote.takeOver(nodeId, now),
+      observerClaim: (nodeId, held, time) => bus?.observer?.(nodeId, held, time),
+      claimTime: (nodeId, time) => remote.joinTime(nodeId, time),
       intervals: options,
       resumeGrace: options.resumeGrace,
       clock,
@@ -248,7 +250,17 @@ export class ServerCore {
     };
     this.busHandlers = {
       deliver: (envelope, fromMember) => router.deliverRemote(envelope, fromMember),
-      presence: (event) => remote.presence(event),
+      presence: (event) => {
+        // A node registered elsewhere takes the id of an observer here (§5.7, §8.1).
+        if (event.kind === "joined") regs.claimedElsewhere(event.nodeId, event.time, true, event.memberId, serverId, clock.now());
+        remote.presence(event);
+      },
+      observer: (nodeId, memberId, held, time) => {
+        if (!held) return;
+        // An observer registered elsewhere takes the id of an observer or a node here.
+        regs.claimedElsewhere(nodeId, time, false, memberId, serverId, clock.now());
+        remote.observerClaimed(nodeId, time);
+      },
       memberLost: (memberId, lost) => remote.memberLost(memberId, lost),
       unresolved: (envelope) => router.unresolved(envelope),
       localNodes: () => {

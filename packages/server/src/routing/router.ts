@@ -385,13 +385,14 @@ export class Router {
       }
       case "direct": {
         const slot = this.#nodes.slotOf(envelope.nodeId);
-        const peer = slot < 0 ? undefined : this.#peerOf(slot);
+        // Not a node here: an observer's id, maybe (§5.7), which the Delivery needs no to_node_id for.
+        const peer = slot < 0 ? this.#o.observer?.(envelope.nodeId) : this.#peerOf(slot);
         if (peer === undefined) {
           stats.dropped.unknownNode++;
           this.#unknownRemote(envelope.nodeId, envelope.body, fromMember);
           return;
         }
-        const body = this.#nodes.handle(slot) === 0 ? envelope.body : withToNodeId(envelope.body, envelope.nodeId);
+        const body = slot < 0 || this.#nodes.handle(slot) === 0 ? envelope.body : withToNodeId(envelope.body, envelope.nodeId);
         this.#toPeer(peer, DELIVERY_FIELD, body);
         return;
       }

@@ -46,7 +46,7 @@ export interface RegistrationsOptions {
   events: EventSink;
   /** The nodes' wills. */
   wills: Wills;
-  /** Called with the id of every node removed (a remote claim on it ends). */
+  /** Called with the id of every node and observer removed (a remote claim on it ends). */
   removed: (nodeId: string) => void;
   /**
    * A registration here takes `nodeId` over from another member of the bus
@@ -59,6 +59,12 @@ export interface RegistrationsOptions {
    * id if it holds it (§5.7, §8.1). `time`: ms since the epoch.
    */
   observerClaim?: (nodeId: string, held: boolean, time: number) => void;
+  /**
+   * The time to announce for a registration of `nodeId` at `time` (ms since
+   * the epoch): later than another member's registration of it, when one is
+   * known (see `RemoteNodes.joinTime`).
+   */
+  claimTime?: (nodeId: string, time: number) => number;
   /** Interval negotiation bounds. */
   intervals: IntervalBounds;
   /** `resumeGrace`, ms (0: lost sessions end at once). */
@@ -188,7 +194,8 @@ export class Registrations implements LivenessActions<SessionRecord> {
     rec.observer = true;
     rec.observerLabels = labels;
     rec.lastHeard = now;
-    rec.claimedAt = o.clock.epoch(now);
+    const epoch = o.clock.epoch(now);
+    rec.claimedAt = o.claimTime?.(nodeId, epoch) ?? epoch;
     this.#records.add(rec);
     this.#observers.set(nodeId, rec);
     o.observerClaim?.(nodeId, true, rec.claimedAt);
@@ -197,13 +204,16 @@ export class Registrations implements LivenessActions<SessionRecord> {
 
   /**
    * Another process of the server registered `nodeId` at `time` (ms since
-   * the epoch, `memberId` breaking ties against `selfId`): an observer
-   * holding it here that registered earlier gets `DUPLICATE_NODE` (§8.1).
+   * the epoch): an observer holding it here that registered earlier gets
+   * `DUPLICATE_NODE` (§8.1). On a tie a node wins (`node`), and between two
+   * observers the greater member id (`memberId` against `selfId`): every
+   * member decides the same way.
    */
-  observerClaimedElsewhere(nodeId: string, time: number, memberId: string, selfId: string, now: number): void {
+  claimedElsewhere(nodeId: string, time: number, node: boolean, memberId: string, selfId: string, now: number): void {
+    if (this.#observers.size === 0) return;
     const rec = this.#observers.get(nodeId);
-    if (rec === undefined) return;
-    if (time < rec.claimedAt || (time === rec.claimedAt && memberId <= selfId)) return;
+    if (rec === undefined || time < rec.claimedAt) return;
+    if (time === rec.claimedAt && !node && memberId <= selfId) return;
     this.#kickObserver(rec, now);
   }
 
@@ -317,6 +327,7 @@ export class Registrations implements LivenessActions<SessionRecord> {
     if (rec.observer && this.#observers.get(rec.nodeId) === rec) {
       // No presence event (§5.7); its attached nodes below are ordinary nodes.
       this.#observers.delete(rec.nodeId);
+      this.#o.removed(rec.nodeId);
       this.#o.observerClaim?.(rec.nodeId, false, this.#o.clock.epoch(now));
     }
     for (const slot of rec.slots()) {
