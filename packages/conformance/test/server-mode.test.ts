@@ -46,11 +46,19 @@ describe.concurrent("server mode", () => {
     // and says nothing definite in Welcome.permissions.
     const unobservable = ["labels-round-trip", "flap-damping"];
     const noRenewal = ["renewal-refused", "renewal-accepted", "renewal-expiry-closes"];
-    expect(notPassed.map((r) => r.name).sort(), explain(notPassed)).toEqual([...unobservable, ...noRenewal, "permissions-consistent"].sort());
+    // It knows no roles (Welcome.role = ROLE_UNSPECIFIED): every connection is a node, which §5.7 allows.
+    const noObservers = ["observer-not-in-presence", "observer-routable", "observer-will-refused", "observer-takeover", "observer-silent-timeout"];
+    expect(notPassed.map((r) => r.name).sort(), explain(notPassed)).toEqual(
+      [...unobservable, ...noRenewal, ...noObservers, "permissions-consistent"].sort(),
+    );
     expect(byName(results)["permissions-consistent"]?.status).toBe("skip");
     for (const name of unobservable) {
       expect(byName(results)[name]?.status).toBe("skip");
       expect(byName(results)[name]?.message).toMatch(/not observable/);
+    }
+    for (const name of noObservers) {
+      expect(byName(results)[name]?.status).toBe("skip");
+      expect(byName(results)[name]?.message).toMatch(/registers no observers/);
     }
     for (const name of noRenewal) {
       expect(byName(results)[name]?.status).toBe("skip");

@@ -50,6 +50,11 @@ import { unsupportedVersion } from "./unsupported-version.js";
 import { featuresNegotiation } from "./features-negotiation.js";
 import { permissionsConsistent } from "./permissions-consistent.js";
 import { renewWithoutFeature } from "./renew-without-feature.js";
+import { observerNotInPresence } from "./observer-not-in-presence.js";
+import { observerRoutable } from "./observer-routable.js";
+import { observerSilentTimeout } from "./observer-silent-timeout.js";
+import { observerTakeover } from "./observer-takeover.js";
+import { observerWillRefused } from "./observer-will-refused.js";
 import { renewalAccepted } from "./renewal-accepted.js";
 import { renewalExpiryCloses } from "./renewal-expiry-closes.js";
 import { renewalRefused } from "./renewal-refused.js";
@@ -95,11 +100,16 @@ export const serverScenarios: readonly ServerScenario[] = [
   graceTakeoverAcrossProcesses,
   resumeWithNewLabels,
   sendRightAfterWelcome,
+  observerNotInPresence,
+  observerRoutable,
+  observerWillRefused,
+  observerTakeover,
   permissionsConsistent,
   renewWithoutFeature,
   renewalRefused,
   handshakeTimeout,
   silentClientTimeout,
+  observerSilentTimeout,
   proofOfLifeAnyFrame,
   neverTimedOutOnInterval,
   flapDamping,
