@@ -1,7 +1,7 @@
 import { ErrorCode, Role } from "@hb/codec";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HeartbeatServer } from "../src/index.js";
-import { FAST } from "./helpers.js";
+import { FAST, record, story } from "./helpers.js";
 import { type Opened, open, stories, uid, type Watcher, watch, watchEveryWorker } from "./presence-watchers.js";
 import { RawPeer, waitFor } from "./raw-peer.js";
 
@@ -238,3 +238,47 @@ for (const workerCount of [1, 2]) {
     });
   });
 }
+
+describe("observers in one process: gateway and drain", { timeout: 30_000 }, () => {
+  it("an observer attaches ordinary nodes; from_handle 0 is the observer's id; its Goodbye says nothing about it", async () => {
+    const server = new HeartbeatServer({ ...FAST, port: 0 });
+    const log = record(server);
+    try {
+      const { port } = await server.listen();
+      const gw = await observer(port);
+      const id = gw.welcome.nodeId;
+      const attached = uid("att");
+      gw.peer.send("attach", { handle: 1, nodeId: attached, labels: { kind: "sensor" } });
+      expect(await gw.peer.next("attached")).toMatchObject({ handle: 1, nodeId: attached });
+      expect(server.count()).toBe(1);
+      expect(server.get(attached)?.gatewayNodeId).toBe(id);
+      const target = await opened(port);
+      gw.peer.send("send", { nodeId: target.welcome.nodeId, payload: new Uint8Array([1]), fromHandle: 1 });
+      expect((await target.peer.next("delivery")).fromNodeId).toBe(attached);
+      gw.peer.send("send", { nodeId: target.welcome.nodeId, payload: new Uint8Array([2]) });
+      expect((await target.peer.next("delivery")).fromNodeId).toBe(id);
+      gw.peer.send("goodbye", { reason: "done" });
+      await gw.peer.closed;
+      await waitFor(() => story(log, attached).length === 2, 5_000, "the attached node's LEFT");
+      expect(story(log, attached)).toEqual(["nodeJoined attach", "nodeLeft goodbye"]);
+      expect(story(log, id)).toEqual([]);
+      expect(server.stats().observers).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a draining server says nothing about its observers", async () => {
+    const server = new HeartbeatServer({ ...FAST, port: 0 });
+    const log = record(server);
+    const { port } = await server.listen();
+    const o = await observer(port);
+    const node = await opened(port);
+    expect(server.stats().observers).toBe(1);
+    await server.close();
+    await o.peer.closed;
+    expect(story(log, node.welcome.nodeId)).toEqual(["nodeJoined hello", "nodeLeft server_shutdown"]);
+    expect(story(log, o.welcome.nodeId)).toEqual([]);
+  });
+});
+
