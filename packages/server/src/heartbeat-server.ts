@@ -58,6 +58,10 @@ import { WorkerPool } from "./workers/worker-pool.js";
  * in {@link HeartbeatServer.stats} and, when fatal, closes that connection
  * only. The server never emits `error` for them.
  */
+// Why one file of ~520 lines (a third TSDoc): the public server class wires
+// the core, the listener, the worker pool or worker role, the bus and the
+// close sequence, which share the lifecycle state (listening, closing, role);
+// each of those parts is a file of its own.
 export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   readonly #stats = new ServerCounters();
   readonly #core: ServerCore;
