@@ -174,6 +174,11 @@ export interface LivenessMonitorOptions<O extends LivenessOwner> {
  * - **Bounded work per turn**: at most {@link VERDICTS_PER_TURN} verdicts
  *   per turn; a mass timeout continues on the next turns.
  */
+// Why one file of ~640 lines (a fifth TSDoc): the verdicts (suspect, timeout,
+// recover, attached timeout) and what may defer them (late ticks, listening
+// time, held verdicts, sliced mass verdicts) read and write the same per-slot
+// state on the same tick; the parts they use are files of their own
+// (timing-wheel.ts, listening-time.ts, phi-accrual.ts, verdict-hold.ts, grown.ts).
 export class LivenessMonitor<O extends LivenessOwner> {
   readonly #registry: NodeRegistry<O>;
   readonly #clock: Clock;

@@ -82,6 +82,9 @@ export interface RouterOptions {
   slicer: TurnSlicer;
 }
 
+/** Presence snapshots being sent at once on one connection (PROTOCOL.md §7.2): more are refused with `SERVER_FULL`. */
+export const MAX_SNAPSHOTS_PER_CONNECTION = 4;
+
 // Frame body field of Send: `ref_body` of the errors answering one (§13.2).
 const SEND_FIELD = FrameSchema.field.send?.number as number;
 
@@ -108,11 +111,12 @@ const invalid = (message: string): Refusal => ({ code: ErrorCode.INVALID_ARGUMEN
  *   subscription). A payload above {@link COPY_STEP_BYTES} is copied into
  *   its Delivery in steps.
  */
-// Why one file of ~520 lines: subscriptions, the four message kinds and the
-// bus's relayed messages share the subject index, the peer set and the
-// one-encode-many-heads relay path; the pieces (subject index, channel
-// table, subscriptions, subscribe rules, the relay encoding in @hb/codec,
-// the presence feed) are in files of their own.
+// Why one file of ~680 lines (about a third TSDoc): subscriptions (with their
+// permissions), the four message kinds and the bus's relayed messages share
+// the subject index, the peer set, the turn slicer and the one-encode-many-heads
+// relay path; the pieces (subject index, channel table, subscriptions,
+// subscribe rules, route jobs, the relay encoding in @hb/codec, the presence
+// feed) are in files of their own.
 export class Router {
   readonly #o: RouterOptions;
   readonly #live: LiveOptions;
@@ -197,6 +201,13 @@ export class Router {
         message: `too many subscriptions on this connection (maxSubscriptionsPerConnection ${o.maxSubscriptionsPerConnection})`,
       };
     }
+    // Each streaming snapshot holds a capture of the fleet until it is read (PROTOCOL.md §7.2): a few at once per connection.
+    if (presence && req.snapshot && this.#presence.streamingTo(peer) >= MAX_SNAPSHOTS_PER_CONNECTION) {
+      return {
+        code: ErrorCode.SERVER_FULL,
+        message: `too many presence snapshots being sent on this connection (at most ${MAX_SNAPSHOTS_PER_CONNECTION}): subscribe again once one has been read`,
+      };
+    }
     const channel = table.peekChannel();
     if (channel === 0) return { code: ErrorCode.SERVER_FULL, message: "channel numbers exhausted on this connection" };
     const queueSize = s.queueSize === 0 ? o.channelMaxQueueSize : Math.min(s.queueSize, o.maxSubscriptionQueueSize);
@@ -216,7 +227,7 @@ export class Router {
     this.#subscriptions++;
     this.#patterns.set(subject, (this.#patterns.get(subject) ?? 0) + 1);
     if (presence) {
-      // With its snapshot first, synchronously, before any live event can reach it (§7.2).
+      // With its snapshot first (captured now, streamed in slices), before any live event reaches it (§7.2).
       this.#presence.add(sub, req.snapshot);
     } else {
       this.#index.add(subject, sub);

@@ -107,11 +107,11 @@ const READY: IpcBusMessage = { hbBus: 1, t: "ready" };
  * hub.attach(worker);
  * ```
  */
-// Why one file of ~520 lines: the hub is one relay loop over its workers'
-// channels (join, batches in and out, loss, the uplink), all on the same
-// per-peer state; the frames are in ipc-frame.ts, batching in
-// ipc-batch-writer.ts / ipc-batch-reader.ts, the options in
-// ipc-bus-options.ts. About 40 % of it is TSDoc.
+// Why one file of ~560 lines: the hub is one relay loop over its workers'
+// channels (join, batches in and out, loss, the uplink, the directory that is
+// the authority for node ids, the SYNC barrier), all on the same per-peer
+// state; the frames are in ipc-frame.ts, batching in ipc-batch-writer.ts /
+// ipc-batch-reader.ts, the options in ipc-bus-options.ts. About 40 % of it is TSDoc.
 export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   /** The options in force (defaults applied). */
   readonly options: ResolvedIpcBusHubOptions;

@@ -48,6 +48,7 @@ import { silentClientTimeout } from "./silent-client-timeout.js";
 import { splitWrites } from "./split-writes.js";
 import { unsupportedVersion } from "./unsupported-version.js";
 import { featuresNegotiation } from "./features-negotiation.js";
+import { heartbeatRttAccepted } from "./heartbeat-rtt-accepted.js";
 import { permissionsConsistent } from "./permissions-consistent.js";
 import { renewWithoutFeature } from "./renew-without-feature.js";
 import { observerNotInPresence } from "./observer-not-in-presence.js";
@@ -65,6 +66,7 @@ export const serverScenarios: readonly ServerScenario[] = [
   handshakeAssignsNodeId,
   handshakeIntervalNegotiation,
   featuresNegotiation,
+  heartbeatRttAccepted,
   labelsRoundTrip,
   heartbeatAck,
   splitWrites,
