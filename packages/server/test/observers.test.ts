@@ -117,6 +117,9 @@ for (const workerCount of [1, 2]) {
       const d = await o.peer.next("delivery");
       expect(d.fromNodeId).toBe(node.welcome.nodeId);
       expect([...d.payload]).toEqual([1, 2]);
+      // The server application reaches it too (from the primary with workers).
+      expect(server.send(id, "from the server")).toBe(true);
+      expect((await o.peer.next("delivery")).fromNodeId).toBe("");
       // A request from the observer, answered by the node: the Reply reaches the observer.
       o.peer.send("send", { nodeId: node.welcome.nodeId, payload: new Uint8Array([3]), requestId: 42n });
       const req = await node.peer.next("delivery").catch((e) => { throw new Error(`request: ${e} ${JSON.stringify([...node.peer.counts])}`); });

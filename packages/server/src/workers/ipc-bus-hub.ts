@@ -202,9 +202,9 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     return this.#dir.view;
   }
 
-  /** The worker holding `nodeId`, if any. */
+  /** The worker holding node (or observer, PROTOCOL.md §5.7) `nodeId`, if any. */
   locate(nodeId: string): string | undefined {
-    return this.#dir.locate(nodeId);
+    return this.#dir.locate(nodeId) ?? (this.#observers.size === 0 ? undefined : this.#observers.get(nodeId));
   }
 
   /** What a worker announced it holds (its own account). */
@@ -459,7 +459,7 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   #resolve(peer: Peer, envelope: Buffer): void {
     const decoded = decodeEnvelope(envelope).envelope;
     const nodeId = decoded.type === "direct" || decoded.type === "reply" ? decoded.nodeId : "";
-    const holder = nodeId === "" ? undefined : (this.#dir.locate(nodeId) ?? this.#observers.get(nodeId));
+    const holder = nodeId === "" ? undefined : this.locate(nodeId);
     const target = holder === undefined ? undefined : this.#members.get(holder);
     if (target !== undefined) {
       this.#stats.resolved++;
