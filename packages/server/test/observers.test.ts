@@ -242,7 +242,7 @@ for (const workerCount of [1, 2]) {
   });
 }
 
-describe("observers in one process: gateway and drain", { timeout: 30_000 }, () => {
+describe("observers in one process: gateway, hooks and drain", { timeout: 30_000 }, () => {
   it("an observer attaches ordinary nodes; from_handle 0 is the observer's id; its Goodbye says nothing about it", async () => {
     const server = new HeartbeatServer({ ...FAST, port: 0 });
     const log = record(server);
@@ -266,6 +266,35 @@ describe("observers in one process: gateway and drain", { timeout: 30_000 }, () 
       expect(story(log, attached)).toEqual(["nodeJoined attach", "nodeLeft goodbye"]);
       expect(story(log, id)).toEqual([]);
       expect(server.stats().observers).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("the authorization hooks see an observer as its id and Hello labels", async () => {
+    const seen: string[] = [];
+    const server = new HeartbeatServer({
+      ...FAST,
+      port: 0,
+      authorizeSubscribe: (node, subject) => {
+        seen.push(`subscribe ${node.nodeId} ${node.labels.tool} ${subject}`);
+        return true;
+      },
+      authorizeSend: (node, target) => {
+        seen.push(`send ${node.nodeId} ${node.labels.tool} ${target}`);
+        return node.labels.tool === "cli";
+      },
+    });
+    try {
+      const { port } = await server.listen();
+      const o = await observer(port, { labels: { tool: "cli" } });
+      const id = o.welcome.nodeId;
+      o.peer.send("subscribe", { subject: "a.b", requestId: 1 });
+      await o.peer.next("subscribed");
+      const target = await opened(port);
+      o.peer.send("send", { nodeId: target.welcome.nodeId, payload: new Uint8Array([1]) });
+      expect((await target.peer.next("delivery")).fromNodeId).toBe(id);
+      expect(seen).toEqual([`subscribe ${id} cli a.b`, `send ${id} cli ${target.welcome.nodeId}`]);
     } finally {
       await server.close();
     }

@@ -143,23 +143,7 @@ export class ServerCore {
       stats,
       shuttingDown: (): boolean => regs.shuttingDown,
       observer: (nodeId) => regs.observer(nodeId),
-      observerInfo: (owner) => {
-        const rec = owner as SessionRecord;
-        return {
-          nodeId: rec.nodeId,
-          labels: rec.observerLabels,
-          state: "online",
-          lastHeardAt: clock.epoch(rec.lastHeard),
-          joinedAt: rec.claimedAt,
-          heartbeats: 0,
-          sessionId: rec.sessionId,
-          handle: 0,
-          gatewayNodeId: undefined,
-          connected: rec.session !== undefined,
-          remoteAddress: rec.remoteAddress,
-          heartbeatInterval: rec.intervalMs,
-        };
-      },
+      observerInfo: (owner) => nodes.observerInfo(owner as SessionRecord),
       slicer,
     });
     this.router = router;

@@ -122,11 +122,6 @@ export class Registrations implements LivenessActions<SessionRecord> {
     return this.#observers.size === 0 ? undefined : this.#observers.get(nodeId)?.session;
   }
 
-  /** The observer record holding `nodeId`, if any. */
-  observerRecord(nodeId: string): SessionRecord | undefined {
-    return this.#observers.get(nodeId);
-  }
-
   /** Whether the server is shutting down. */
   get shuttingDown(): boolean {
     return this.#shuttingDown;
