@@ -132,7 +132,7 @@ export class ServerCore {
       lag,
       onTick: (now) => {
         feed.sweep(now);
-        regs.sweepObservers(now, live.current.heartbeatTimeout);
+        regs.sweepObservers(now, options.heartbeatTimeout, (lastHeard, t) => liveness.silence(lastHeard, t));
       },
     });
     this.liveness = liveness;

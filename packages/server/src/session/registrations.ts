@@ -219,14 +219,15 @@ export class Registrations implements LivenessActions<SessionRecord> {
   }
 
   /**
-   * Observers silent for `timeoutMs` by `now` (§5.7): `HEARTBEAT_TIMEOUT`
-   * fatal, with no presence event. Called on every liveness tick; walks the
-   * observers (a handful of tools and dashboards, not the nodes).
+   * Observers silent for `timeoutMs` by `now` (§5.7), their `silence` in
+   * listening time: `HEARTBEAT_TIMEOUT` fatal, with no presence event.
+   * Called on every liveness tick; walks the observers (tools and
+   * dashboards, not the fleet).
    */
-  sweepObservers(now: number, timeoutMs: number): void {
+  sweepObservers(now: number, timeoutMs: number, silence: (lastHeard: number, now: number) => number): void {
     if (this.#observers.size === 0) return;
     for (const rec of [...this.#observers.values()]) {
-      if (rec.session !== undefined && now - rec.lastHeard >= timeoutMs) this.connectionTimedOut(rec, now);
+      if (rec.session !== undefined && silence(rec.lastHeard, now) >= timeoutMs) this.connectionTimedOut(rec, now);
     }
   }
 
