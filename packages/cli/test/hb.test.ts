@@ -125,6 +125,9 @@ describe("hb", () => {
     await until(() => live.includes("joined observer-marker") && snapshot.includes("joined observer-marker"), "the marker's JOINED");
     expect(live.filter((e) => e.includes("hb-cli"))).toEqual([]);
     expect(snapshot.filter((e) => e.includes("hb-cli"))).toEqual([]);
+    // The next tests count subscriptions from zero.
+    await watcher.close();
+    await until(async () => (await stats()).subscriptions === 0, "the watcher's subscriptions gone");
   });
 
   it("stats shows the fleet, rates and errors", async () => {
