@@ -46,14 +46,20 @@ describe.concurrent("server mode", () => {
     // says nothing definite in Welcome.permissions and negotiates no feature.
     const unobservable = ["labels-round-trip", "flap-damping"];
     const noRenewal = ["renewal-refused", "renewal-accepted", "renewal-expiry-closes"];
+    // It knows no roles (Welcome.role = ROLE_UNSPECIFIED): every connection is a node, which §5.7 allows.
+    const noObservers = ["observer-not-in-presence", "observer-routable", "observer-will-refused", "observer-takeover", "observer-silent-timeout"];
     expect(notPassed.map((r) => r.name).sort(), explain(notPassed)).toEqual(
-      [...unobservable, ...noRenewal, "permissions-consistent", "heartbeat-rtt-accepted"].sort(),
+      [...unobservable, ...noRenewal, ...noObservers, "permissions-consistent", "heartbeat-rtt-accepted"].sort(),
     );
     expect(byName(results)["permissions-consistent"]?.status).toBe("skip");
     expect(byName(results)["heartbeat-rtt-accepted"]?.status).toBe("skip");
     for (const name of unobservable) {
       expect(byName(results)[name]?.status).toBe("skip");
       expect(byName(results)[name]?.message).toMatch(/not observable/);
+    }
+    for (const name of noObservers) {
+      expect(byName(results)[name]?.status).toBe("skip");
+      expect(byName(results)[name]?.message).toMatch(/registers no observers/);
     }
     for (const name of noRenewal) {
       expect(byName(results)[name]?.status).toBe("skip");

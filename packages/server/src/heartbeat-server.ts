@@ -411,6 +411,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       connections: this.#gate.size,
       sessions: core.registrations.sessions,
       nodes: core.size,
+      observers: core.registrations.observers,
       online: core.count({ state: "online" }),
       suspect: core.count({ state: "suspect" }),
       labelSets: core.labelSets,

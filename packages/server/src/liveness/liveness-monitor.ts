@@ -501,6 +501,15 @@ export class LivenessMonitor<O extends LivenessOwner> {
   }
 
   /**
+   * Listening time (ms) since `lastHeard` (monotonic ms): the silence of a
+   * connection heard then, the server's stalls not counted (PROTOCOL.md
+   * §6.3). Observers (§5.7), which have no slot, are judged on it.
+   */
+  silence(lastHeard: number, now: number): number {
+    return this.#listening.silence(lastHeard, now);
+  }
+
+  /**
    * The rule for one node whose deadline came (`now` ≥ its due time), on
    * its silence in listening time (the server's stalls not counted):
    * - silent for `heartbeatTimeout` or more: `"timeout"`;

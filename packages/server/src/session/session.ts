@@ -827,8 +827,8 @@ export class Session implements SessionConnection, SlicedTask {
           checkIntervalMs: o.heartbeatCheckInterval,
           handshakeTimeoutMs: o.handshakeTimeout,
           features,
-          // Observers (§5.7) are not implemented yet: every connection is registered as a node, and says so.
-          role: Role.NODE,
+          // Always explicit (§5.7): 0 would say "this server does not know roles".
+          role: record.observer ? Role.OBSERVER : Role.NODE,
           permissions: this.#wirePermissions(),
           tokenExpiresInMs: BigInt(this.#expireAt(expiresAt)),
           tokenGraceMs: expiresAt === undefined ? 0 : o.auth.tokenGrace,

@@ -231,6 +231,18 @@ export class IpcBusLink implements BusLink {
     if (this.#state === "ok") this.#queued();
   }
 
+  /**
+   * Tells the hub (and through it the other workers) that this worker holds
+   * observer `nodeId` from `time` on, or no longer (see
+   * {@link BusLink.observer}). Queued like {@link IpcBusLink.announce}.
+   */
+  observer(nodeId: string, held: boolean, time: number): void {
+    if (this.#state !== "ok" && this.#state !== "starting") return;
+    const event: BusPresence = { kind: held ? "joined" : "left", nodeId, labels: {}, reason: "", time, memberId: this.#memberId };
+    this.#out.frame(IpcFrame.OBSERVER, encodePresenceMessage({ type: "event", seq: 0, event }));
+    if (this.#state === "ok") this.#queued();
+  }
+
   /** The worker holding a remote node, from the replicated directory. */
   locate(nodeId: string): string | undefined {
     return this.#dir.locate(nodeId);
@@ -365,6 +377,13 @@ export class IpcBusLink implements BusLink {
           const out: BusPresence[] = [];
           this.#dir.replace(memberId, nodes, undefined, Date.now(), out);
           this.#emit(out);
+          return;
+        }
+        case IpcFrame.OBSERVER: {
+          const message = decodePresenceMessage(body);
+          if (message.type !== "event") return;
+          const e = message.event;
+          this.#guard(() => this.#handlers?.observer?.(e.nodeId, e.memberId, e.kind === "joined", e.time));
           return;
         }
         case IpcFrame.SYNC: {
