@@ -139,8 +139,13 @@ async function start(config: Extract<WorkerControlMessage, { hbWorker: "config" 
   post({ hbWorker: "listening", port: address.port, address: address.address, family: address.family });
   const sampler = new ProcessSampler();
   setInterval(() => {
-    const stats = s.stats();
-    post({ hbWorker: "stats", connections: stats.connections, stats, process: sampler.sample() });
+    // A report that cannot be made this second is skipped, never a crash of the worker and its connections.
+    try {
+      const stats = s.stats();
+      post({ hbWorker: "stats", connections: stats.connections, stats, process: sampler.sample() });
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, "worker stats report failed");
+    }
   }, 1_000).unref();
 }
 

@@ -8,6 +8,8 @@ export class MemoryTransport implements SessionTransport {
   writes = 0;
   ended = false;
   destroyed = false;
+  /** Whether the session asked it to stop reading (and has not asked it to read again). */
+  paused = false;
   readonly frames: Frame[] = [];
   session: Session | undefined;
   readonly #decoder = new FrameDecoder();
@@ -19,6 +21,12 @@ export class MemoryTransport implements SessionTransport {
     this.writes++;
     const err = this.#decoder.push(bytes, (f) => this.frames.push(f));
     if (err) throw err;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
   }
   end(): void {
     this.ended = true;

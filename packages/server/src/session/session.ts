@@ -331,7 +331,16 @@ export class Session implements SessionConnection, SlicedTask {
   // End of a read batch: return the credit of everything routed in it (PROTOCOL.md §12), unless work
   // is still queued; then the credit (and, if it holds input, reading) waits for the slicer to be idle.
   #endOfInput(): void {
-    if (this.#phase !== OPEN) return;
+    if (this.#phase !== OPEN) {
+      // Before the Welcome no credit is due: reading goes on at once (what arrives waits for the Welcome in
+      // #pending). A session whose held Hello was handled in a slice, and which then waits for its check or
+      // for the primary's barrier, would otherwise never read its heartbeats.
+      if (this.#input === WAITING && this.#phase !== CLOSED) {
+        this.#input = READING;
+        this.#transport.resume?.();
+      }
+      return;
+    }
     const slicer = this.#ctx.slicer;
     if (this.#input === HOLDING) return;
     if (slicer.backlogged || this.#unrouted > 0 || this.#input === WAITING) {

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from "node:v8";
 import { LoopLag } from "./loop-lag.js";
 
 /** One process's vital signs, sampled every second (`ProcessSampler.sample`). Plain numbers (it crosses IPC). */
@@ -40,13 +41,14 @@ export class ProcessSampler {
   readonly #release = LoopLag.shared().acquire();
   #cpu = process.cpuUsage();
   #at = performance.now();
+  #rss = 0;
 
   /** The sample since the previous call (or since construction). */
   sample(): ProcessSample {
     const now = performance.now();
     const cpu = process.cpuUsage(this.#cpu);
     const elapsedUs = Math.max(1, (now - this.#at) * 1_000);
-    const mem = process.memoryUsage();
+    const mem = this.#memory();
     const lag = LoopLag.shared().last();
     const out: ProcessSample = {
       pid: process.pid,
@@ -60,6 +62,22 @@ export class ProcessSampler {
     this.#at = now;
     return out;
   }
+
+  // RSS is read from /proc, which needs a file descriptor: at the process's open-file limit (a connection
+  // flood) process.memoryUsage() throws EMFILE. Then the last RSS read stands and the heap comes from V8.
+  #memory(): { rss: number; heapUsed: number } {
+    try {
+      const m = process.memoryUsage();
+      this.#rss = m.rss;
+      return m;
+    } catch {
+      this.memoryReadFailures++;
+      return { rss: this.#rss, heapUsed: getHeapStatistics().used_heap_size };
+    }
+  }
+
+  /** Samples whose RSS could not be read (open-file limit reached): they repeat the last RSS read. */
+  memoryReadFailures = 0;
 
   /** Stops measuring (idempotent). */
   stop(): void {
