@@ -92,6 +92,44 @@ describe("hb", () => {
     expect(nodes.some((id: string) => id.startsWith("hb-cli"))).toBe(false);
   });
 
+  it("sub connects as an observer: in stats().observers, never in presence, a snapshot or the node count", async () => {
+    const before = await count();
+    const watcher = await node("observer-watcher");
+    const live: string[] = [];
+    const events = watcher.watchPresence();
+    void (async () => {
+      for await (const e of events) live.push(`${e.kind} ${e.nodeId}`);
+    })();
+    await events.ready;
+    const sub = follow(["sub", "cli.observer.>", "--count", "1"]);
+    const stats = async () => (await getJson(`${server.admin}/v1/stats`)).stats;
+    await until(async () => (await stats()).observers === 1, "hb sub connected as an observer");
+    // Only the watcher is a node: /v1/nodes and the node gauges leave the observer out.
+    expect(await count()).toBe(before + 1);
+    expect((await stats()).nodes).toBe(before + 1);
+    const ids = (await getJson(`${server.admin}/v1/nodes?limit=1000`)).nodes.map((n: { nodeId: string }) => n.nodeId);
+    expect(ids.filter((id: string) => id.startsWith("hb-cli"))).toEqual([]);
+    // A snapshot taken while it is connected lists the watcher, not the observer.
+    const snapshot: string[] = [];
+    const snap = watcher.watchPresence({ snapshot: true });
+    void (async () => {
+      for await (const e of snap) snapshot.push(`${e.kind} ${e.nodeId}`);
+    })();
+    await snap.ready;
+    await until(() => snapshot.includes("joined observer-watcher"), "the snapshot");
+    // hb pub (an observer too) ends hb sub; then a node joins, which every watcher sees.
+    await hb(["pub", "cli.observer.x", "bye"]);
+    expect(await sub.exited).toBe(0);
+    await until(async () => (await stats()).observers === 0, "the observers gone");
+    await node("observer-marker");
+    await until(() => live.includes("joined observer-marker") && snapshot.includes("joined observer-marker"), "the marker's JOINED");
+    expect(live.filter((e) => e.includes("hb-cli"))).toEqual([]);
+    expect(snapshot.filter((e) => e.includes("hb-cli"))).toEqual([]);
+    // The next tests count subscriptions from zero.
+    await watcher.close();
+    await until(async () => (await stats()).subscriptions === 0, "the watcher's subscriptions gone");
+  });
+
   it("stats shows the fleet, rates and errors", async () => {
     const r = await hb(["stats"]);
     expect(r.code).toBe(0);

@@ -42,15 +42,24 @@ describe.concurrent("server mode", () => {
     const results = await run({}, new RegExp(`^(?!(${RAW_SERVER_LACKS.join("|")})$)`));
     expect(results.map((r) => r.name)).toEqual(serverScenarios.map((s) => s.name).filter((n) => !RAW_SERVER_LACKS.includes(n)));
     const notPassed = results.filter((r) => r.status !== "pass");
-    // This raw server publishes no presence (what presence shows is not observable), has no expiring credentials
-    // and says nothing definite in Welcome.permissions.
+    // This raw server publishes no presence (what presence shows is not observable), has no expiring credentials,
+    // says nothing definite in Welcome.permissions and negotiates no feature.
     const unobservable = ["labels-round-trip", "flap-damping"];
     const noRenewal = ["renewal-refused", "renewal-accepted", "renewal-expiry-closes"];
-    expect(notPassed.map((r) => r.name).sort(), explain(notPassed)).toEqual([...unobservable, ...noRenewal, "permissions-consistent"].sort());
+    // It knows no roles (Welcome.role = ROLE_UNSPECIFIED): every connection is a node, which §5.7 allows.
+    const noObservers = ["observer-not-in-presence", "observer-routable", "observer-will-refused", "observer-takeover", "observer-silent-timeout"];
+    expect(notPassed.map((r) => r.name).sort(), explain(notPassed)).toEqual(
+      [...unobservable, ...noRenewal, ...noObservers, "permissions-consistent", "heartbeat-rtt-accepted"].sort(),
+    );
     expect(byName(results)["permissions-consistent"]?.status).toBe("skip");
+    expect(byName(results)["heartbeat-rtt-accepted"]?.status).toBe("skip");
     for (const name of unobservable) {
       expect(byName(results)[name]?.status).toBe("skip");
       expect(byName(results)[name]?.message).toMatch(/not observable/);
+    }
+    for (const name of noObservers) {
+      expect(byName(results)[name]?.status).toBe("skip");
+      expect(byName(results)[name]?.message).toMatch(/registers no observers/);
     }
     for (const name of noRenewal) {
       expect(byName(results)[name]?.status).toBe("skip");

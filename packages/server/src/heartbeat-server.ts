@@ -29,6 +29,9 @@ import { PrimaryBusLink } from "./workers/primary-bus-link.js";
 import { sumWorkerStats } from "./workers/sum-worker-stats.js";
 import { WorkerPool } from "./workers/worker-pool.js";
 
+/** How long an admitted connection may stay silent before a socket waiting for its handshake slot takes it, ms. */
+const IDLE_HELLO_MS = 1_000;
+
 /**
  * The hb server: accepts node connections over TCP (or TLS), keeps the
  * registry of nodes and their liveness, and reports presence changes as
@@ -58,6 +61,10 @@ import { WorkerPool } from "./workers/worker-pool.js";
  * in {@link HeartbeatServer.stats} and, when fatal, closes that connection
  * only. The server never emits `error` for them.
  */
+// Why one file of ~520 lines (a third TSDoc): the public server class wires
+// the core, the listener, the worker pool or worker role, the bus and the
+// close sequence, which share the lifecycle state (listening, closing, role);
+// each of those parts is a file of its own.
 export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
   readonly #stats = new ServerCounters();
   readonly #core: ServerCore;
@@ -118,6 +125,11 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       // Admitted and not welcomed yet (closed ones leave both sets).
       handshaking: () => this.#gate.size - core.router.peers,
       maxHandshakes: () => this.options.maxHandshakes,
+      // Sockets wait for a slot: one held by a connection silent for a second (or half the handshake timeout)
+      // and over 3 of the pacer's turns (so its Hello, if sent, had 3 I/O polls to be read, however late the
+      // loop runs) goes to them: a real node's Hello follows its connect.
+      makeRoom: () => core.sessions.hellos.evictIdle(Math.min(IDLE_HELLO_MS, this.options.handshakeTimeout / 2), 3),
+      pumped: () => core.sessions.hellos.turn(),
       refuse: (socket, message) => this.#gate.refuse(new TcpTransport(socket, this.#onSocketError), ErrorCode.SERVER_FULL, message),
       onAcceptError: (err) => this.#acceptError(err),
       onSocketError: this.#onSocketError,
@@ -399,6 +411,7 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       connections: this.#gate.size,
       sessions: core.registrations.sessions,
       nodes: core.size,
+      observers: core.registrations.observers,
       online: core.count({ state: "online" }),
       suspect: core.count({ state: "suspect" }),
       labelSets: core.labelSets,

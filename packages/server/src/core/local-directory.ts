@@ -64,6 +64,27 @@ export class LocalDirectory implements NodeDirectory<SessionRecord> {
     };
   }
 
+  /**
+   * What the authorization hooks see of an observer (PROTOCOL.md §5.7),
+   * which has no slot: its id, Hello labels and session, `online`.
+   */
+  observerInfo(rec: SessionRecord): NodeInfo {
+    return {
+      nodeId: rec.nodeId,
+      labels: rec.observerLabels,
+      state: "online",
+      lastHeardAt: this.#clock.epoch(rec.lastHeard),
+      joinedAt: rec.claimedAt,
+      heartbeats: 0,
+      sessionId: rec.sessionId,
+      handle: 0,
+      gatewayNodeId: undefined,
+      connected: rec.session !== undefined,
+      remoteAddress: rec.remoteAddress,
+      heartbeatInterval: rec.intervalMs,
+    };
+  }
+
   /** Snapshots of the nodes matching `filter`, at most `limit`. */
   list(filter: NodeFilter, limit: number): NodeInfo[] {
     const out: NodeInfo[] = [];

@@ -130,7 +130,10 @@ export class ServerCore {
       },
       settings: options,
       lag,
-      onTick: (now) => feed.sweep(now),
+      onTick: (now) => {
+        feed.sweep(now);
+        regs.sweepObservers(now, options.heartbeatTimeout, (lastHeard, t) => liveness.silence(lastHeard, t));
+      },
     });
     this.liveness = liveness;
     const router: Router = new Router({
@@ -139,6 +142,8 @@ export class ServerCore {
       presence: feed,
       stats,
       shuttingDown: (): boolean => regs.shuttingDown,
+      observer: (nodeId) => regs.observer(nodeId),
+      observerInfo: (owner) => nodes.observerInfo(owner as SessionRecord),
       slicer,
     });
     this.router = router;
@@ -157,6 +162,8 @@ export class ServerCore {
       wills,
       removed: (nodeId) => remote.forget(nodeId),
       takeOverRemote: (nodeId, now) => remote.takeOver(nodeId, now),
+      observerClaim: (nodeId, held, time) => bus?.observer?.(nodeId, held, time),
+      claimTime: (nodeId, time) => remote.joinTime(nodeId, time),
       intervals: options,
       resumeGrace: options.resumeGrace,
       clock,
@@ -213,7 +220,13 @@ export class ServerCore {
           live.current.logger.error({ err }, "authenticate hook threw");
         },
       ),
-      heard: (rec, now, heartbeat) => liveness.heard(rec.ownSlot, rec, now, heartbeat),
+      heard: (rec, now, heartbeat) => {
+        if (rec.observer) {
+          // An observer's proof of life (§5.7); it has no registry slot.
+          rec.lastHeard = now;
+          if (heartbeat) stats.heartbeats++;
+        } else liveness.heard(rec.ownSlot, rec, now, heartbeat);
+      },
       settle,
       opened: (session) => router.addPeer(session),
       closed: (session) => router.removePeer(session),
@@ -221,7 +234,17 @@ export class ServerCore {
     };
     this.busHandlers = {
       deliver: (envelope, fromMember) => router.deliverRemote(envelope, fromMember),
-      presence: (event) => remote.presence(event),
+      presence: (event) => {
+        // A node registered elsewhere takes the id of an observer here (§5.7, §8.1).
+        if (event.kind === "joined") regs.claimedElsewhere(event.nodeId, event.time, true, event.memberId, serverId, clock.now());
+        remote.presence(event);
+      },
+      observer: (nodeId, memberId, held, time) => {
+        if (!held) return;
+        // An observer registered elsewhere takes the id of an observer or a node here.
+        regs.claimedElsewhere(nodeId, time, false, memberId, serverId, clock.now());
+        remote.observerClaimed(nodeId, time);
+      },
       memberLost: (memberId, lost) => remote.memberLost(memberId, lost),
       unresolved: (envelope) => router.unresolved(envelope),
       localNodes: () => {

@@ -174,6 +174,11 @@ export interface LivenessMonitorOptions<O extends LivenessOwner> {
  * - **Bounded work per turn**: at most {@link VERDICTS_PER_TURN} verdicts
  *   per turn; a mass timeout continues on the next turns.
  */
+// Why one file of ~640 lines (a fifth TSDoc): the verdicts (suspect, timeout,
+// recover, attached timeout) and what may defer them (late ticks, listening
+// time, held verdicts, sliced mass verdicts) read and write the same per-slot
+// state on the same tick; the parts they use are files of their own
+// (timing-wheel.ts, listening-time.ts, phi-accrual.ts, verdict-hold.ts, grown.ts).
 export class LivenessMonitor<O extends LivenessOwner> {
   readonly #registry: NodeRegistry<O>;
   readonly #clock: Clock;
@@ -493,6 +498,15 @@ export class LivenessMonitor<O extends LivenessOwner> {
       this.#events.node("nodeUpdated", slot, "labels_changed", now, previousLabels);
     }
     this.watch(slot, owner, now);
+  }
+
+  /**
+   * Listening time (ms) since `lastHeard` (monotonic ms): the silence of a
+   * connection heard then, the server's stalls not counted (PROTOCOL.md
+   * §6.3). Observers (§5.7), which have no slot, are judged on it.
+   */
+  silence(lastHeard: number, now: number): number {
+    return this.#listening.silence(lastHeard, now);
   }
 
   /**

@@ -105,6 +105,9 @@ export type AuthorizeBroadcastHook = (node: NodeInfo) => boolean;
  * `TypeError`, one outside its range a `RangeError`, both naming the option
  * and its allowed range. Unknown option names throw a `TypeError`.
  */
+// Why one file of ~700 lines: it is the public option type, whose TSDoc (about
+// 260 lines) is what TypeDoc and editors show; the values, ranges and defaults
+// are declared once in server-option-table.ts, the checks in their own files.
 export interface HeartbeatServerOptions {
   /** Interface to listen on. Default: Node's default (every interface). */
   host?: string;

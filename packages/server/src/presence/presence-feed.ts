@@ -104,6 +104,13 @@ export class PresenceFeed {
     return this.#streams.size;
   }
 
+  /** Snapshots still streaming to the connection `peer` (bounded per connection: each holds a capture of the fleet). */
+  streamingTo(peer: SnapshotSubscriber["peer"]): number {
+    let n = 0;
+    for (const sub of this.#streams.keys()) if (sub.peer === peer) n++;
+    return n;
+  }
+
   /**
    * Adds a subscription; with `snapshot`, it first receives one JOINED event
    * (reason `snapshot`) per matching node online or suspect now, local and

@@ -109,6 +109,21 @@ export class RemoteNodes {
     return true;
   }
 
+  /**
+   * Another member registered an observer under `nodeId` at `time`
+   * (PROTOCOL.md §5.7, §8.1): a local node holding the id lets go
+   * (`LEFT replaced`, announced) if that registration is strictly newer
+   * (on a tie the node wins, as the observer's member decides the same way).
+   */
+  observerClaimed(nodeId: string, time: number): void {
+    const o = this.#o;
+    const slot = o.nodes.slotOf(nodeId);
+    if (slot < 0) return;
+    const localTime = this.#claimed.get(nodeId) ?? o.clock.epoch(o.nodes.joinedAt(slot));
+    if (time <= localTime) return;
+    o.replaceLocal(slot, o.clock.now());
+  }
+
   /** A local node is gone: its claim, if any, too. */
   forget(nodeId: string): void {
     if (this.#claimed.size > 0) this.#claimed.delete(nodeId);

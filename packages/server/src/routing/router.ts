@@ -52,7 +52,15 @@ export interface RouteOwner {
   readonly handles: ReadonlyMap<number, number>;
   /** What the connection may do (`undefined`: no rules, the server's defaults). */
   readonly permissions: ConnectionPermissions | undefined;
+  /** The connection's id (its own node's, or the observer's). */
+  readonly nodeId: string;
+  /** Whether the connection is an observer (§5.7): no registry slot, it sends under `nodeId`. */
+  readonly observer: boolean;
 }
+
+// Results of Router.#sender that are not registry slots.
+const NO_SENDER = -1;
+const OBSERVER_SENDER = -2;
 
 /** Dependencies of a {@link Router}. */
 export interface RouterOptions {
@@ -68,9 +76,14 @@ export interface RouterOptions {
   shuttingDown: () => boolean;
   /** The connection of a local observer with id `nodeId` (§5.7: routable, not a node), if any. */
   observer?: (nodeId: string) => RoutePeer | undefined;
+  /** What the authorization hooks get for an observer sending or subscribing (it has no registry slot). */
+  observerInfo?: (owner: RouteOwner) => NodeInfo;
   /** The event loop's work budget: fan-outs that do not fit a turn continue in later ones. */
   slicer: TurnSlicer;
 }
+
+/** Presence snapshots being sent at once on one connection (PROTOCOL.md §7.2): more are refused with `SERVER_FULL`. */
+export const MAX_SNAPSHOTS_PER_CONNECTION = 4;
 
 // Frame body field of Send: `ref_body` of the errors answering one (§13.2).
 const SEND_FIELD = FrameSchema.field.send?.number as number;
@@ -98,11 +111,12 @@ const invalid = (message: string): Refusal => ({ code: ErrorCode.INVALID_ARGUMEN
  *   subscription). A payload above {@link COPY_STEP_BYTES} is copied into
  *   its Delivery in steps.
  */
-// Why one file of ~520 lines: subscriptions, the four message kinds and the
-// bus's relayed messages share the subject index, the peer set and the
-// one-encode-many-heads relay path; the pieces (subject index, channel
-// table, subscriptions, subscribe rules, the relay encoding in @hb/codec,
-// the presence feed) are in files of their own.
+// Why one file of ~680 lines (about a third TSDoc): subscriptions (with their
+// permissions), the four message kinds and the bus's relayed messages share
+// the subject index, the peer set, the turn slicer and the one-encode-many-heads
+// relay path; the pieces (subject index, channel table, subscriptions,
+// subscribe rules, route jobs, the relay encoding in @hb/codec, the presence
+// feed) are in files of their own.
 export class Router {
   readonly #o: RouterOptions;
   readonly #live: LiveOptions;
@@ -177,7 +191,7 @@ export class Router {
       }
     }
     const hook = o.authorizeSubscribe;
-    if (hook !== undefined && !this.#allowed(() => hook(this.#info(rec.ownSlot), subject))) {
+    if (hook !== undefined && !this.#allowed(() => hook(this.#senderInfo(rec, this.#sender(rec, 0)), subject))) {
       return this.#forbid(kind, `not allowed to subscribe to ${JSON.stringify(subject)}`);
     }
     const table = peer.channels;
@@ -185,6 +199,13 @@ export class Router {
       return {
         code: ErrorCode.SERVER_FULL,
         message: `too many subscriptions on this connection (maxSubscriptionsPerConnection ${o.maxSubscriptionsPerConnection})`,
+      };
+    }
+    // Each streaming snapshot holds a capture of the fleet until it is read (PROTOCOL.md §7.2): a few at once per connection.
+    if (presence && req.snapshot && this.#presence.streamingTo(peer) >= MAX_SNAPSHOTS_PER_CONNECTION) {
+      return {
+        code: ErrorCode.SERVER_FULL,
+        message: `too many presence snapshots being sent on this connection (at most ${MAX_SNAPSHOTS_PER_CONNECTION}): subscribe again once one has been read`,
       };
     }
     const channel = table.peekChannel();
@@ -206,7 +227,7 @@ export class Router {
     this.#subscriptions++;
     this.#patterns.set(subject, (this.#patterns.get(subject) ?? 0) + 1);
     if (presence) {
-      // With its snapshot first, synchronously, before any live event can reach it (§7.2).
+      // With its snapshot first (captured now, streamed in slices), before any live event reaches it (§7.2).
       this.#presence.add(sub, req.snapshot);
     } else {
       this.#index.add(subject, sub);
@@ -238,7 +259,7 @@ export class Router {
   /** Publish (§10.5), by subject or by the channel of an exact subscription. */
   publish(peer: RoutePeer, rec: RouteOwner, p: Publish, channel: number): Refusal | undefined {
     const from = this.#sender(rec, p.fromHandle);
-    if (from < 0) return invalid(`from_handle ${p.fromHandle} is not an attached node of this connection`);
+    if (from === NO_SENDER) return invalid(`from_handle ${p.fromHandle} is not an attached node of this connection`);
     let subject = p.subject;
     if (channel !== 0) {
       if (subject !== "") return invalid("a Publish names a subject or a channel, not both");
@@ -252,26 +273,26 @@ export class Router {
     const perm = rec.permissions;
     if (perm !== undefined && !perm.mayPublish(subject)) return this.#forbid("publish", `not allowed to publish to ${JSON.stringify(subject)}`);
     const hook = this.#live.current.authorizePublish;
-    if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), subject))) {
+    if (hook !== undefined && !this.#allowed(() => hook(this.#senderInfo(rec, from), subject))) {
       return this.#forbid("publish", `not allowed to publish to ${JSON.stringify(subject)}`);
     }
-    this.#publish(subject, p.payload, this.#nodes.id(from), p.requestId);
+    this.#publish(subject, p.payload, this.#senderId(rec, from), p.requestId);
     return undefined;
   }
 
   /** Send (§10.6) to one node; an offline target is `UNKNOWN_NODE` (a Reply for requests). */
   send(peer: RoutePeer, rec: RouteOwner, s: Send): Refusal | undefined {
     const from = this.#sender(rec, s.fromHandle);
-    if (from < 0) return invalid(`from_handle ${s.fromHandle} is not an attached node of this connection`);
+    if (from === NO_SENDER) return invalid(`from_handle ${s.fromHandle} is not an attached node of this connection`);
     const problem = nodeIdProblem(s.nodeId);
     if (problem !== undefined) return invalid(problem);
     const perm = rec.permissions;
     if (perm !== undefined && !perm.maySend(s.nodeId)) return this.#forbid("send", `not allowed to send to ${JSON.stringify(s.nodeId)}`);
     const hook = this.#live.current.authorizeSend;
-    if (hook !== undefined && !this.#allowed(() => hook(this.#info(from), s.nodeId))) {
+    if (hook !== undefined && !this.#allowed(() => hook(this.#senderInfo(rec, from), s.nodeId))) {
       return this.#forbid("send", `not allowed to send to ${JSON.stringify(s.nodeId)}`);
     }
-    if (this.#send(s.nodeId, s.payload, this.#nodes.id(from), s.requestId)) return undefined;
+    if (this.#send(s.nodeId, s.payload, this.#senderId(rec, from), s.requestId)) return undefined;
     const message = `node ${JSON.stringify(s.nodeId)} is not online`;
     if (s.requestId === 0n) return { code: ErrorCode.UNKNOWN_NODE, message };
     this.#replyTo(peer, s.nodeId, s.requestId, new Uint8Array(0), ErrorCode.UNKNOWN_NODE, message);
@@ -285,20 +306,20 @@ export class Router {
    */
   broadcast(peer: RoutePeer, rec: RouteOwner, b: Broadcast): Refusal | undefined {
     const from = this.#sender(rec, b.fromHandle);
-    if (from < 0) return invalid(`from_handle ${b.fromHandle} is not an attached node of this connection`);
+    if (from === NO_SENDER) return invalid(`from_handle ${b.fromHandle} is not an attached node of this connection`);
     const hook = this.#live.current.authorizeBroadcast;
     const granted = rec.permissions?.broadcast;
     if (granted === false) return this.#forbid("broadcast", "not allowed to broadcast");
     if (granted === undefined && hook === undefined) return this.#forbid("broadcast", "broadcasts from nodes are not allowed on this server");
-    if (hook !== undefined && !this.#allowed(() => hook(this.#info(from)))) return this.#forbid("broadcast", "not allowed to broadcast");
-    this.#broadcast(b.payload, this.#nodes.id(from), peer);
+    if (hook !== undefined && !this.#allowed(() => hook(this.#senderInfo(rec, from)))) return this.#forbid("broadcast", "not allowed to broadcast");
+    this.#broadcast(b.payload, this.#senderId(rec, from), peer);
     return undefined;
   }
 
   /** Reply (§10.9): forwarded to the requester's connection; to nobody it is dropped and counted. */
   reply(_peer: RoutePeer, rec: RouteOwner, r: Reply): Refusal | undefined {
     const from = this.#sender(rec, r.fromHandle);
-    if (from < 0) return invalid(`from_handle ${r.fromHandle} is not an attached node of this connection`);
+    if (from === NO_SENDER) return invalid(`from_handle ${r.fromHandle} is not an attached node of this connection`);
     const stats = this.#stats;
     stats.routed.reply++;
     const target = r.nodeId === "" ? undefined : this.#connectionOf(r.nodeId);
@@ -308,7 +329,7 @@ export class Router {
       const remote = r.nodeId !== "" && this.#nodes.slotOf(r.nodeId) < 0;
       const member = remote ? bus?.locate(r.nodeId) : undefined;
       if (bus !== undefined && remote && (member !== undefined || bus.resolve !== undefined)) {
-        const body = replyBody(this.#nodes.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
+        const body = replyBody(this.#senderId(rec, from), r.requestId, r.payload, r.errorCode, r.errorMessage);
         if (member === undefined) (bus.resolve as NonNullable<typeof bus.resolve>)({ type: "reply", nodeId: r.nodeId, body });
         else bus.send({ type: "reply", nodeId: r.nodeId, body }, member);
         return undefined;
@@ -317,7 +338,7 @@ export class Router {
       stats.repliesDropped++;
       return undefined;
     }
-    this.#replyTo(target, this.#nodes.id(from), r.requestId, r.payload, r.errorCode, r.errorMessage);
+    this.#replyTo(target, this.#senderId(rec, from), r.requestId, r.payload, r.errorCode, r.errorMessage);
     return undefined;
   }
 
@@ -375,13 +396,14 @@ export class Router {
       }
       case "direct": {
         const slot = this.#nodes.slotOf(envelope.nodeId);
-        const peer = slot < 0 ? undefined : this.#peerOf(slot);
+        // Not a node here: an observer's id, maybe (§5.7), which the Delivery needs no to_node_id for.
+        const peer = slot < 0 ? this.#o.observer?.(envelope.nodeId) : this.#peerOf(slot);
         if (peer === undefined) {
           stats.dropped.unknownNode++;
           this.#unknownRemote(envelope.nodeId, envelope.body, fromMember);
           return;
         }
-        const body = this.#nodes.handle(slot) === 0 ? envelope.body : withToNodeId(envelope.body, envelope.nodeId);
+        const body = slot < 0 || this.#nodes.handle(slot) === 0 ? envelope.body : withToNodeId(envelope.body, envelope.nodeId);
         this.#toPeer(peer, DELIVERY_FIELD, body);
         return;
       }
@@ -612,9 +634,24 @@ export class Router {
   }
 
   // The registry slot of the node a frame is sent for: the own node, or an attached handle; -1 if unknown.
+  // The registry slot of the sender (`from_handle` 0: the connection's own node), OBSERVER_SENDER for an
+  // observer's own messages, or NO_SENDER.
   #sender(rec: RouteOwner, fromHandle: number): number {
-    if (fromHandle === 0) return rec.ownSlot;
-    return rec.handles.get(fromHandle) ?? -1;
+    if (fromHandle === 0) return rec.observer ? OBSERVER_SENDER : rec.ownSlot;
+    return rec.handles.get(fromHandle) ?? NO_SENDER;
+  }
+
+  // `Delivery.from_node_id` of what `from` (a result of #sender) sends.
+  #senderId(rec: RouteOwner, from: number): string {
+    return from === OBSERVER_SENDER ? rec.nodeId : this.#nodes.id(from);
+  }
+
+  // What the authorization hooks get for `from` (a result of #sender).
+  #senderInfo(rec: RouteOwner, from: number): NodeInfo {
+    if (from !== OBSERVER_SENDER) return this.#info(from);
+    const info = this.#o.observerInfo;
+    if (info === undefined) throw new Error("observer without observerInfo");
+    return info(rec);
   }
 
   // The connection a node is reachable on now, if any (not while its session waits for a resume).

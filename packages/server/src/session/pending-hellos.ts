@@ -38,6 +38,9 @@ export class PendingHellos {
   readonly #ctx: PendingHellosContext;
   // Insertion order is age: the first key is the oldest.
   readonly #waiting = new Map<PendingHello, number>();
+  // When each started waiting (clock ms, and turn), same order.
+  readonly #since = new Map<PendingHello, [number, number]>();
+  #turns = 0;
   readonly #log: ThrottledLog;
   readonly #timeoutLog: ThrottledLog;
   #bytes = 0;
@@ -63,7 +66,32 @@ export class PendingHellos {
     const max = this.#ctx.options.maxPendingHellos;
     while (this.#waiting.size >= max) this.#evictOldest(`more than ${max} connections waiting for Hello (maxPendingHellos)`);
     this.#waiting.set(conn, 0);
+    this.#since.set(conn, [this.#ctx.clock.now(), this.#turns]);
     this.#ctx.stats.awaitingHello = this.#waiting.size;
+  }
+
+  /** One more turn of the accept pacer (after an I/O poll of the event loop): see {@link PendingHellos.evictIdle}. */
+  turn(): void {
+    this.#turns++;
+  }
+
+  /**
+   * Closes the oldest connection waiting for its Hello if it has waited at
+   * least `idleMs` and `minTurns` of the accept pacer's turns (a real node's
+   * Hello follows its connect within a round trip; the turns make sure the
+   * server had the chance to read it, however late its loop runs): the
+   * accept pacer takes its handshake slot back for a socket waiting to be
+   * admitted. Counted and logged like every eviction.
+   *
+   * @returns whether one was closed
+   */
+  evictIdle(idleMs: number, minTurns: number): boolean {
+    const oldest = this.#since.entries().next();
+    if (oldest.done === true) return false;
+    const [at, turn] = oldest.value[1];
+    if (this.#ctx.clock.now() - at < idleMs || this.#turns - turn < minTurns) return false;
+    this.#evictOldest(`a connection waiting to be admitted needs the handshake slot of one silent for ${idleMs} ms (maxHandshakes)`);
+    return true;
   }
 
   /** `conn` now holds `bytes` of its partial Hello (the oldest are closed while the total exceeds the budget). */
@@ -84,6 +112,7 @@ export class PendingHellos {
     const bytes = this.#waiting.get(conn);
     if (bytes === undefined) return;
     this.#waiting.delete(conn);
+    this.#since.delete(conn);
     this.#bytes -= bytes;
     const stats = this.#ctx.stats;
     stats.awaitingHello = this.#waiting.size;

@@ -1,4 +1,4 @@
-import { ErrorCode, type Hello } from "@hb/codec";
+import { ErrorCode, type Hello, Role } from "@hb/codec";
 import type { Clock } from "../core/ports/clock.js";
 import type { EventSink } from "../core/ports/event-sink.js";
 import { runGuarded } from "../core/ports/listener-guard.js";
@@ -46,13 +46,25 @@ export interface RegistrationsOptions {
   events: EventSink;
   /** The nodes' wills. */
   wills: Wills;
-  /** Called with the id of every node removed (a remote claim on it ends). */
+  /** Called with the id of every node and observer removed (a remote claim on it ends). */
   removed: (nodeId: string) => void;
   /**
    * A registration here takes `nodeId` over from another member of the bus
    * if one holds it: reports that holder's `LEFT replaced`; `true` if so.
    */
   takeOverRemote?: (nodeId: string, now: number) => boolean;
+  /**
+   * An observer's id is held here from now on (`held`), or no longer: the
+   * rest of the server (other processes) routes to it, and lets go of the
+   * id if it holds it (§5.7, §8.1). `time`: ms since the epoch.
+   */
+  observerClaim?: (nodeId: string, held: boolean, time: number) => void;
+  /**
+   * The time to announce for a registration of `nodeId` at `time` (ms since
+   * the epoch): later than another member's registration of it, when one is
+   * known (see `RemoteNodes.joinTime`).
+   */
+  claimTime?: (nodeId: string, time: number) => number;
   /** Interval negotiation bounds. */
   intervals: IntervalBounds;
   /** `resumeGrace`, ms (0: lost sessions end at once). */
@@ -78,6 +90,8 @@ export class Registrations implements LivenessActions<SessionRecord> {
   readonly #registry: NodeRegistry<SessionRecord>;
   readonly #resumes = new ResumeStore<SessionRecord>();
   readonly #records = new Set<SessionRecord>();
+  // Observers (§5.7) by id: routable, never in the registry.
+  readonly #observers = new Map<string, SessionRecord>();
   #workerId: number | undefined;
   #epoch = 0;
   #graceCount = 0;
@@ -96,6 +110,16 @@ export class Registrations implements LivenessActions<SessionRecord> {
   /** Number of lost sessions waiting for a resume. */
   get resumable(): number {
     return this.#graceCount;
+  }
+
+  /** Number of observers (connected, or lost and waiting for a resume). */
+  get observers(): number {
+    return this.#observers.size;
+  }
+
+  /** The connection of observer `nodeId` (§5.7), if it holds that id and is connected. */
+  observer(nodeId: string): SessionConnection | undefined {
+    return this.#observers.size === 0 ? undefined : this.#observers.get(nodeId)?.session;
   }
 
   /** Whether the server is shutting down. */
@@ -131,15 +155,19 @@ export class Registrations implements LivenessActions<SessionRecord> {
   open(session: SessionConnection, hello: Hello, now: number): OpenResult {
     const o = this.#o;
     const interval = negotiateInterval(hello.heartbeatIntervalMs, o.intervals);
+    const observer = hello.role === Role.OBSERVER;
     if (hello.resumeToken.length > 0) {
       const rec = this.#resumes.find(hello.resumeToken);
-      if (rec !== undefined && !rec.ended && rec.ownSlot >= 0 && (hello.nodeId === "" || hello.nodeId === rec.nodeId)) {
+      // A token presented with another role than its session's is ignored (§8.2, §5.7).
+      const resumable = rec !== undefined && !rec.ended && (observer ? rec.observer : rec.ownSlot >= 0);
+      if (resumable && (hello.nodeId === "" || hello.nodeId === rec.nodeId)) {
         return this.#resume(rec, session, hello, interval, now);
       }
       // Unknown, expired, revoked, malformed or guessed: a fresh session (§8.2), counted.
       o.stats.resumeMisses++;
     }
     const nodeId = hello.nodeId === "" ? generateNodeId() : hello.nodeId;
+    if (observer) return this.#openObserver(session, nodeId, hello.labels, interval, now);
     const reason = this.takeOver(this.#registry.slotOf(nodeId), nodeId, now) ? "replaced" : "hello";
     const rec = new SessionRecord(nodeId, interval, session);
     this.#records.add(rec);
@@ -150,6 +178,57 @@ export class Registrations implements LivenessActions<SessionRecord> {
     o.stats.joined++;
     o.events.node("nodeJoined", slot, reason, now);
     return { record: rec, resumed: false, resumeToken: this.#resumes.issue(rec) };
+  }
+
+  // An observer (§5.7): takes the id over like a node (a node holding it leaves `replaced`, no JOINED after
+  // it), is routable under it, and is never in the registry: no presence, no counts, no will.
+  #openObserver(session: SessionConnection, nodeId: string, labels: Hello["labels"], interval: number, now: number): OpenResult {
+    const o = this.#o;
+    this.takeOver(this.#registry.slotOf(nodeId), nodeId, now);
+    const rec = new SessionRecord(nodeId, interval, session);
+    rec.observer = true;
+    rec.observerLabels = labels;
+    rec.lastHeard = now;
+    const epoch = o.clock.epoch(now);
+    rec.claimedAt = o.claimTime?.(nodeId, epoch) ?? epoch;
+    this.#records.add(rec);
+    this.#observers.set(nodeId, rec);
+    o.observerClaim?.(nodeId, true, rec.claimedAt);
+    return { record: rec, resumed: false, resumeToken: this.#resumes.issue(rec) };
+  }
+
+  /**
+   * Another process of the server registered `nodeId` at `time` (ms since
+   * the epoch): an observer holding it here that registered earlier gets
+   * `DUPLICATE_NODE` (§8.1). On a tie a node wins (`node`), and between two
+   * observers the greater member id (`memberId` against `selfId`): every
+   * member decides the same way.
+   */
+  claimedElsewhere(nodeId: string, time: number, node: boolean, memberId: string, selfId: string, now: number): void {
+    if (this.#observers.size === 0) return;
+    const rec = this.#observers.get(nodeId);
+    if (rec === undefined || time < rec.claimedAt) return;
+    if (time === rec.claimedAt && !node && memberId <= selfId) return;
+    this.#kickObserver(rec, now);
+  }
+
+  // An observer loses its id to a newer registration: DUPLICATE_NODE fatal (its attached nodes leave `replaced`).
+  #kickObserver(rec: SessionRecord, now: number): void {
+    if (rec.session !== undefined) rec.session.replaced();
+    else this.#end(rec, "replaced", now);
+  }
+
+  /**
+   * Observers silent for `timeoutMs` by `now` (§5.7), their `silence` in
+   * listening time: `HEARTBEAT_TIMEOUT` fatal, with no presence event.
+   * Called on every liveness tick; walks the observers (tools and
+   * dashboards, not the fleet).
+   */
+  sweepObservers(now: number, timeoutMs: number, silence: (lastHeard: number, now: number) => number): void {
+    if (this.#observers.size === 0) return;
+    for (const rec of [...this.#observers.values()]) {
+      if (rec.session !== undefined && silence(rec.lastHeard, now) >= timeoutMs) this.connectionTimedOut(rec, now);
+    }
   }
 
   // Resume (PROTOCOL.md §8.2): same node id and session; the own node recovers
@@ -169,6 +248,13 @@ export class Registrations implements LivenessActions<SessionRecord> {
     // The grace timer runs on for attached nodes not attached again.
     if (rec.unbound.size === 0) this.clearGrace(rec);
     rec.setInterval(interval);
+    if (rec.observer) {
+      // Silently (§5.7): an observer was never in presence.
+      rec.lastHeard = now;
+      rec.observerLabels = hello.labels;
+      this.#o.stats.resumed++;
+      return { record: rec, resumed: true, resumeToken: this.#resumes.issue(rec) };
+    }
     const slot = rec.ownSlot;
     const before = this.#registry.labels(slot);
     this.#registry.setLabels(slot, hello.labels);
@@ -194,7 +280,7 @@ export class Registrations implements LivenessActions<SessionRecord> {
     if (rec.session !== session || rec.ended) return;
     rec.session = undefined;
     if (this.#shuttingDown) how = "server_shutdown";
-    if (how === "lost" && this.#o.resumeGrace > 0 && rec.ownSlot >= 0) this.#suspend(rec, now);
+    if (how === "lost" && this.#o.resumeGrace > 0 && (rec.ownSlot >= 0 || rec.observer)) this.#suspend(rec, now);
     else this.#end(rec, how, now);
   }
 
@@ -233,6 +319,12 @@ export class Registrations implements LivenessActions<SessionRecord> {
     if (rec.waiting) {
       rec.waiting = false;
       this.#graceCount--;
+    }
+    if (rec.observer && this.#observers.get(rec.nodeId) === rec) {
+      // No presence event (§5.7); its attached nodes below are ordinary nodes.
+      this.#observers.delete(rec.nodeId);
+      this.#o.removed(rec.nodeId);
+      this.#o.observerClaim?.(rec.nodeId, false, this.#o.clock.epoch(now));
     }
     for (const slot of rec.slots()) {
       switch (how) {
@@ -316,9 +408,15 @@ export class Registrations implements LivenessActions<SessionRecord> {
    * the bus, its `LEFT replaced` is reported here at once, as everywhere
    * else, and that member lets go when it sees the new registration.
    *
-   * @returns whether anything was replaced (the new node joins `replaced`)
+   * An observer holding the id (§5.7) gets `DUPLICATE_NODE` and does not
+   * count as replaced: it was never in presence.
+   *
+   * @returns whether a node was replaced (the new node joins `replaced`)
    */
   takeOver(slot: number, nodeId: string, now: number): boolean {
+    // An observer holding the id loses it, but it was never in presence: nothing was replaced there (§5.7).
+    const observer = this.#observers.size === 0 ? undefined : this.#observers.get(nodeId);
+    if (observer !== undefined) this.#kickObserver(observer, now);
     if (slot >= 0) {
       this.replace(slot, now);
       return true;

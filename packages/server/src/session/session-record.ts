@@ -60,6 +60,18 @@ export class SessionRecord {
    * live under it too.
    */
   permissions: ConnectionPermissions | undefined;
+  /**
+   * Whether the connection registered as an observer (PROTOCOL.md §5.7):
+   * its id is routable but it has no registry slot (`ownSlot` stays -1), so
+   * nothing about it reaches presence, counts or snapshots.
+   */
+  observer = false;
+  /** An observer's last proof of life, monotonic ms (its silent timeout, §5.7; nodes use the registry). */
+  lastHeard = 0;
+  /** When an observer registered, ms since the epoch (newer wins across the processes of a server, §8.1). */
+  claimedAt = 0;
+  /** An observer's labels (from its Hello: what the authorization hooks see of it); nodes keep theirs in the registry. */
+  observerLabels: Readonly<Record<string, string>> = NO_LABELS;
 
   constructor(nodeId: string, intervalMs: number, session: SessionConnection) {
     this.nodeId = nodeId;
@@ -121,3 +133,4 @@ export class SessionRecord {
 // What an idle connection's record shows: never written to (the writers above allocate their own).
 const NO_HANDLES: ReadonlyMap<number, number> = new Map();
 const NO_SLOTS: ReadonlySet<number> = new Set();
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});

@@ -17,6 +17,14 @@ export interface AcceptPacerPolicy {
   expired(socket: Socket, waitedMs: number): void;
   /** A socket has to wait (counted by the server). */
   paced(): void;
+  /**
+   * Sockets wait and every handshake slot is taken: close one admitted
+   * connection that has sent nothing for a while (a silent flood must not
+   * hold the slots); `true` when one was closed.
+   */
+  makeRoom?(): boolean;
+  /** Called at the start of each decision while sockets wait (each one after an I/O poll of the event loop). */
+  pumped?(): void;
 }
 
 /**
@@ -27,7 +35,10 @@ export interface AcceptPacerPolicy {
  * thus costs queued sockets, not refusals, resets or handshake timeouts:
  * a socket's handshake timeout starts when it is admitted. A socket that
  * waited longer than `maxWait` is refused (its client gave up anyway), and
- * one closed by its peer meanwhile is dropped without a session.
+ * one closed by its peer meanwhile is dropped without a session. While
+ * sockets wait, slots held by admitted connections that have sent nothing
+ * for a while are taken back (`makeRoom`): a flood of silent sockets
+ * cannot keep real nodes, whose Hello follows their connect, waiting.
  *
  * O(1) per socket; the queue is an array with a moving head.
  */
@@ -66,7 +77,10 @@ export class AcceptPacer {
     const max = p.maxHandshakes();
     const maxWait = p.maxWait();
     const now = performance.now();
+    p.pumped?.();
     let room = max - p.handshaking();
+    // Slots held by connections that never spoke are given to the sockets waiting (oldest silent first).
+    while (room <= 0 && this.#head < this.#queue.length && p.makeRoom?.() === true) room = max - p.handshaking();
     while (this.#head < this.#queue.length) {
       const socket = this.#queue[this.#head] as Socket;
       const waited = now - (this.#since[this.#head] as number);

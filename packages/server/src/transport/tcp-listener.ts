@@ -37,6 +37,10 @@ export interface TcpListenerOptions {
   handshaking: () => number;
   /** Most connections in their handshake at once; more wait, unread (accept pacing). */
   maxHandshakes: () => number;
+  /** Closes an admitted connection silent for a while, for a socket waiting (see `AcceptPacerPolicy.makeRoom`). */
+  makeRoom?: () => boolean;
+  /** See `AcceptPacerPolicy.pumped`. */
+  pumped?: () => void;
   /**
    * Refuses a socket before reading it: fatal `SERVER_FULL` (with
    * `retry_after_ms`), counted and logged by the caller. Used when the
@@ -91,6 +95,8 @@ export class TcpListener {
       maxHandshakes: options.maxHandshakes,
       maxWait: () => options.handshakeTimeout,
       paced: () => void options.stats.acceptPaced++,
+      makeRoom: options.makeRoom,
+      pumped: options.pumped,
       admit: (socket) => this.#admit?.(socket),
       expired: (socket, waited) =>
         options.refuse(socket, `server busy: waited ${Math.round(waited)} ms for a handshake slot (maxHandshakes)`),

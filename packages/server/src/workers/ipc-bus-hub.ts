@@ -84,6 +84,10 @@ const READY: IpcBusMessage = { hbBus: 1, t: "ready" };
  *   node-set snapshots to a {@link BusDirectory}, so {@link IpcBusHub.nodes}
  *   is the whole server's node set, and emits them as `presence` events;
  *   it forwards them to the other workers, which keep their own replica.
+ * - **Observers** (PROTOCOL.md §5.7): a worker's OBSERVER claims and
+ *   releases are kept apart from the directory (never presence) and
+ *   forwarded to the other workers; a message resolved by the hub reaches
+ *   an observer's worker like a node's.
  * - **Join**: a worker's `hello` is answered with the current directory
  *   (every joined member's node set), then the live changes follow on the
  *   same ordered channel; its own node set follows from it.
@@ -103,11 +107,11 @@ const READY: IpcBusMessage = { hbBus: 1, t: "ready" };
  * hub.attach(worker);
  * ```
  */
-// Why one file of ~520 lines: the hub is one relay loop over its workers'
-// channels (join, batches in and out, loss, the uplink), all on the same
-// per-peer state; the frames are in ipc-frame.ts, batching in
-// ipc-batch-writer.ts / ipc-batch-reader.ts, the options in
-// ipc-bus-options.ts. About 40 % of it is TSDoc.
+// Why one file of ~560 lines: the hub is one relay loop over its workers'
+// channels (join, batches in and out, loss, the uplink, the directory that is
+// the authority for node ids, the SYNC barrier), all on the same per-peer
+// state; the frames are in ipc-frame.ts, batching in ipc-batch-writer.ts /
+// ipc-batch-reader.ts, the options in ipc-bus-options.ts. About 40 % of it is TSDoc.
 export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   /** The options in force (defaults applied). */
   readonly options: ResolvedIpcBusHubOptions;
@@ -115,6 +119,8 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   // Joined workers by member id, in join order.
   readonly #members = new Map<string, Peer>();
   readonly #dir = new BusDirectory("");
+  // Observers (PROTOCOL.md §5.7) by id → the worker holding them: resolved like nodes, never in the directory.
+  readonly #observers = new Map<string, string>();
   readonly #selfBytes: Buffer;
   readonly #dirty = new Set<Peer>();
   #flushQueued = false;
@@ -196,9 +202,9 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     return this.#dir.view;
   }
 
-  /** The worker holding `nodeId`, if any. */
+  /** The worker holding node (or observer, PROTOCOL.md §5.7) `nodeId`, if any. */
   locate(nodeId: string): string | undefined {
-    return this.#dir.locate(nodeId);
+    return this.#dir.locate(nodeId) ?? (this.#observers.size === 0 ? undefined : this.#observers.get(nodeId));
   }
 
   /** What a worker announced it holds (its own account). */
@@ -410,6 +416,18 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
         for (const e of out) this.#emitSafe("presence", e);
         return;
       }
+      case IpcFrame.OBSERVER: {
+        const message = decodePresenceMessage(body);
+        if (message.type !== "event" || message.event.memberId !== from) {
+          this.#stats.protocolErrors++;
+          return;
+        }
+        const { nodeId, kind: change } = message.event;
+        if (change === "joined") this.#observers.set(nodeId, from);
+        else if (this.#observers.get(nodeId) === from) this.#observers.delete(nodeId);
+        this.#forward(peer, kind, body);
+        return;
+      }
       case IpcFrame.SYNC:
         // Everything this worker sent before is applied and queued for the
         // others: send it all now, the answer last (PROTOCOL.md §5.3).
@@ -441,7 +459,7 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
   #resolve(peer: Peer, envelope: Buffer): void {
     const decoded = decodeEnvelope(envelope).envelope;
     const nodeId = decoded.type === "direct" || decoded.type === "reply" ? decoded.nodeId : "";
-    const holder = nodeId === "" ? undefined : this.#dir.locate(nodeId);
+    const holder = nodeId === "" ? undefined : this.locate(nodeId);
     const target = holder === undefined ? undefined : this.#members.get(holder);
     if (target !== undefined) {
       this.#stats.resolved++;
@@ -483,6 +501,7 @@ export class IpcBusHub extends EventEmitter<IpcBusHubEvents> {
     this.#dirty.delete(peer);
     peer.out.take();
     const nodes = this.#dir.removeMember(member);
+    for (const [id, holder] of this.#observers) if (holder === member) this.#observers.delete(id);
     this.#forward(undefined, IpcFrame.LOST, encodeFrameString(member));
     this.#stats.membersLost++;
     this.#emitSafe("memberLost", member, nodes);

@@ -72,6 +72,9 @@ const MAX_HEADS = 1_024;
  * link.send({ type: "publish", subject: "a.b", body });
  * ```
  */
+// Why one file of ~460 lines: the worker's end of the IPC bus is one state
+// machine (join, replica of the primary's directory, barriers, resolves,
+// batches) over one channel; the frames and batching are shared with the hub.
 export class IpcBusLink implements BusLink {
   /** `"ipc"`. */
   readonly kind = "ipc";
@@ -228,6 +231,18 @@ export class IpcBusLink implements BusLink {
     if (this.#state === "ok") this.#queued();
   }
 
+  /**
+   * Tells the hub (and through it the other workers) that this worker holds
+   * observer `nodeId` from `time` on, or no longer (see
+   * {@link BusLink.observer}). Queued like {@link IpcBusLink.announce}.
+   */
+  observer(nodeId: string, held: boolean, time: number): void {
+    if (this.#state !== "ok" && this.#state !== "starting") return;
+    const event: BusPresence = { kind: held ? "joined" : "left", nodeId, labels: {}, reason: "", time, memberId: this.#memberId };
+    this.#out.frame(IpcFrame.OBSERVER, encodePresenceMessage({ type: "event", seq: 0, event }));
+    if (this.#state === "ok") this.#queued();
+  }
+
   /** The worker holding a remote node, from the replicated directory. */
   locate(nodeId: string): string | undefined {
     return this.#dir.locate(nodeId);
@@ -362,6 +377,13 @@ export class IpcBusLink implements BusLink {
           const out: BusPresence[] = [];
           this.#dir.replace(memberId, nodes, undefined, Date.now(), out);
           this.#emit(out);
+          return;
+        }
+        case IpcFrame.OBSERVER: {
+          const message = decodePresenceMessage(body);
+          if (message.type !== "event") return;
+          const e = message.event;
+          this.#guard(() => this.#handlers?.observer?.(e.nodeId, e.memberId, e.kind === "joined", e.time));
           return;
         }
         case IpcFrame.SYNC: {

@@ -21,6 +21,8 @@ const fieldNo = (name: keyof typeof IpcBatchSchema.field): number => IpcBatchSch
  * LOST         a member id (UTF-8): hub → worker: the member is gone
  * UNRESOLVED   an Envelope: hub → worker: one it asked the hub to resolve, whose node nobody holds
  * SYNC         empty: worker → hub: a barrier; hub → worker: everything before it is applied and forwarded
+ * OBSERVER     a PresenceEventMessage (JOINED / LEFT, seq 0): worker → hub → every other worker: the
+ *              sender holds an observer's id from now on, or no longer (PROTOCOL.md §5.7); not presence
  * ```
  *
  * A PRESENCE's `seq` numbers the member's changes but is not checked: the
@@ -36,6 +38,7 @@ export const IpcFrame = {
   LOST: fieldNo("lost"),
   UNRESOLVED: fieldNo("unresolved"),
   SYNC: fieldNo("sync"),
+  OBSERVER: fieldNo("observer"),
 } as const;
 
 /** The node set of a member, as carried by a MEMBER frame. */

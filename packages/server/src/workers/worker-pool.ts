@@ -145,6 +145,10 @@ function workerEntry(): { exec: string; execArgv: string[] } {
  * once; beyond, or when it cannot, the connection gets a fatal
  * `SERVER_FULL` with `retry_after_ms`, counted in `handoffRefused`).
  */
+// Why one file of ~500 lines: forking, restarting, the control messages, the
+// handoffs and their bound, the connection leases and the stats reports all
+// act on the same slots of live workers; leases, the hub, logs and shares are
+// files of their own.
 export class WorkerPool {
   /** The hub the workers join. */
   readonly hub = new IpcBusHub();

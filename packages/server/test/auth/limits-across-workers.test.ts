@@ -64,6 +64,8 @@ describe("auth and permissions in workers", () => {
     const tokens = [{ hash: await hashToken("worker-token"), permissions: { broadcast: true } }];
     const s = new HeartbeatServer({
       workerCount: 2,
+      // Round-robin alternates strictly (with SO_REUSEPORT the kernel hashes), so both workers get connections.
+      reusePort: false,
       auth: { mode: "tokens", tokens },
       permissions: [{ publish: false }],
       host: "127.0.0.1",

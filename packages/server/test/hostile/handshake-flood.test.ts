@@ -128,7 +128,16 @@ describe("connections waiting for Hello", () => {
   });
 
   it("with 2 worker processes each takes its share of maxPendingHellos", async () => {
-    const server = new HeartbeatServer({ workerCount: 2, host: "127.0.0.1", port: 0, maxPendingHellos: 20, handshakeTimeout: 60_000, closeTimeout: 500 });
+    // reusePort false: round-robin alternates strictly, so each worker gets 20 of the 40.
+    const server = new HeartbeatServer({
+      workerCount: 2,
+      host: "127.0.0.1",
+      port: 0,
+      maxPendingHellos: 20,
+      handshakeTimeout: 60_000,
+      closeTimeout: 500,
+      reusePort: false,
+    });
     try {
       const { port } = await server.listen();
       // 40 idle sockets, spread round-robin: each worker keeps its 10 newest and closes the rest.
@@ -168,7 +177,8 @@ const PER_SOCKET_BOUND = 8 * 1024;
 const STALLED_EVERY = 2; // every 2nd socket sends the start of a 1 MiB Hello and stalls
 
 it(`a flood of ${FLOOD} sockets without Hello stays within ${PER_SOCKET_BOUND / 1024} KiB each plus the partial-Hello budget, and real nodes get in meanwhile`, async () => {
-  const server = await ServerProcess.start({ handshakeTimeout: 120_000 });
+  // Every socket admitted (maxHandshakes above the flood): the bound measured here is the pending Hellos'.
+  const server = await ServerProcess.start({ handshakeTimeout: 120_000, maxHandshakes: 10_000 });
   try {
     const before = await server.sample();
     const t0 = performance.now();
@@ -199,6 +209,31 @@ it(`a flood of ${FLOOD} sockets without Hello stays within ${PER_SOCKET_BOUND / 
     expect(rss).toBeLessThan(FLOOD * PER_SOCKET_BOUND + held);
   } finally {
     for (const s of open.splice(0)) s.destroy();
+    await server.close();
+  }
+}, 120_000);
+
+it(`with the default accept pacing (maxHandshakes 2 000), a flood of ${FLOOD} silent sockets does not keep real nodes waiting`, async () => {
+  // The flood takes every handshake slot and queues 3 000 sockets more; real nodes queue behind them. Slots
+  // held by connections silent for a second go to the sockets waiting, so the real nodes are admitted in turn.
+  const server = await ServerProcess.start({ handshakeTimeout: 120_000 });
+  try {
+    await flood(server.port, FLOOD);
+    let s = await server.sample();
+    const deadline = Date.now() + 30_000;
+    while (s.stats.acceptPaced === 0 && Date.now() < deadline) s = await server.sample();
+    expect(s.stats.acceptPaced).toBeGreaterThan(0);
+    const nodes = await Promise.all(Array.from({ length: 50 }, () => RawPeer.connect(server.port, { keep: false })));
+    const t1 = performance.now();
+    await Promise.all(nodes.map((n, i) => n.hello({ nodeId: `real-${i}`, protocolVersion: PROTOCOL_VERSION }, 30_000)));
+    const helloMs = performance.now() - t1;
+    const after = await server.sample();
+    expect(after.stats.online).toBe(50);
+    expect(after.stats.helloEvictions).toBeGreaterThan(0);
+    console.log(`paced flood: ${FLOOD} silent sockets, ${after.stats.acceptPaced} paced, ${after.stats.helloEvictions} silent ones closed; 50 real nodes welcomed in ${helloMs.toFixed(0)} ms`);
+    for (const n of nodes) n.destroy();
+  } finally {
+    for (const x of open.splice(0)) x.destroy();
     await server.close();
   }
 }, 120_000);

@@ -17,7 +17,7 @@ const liveness = (more: Partial<LivenessStats> = {}): LivenessStats => ({
   ...more,
 });
 const flapping = { damped: 0, dampings: 0, suppressed: 0, tracked: 0 };
-const gauges = { connections: 0, sessions: 0, nodes: 0, online: 0, suspect: 0, labelSets: 0, subscriptions: 0, channels: 0, liveness: liveness(), flapping };
+const gauges = { connections: 0, sessions: 0, nodes: 0, observers: 0, online: 0, suspect: 0, labelSets: 0, subscriptions: 0, channels: 0, liveness: liveness(), flapping };
 
 function worker(memberId: string, fill: (c: ServerCounters) => void, g: Partial<typeof gauges>): WorkerStats {
   const c = new ServerCounters();
@@ -39,6 +39,7 @@ describe("sumWorkerStats", () => {
     }, {
       connections: 3,
       nodes: 3,
+      observers: 2,
       online: 2,
       suspect: 1,
       liveness: liveness({ stalls: 2, stalledMs: 3_000, holding: "mass_silence", heldNow: 1, held: { server_lagging: 0, mass_silence: 1 }, loopLag: { mean: 1, p50: 1, p99: 900, max: 3_000, windowMs: 1_000 } }),
@@ -53,7 +54,7 @@ describe("sumWorkerStats", () => {
     }, { connections: 1, nodes: 1, online: 1, liveness: liveness({ stalls: 1, stalledMs: 50, heldNow: 2, held: { server_lagging: 2, mass_silence: 0 } }), flapping: { damped: 0, dampings: 1, suppressed: 1, tracked: 1 } });
     const pending: WorkerStats = { memberId: "w3", pid: 3, startedAt: 0, reportedAt: 0, stats: undefined, process: undefined };
     const sum = sumWorkerStats(primary.snapshot(gauges), [w1, w2, pending]);
-    expect(sum).toMatchObject({ connections: 4, nodes: 4, online: 3, suspect: 1, heartbeats: 15 });
+    expect(sum).toMatchObject({ connections: 4, nodes: 4, observers: 2, online: 3, suspect: 1, heartbeats: 15 });
     expect(Object.values(sum.errors)).toEqual([2]);
     expect(sum.routed.publish).toBe(5);
     expect(sum.dropped.noSubscribers).toBe(2);

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { workerShare } from "../../src/workers/worker-share.js";
 
 describe("workerShare", () => {
-  it("gives each worker its share of the connection limits, rounded up", () => {
+  it("gives each worker its share of the pending-Hello bounds, rounded up; maxConnections stays the server's (leases)", () => {
     expect(workerShare({ maxConnections: 1_000, maxPendingHellos: 10_000, maxPendingHelloBytes: 64 * 2 ** 20 }, 3)).toEqual({
-      maxConnections: 334,
+      maxConnections: 1_000,
       maxPendingHellos: 3_334,
       maxPendingHelloBytes: Math.ceil((64 * 2 ** 20) / 3),
     });

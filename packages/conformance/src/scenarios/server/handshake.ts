@@ -6,7 +6,7 @@ import type { ServerScenario } from "../../server-scenario.js";
 export const handshake: ServerScenario = {
   name: "handshake",
   description:
-    "Hello → Welcome with protocol_version 1, the requested node id, a session id (≤ 128 bytes), interval ≤ timeout/2, max_frame_size 0 or 1024..64 MiB, a resume token of 1..64 bytes, server_time_ms, resumed = false, no features (none were offered)",
+    "Hello → Welcome with protocol_version 1, the requested node id, a session id (≤ 128 bytes), interval ≤ timeout/2, max_frame_size 0 or 1024..64 MiB, a resume token of 1..64 bytes, server_time_ms, resumed = false, no features (none were offered), check_interval_ms 0 (not said) or ≤ heartbeat_timeout_ms",
   async run(ctx) {
     const nodeId = ctx.nodeId("hello");
     const { welcome: w } = await ctx.open("connection", { nodeId });
@@ -27,8 +27,12 @@ export const handshake: ServerScenario = {
     if (Buffer.byteLength(w.sessionId) > 128) problems.push(`session_id is ${Buffer.byteLength(w.sessionId)} bytes, more than 128`);
     if (w.serverTimeMs === 0n) problems.push("server_time_ms is 0");
     if (w.resumed) problems.push("resumed is true for a new session");
+    // §4.4: informative, 0 = not said; when said, a verdict is never more than one check late past the timeout.
+    if (w.checkIntervalMs !== 0 && w.heartbeatTimeoutMs !== 0 && w.checkIntervalMs > w.heartbeatTimeoutMs) {
+      problems.push(`check_interval_ms ${w.checkIntervalMs} is more than heartbeat_timeout_ms ${w.heartbeatTimeoutMs}`);
+    }
     if (w.features.length > 0) problems.push(`features ${JSON.stringify(w.features)}, but the Hello listed none (must be a subset)`);
     if (problems.length > 0) fail(`Welcome: ${problems.join("; ")}`);
-    return `interval ${w.heartbeatIntervalMs} ms, timeout ${w.heartbeatTimeoutMs} ms, max_frame_size ${w.maxFrameSize}, resume_grace_ms ${w.resumeGraceMs}`;
+    return `interval ${w.heartbeatIntervalMs} ms, timeout ${w.heartbeatTimeoutMs} ms, check ${w.checkIntervalMs || "not said"}, handshake timeout ${w.handshakeTimeoutMs || "not said"}, max_frame_size ${w.maxFrameSize}, resume_grace_ms ${w.resumeGraceMs}`;
   },
 };

@@ -48,8 +48,14 @@ import { silentClientTimeout } from "./silent-client-timeout.js";
 import { splitWrites } from "./split-writes.js";
 import { unsupportedVersion } from "./unsupported-version.js";
 import { featuresNegotiation } from "./features-negotiation.js";
+import { heartbeatRttAccepted } from "./heartbeat-rtt-accepted.js";
 import { permissionsConsistent } from "./permissions-consistent.js";
 import { renewWithoutFeature } from "./renew-without-feature.js";
+import { observerNotInPresence } from "./observer-not-in-presence.js";
+import { observerRoutable } from "./observer-routable.js";
+import { observerSilentTimeout } from "./observer-silent-timeout.js";
+import { observerTakeover } from "./observer-takeover.js";
+import { observerWillRefused } from "./observer-will-refused.js";
 import { renewalAccepted } from "./renewal-accepted.js";
 import { renewalExpiryCloses } from "./renewal-expiry-closes.js";
 import { renewalRefused } from "./renewal-refused.js";
@@ -60,6 +66,7 @@ export const serverScenarios: readonly ServerScenario[] = [
   handshakeAssignsNodeId,
   handshakeIntervalNegotiation,
   featuresNegotiation,
+  heartbeatRttAccepted,
   labelsRoundTrip,
   heartbeatAck,
   splitWrites,
@@ -95,11 +102,16 @@ export const serverScenarios: readonly ServerScenario[] = [
   graceTakeoverAcrossProcesses,
   resumeWithNewLabels,
   sendRightAfterWelcome,
+  observerNotInPresence,
+  observerRoutable,
+  observerWillRefused,
+  observerTakeover,
   permissionsConsistent,
   renewWithoutFeature,
   renewalRefused,
   handshakeTimeout,
   silentClientTimeout,
+  observerSilentTimeout,
   proofOfLifeAnyFrame,
   neverTimedOutOnInterval,
   flapDamping,

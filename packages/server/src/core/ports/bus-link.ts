@@ -134,6 +134,13 @@ export interface BusHandlers {
    * node (PROTOCOL.md §10.6). Only links with `resolve` call it.
    */
   unresolved?(envelope: BusEnvelope): void;
+  /**
+   * Another member holds an observer's id from `time` on (`held`), or no
+   * longer (PROTOCOL.md §5.7): a member holding the id itself lets go when
+   * that claim is newer (§8.1). Only links with {@link BusLink.observer}
+   * call it.
+   */
+  observer?(nodeId: string, memberId: string, held: boolean, time: number): void;
 }
 
 /** Health of a link. */
@@ -189,6 +196,16 @@ export interface BusLink {
    * link is down or closed.
    */
   sync?(done: () => void): void;
+  /**
+   * Optional, for links with an authority: this member holds an observer's
+   * id from `time` (ms since the epoch) on (`held`), or no longer
+   * (PROTOCOL.md §5.7). An observer is not a node: no presence, not in
+   * {@link BusLink.remoteNodes}; the authority resolves direct messages and
+   * replies to it ({@link BusLink.resolve}), and the other members are told
+   * ({@link BusHandlers.observer}). Without it, observers are reachable on
+   * their own member only.
+   */
+  observer?(nodeId: string, held: boolean, time: number): void;
   /** Remote nodes: the directory replicated from the other members. */
   remoteNodes(): ReadonlyMap<string, BusNode>;
   /** Current health. */

@@ -114,8 +114,14 @@ export interface ServerStats {
   connections: number;
   /** Live sessions (connected, or lost and waiting for a resume). */
   sessions: number;
-  /** Registered nodes (connections' own nodes and attached nodes). */
+  /** Registered nodes (connections' own nodes and attached nodes); observers are not nodes. */
   nodes: number;
+  /**
+   * Observers (PROTOCOL.md §5.7: connections registered with
+   * `ROLE_OBSERVER`, connected or waiting for a resume): routable, never in
+   * `nodes`, presence or snapshots.
+   */
+  observers: number;
   /** Nodes online. */
   online: number;
   /** Nodes suspect. */
@@ -278,7 +284,7 @@ export interface BusStats {
   [counter: string]: number | string | BusHealth;
 }
 
-type Gauge = "connections" | "sessions" | "nodes" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels" | "liveness" | "flapping";
+type Gauge = "connections" | "sessions" | "nodes" | "observers" | "online" | "suspect" | "labelSets" | "subscriptions" | "channels" | "liveness" | "flapping";
 type Counter = Exclude<keyof ServerStats, Gauge | "errors" | "routed" | "dropped" | "bus" | "transitions" | "rtt" | "workers" | "forbidden" | "renewals">;
 
 // Node event name → transition kind in stats and metrics.

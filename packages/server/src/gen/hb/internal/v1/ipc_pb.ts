@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hb/internal/v1/ipc.proto.
  */
 export const file_hb_internal_v1_ipc: GenFile = /*@__PURE__*/
-  fileDesc("ChhoYi9pbnRlcm5hbC92MS9pcGMucHJvdG8SDmhiLmludGVybmFsLnYxIkwKCk1lbWJlck5vZGUSDwoHbm9kZV9pZBgBIAEoCRItCgVlbnRyeRgCIAEoCzIeLmhiLmludGVybmFsLnYxLkRpcmVjdG9yeUVudHJ5Ik4KDk1lbWJlclNuYXBzaG90EhEKCW1lbWJlcl9pZBgBIAEoCRIpCgVub2RlcxgCIAMoCzIaLmhiLmludGVybmFsLnYxLk1lbWJlck5vZGUiSwoKRW52ZWxvcGVUbxIRCgl0b19tZW1iZXIYASABKAkSKgoIZW52ZWxvcGUYAiABKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZSKZAgoISXBjQmF0Y2gSKgoIZW52ZWxvcGUYASADKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZRIvCgtlbnZlbG9wZV90bxgCIAMoCzIaLmhiLmludGVybmFsLnYxLkVudmVsb3BlVG8SNgoIcHJlc2VuY2UYAyADKAsyJC5oYi5pbnRlcm5hbC52MS5QcmVzZW5jZUV2ZW50TWVzc2FnZRIuCgZtZW1iZXIYBCADKAsyHi5oYi5pbnRlcm5hbC52MS5NZW1iZXJTbmFwc2hvdBIMCgRsb3N0GAUgAygJEiwKCnVucmVzb2x2ZWQYBiADKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZRIMCgRzeW5jGAcgAygMYgZwcm90bzM", [file_hb_internal_v1_bus]);
+  fileDesc("ChhoYi9pbnRlcm5hbC92MS9pcGMucHJvdG8SDmhiLmludGVybmFsLnYxIkwKCk1lbWJlck5vZGUSDwoHbm9kZV9pZBgBIAEoCRItCgVlbnRyeRgCIAEoCzIeLmhiLmludGVybmFsLnYxLkRpcmVjdG9yeUVudHJ5Ik4KDk1lbWJlclNuYXBzaG90EhEKCW1lbWJlcl9pZBgBIAEoCRIpCgVub2RlcxgCIAMoCzIaLmhiLmludGVybmFsLnYxLk1lbWJlck5vZGUiSwoKRW52ZWxvcGVUbxIRCgl0b19tZW1iZXIYASABKAkSKgoIZW52ZWxvcGUYAiABKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZSLRAgoISXBjQmF0Y2gSKgoIZW52ZWxvcGUYASADKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZRIvCgtlbnZlbG9wZV90bxgCIAMoCzIaLmhiLmludGVybmFsLnYxLkVudmVsb3BlVG8SNgoIcHJlc2VuY2UYAyADKAsyJC5oYi5pbnRlcm5hbC52MS5QcmVzZW5jZUV2ZW50TWVzc2FnZRIuCgZtZW1iZXIYBCADKAsyHi5oYi5pbnRlcm5hbC52MS5NZW1iZXJTbmFwc2hvdBIMCgRsb3N0GAUgAygJEiwKCnVucmVzb2x2ZWQYBiADKAsyGC5oYi5pbnRlcm5hbC52MS5FbnZlbG9wZRIMCgRzeW5jGAcgAygMEjYKCG9ic2VydmVyGAggAygLMiQuaGIuaW50ZXJuYWwudjEuUHJlc2VuY2VFdmVudE1lc3NhZ2ViBnByb3RvMw", [file_hb_internal_v1_bus]);
 
 /**
  * MemberNode is one node of a member snapshot.
@@ -167,6 +167,17 @@ export type IpcBatch = Message<"hb.internal.v1.IpcBatch"> & {
    * @generated from field: repeated bytes sync = 7;
    */
   sync: Uint8Array[];
+
+  /**
+   * worker → hub → every other worker: the sending member holds an
+   * observer's id from now on (CHANGE_KIND_JOINED) or no longer
+   * (CHANGE_KIND_LEFT), at `time_ms` (docs/PROTOCOL.md §5.7). Not a
+   * presence change: the hub resolves targets to it, and a worker holding
+   * the id lets go when the claim is newer (§8.1); `seq` is 0.
+   *
+   * @generated from field: repeated hb.internal.v1.PresenceEventMessage observer = 8;
+   */
+  observer: PresenceEventMessage[];
 };
 
 /**
