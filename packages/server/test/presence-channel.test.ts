@@ -1,5 +1,5 @@
 import type { PresenceNotice } from "@hb/client";
-import { ErrorCode, OverflowPolicy, PresenceKind } from "@hb/codec";
+import { ErrorCode, FrameEncoder, OverflowPolicy, PresenceKind, makeFrame } from "@hb/codec";
 import { describe, expect, it } from "vitest";
 import { collect, useChannelFixture } from "./channel-helpers.js";
 import { sleep, waitFor } from "./raw-peer.js";
@@ -117,9 +117,13 @@ describe("presence as the $hb.presence channel", () => {
     await p.hello({ nodeId: "watcher" });
     p.send("subscribe", { requestId: 1, subject: "$hb.presence", overflow: OverflowPolicy.DISCONNECT, queueSize: 2 });
     await p.next("subscribed");
-    // Three joins in one turn: more than two events queued at once.
-    const peers = await Promise.all([fx.raw(port), fx.raw(port), fx.raw(port)]);
-    for (const [i, q] of peers.entries()) q.send("hello", { nodeId: `x${i}`, protocolVersion: 1 });
+    // 20 joins from one write (a gateway attaching): far more than two events queued before a flush, whatever
+    // the machine's load (three Hellos on three connections could be read in three turns).
+    const gw = await fx.raw(port);
+    await gw.hello({ nodeId: "gw" });
+    const enc = new FrameEncoder();
+    for (let i = 1; i <= 20; i++) enc.add(makeFrame("attach", { handle: i, nodeId: `x${i}` }));
+    gw.sendRaw(enc.finish());
     const err = await p.error();
     expect(err).toMatchObject({ code: ErrorCode.SLOW_CONSUMER, fatal: true });
     await p.closed;
