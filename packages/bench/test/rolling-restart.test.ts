@@ -78,6 +78,8 @@ it(`a rolling restart under ${CLIENTS} HeartbeatClients: all back, spread over t
   );
   await closing;
   await waitFor(() => ready() === CLIENTS && welcomes() >= 2 * CLIENTS, 30_000, "every client connected again");
+  // The workers report their connection counts every second: wait for the report that has them all.
+  await waitFor(() => next.stats().connections === CLIENTS, 10_000, "the workers' reports");
   const stats = next.stats();
   console.log(
     `${CLIENTS} back; 10 %…100 % at ${backAt.map((t) => (t / 1000).toFixed(1)).join(", ")} s after the close began ` +
