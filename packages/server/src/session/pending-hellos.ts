@@ -11,6 +11,13 @@ export interface PendingHello {
   crowdedOut(message: string): void;
 }
 
+// One waiting connection: the bytes its partial Hello holds, and when it started waiting (clock ms, pacer turn).
+interface Waiting {
+  bytes: number;
+  readonly at: number;
+  readonly turn: number;
+}
+
 /** What {@link PendingHellos} needs from the server. */
 export interface PendingHellosContext {
   /** The options in force (`maxPendingHellos`, `maxPendingHelloBytes` change live). */
@@ -37,9 +44,7 @@ export interface PendingHellosContext {
 export class PendingHellos {
   readonly #ctx: PendingHellosContext;
   // Insertion order is age: the first key is the oldest.
-  readonly #waiting = new Map<PendingHello, number>();
-  // When each started waiting (clock ms, and turn), same order.
-  readonly #since = new Map<PendingHello, [number, number]>();
+  readonly #waiting = new Map<PendingHello, Waiting>();
   #turns = 0;
   readonly #log: ThrottledLog;
   readonly #timeoutLog: ThrottledLog;
@@ -65,8 +70,7 @@ export class PendingHellos {
   add(conn: PendingHello): void {
     const max = this.#ctx.options.maxPendingHellos;
     while (this.#waiting.size >= max) this.#evictOldest(`more than ${max} connections waiting for Hello (maxPendingHellos)`);
-    this.#waiting.set(conn, 0);
-    this.#since.set(conn, [this.#ctx.clock.now(), this.#turns]);
+    this.#waiting.set(conn, { bytes: 0, at: this.#ctx.clock.now(), turn: this.#turns });
     this.#ctx.stats.awaitingHello = this.#waiting.size;
   }
 
@@ -86,9 +90,9 @@ export class PendingHellos {
    * @returns whether one was closed
    */
   evictIdle(idleMs: number, minTurns: number): boolean {
-    const oldest = this.#since.entries().next();
+    const oldest = this.#waiting.values().next();
     if (oldest.done === true) return false;
-    const [at, turn] = oldest.value[1];
+    const { at, turn } = oldest.value;
     if (this.#ctx.clock.now() - at < idleMs || this.#turns - turn < minTurns) return false;
     this.#evictOldest(`a connection waiting to be admitted needs the handshake slot of one silent for ${idleMs} ms (maxHandshakes)`);
     return true;
@@ -96,10 +100,10 @@ export class PendingHellos {
 
   /** `conn` now holds `bytes` of its partial Hello (the oldest are closed while the total exceeds the budget). */
   holds(conn: PendingHello, bytes: number): void {
-    const before = this.#waiting.get(conn);
-    if (before === undefined || before === bytes) return;
-    this.#waiting.set(conn, bytes);
-    this.#bytes += bytes - before;
+    const w = this.#waiting.get(conn);
+    if (w === undefined || w.bytes === bytes) return;
+    this.#bytes += bytes - w.bytes;
+    w.bytes = bytes;
     const max = this.#ctx.options.maxPendingHelloBytes;
     while (this.#bytes > max && this.#waiting.size > 0) {
       this.#evictOldest(`connections waiting for Hello hold more than ${max} bytes (maxPendingHelloBytes)`);
@@ -109,11 +113,10 @@ export class PendingHellos {
 
   /** `conn` sent its Hello, or closed: it no longer waits (idempotent). */
   done(conn: PendingHello): void {
-    const bytes = this.#waiting.get(conn);
-    if (bytes === undefined) return;
+    const w = this.#waiting.get(conn);
+    if (w === undefined) return;
     this.#waiting.delete(conn);
-    this.#since.delete(conn);
-    this.#bytes -= bytes;
+    this.#bytes -= w.bytes;
     const stats = this.#ctx.stats;
     stats.awaitingHello = this.#waiting.size;
     stats.awaitingHelloBytes = this.#bytes;
