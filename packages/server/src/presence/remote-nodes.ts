@@ -98,12 +98,18 @@ export class RemoteNodes {
    * every other member reports it; the holder's own late `LEFT replaced`
    * is then not passed on (the id is held here).
    *
+   * A remote holder already taken over here (by a node or an observer
+   * that has left again since, §5.7) whose own `LEFT replaced` has not
+   * arrived yet is still in the replica, but it holds nothing: its
+   * `LEFT replaced` was reported once, and is not reported again.
+   *
    * @returns whether another member held it
    */
   takeOver(nodeId: string, now: number): boolean {
     const o = this.#o;
     const node = o.bus?.remoteNodes().get(nodeId);
     if (node === undefined) return false;
+    if (this.#released.size > 0 && this.#released.get(nodeId) === node.memberId) return false;
     this.#released.set(nodeId, node.memberId);
     o.emit("nodeLeft", nodeId, node.labels, "replaced", o.clock.epoch(now), node.memberId);
     return true;
