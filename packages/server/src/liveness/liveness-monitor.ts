@@ -23,6 +23,14 @@ export interface LivenessOwner {
   readonly ownSlot: number;
   /** Attached nodes bound to the connection: gateway handle → registry slot. */
   readonly handles: ReadonlyMap<number, number>;
+  /**
+   * Whether the connection has received input the server has not read yet
+   * (held for a later turn: the server's own backlog, not the node's
+   * silence). Its nodes' proof of life may be in it, so none of them is
+   * suspected or timed out until it is read: the verdict is looked at again
+   * one tick later. Default `false`.
+   */
+  readonly inputWaiting?: boolean;
 }
 
 /**
@@ -560,6 +568,11 @@ export class LivenessMonitor<O extends LivenessOwner> {
 
   #apply(slot: number, verdict: "timeout" | "suspect" | "watch", now: number): void {
     const registry = this.#registry;
+    if (verdict !== "watch" && registry.owner(slot).inputWaiting === true) {
+      // Input of its connection waits to be read (the server is behind, not the node): judged once it is read.
+      this.#wheel.schedule(slot, now + this.#tickMs);
+      return;
+    }
     switch (verdict) {
       case "timeout": {
         const reason = this.#reason;

@@ -215,6 +215,11 @@ export class Session implements SessionConnection, SlicedTask {
     this.#handshakeTimer.unref();
   }
 
+  /** @internal Whether received input waits to be read in a later turn (see {@link SessionConnection.holdsInput}). */
+  get holdsInput(): boolean {
+    return this.#input === HOLDING;
+  }
+
   /** Whether the client reports its heartbeat round trips (feature `heartbeat-rtt` negotiated in Hello/Welcome). */
   get reportsRtt(): boolean {
     return this.#rttReports;
