@@ -108,6 +108,22 @@ describe("liveness rules (fake clock, no sockets)", () => {
     expect(f.eventsOf("gw").at(-1)).toBe("nodeTimeout heartbeat_timeout");
   });
 
+  it("a verdict waits for held input at most maxHeldVerdict past the timeout", async () => {
+    const f = new FakeCore({ ...OPTIONS, maxHeldVerdict: 4_000 });
+    const gw = f.hello("gw");
+    gw.send(makeFrame("attach", { handle: 1, nodeId: "d1" }));
+    f.advance(1_600);
+    f.clock.t = 2_000;
+    spendTurn();
+    gw.send(makeFrame("batchHeartbeat", { all: true })); // held, and not read before the end of the test
+    f.advance(7_900); // silent 7 900 ms < timeout 4 000 + 4 000
+    expect(f.eventsOf("d1")).toEqual(["nodeJoined attach", "nodeSuspect heartbeat_missed"]);
+    f.advance(8_100);
+    expect(gw.session.holdsInput).toBe(true);
+    expect(f.eventsOf("d1").at(-1)).toBe("nodeTimeout heartbeat_timeout");
+    await drained();
+  });
+
   it("with resume grace a lost connection makes its nodes suspect; the grace passing times them out", async () => {
     const f = new FakeCore({ ...OPTIONS, resumeGrace: 100 });
     const a = f.hello("a");

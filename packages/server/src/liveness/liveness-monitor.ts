@@ -27,8 +27,9 @@ export interface LivenessOwner {
    * Whether the connection has received input the server has not read yet
    * (held for a later turn: the server's own backlog, not the node's
    * silence). Its nodes' proof of life may be in it, so none of them is
-   * suspected or timed out until it is read: the verdict is looked at again
-   * one tick later. Default `false`.
+   * suspected or timed out until it is read (the verdict is looked at again
+   * one tick later), for at most `maxHeldVerdict` past the timeout. Default
+   * `false`.
    */
   readonly inputWaiting?: boolean;
 }
@@ -568,8 +569,13 @@ export class LivenessMonitor<O extends LivenessOwner> {
 
   #apply(slot: number, verdict: "timeout" | "suspect" | "watch", now: number): void {
     const registry = this.#registry;
-    if (verdict !== "watch" && registry.owner(slot).inputWaiting === true) {
-      // Input of its connection waits to be read (the server is behind, not the node): judged once it is read.
+    if (
+      verdict !== "watch" &&
+      registry.owner(slot).inputWaiting === true &&
+      this.#listening.silence(registry.lastHeard(slot), now) < this.#timeoutMs + this.#settings.maxHeldVerdict
+    ) {
+      // Input of its connection waits to be read (the server is behind, not the node): judged once it is read,
+      // or at the latest maxHeldVerdict past its timeout (a connection whose input is always held).
       this.#wheel.schedule(slot, now + this.#tickMs);
       return;
     }
