@@ -79,7 +79,7 @@ interface HeldChunk {
 }
 
 // Input states: reading; holding input (a task is queued in the slicer); waiting to read again (the
-// transport stays paused until the slicer is idle, so a publisher goes at the pace its deliveries leave).
+// transport stays paused until the slicer has caught up, so a publisher goes at the pace its deliveries leave).
 const READING = 0;
 const HOLDING = 1;
 const WAITING = 2;
@@ -118,8 +118,10 @@ const CLOSED = 3;
  *   turn's budget ({@link TurnSlicer}) is spent or routing work is queued;
  *   the rest of the input is held (the transport paused) and processed in
  *   later turns, in order. Credit for payloads routed while work is queued
- *   is returned, and reading resumes, once the slicer is idle — the
- *   deliveries written — so a publisher is slowed to its subscribers' pace.
+ *   is returned, and reading resumes, once the slicer has caught up — no
+ *   work queued and the deliveries written, or few enough left per
+ *   connection ({@link TurnSlicer.whenCaughtUp}) — so a publisher is
+ *   slowed to its subscribers' pace.
  *
  * Rate limits: every frame takes a token from the frame bucket
  * (`rateLimit`), except Fragment frames, which draw from a bucket of their
@@ -172,7 +174,7 @@ export class Session implements SessionConnection, SlicedTask {
   #heldFrames: Fifo<Frame> | undefined;
   #heldNow = 0;
   #heldChunks: Fifo<HeldChunk> | undefined;
-  // Payload bytes routed while work was queued: credited once the slicer is idle.
+  // Payload bytes routed while work was queued: credited once the slicer has caught up.
   #unrouted = 0;
   #idleWait = false;
   readonly #resumeReading = (): void => {
@@ -351,7 +353,7 @@ export class Session implements SessionConnection, SlicedTask {
     if (slicer.backlogged || this.#unrouted > 0 || this.#input === WAITING) {
       if (!this.#idleWait) {
         this.#idleWait = true;
-        slicer.whenIdle(this.#resumeReading);
+        slicer.whenCaughtUp(this.#resumeReading);
       }
       return;
     }
@@ -359,7 +361,7 @@ export class Session implements SessionConnection, SlicedTask {
     if (window !== undefined) this.#credit(window.flush());
   }
 
-  // The slicer is idle: the credit held back goes out, and the transport reads again.
+  // The slicer has caught up: the credit held back goes out, and the transport reads again.
   #whenIdle(): void {
     if (this.#phase === CLOSED || this.#input === HOLDING) return;
     const window = this.#flow.currentWindow;
@@ -657,7 +659,7 @@ export class Session implements SessionConnection, SlicedTask {
     }
     this.#refused(frame, handler(this, rec, body.value as never, frame, now));
     if (size === 0) return;
-    // Routed now, or queued behind work (then credited once the slicer is idle).
+    // Routed now, or queued behind work (then credited once the slicer has caught up).
     if (this.#ctx.slicer.backlogged || this.#unrouted > 0) this.#unrouted += size;
     else this.#credit((window as ReceiveWindow).release(size));
   }
