@@ -124,6 +124,26 @@ describe("liveness rules (fake clock, no sockets)", () => {
     await drained();
   });
 
+  it("a BatchHeartbeat counts one unit of the turn's budget per handle it lists: a long one ends the turn", async () => {
+    const f = new FakeCore(OPTIONS);
+    const gw = f.hello("gw");
+    const handles = Array.from({ length: 300 }, (_, i) => i + 1);
+    gw.send(...handles.map((h) => makeFrame("attach", { handle: h, nodeId: `d${h}` })));
+    await drained();
+    // A turn whose budget is used up by time, not yet checked (the clock is read once per CHECK_UNITS units).
+    const slicer = processSlicer();
+    slicer.expired();
+    const until = performance.now() + 20;
+    while (performance.now() < until) {
+      // busy
+    }
+    gw.send(makeFrame("batchHeartbeat", { handles })); // 301 units: the clock is read, the budget is spent
+    gw.send(makeFrame("heartbeat", { seq: 1n }));
+    expect(gw.session.holdsInput).toBe(true); // the heartbeat waits for the next turn
+    await drained();
+    expect(gw.session.holdsInput).toBe(false);
+  });
+
   it("with resume grace a lost connection makes its nodes suspect; the grace passing times them out", async () => {
     const f = new FakeCore({ ...OPTIONS, resumeGrace: 100 });
     const a = f.hello("a");
