@@ -71,6 +71,11 @@ export class InputPacer implements SlicedTask {
     this.#slicer = slicer;
   }
 
+  /** Whether input is held for a later turn (a task is queued in the slicer). */
+  get holding(): boolean {
+    return this.#input === HOLDING;
+  }
+
   /**
    * A chunk read at `now`: `true` when it is held for a later turn (earlier
    * input waits, or this turn's budget is spent); `false`: decode it now,
