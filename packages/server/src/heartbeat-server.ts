@@ -122,8 +122,8 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       stats: this.#stats,
       // A worker is told by the primary (the port is shared); one process only when asked and possible.
       reusePort: opts.reusePort === true && (!cluster.isPrimary || reusePortUnsupported() === undefined),
-      // Admitted and not welcomed yet (closed ones leave both sets).
-      handshaking: () => this.#gate.size - core.router.peers,
+      // Admitted and not welcomed yet (closed ones leave both sets), and those whose admission the primary counts.
+      handshaking: () => this.#gate.size + this.#gate.admitting - core.router.peers,
       maxHandshakes: () => this.options.maxHandshakes,
       // Sockets wait for a slot: one held by a connection silent for a second (or half the handshake timeout)
       // and over 3 of the pacer's turns (so its Hello, if sent, had 3 I/O polls to be read, however late the
