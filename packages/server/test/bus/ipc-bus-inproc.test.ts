@@ -187,7 +187,7 @@ describe("IPC bus protocol (in-process channels)", () => {
     const all = Array.from({ length: 50 }, (_, i) => {
       a.join(`n${i}`);
       return new Promise<void>((resolve) =>
-        a.link.sync(() => {
+        (a.link as IpcBusLink).sync(() => {
           // What b and c know when a's barrier for n<i> is answered.
           answered.push([b.view().includes(`n${i}@a:online`) ? "b" : "-", c.view().includes(`n${i}@a:online`) ? "c" : "-"]);
           resolve();
