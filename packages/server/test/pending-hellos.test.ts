@@ -2,9 +2,9 @@
 // that of one whose Hello waits in the server's own queue (read while the turn's budget was spent).
 import { expect, it } from "vitest";
 import { makeFrame } from "@hb/codec";
-import { ServerCounters, processSlicer, resolveServerOptions } from "../src/internal.js";
+import { ServerCounters, resolveServerOptions } from "../src/internal.js";
 import { type PendingHello, PendingHellos } from "../src/session/pending-hellos.js";
-import { FakeClock, FakeCore, drained } from "./fake-core.js";
+import { FakeClock, FakeCore, drained, spendTurn } from "./fake-core.js";
 
 class Conn implements PendingHello {
   holdsInput = false;
@@ -84,12 +84,8 @@ it("a session whose Hello was held for a later turn holds input: it is not taken
   const hellos = f.core.sessions.hellos;
   const peer = f.connect();
   hellos.add(peer.session);
-  // Spend this turn's budget, so the Hello that arrives now is held (as in held-hello.test.ts).
-  const slicer = processSlicer();
-  slicer.expired();
-  const until = performance.now() + 20;
-  while (performance.now() < until) {}
-  while (!slicer.spend(1_000)) {}
+  // The Hello that arrives after this is held for a later turn (as in held-hello.test.ts).
+  spendTurn();
   peer.send(makeFrame("hello", { protocolVersion: 1, nodeId: "held" }));
   expect(peer.session.holdsInput).toBe(true);
   expect(hellos.evictIdle(0, 0)).toBe(false);
