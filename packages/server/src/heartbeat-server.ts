@@ -125,10 +125,14 @@ export class HeartbeatServer extends EventEmitter<HeartbeatServerEvents> {
       // Admitted and not welcomed yet (closed ones leave both sets), and those whose admission the primary counts.
       handshaking: () => this.#gate.size + this.#gate.admitting - core.router.peers,
       maxHandshakes: () => this.options.maxHandshakes,
-      // Sockets wait for a slot: one held by a connection silent for a second (or half the handshake timeout)
-      // and over 3 of the pacer's turns (so its Hello, if sent, had 3 I/O polls to be read, however late the
-      // loop runs) goes to them: a real node's Hello follows its connect.
-      makeRoom: () => core.sessions.hellos.evictIdle(Math.min(IDLE_HELLO_MS, this.options.handshakeTimeout / 2), 3),
+      // Sockets have waited a second (or half the handshake timeout) for a slot: one held by a connection silent
+      // as long and over 3 of the pacer's turns (so its Hello, if sent, had 3 I/O polls to be read, however late
+      // the loop runs) goes to them: a real node's Hello follows its connect. A queue that moves (a burst of
+      // real nodes, some of them slow to speak) closes nobody.
+      makeRoom: (waitedMs) => {
+        const idle = Math.min(IDLE_HELLO_MS, this.options.handshakeTimeout / 2);
+        return waitedMs >= idle && core.sessions.hellos.evictIdle(idle, 3);
+      },
       pumped: () => core.sessions.hellos.turn(),
       refuse: (socket, message) => this.#gate.refuse(new TcpTransport(socket, this.#onSocketError), ErrorCode.SERVER_FULL, message),
       onAcceptError: (err) => this.#acceptError(err),

@@ -12,6 +12,7 @@ const fakeSocket = () => ({ destroyed: false, destroy() {} }) as unknown as Sock
 
 function pacer(handshaking: () => number, max = 10) {
   const admitted: Socket[] = [];
+  const waited: number[] = [];
   let evictions = 0;
   const p = new AcceptPacer({
     handshaking,
@@ -21,13 +22,14 @@ function pacer(handshaking: () => number, max = 10) {
     expired: () => {},
     paced: () => {},
     // Every admitted connection is silent: each call closes one (its slot frees only once its socket closed).
-    makeRoom: () => {
+    makeRoom: (ms) => {
+      waited.push(ms);
       evictions++;
       return true;
     },
   });
   pacers.push(p);
-  return { p, admitted, evictions: () => evictions };
+  return { p, admitted, waited, evictions: () => evictions };
 }
 
 it("admits up to maxHandshakes at once and queues the rest", () => {
@@ -57,4 +59,15 @@ it("closes at most one silent connection per waiting socket, and at most MAX_EVI
   expect(many.evictions()).toBe(MAX_EVICTIONS_PER_PUMP);
   expect(many.admitted.length).toBe(0);
   expect(many.p.waiting).toBe(500);
+});
+
+it("tells makeRoom how long the oldest socket has waited (a queue that moves needs no room made)", async () => {
+  const { p, waited } = pacer(() => 10);
+  p.offer(fakeSocket());
+  await new Promise((r) => setTimeout(r, 30));
+  p.offer(fakeSocket());
+  waited.length = 0;
+  p.pump();
+  expect(waited.length).toBe(2);
+  expect(Math.min(...waited)).toBeGreaterThanOrEqual(29);
 });

@@ -27,9 +27,10 @@ export interface AcceptPacerPolicy {
   /**
    * Sockets wait and every handshake slot is taken: close one admitted
    * connection that has sent nothing for a while (a silent flood must not
-   * hold the slots); `true` when one was closed.
+   * hold the slots); `true` when one was closed. `waitedMs`: how long the
+   * oldest socket waiting has waited (a queue that moves needs no room made).
    */
-  makeRoom?(): boolean;
+  makeRoom?(waitedMs: number): boolean;
   /** Called at the start of each decision while sockets wait (each one after an I/O poll of the event loop). */
   pumped?(): void;
 }
@@ -89,7 +90,8 @@ export class AcceptPacer {
     // Slots held by connections that never spoke are given to the sockets waiting (oldest silent first): at
     // most one per socket waiting, and MAX_EVICTIONS_PER_PUMP per decision.
     let evictions = Math.min(this.waiting, MAX_EVICTIONS_PER_PUMP);
-    while (room <= 0 && evictions-- > 0 && p.makeRoom?.() === true) room = max - p.handshaking();
+    const oldest = this.waiting > 0 ? now - (this.#since[this.#head] as number) : 0;
+    while (room <= 0 && evictions-- > 0 && p.makeRoom?.(oldest) === true) room = max - p.handshaking();
     while (this.#head < this.#queue.length) {
       const socket = this.#queue[this.#head] as Socket;
       const waited = now - (this.#since[this.#head] as number);
