@@ -193,6 +193,21 @@ describe("hb", () => {
     await until(async () => (await getJson(`${server.admin}/v1/nodes?label=hb.tool=bench`)).count === 0, "bench nodes gone");
   }, 60_000);
 
+  it("says when a full server asks it to come back later (SERVER_FULL with retry_after_ms)", async () => {
+    const full = await startServer(["--port", "0", "--admin-port", "0", "--host", "127.0.0.1", "--worker-count", "1", "--max-connections", "1"]);
+    try {
+      const holder = new HeartbeatClient({ host: "127.0.0.1", port: full.port, nodeId: "holds-the-slot" });
+      holder.on("error", () => {});
+      clients.push(holder);
+      await holder.connect();
+      const r = await run(BIN.hb, ["--server", `127.0.0.1:${full.port}`, "pub", "x", "hello"], { timeoutMs: 30_000 });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot connect to the hb server at 127\.0\.0\.1:\d+: .*; the server asks to retry after \d+ ms/);
+    } finally {
+      full.kill();
+    }
+  }, 30_000);
+
   it("says clearly when the admin endpoint cannot be reached", async () => {
     const r = await run(BIN.hb, ["--admin", "http://127.0.0.1:1", "stats"]);
     expect(r.code).toBe(1);

@@ -149,7 +149,7 @@ const RENEW_BODY = 24;
 const clampU64 = (v: bigint): number => (v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v));
 
 const toHbError = (e: ProtocolError): HbError =>
-  new HbError(e.code, e.message === "" ? `server error ${errorCodeName(e.code)}` : e.message);
+  new HbError(e.code, e.message === "" ? `server error ${errorCodeName(e.code)}` : e.message, { retryAfterMs: e.retryAfterMs });
 
 /**
  * A node's connection to an hb server: handshake, heartbeats on the

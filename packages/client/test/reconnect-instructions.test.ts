@@ -90,3 +90,25 @@ describe("retry_after_ms", () => {
     expect(c.status).toBe("connected");
   });
 });
+
+describe("retry_after_ms on a first connect", () => {
+  it("rejects connect() with an HbError that carries the server's retryAfterMs (undefined when it gave none)", async () => {
+    const s = await FakeServer.start({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 5000 });
+    servers.push(s);
+    s.refuse = { code: ErrorCode.SERVER_FULL, message: "full", retryAfterMs: 1_500 };
+    const c = new HeartbeatClient({ host: "127.0.0.1", port: s.port, nodeId: "refused-1", autoReconnect: false });
+    c.on("error", () => {});
+    clients.push(c);
+    await expect(c.connect()).rejects.toMatchObject({ name: "HbError", code: ErrorCode.SERVER_FULL, retryAfterMs: 1_500 });
+    s.refuse = { code: ErrorCode.SERVER_FULL, message: "full" };
+    const d = new HeartbeatClient({ host: "127.0.0.1", port: s.port, nodeId: "refused-2", autoReconnect: false });
+    d.on("error", () => {});
+    clients.push(d);
+    const err = await d.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: ErrorCode.SERVER_FULL });
+    expect((err as { retryAfterMs?: number }).retryAfterMs).toBeUndefined();
+  });
+});

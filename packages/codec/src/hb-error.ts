@@ -12,14 +12,25 @@ export class HbError extends Error {
   readonly code: ErrorCode;
 
   /**
+   * The server's `retry_after_ms` when it refused a connection (PROTOCOL.md
+   * §6.6): wait at least this long before connecting again. `undefined`
+   * when the server gave no hint (0 on the wire) or the error is not a
+   * refusal.
+   */
+  readonly retryAfterMs: number | undefined;
+
+  /**
    * @param code - stable protocol error code
    * @param message - human-readable detail
-   * @param options - standard `ErrorOptions` (e.g. `cause`)
+   * @param options - standard `ErrorOptions` (e.g. `cause`), and the
+   *   server's `retryAfterMs` hint (ignored unless > 0)
    */
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions & { retryAfterMs?: number }) {
     super(message, options);
     this.name = "HbError";
     this.code = code;
+    const retryAfter = options?.retryAfterMs;
+    this.retryAfterMs = retryAfter !== undefined && retryAfter > 0 ? retryAfter : undefined;
   }
 
   /** The code's enum name without prefix, e.g. `"FRAME_TOO_LARGE"`. */

@@ -83,11 +83,15 @@ export class ServerScenarioContext implements ServerTarget {
 
   /**
    * Slack allowed after an advertised deadline (heartbeat timeout) before
-   * a scenario calls it missed: 1 s (the server's default liveness check
-   * tick, which is not advertised) + 10 % of the deadline, × timeoutScale.
+   * a scenario calls it missed: the server's liveness check interval
+   * (`Welcome.check_interval_ms`, PROTOCOL.md §6.3; at least 1 s, the
+   * default tick, which also covers servers that do not advertise it) +
+   * 10 % of the deadline, × timeoutScale.
+   *
+   * @param checkIntervalMs - the Welcome's `check_interval_ms` (0: not advertised)
    */
-  slackMs(deadlineMs: number): number {
-    return Math.round((1000 + 0.1 * deadlineMs) * this.timeoutScale);
+  slackMs(deadlineMs: number, checkIntervalMs = 0): number {
+    return Math.round((Math.max(1000, checkIntervalMs) + 0.1 * deadlineMs) * this.timeoutScale);
   }
 
   /**

@@ -25,6 +25,12 @@ export interface BrokenServerOptions {
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /**
+   * Advertised as Welcome.check_interval_ms; heartbeat verdicts then come
+   * 0.9 × this after their deadline (the worst case of a server that checks
+   * this often, PROTOCOL.md §6.3). Default: not advertised, verdicts within 25 ms.
+   */
+  checkIntervalMs?: number;
 }
 
 /** A running test server. */
@@ -82,6 +88,9 @@ export function startBrokenServer(options: BrokenServerOptions = {}): Promise<Ru
   const interval = options.heartbeatIntervalMs ?? 200;
   const timeout = options.heartbeatTimeoutMs ?? 1000;
   const handshakeTimeout = options.handshakeTimeoutMs ?? 1000;
+  const checkInterval = options.checkIntervalMs ?? 0;
+  // A verdict is due this long after silence began.
+  const verdictAfter = timeout + Math.round(0.9 * checkInterval);
   const sessions = new Map<string, Session>(); // by token
   const online = new Map<string, Conn>(); // by node id (own and attached)
   const conns = new Set<Conn>();
@@ -155,6 +164,7 @@ export function startBrokenServer(options: BrokenServerOptions = {}): Promise<Ru
         sessionId: session.sessionId,
         heartbeatIntervalMs: Math.min(Math.max(requested, 10), Math.floor(timeout / 2)),
         heartbeatTimeoutMs: timeout,
+        checkIntervalMs: checkInterval,
         maxFrameSize: 1024 * 1024,
         serverTimeMs: BigInt(Date.now()),
         resumeToken: Buffer.from(session.token, "hex"),
@@ -261,13 +271,13 @@ export function startBrokenServer(options: BrokenServerOptions = {}): Promise<Ru
     const t = performance.now();
     for (const conn of conns) {
       if (conn.closing || conn.session === undefined) continue;
-      if (t - conn.lastHeard > timeout) {
+      if (t - conn.lastHeard > verdictAfter) {
         release(conn);
         fatal(conn, ErrorCode.HEARTBEAT_TIMEOUT, "timed out");
         continue;
       }
       for (const [handle, a] of conn.attached) {
-        if (t - a.lastHeard > timeout) {
+        if (t - a.lastHeard > verdictAfter) {
           conn.attached.delete(handle);
           if (online.get(a.nodeId) === conn) online.delete(a.nodeId);
           send(conn, makeFrame("error", { code: ErrorCode.HEARTBEAT_TIMEOUT, message: "attached node timed out", ref: BigInt(handle), fatal: false }));

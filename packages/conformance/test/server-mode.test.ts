@@ -4,8 +4,14 @@ import { type ServerFaults, startBrokenServer } from "./broken-server.js";
 import { byName, explain } from "./helpers.js";
 
 /** Runs the scenarios against a fresh test server with `faults`. */
-async function run(faults: ServerFaults, only?: RegExp, extra: { maxWaitMs?: number } = {}) {
-  const server = await startBrokenServer({ faults, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1000, handshakeTimeoutMs: 1000 });
+async function run(faults: ServerFaults, only?: RegExp, extra: { maxWaitMs?: number } = {}, checkIntervalMs?: number) {
+  const server = await startBrokenServer({
+    faults,
+    heartbeatIntervalMs: 200,
+    heartbeatTimeoutMs: 1000,
+    handshakeTimeoutMs: 1000,
+    ...(checkIntervalMs === undefined ? {} : { checkIntervalMs }),
+  });
   try {
     return await runServerConformance({
       host: "127.0.0.1",
@@ -105,6 +111,14 @@ describe.concurrent("server mode", () => {
     expect(byName(results)["silent-client-timeout"]?.message).toBe(
       "would wait 2100 ms (heartbeat_timeout_ms 1000 + slack 1100), more than --max-wait 500 ms",
     );
+  });
+
+  it("allows a verdict up to the advertised check_interval_ms after its deadline (PROTOCOL.md §6.3)", async () => {
+    // Verdicts 1.8 s late, within the advertised 2 s check interval: on time. A fixed 1 s slack called them late.
+    const timeouts = /^(silent-client-timeout|gateway-attached-timeout|proof-of-life-any-frame)$/;
+    const results = await run({}, timeouts, {}, 2000);
+    expect(results.map((r) => r.name).sort()).toEqual(["gateway-attached-timeout", "proof-of-life-any-frame", "silent-client-timeout"]);
+    expect(results.filter((r) => r.status !== "pass"), explain(results)).toEqual([]);
   });
 
   it("fails with the socket error when nothing listens", async () => {

@@ -34,7 +34,10 @@ export async function toolClient(server: string, token: string | undefined, vers
   try {
     await client.connect();
   } catch (err) {
-    throw new Error(`cannot connect to the hb server at ${server}: ${(err as Error).message} (--server or HB_SERVER)`);
+    // A refusal may say when to come back (SERVER_FULL, RATE_LIMITED: ProtocolError.retry_after_ms).
+    const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
+    const hint = retryAfter === undefined ? "" : `; the server asks to retry after ${retryAfter} ms`;
+    throw new Error(`cannot connect to the hb server at ${server}: ${(err as Error).message}${hint} (--server or HB_SERVER)`);
   }
   return client;
 }

@@ -17,7 +17,7 @@ export const gatewayAttachedTimeout: ServerScenario = {
     await conn.expectFrame("attached", ctx.replyTimeoutMs, { after: "after Attach{handle: 5}" });
     const start = performance.now();
     const timeout = welcome.heartbeatTimeoutMs;
-    const slack = ctx.slackMs(timeout);
+    const slack = ctx.slackMs(timeout, welcome.checkIntervalMs);
     ctx.requireWait(timeout + slack, `heartbeat_timeout_ms ${timeout} + slack ${slack}`);
     let seq = 0n;
     ctx.repeat(ctx.keepAlivePeriod(welcome), () => conn.sendBody("heartbeat", { seq: ++seq, sendTimeUs: 1n }));

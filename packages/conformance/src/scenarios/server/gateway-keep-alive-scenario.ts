@@ -15,7 +15,7 @@ export function gatewayKeepAliveScenario(name: string, batch: FrameBodyInit<"bat
       conn.sendBody("attach", { handle: 1, nodeId: ctx.nodeId("kept") });
       await conn.expectFrame("attached", ctx.replyTimeoutMs, { after: "after Attach{handle: 1}" });
       const timeout = welcome.heartbeatTimeoutMs;
-      const wait = timeout + ctx.slackMs(timeout);
+      const wait = timeout + ctx.slackMs(timeout, welcome.checkIntervalMs);
       ctx.requireWait(wait, `heartbeat_timeout_ms ${timeout} + slack`);
       let seq = 0n;
       ctx.repeat(ctx.keepAlivePeriod(welcome), () => {

@@ -19,7 +19,7 @@ export const observerSilentTimeout: ServerScenario = {
     const start = performance.now();
     const id = observer.welcome.nodeId;
     const timeout = observer.welcome.heartbeatTimeoutMs;
-    const slack = ctx.slackMs(timeout);
+    const slack = ctx.slackMs(timeout, observer.welcome.checkIntervalMs);
     ctx.requireWait(timeout + slack, `heartbeat_timeout_ms ${timeout} + slack ${slack}`);
     await observer.conn.expectError({ code: ErrorCode.HEARTBEAT_TIMEOUT, fatal: true }, timeout + slack, {
       after: `while the observer stays silent (heartbeat_timeout_ms ${timeout} + slack ${slack})`,

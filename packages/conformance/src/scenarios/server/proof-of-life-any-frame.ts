@@ -12,7 +12,7 @@ export const proofOfLifeAnyFrame: ServerScenario = {
   async run(ctx) {
     const { conn, welcome } = await ctx.open("connection");
     const timeout = welcome.heartbeatTimeoutMs;
-    const wait = timeout + ctx.slackMs(timeout);
+    const wait = timeout + ctx.slackMs(timeout, welcome.checkIntervalMs);
     ctx.requireWait(wait, `heartbeat_timeout_ms ${timeout} + slack`);
     const period = ctx.keepAlivePeriod(welcome);
     ctx.repeat(period, () => conn.sendBody("batchHeartbeat", {}));

@@ -14,7 +14,7 @@ export const silentClientTimeout: ServerScenario = {
     const { conn, welcome } = await ctx.open("silent connection");
     const start = performance.now();
     const timeout = welcome.heartbeatTimeoutMs;
-    const slack = ctx.slackMs(timeout);
+    const slack = ctx.slackMs(timeout, welcome.checkIntervalMs);
     ctx.requireWait(timeout + slack, `heartbeat_timeout_ms ${timeout} + slack ${slack}`);
     await conn.expectError({ code: ErrorCode.HEARTBEAT_TIMEOUT, fatal: true }, timeout + slack, {
       after: `while the client stays silent (heartbeat_timeout_ms ${timeout} + slack ${slack})`,
