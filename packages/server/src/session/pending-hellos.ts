@@ -100,8 +100,7 @@ export class PendingHellos {
    * ({@link PendingHello.holdsInput}: its Hello was read while the server
    * was busy) is not silent: it is moved behind the others (at most
    * {@link MAX_SKIPS} per call, so the call stays O(1)) and never closed
-   * here. bench:scale at 100,000 nodes on 6 busy workers closed 530 real
-   * nodes in its ramps that way before.
+   * here.
    *
    * @returns whether one was closed
    */

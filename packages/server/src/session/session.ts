@@ -323,7 +323,7 @@ export class Session implements SessionConnection, SlicedTask {
     this.#input = READING;
   }
 
-  // The held input is all handled: its two queues go (≈ 340 B that every connection ever held kept before).
+  // The held input is all handled: its two queues go (≈ 320 B that every connection ever held kept before).
   #releaseHeld(): void {
     this.#heldFrames = undefined;
     this.#heldChunks = undefined;

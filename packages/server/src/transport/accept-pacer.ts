@@ -6,7 +6,8 @@ export const PACE_TICK_MS = 5;
 /**
  * Most admitted connections one decision closes to give their slots to waiting sockets (`makeRoom`): a
  * closed connection frees its slot only once its socket has closed (a later decision), so without a bound
- * one decision closed every silent connection at once (672 ms in one call, bench:scale at 100,000 nodes).
+ * one decision closed every silent connection at once (672 ms of one worker's loop without a pause in bench:scale
+ * at 100,000 nodes).
  */
 export const MAX_EVICTIONS_PER_PUMP = 32;
 
