@@ -148,6 +148,8 @@ export class InputPacer implements SlicedTask {
       s.decodeHeld(held.chunk);
       if (this.#heldFrames !== undefined && this.#heldFrames.length > 0 && (slicer.backlogged || slicer.expired())) return false;
     }
+    // All handled: the two queues go (≈ 320 B that every connection ever held kept before).
+    this.clear();
     this.#input = WAITING;
     this.endOfInput();
     return true;
@@ -169,6 +171,7 @@ export class InputPacer implements SlicedTask {
       s.heldAt(held.now);
       s.decodeHeld(held.chunk);
     }
+    this.clear();
     this.#input = READING;
   }
 
@@ -202,7 +205,7 @@ export class InputPacer implements SlicedTask {
     if (window !== undefined) s.returnCredit(window.flush());
   }
 
-  /** The session ended: held input is dropped. */
+  /** The session ended, or its held input is all handled: the held queues go. */
   clear(): void {
     this.#heldFrames = undefined;
     this.#heldChunks = undefined;

@@ -226,6 +226,11 @@ export class Session implements SessionConnection, PacedSession {
     return this.#phase === HELLO;
   }
 
+  /** @internal Whether input it sent waits in the slicer (read while the turn's budget was spent). */
+  get holdsInput(): boolean {
+    return this.#pacer.holding;
+  }
+
   /** Feeds bytes received from the transport. */
   receive(chunk: Uint8Array): void {
     if (this.#phase === CLOSED) return;

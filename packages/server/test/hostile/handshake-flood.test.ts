@@ -8,7 +8,7 @@ import { ErrorCode, PROTOCOL_VERSION } from "@hb/codec";
 import { afterEach, describe, expect, it } from "vitest";
 import { HeartbeatServer } from "../../src/index.js";
 import { start } from "../helpers.js";
-import { RawPeer, waitFor } from "../raw-peer.js";
+import { RawPeer, sleep, waitFor } from "../raw-peer.js";
 import { ServerProcess } from "./server-process-handle.js";
 
 const open: Socket[] = [];
@@ -241,3 +241,32 @@ it(`with the default accept pacing (maxHandshakes 2 000), a flood of ${FLOOD} si
     await server.close();
   }
 }, 120_000);
+
+it("a queue that moves closes nobody: a node slow to say Hello keeps its slot while others pass through the other one", async () => {
+  // Two slots: `slow` holds one and says nothing for 2 s; pairs of real nodes connect meanwhile, the first of
+  // each pair saying Hello after 30 ms, the second waiting for its slot meanwhile (the pacer decides every 5 ms
+  // with a socket waiting). Only sockets waiting a second for a slot may take a silent one's.
+  const { server, port } = await start({ maxHandshakes: 2, handshakeTimeout: 60_000 });
+  try {
+    const slow = await RawPeer.connect(port);
+    await waitFor(() => server.stats().awaitingHello === 1, 10_000, "slow admitted");
+    const until = Date.now() + 2_000;
+    let k = 0;
+    while (Date.now() < until) {
+      const first = await RawPeer.connect(port, { keep: false });
+      const second = await RawPeer.connect(port, { keep: false });
+      const pair = [first, second];
+      const waiting = second.hello({ nodeId: `pass-${k++}` }, 30_000);
+      await sleep(30);
+      await Promise.all([first.hello({ nodeId: `pass-${k++}` }, 30_000), waiting]);
+      for (const p of pair) p.destroy();
+    }
+    expect(server.stats().acceptPaced).toBeGreaterThan(0);
+    expect(server.stats().helloEvictions).toBe(0);
+    await slow.hello({ nodeId: "slow" });
+    expect(server.get("slow")?.state).toBe("online");
+    slow.destroy();
+  } finally {
+    await server.close();
+  }
+}, 60_000);
