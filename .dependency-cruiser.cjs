@@ -7,7 +7,7 @@
 //   admin      admin/: the @hb/server/admin subpath (AdminServer); it uses a
 //              server through its public API (the facade, ports and
 //              registry types, telemetry), and nothing imports it
-//   facade     index.ts, internal.ts, redis.ts, memory.ts, heartbeat-server.ts, worker-main.ts
+//   facade     index.ts, internal.ts, redis.ts, memory.ts, auth.ts, bus.ts, heartbeat-server.ts, worker-main.ts
 //   core       core/*.ts: the wiring (ServerCore), nothing else imports it
 //   parts      auth/ liveness/ session/ transport/ proxy/ gateway/ presence/ routing/ bus/ workers/
 //   options    options/: the option table, its validation, the live options
@@ -23,7 +23,7 @@
 // server nor the client; the client does not import the server.
 const S = "^packages/server/src/";
 const ADMIN = `${S}admin/`;
-const FACADE = `${S}(index|internal|redis|memory|heartbeat-server|worker-main)\\.ts$`;
+const FACADE = `${S}(index|internal|redis|memory|auth|bus|heartbeat-server|worker-main)\\.ts$`;
 const CORE = `${S}core/[^/]+\\.ts$`;
 const PARTS = `${S}(auth|liveness|session|transport|proxy|gateway|presence|routing|bus|workers)/`;
 const OPTIONS = `${S}options/`;

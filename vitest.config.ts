@@ -26,6 +26,8 @@ export default defineConfig({
       { find: /^@hb\/server\/admin$/, replacement: file("server/src/admin/index.ts") },
       { find: /^@hb\/server\/redis$/, replacement: file("server/src/redis.ts") },
       { find: /^@hb\/server\/memory$/, replacement: file("server/src/memory.ts") },
+      { find: /^@hb\/server\/auth$/, replacement: file("server/src/auth.ts") },
+      { find: /^@hb\/server\/bus$/, replacement: file("server/src/bus.ts") },
       { find: /^@hb\/client$/, replacement: src("client") },
       { find: /^@hb\/client\/internal$/, replacement: file("client/src/internal.ts") },
       { find: /^@hb\/metrics$/, replacement: src("metrics") },

@@ -9,6 +9,7 @@ import { type ScenarioFilter, filterScenarios } from "./scenario-filter.js";
 import type { ScenarioResult } from "./scenario-result.js";
 import { nodeScenarios } from "./scenarios/node/index.js";
 import { ScriptedServer } from "./scripted-server.js";
+import { count, positive } from "./runner-option-checks.js";
 
 /** Options of {@link runNodeConformance}. */
 export interface NodeConformanceOptions {
@@ -112,16 +113,4 @@ export async function runNodeConformance(options: NodeConformanceOptions): Promi
     signal: options.signal,
     concurrency: count("concurrency", options.concurrency ?? 1),
   });
-}
-
-function positive(name: string, value: number): number {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(`${name} must be a positive number, got ${value}`);
-  }
-  return value;
-}
-
-function count(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  return value;
 }

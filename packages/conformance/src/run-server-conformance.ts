@@ -4,6 +4,7 @@ import type { ScenarioResult } from "./scenario-result.js";
 import type { ServerScenario } from "./server-scenario.js";
 import { ServerScenarioContext, newRunId } from "./server-scenario-context.js";
 import { serverScenarios } from "./scenarios/server/index.js";
+import { count, positive } from "./runner-option-checks.js";
 
 /** Options of {@link runServerConformance}. */
 export interface ServerConformanceOptions {
@@ -96,16 +97,4 @@ export async function runServerConformance(options: ServerConformanceOptions): P
     signal: options.signal,
     concurrency: count("concurrency", options.concurrency ?? 1),
   });
-}
-
-function positive(name: string, value: number): number {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeError(`${name} must be a positive number, got ${value}`);
-  }
-  return value;
-}
-
-function count(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  return value;
 }

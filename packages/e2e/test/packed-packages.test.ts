@@ -77,9 +77,16 @@ try { await import("@hb/server/redis"); console.log("redis subpath loaded"); } c
 try { await import("@hb/server/admin"); console.log("admin subpath loaded"); } catch (e) { console.log("admin:", e.code); }
 const { MemoryBus } = await import("@hb/server/memory");
 console.log("memory bus", typeof new MemoryBus().link);
+// Type-only subpaths: they resolve and load (empty at run time).
+console.log("type subpaths", Object.keys(await import("@hb/server/auth")).length, Object.keys(await import("@hb/server/bus")).length);
 console.log("listened on", port > 0);`);
     const r = node("check.mjs", dir);
     expect(r.out).toContain("listened on true");
+    expect(r.out).toContain("type subpaths 0 0");
+    // Their declarations ship: what a user's TypeScript reads for `import type { AuthOptions } from "@hb/server/auth"`.
+    const types = (f: string) => readFileSync(join(dir, "node_modules", "@hb", "server", "dist", f), "utf8");
+    expect(types("auth.d.ts")).toMatch(/\bAuthOptions\b/);
+    expect(types("bus.d.ts")).toMatch(/\bBusLink\b/);
     expect(r.out).toContain("redis: ERR_MODULE_NOT_FOUND");
     expect(r.out).toContain("admin: ERR_MODULE_NOT_FOUND");
     expect(r.out).toContain("memory bus function");

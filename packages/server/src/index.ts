@@ -6,10 +6,14 @@
  *   publish / send / broadcast / request-reply, presence as
  *   `$hb.presence`, fragments, flow control); its options are
  *   {@link HeartbeatServerOptions}.
- * - Several servers form one bus with the `bus` option: a {@link BusLink}
+ * - Several servers form one bus with the `bus` option: a `BusLink`
  *   such as `RedisBus` from `@hb/server/redis` (servers on different hosts,
  *   through Redis; `ioredis` is an optional peer dependency) or
- *   a `MemoryBus` link from `@hb/server/memory` (several servers in one process, for tests).
+ *   a `MemoryBus` link from `@hb/server/memory` (several servers in one process, for tests);
+ *   the link's types, for writing one, are in `@hb/server/bus`.
+ * - Authentication, permissions and message limits (the `auth`,
+ *   `permissions`, `messageRate`, `authenticate` and `authorize*` options):
+ *   their types are in `@hb/server/auth`.
  * - Every core by default: `workerCount` worker processes share the port;
  *   hooks reach them through a `workerModule` ({@link WorkerModuleExport}).
  *
@@ -22,7 +26,6 @@
  * @packageDocumentation
  */
 export { HeartbeatServer } from "./heartbeat-server.js";
-export type { BusEnvelope, BusHandlers, BusHealth, BusLink, BusNode, BusPresence } from "./core/ports/bus-link.js";
 export type { Logger } from "./core/ports/logger.js";
 export type {
   HeartbeatServerEvents,
@@ -50,27 +53,6 @@ export type {
 } from "./core/ports/server-stats.js";
 export type { LiveServerOptions } from "./options/live-options.js";
 export type {
-  AllowDeny,
-  AuthOptions,
-  JwksDocument,
-  JwtAuthOptions,
-  JwtKey,
-  MessageRateOptions,
-  PermissionGrant,
-  PermissionMatch,
-  PermissionRule,
-  PresenceGrant,
-  StaticToken,
-} from "./options/auth-options.js";
-export type { ResolvedAuthOptions, ResolvedMessageRate } from "./options/auth-option-checks.js";
-export type {
-  AuthenticateContext,
-  AuthenticateDecision,
-  AuthenticateHook,
-  AuthorizeBroadcastHook,
-  AuthorizeSendHook,
-  AuthorizePublishHook,
-  AuthorizeSubscribeHook,
   HeartbeatServerOptions,
   RateLimitOptions,
   ResolvedServerOptions,

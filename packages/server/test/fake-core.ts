@@ -117,3 +117,12 @@ export async function drained(): Promise<void> {
   }
   throw new Error("the turn slicer still has work after 1 000 turns");
 }
+
+/** Spends the current turn's work budget, so that input arriving now is held for a later turn. */
+export function spendTurn(): void {
+  const slicer = processSlicer();
+  slicer.expired();
+  const until = performance.now() + 20;
+  while (performance.now() < until) {}
+  while (!slicer.spend(1_000)) {}
+}

@@ -4,19 +4,14 @@
 // with its Welcome in hand (found by bench:scale with 2 workers: live nodes timed out 30 s after their Hello).
 import { makeFrame } from "@hb/codec";
 import { expect, it } from "vitest";
-import { processSlicer } from "../src/internal.js";
-import { FakeCore, drained } from "./fake-core.js";
+import { FakeCore, drained, spendTurn } from "./fake-core.js";
 
 it("a held Hello whose check is still running leaves the transport reading; the Welcome and the heartbeat acks follow", async () => {
   let release: (ok: boolean) => void = () => {};
   const f = new FakeCore({ authenticate: () => new Promise<boolean>((r) => (release = r)) });
   const peer = f.connect();
-  // Spend this turn's budget, so the Hello that arrives now is held for a later turn.
-  const slicer = processSlicer();
-  slicer.expired();
-  const until = performance.now() + 20;
-  while (performance.now() < until) {}
-  while (!slicer.spend(1_000)) {}
+  // The Hello that arrives after this is held for a later turn.
+  spendTurn();
   peer.send(makeFrame("hello", { protocolVersion: 1, nodeId: "held" }));
   expect(peer.transport.paused).toBe(true);
   await drained();

@@ -8,7 +8,7 @@ import { IpcBusLink } from "../src/workers/ipc-bus-link.js";
 import type { IpcPort } from "../src/workers/ipc-port.js";
 import { HeartbeatServer, type NodeEvent } from "../src/index.js";
 import { type MemoryLink, MemoryBus } from "../src/memory.js";
-import type { BusEnvelope, BusPresence } from "../src/index.js";
+import type { BusEnvelope, BusPresence } from "../src/bus.js";
 import { collect, utf8 } from "./channel-helpers.js";
 import { start } from "./helpers.js";
 import { sleep, waitFor } from "./raw-peer.js";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import type { AuthOptions, HeartbeatServerOptions, JwtAuthOptions, ResolvedServerOptions } from "@hb/server";
+import type { HeartbeatServerOptions, ResolvedServerOptions } from "@hb/server";
+import type { AuthOptions, JwtAuthOptions } from "@hb/server/auth";
 // The server's own option checks, so a config file fails with the server's messages (internal: @hb/cli pins @hb/server's exact version).
 import { resolveServerOptions } from "@hb/server/internal";
 import { type AdminOptions, resolveAdminOptions } from "@hb/server/admin";

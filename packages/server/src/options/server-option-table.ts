@@ -299,7 +299,7 @@ export const NUMBER_OPTIONS: readonly NumberOptionSpec[] = [
     "2 000",
     fixed(1, 1_000_000),
     "1 .. 1 000 000",
-    "connections in their handshake at once (accept pacing); more wait unread, in arrival order, and take the slot of one silent for 1 s; shared out over workers",
+    "connections in their handshake at once (accept pacing); more wait unread, in arrival order, and after 1 s take the slot of one silent for 3 s; shared out over workers",
   ),
   spec(
     "retryAfter",

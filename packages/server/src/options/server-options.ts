@@ -95,7 +95,7 @@ export type AuthorizeSendHook = (node: NodeInfo, targetNodeId: string) => boolea
 /**
  * Decides whether `node` may broadcast to every connection. Synchronous.
  * Without this hook every Broadcast from a node is refused with non-fatal
- * `FORBIDDEN`; {@link HeartbeatServer.broadcast} is never subject to it.
+ * `FORBIDDEN`; {@link index!HeartbeatServer.broadcast} is never subject to it.
  */
 export type AuthorizeBroadcastHook = (node: NodeInfo) => boolean;
 

@@ -9,7 +9,7 @@ import type { HeartbeatServerEvents, NodeEvent } from "../core/ports/node-events
 import type { ServerCounters } from "../core/ports/server-stats.js";
 import type { NodeLabels } from "../registry/node-labels.js";
 import type { PresenceFeed } from "./presence-feed.js";
-import type { RemoteNodes } from "./remote-nodes.js";
+import type { RemoteEmit, RemoteNodes } from "./remote-nodes.js";
 
 const BUS_KINDS = {
   nodeJoined: "joined",
@@ -87,24 +87,20 @@ export class PresenceEvents implements EventSink {
       handle: nodes.handle(slot),
       serverId: o.serverId,
     };
-    if (previousLabels !== undefined) event.previousLabels = previousLabels;
-    runGuarded(o.stats, o.logger, () => (o.events.emit as (n: string, e: NodeEvent) => boolean)(name, event));
+    this.#emit(name, event, previousLabels);
   }
 
   /** A presence change of a node held by another server (`serverId`), at `time` (ms since the epoch). */
-  remote(
-    name: NodeEventName,
-    nodeId: string,
-    labels: NodeLabels,
-    reason: string,
-    time: number,
-    serverId: string,
-    previousLabels?: NodeLabels,
-  ): void {
+  readonly remote: RemoteEmit = (name, nodeId, labels, reason, time, serverId, previousLabels) => {
     const o = this.#o;
     o.feed.remote(name, nodeId, labels, time, reason, serverId, previousLabels);
     if (o.events.listenerCount(name) === 0) return;
-    const event: NodeEvent = { nodeId, labels, reason, time, lastHeardAt: time, sessionId: "", handle: 0, serverId, remote: true };
+    this.#emit(name, { nodeId, labels, reason, time, lastHeardAt: time, sessionId: "", handle: 0, serverId, remote: true }, previousLabels);
+  };
+
+  // To the server's listeners (a listener that throws is counted and logged, never breaks the caller).
+  #emit(name: NodeEventName, event: NodeEvent, previousLabels: NodeLabels | undefined): void {
+    const o = this.#o;
     if (previousLabels !== undefined) event.previousLabels = previousLabels;
     runGuarded(o.stats, o.logger, () => (o.events.emit as (n: string, e: NodeEvent) => boolean)(name, event));
   }

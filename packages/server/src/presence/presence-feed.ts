@@ -78,6 +78,8 @@ export class PresenceFeed {
   readonly #subs = new Set<PresenceSubscriber>();
   // Subscriptions whose snapshot is still going out (also in #subs), and their streams.
   readonly #streams = new Map<PresenceSubscriber, PresenceSnapshot>();
+  // How many of them stream to each connection (connections with none are not keys).
+  readonly #streamsTo = new Map<SnapshotSubscriber["peer"], number>();
   readonly #serverId: string;
   readonly #o: PresenceFeedOptions;
 
@@ -106,9 +108,7 @@ export class PresenceFeed {
 
   /** Snapshots still streaming to the connection `peer` (bounded per connection: each holds a capture of the fleet). */
   streamingTo(peer: SnapshotSubscriber["peer"]): number {
-    let n = 0;
-    for (const sub of this.#streams.keys()) if (sub.peer === peer) n++;
-    return n;
+    return this.#streamsTo.get(peer) ?? 0;
   }
 
   /**
@@ -126,8 +126,9 @@ export class PresenceFeed {
     const time = o.clock.epoch(o.clock.now());
     const captured = this.#capture(sub);
     const stream = new PresenceSnapshot(sub, captured, time, o.stats, () => {
-      if (this.#streams.get(sub) === stream) this.#streams.delete(sub);
+      if (this.#streams.get(sub) === stream) this.#endStream(sub);
     });
+    if (!this.#streams.has(sub)) this.#streamsTo.set(sub.peer, this.streamingTo(sub.peer) + 1);
     this.#streams.set(sub, stream);
     if (!sub.undamped && this.#damping.damped > 0) {
       const { ids, labels, servers } = captured;
@@ -144,8 +145,16 @@ export class PresenceFeed {
   /** Removes a subscription. */
   remove(sub: PresenceSubscriber): void {
     this.#subs.delete(sub);
-    this.#streams.delete(sub);
+    this.#endStream(sub);
     this.#damping.forget(sub);
+  }
+
+  // The snapshot of `sub` is no longer streaming (sent, or the subscription ended).
+  #endStream(sub: PresenceSubscriber): void {
+    if (!this.#streams.delete(sub)) return;
+    const n = this.streamingTo(sub.peer) - 1;
+    if (n > 0) this.#streamsTo.set(sub.peer, n);
+    else this.#streamsTo.delete(sub.peer);
   }
 
   // Queues `body` on `sub`, or behind its snapshot while that streams (counted when it goes out).

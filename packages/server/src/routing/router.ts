@@ -111,7 +111,7 @@ const invalid = (message: string): Refusal => ({ code: ErrorCode.INVALID_ARGUMEN
  *   subscription). A payload above {@link COPY_STEP_BYTES} is copied into
  *   its Delivery in steps.
  */
-// Why one file of ~680 lines (about a third TSDoc): subscriptions (with their
+// Why one file of ~710 lines (about a fifth TSDoc and comments): subscriptions (with their
 // permissions), the four message kinds and the bus's relayed messages share
 // the subject index, the peer set, the turn slicer and the one-encode-many-heads
 // relay path; the pieces (subject index, channel table, subscriptions,

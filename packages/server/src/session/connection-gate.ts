@@ -22,6 +22,8 @@ export class ConnectionGate {
   readonly #sessions = new Set<Session>();
   #quota: ConnectionQuota;
   #nextId = 1;
+  // Admissions waiting for the quota's answer (a worker asks the primary).
+  #admitting = 0;
   #closing = false;
   #idle: (() => void) | undefined;
   readonly #refusals: ThrottledLog;
@@ -40,6 +42,16 @@ export class ConnectionGate {
   /** Open connections. */
   get size(): number {
     return this.#sessions.size;
+  }
+
+  /**
+   * Connections being admitted: waiting for the quota's answer (a worker
+   * asks the primary), not sessions yet. Accept pacing counts them as in
+   * their handshake: otherwise a burst read in one turn is admitted whole
+   * before the first answer comes back.
+   */
+  get admitting(): number {
+    return this.#admitting;
   }
 
   /** Refuses every connection from now on (`SHUTTING_DOWN`). */
@@ -73,7 +85,19 @@ export class ConnectionGate {
     }
     if (leased) return this.#open(transport);
     const verdict = this.#quota.acquire(transport.remoteAddress);
-    if (verdict instanceof Promise) return verdict.then((v) => this.#settle(transport, v));
+    if (verdict instanceof Promise) {
+      this.#admitting++;
+      return verdict.then(
+        (v) => {
+          this.#admitting--;
+          return this.#settle(transport, v);
+        },
+        (err: unknown) => {
+          this.#admitting--;
+          throw err;
+        },
+      );
+    }
     return this.#settle(transport, verdict);
   }
 

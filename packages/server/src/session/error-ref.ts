@@ -15,6 +15,9 @@ const FIELDS = FrameSchema.field;
 /** `ref_body` of the errors about an attached node (an Attach, or its later `HEARTBEAT_TIMEOUT` / `DUPLICATE_NODE`). */
 export const ATTACH_BODY = FIELDS.attach?.number as number;
 
+/** `ref_body` of the error refusing a Renew (PROTOCOL.md §5.8). */
+export const RENEW_BODY = FIELDS.renew?.number as number;
+
 /**
  * The correlation fields of a non-fatal error answering `frame`, per the
  * table of PROTOCOL.md §13.2: a server sets them on every non-fatal error.

@@ -7,9 +7,18 @@ import { ThrottledLog } from "./throttled-log.js";
 export interface PendingHello {
   /** Its remote address (for the log). */
   readonly remoteAddress: string;
+  /**
+   * Whether bytes it sent wait in the server's own queue (read while the
+   * turn's budget was spent, not looked at yet): the server is busy, the
+   * connection is not silent.
+   */
+  readonly holdsInput: boolean;
   /** Closes it with a fatal `SERVER_FULL` (counted, not logged: {@link PendingHellos} logs, throttled). */
   crowdedOut(message: string): void;
 }
+
+// Most connections with queued input that one evictIdle() call moves behind the others before it gives up.
+const MAX_SKIPS = 64;
 
 // One waiting connection: the bytes its partial Hello holds, and when it started waiting (clock ms, pacer turn).
 interface Waiting {
@@ -43,7 +52,7 @@ export interface PendingHellosContext {
  */
 export class PendingHellos {
   readonly #ctx: PendingHellosContext;
-  // Insertion order is age: the first key is the oldest.
+  // Insertion order is age (the first key is the oldest), except that evictIdle moves busy ones behind.
   readonly #waiting = new Map<PendingHello, Waiting>();
   #turns = 0;
   readonly #log: ThrottledLog;
@@ -80,20 +89,33 @@ export class PendingHellos {
   }
 
   /**
-   * Closes the oldest connection waiting for its Hello if it has waited at
-   * least `idleMs` and `minTurns` of the accept pacer's turns (a real node's
-   * Hello follows its connect within a round trip; the turns make sure the
-   * server had the chance to read it, however late its loop runs): the
-   * accept pacer takes its handshake slot back for a socket waiting to be
-   * admitted. Counted and logged like every eviction.
+   * Closes the oldest silent connection waiting for its Hello if it has
+   * waited at least `idleMs` and `minTurns` of the accept pacer's turns (a
+   * real node's Hello follows its connect within a round trip; the turns
+   * make sure the server had the chance to read it, however late its loop
+   * runs): the accept pacer takes its handshake slot back for a socket
+   * waiting to be admitted. Counted and logged like every eviction.
+   *
+   * A connection whose input waits in the server's queue
+   * ({@link PendingHello.holdsInput}: its Hello was read while the server
+   * was busy) is not silent: it is moved behind the others (at most
+   * {@link MAX_SKIPS} per call, so the call stays O(1)) and never closed
+   * here.
    *
    * @returns whether one was closed
    */
   evictIdle(idleMs: number, minTurns: number): boolean {
-    const oldest = this.#waiting.values().next();
-    if (oldest.done === true) return false;
-    const { at, turn } = oldest.value;
-    if (this.#ctx.clock.now() - at < idleMs || this.#turns - turn < minTurns) return false;
+    for (let skips = 0; ; skips++) {
+      const oldest = this.#waiting.entries().next();
+      if (oldest.done === true) return false;
+      const [conn, w] = oldest.value;
+      if (this.#ctx.clock.now() - w.at < idleMs || this.#turns - w.turn < minTurns) return false;
+      if (!conn.holdsInput) break;
+      if (skips === MAX_SKIPS || skips === this.#waiting.size) return false;
+      // Busy with it: behind the others (it keeps its admission time).
+      this.#waiting.delete(conn);
+      this.#waiting.set(conn, w);
+    }
     this.#evictOldest(`a connection waiting to be admitted needs the handshake slot of one silent for ${idleMs} ms (maxHandshakes)`);
     return true;
   }

@@ -85,6 +85,9 @@ export interface RegistrationsOptions {
  * their end calls for ({@link SessionEnd}). Liveness timeouts come here to
  * end what must end ({@link LivenessActions}).
  */
+// Why one file of ~460 lines (a quarter TSDoc and comments): one concept, the life of a registration
+// (open, resume, takeover, grace, end, and the observers' ids, which take ids over like nodes); every path
+// moves the same records between the same sets (records, resumes, observers, grace count).
 export class Registrations implements LivenessActions<SessionRecord> {
   readonly #o: RegistrationsOptions;
   readonly #registry: NodeRegistry<SessionRecord>;

@@ -86,8 +86,8 @@ export class SessionWriter {
   readonly #events: SessionWriterEvents;
   readonly #slicer: TurnSlicer;
   #scheduler: FrameScheduler | undefined;
-  // Waits for the next write (a paced snapshot stream), see whenWritten.
-  #onWritten: SlicedTask | undefined;
+  // Wait for the next write (paced snapshot streams: up to MAX_SNAPSHOTS_PER_CONNECTION), see whenWritten.
+  #onWritten: SlicedTask | SlicedTask[] | undefined;
   // Writes the scheduler's control frames (no data): made once, on the first control frame with data flowing;
   // queued in the slicer at most once at a time (#controlSoon).
   #flushControl: (() => void) | undefined;
@@ -133,12 +133,17 @@ export class SessionWriter {
 
   /**
    * Defers `task` (to the slicer) after the next write of data, so it can
-   * queue more once there is room. One task at a time; dropped when the
-   * writer stops.
+   * queue more once there is room. Several tasks may wait at once (one per
+   * snapshot streaming to the connection); each is deferred once, after the
+   * next write. Dropped when the writer stops.
    */
   whenWritten(task: SlicedTask): void {
     if (this.#stopped) return;
-    this.#onWritten = task;
+    // Several may wait (one per snapshot streaming to this connection): every one goes on after the write.
+    const waiting = this.#onWritten;
+    if (waiting === undefined) this.#onWritten = task;
+    else if (!Array.isArray(waiting)) this.#onWritten = waiting === task ? task : [waiting, task];
+    else if (!waiting.includes(task)) waiting.push(task);
     // Nothing queued: nothing will be written, so there is room now.
     if (this.#queued === 0 && !this.#paused) this.#wrote();
   }
@@ -360,9 +365,11 @@ export class SessionWriter {
   }
 
   #wrote(): void {
-    const task = this.#onWritten;
+    const waiting = this.#onWritten;
     this.#onWritten = undefined;
-    if (task !== undefined) this.#slicer.defer(task);
+    if (waiting === undefined) return;
+    if (!Array.isArray(waiting)) this.#slicer.defer(waiting);
+    else for (const task of waiting) this.#slicer.defer(task);
   }
 
   // Hands bytes to the transport; false when it is backed up.

@@ -1,17 +1,14 @@
 import {
-  Access,
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
   Feature,
-  Fifo,
   type Fragment,
   type Frame,
   FrameDecoder,
   HbError,
   type Hello,
   type OverflowMode,
-  PROTOCOL_VERSION,
-  Role,
+  type Permissions,
   type Renew,
   errorCodeName,
   makeFrame,
@@ -33,12 +30,15 @@ import { type DropReason, MAX_WRITE_BACKLOG, SessionWriter, WRITE_HIGH_WATER } f
 import { helloProblem } from "./hello-rules.js";
 import { InboundFlow } from "./inbound-flow.js";
 import { reconnectDelayMs, retryAfterMs } from "./spread-delays.js";
-import { ATTACH_BODY, type ErrorRef, errorRef } from "./error-ref.js";
+import { ATTACH_BODY, type ErrorRef, RENEW_BODY, errorRef } from "./error-ref.js";
 import { FrameJoin } from "./frame-join.js";
 import type { CheckResult, CredentialCheck } from "../auth/credential-check.js";
-import { type ConnectionPermissions, DEFAULT_PERMISSIONS } from "../auth/connection-permissions.js";
-import { TokenBucket } from "./token-bucket.js";
+import { DEFAULT_PERMISSIONS } from "../auth/connection-permissions.js";
 import type { PendingHellos } from "./pending-hellos.js";
+import { InputPacer, type PacedSession } from "./input-pacer.js";
+import { CredentialRenewal, RENEW_NOT_NEGOTIATED, type RenewalOutlet } from "./credential-renewal.js";
+import { MessageRate } from "./message-rate.js";
+import { welcomeFrame } from "./welcome-frame.js";
 
 /** What every {@link Session} of a server shares: built once by the core. */
 export interface SessionContext {
@@ -71,18 +71,6 @@ export interface SessionContext {
   /** The event loop's work budget (issue 10): input beyond it waits for a later turn. */
   readonly slicer: TurnSlicer;
 }
-
-/** A chunk of input held while the session's earlier input waits for the event loop's budget. */
-interface HeldChunk {
-  readonly chunk: Uint8Array;
-  readonly now: number;
-}
-
-// Input states: reading; holding input (a task is queued in the slicer); waiting to read again (the
-// transport stays paused until the slicer has caught up, so a publisher goes at the pace its deliveries leave).
-const READING = 0;
-const HOLDING = 1;
-const WAITING = 2;
 
 /** Frames a client may pipeline after Hello while the authentication hook runs. */
 export const MAX_FRAMES_BEFORE_WELCOME = 64;
@@ -117,11 +105,11 @@ const CLOSED = 3;
  * - **Bounded work per turn** (issue 10): frames are processed until the
  *   turn's budget ({@link TurnSlicer}) is spent or routing work is queued;
  *   the rest of the input is held (the transport paused) and processed in
- *   later turns, in order. Credit for payloads routed while work is queued
- *   is returned, and reading resumes, once the slicer has caught up — no
- *   work queued and the deliveries written, or few enough left per
- *   connection ({@link TurnSlicer.whenCaughtUp}) — so a publisher is
- *   slowed to its subscribers' pace.
+ *   later turns, in order, by its {@link InputPacer}. Credit for payloads
+ *   routed while work is queued is returned, and reading resumes, once the
+ *   slicer has caught up — the deliveries written, or few enough left per
+ *   connection — so a publisher is slowed to its subscribers' pace.
+ * - Credentials that expire, and Renew, are its {@link CredentialRenewal}'s.
  *
  * Rate limits: every frame takes a token from the frame bucket
  * (`rateLimit`), except Fragment frames, which draw from a bucket of their
@@ -132,17 +120,18 @@ const CLOSED = 3;
  *
  * Created by {@link HeartbeatServer.accept}.
  */
-// Why one file of ~1,050 lines (about a third TSDoc): this is one connection's
-// state machine (HELLO → AUTH → OPEN → CLOSED), and the callbacks the parts and
-// the writer make on it (supersede, replaced, timedOut, refuse, relay, onDrop,
-// drain, crowdedOut, …), the credential's renewal and expiry, and the input
-// held for a later turn (TurnSlicer) all read and change the same private state
-// (phase, record, writer, transport, decoder). The rules it applies live
-// elsewhere (hello-rules.ts, inbound-flow.ts, frame-join.ts, error-ref.ts,
-// auth/credential-check.ts, the parts' frame table). Splitting the renewal and
-// the input pacing into parts of their own is the next step (not done: they
-// would need most of this state passed in).
-export class Session implements SessionConnection, SlicedTask {
+// Why one file of ~830 lines (about a third TSDoc and comments): this is one
+// connection's state machine (HELLO → AUTH → OPEN → CLOSED) and the callbacks
+// the parts and the writer make on it (supersede, replaced, timedOut, refuse,
+// relay, onDrop, drain, crowdedOut, …), which all read and change the same
+// private state (phase, record, writer, transport, decoder, the frames held
+// before Welcome). What is a concept of its own lives beside it: the input
+// held for later turns and the credit held back meanwhile (input-pacer.ts),
+// the credential's expiry and Renew (credential-renewal.ts), the message
+// limits (message-rate.ts), the Welcome (welcome-frame.ts), the input limits
+// (inbound-flow.ts), the Hello rules (hello-rules.ts), reassembly steps
+// (frame-join.ts), error correlation (error-ref.ts), the parts' frame table.
+export class Session implements SessionConnection, PacedSession {
   /** Connection number, unique within the server. */
   readonly id: number;
   /** Remote address of the transport. */
@@ -169,31 +158,14 @@ export class Session implements SessionConnection, SlicedTask {
   #routed = false;
   // Whether the client reports heartbeat round trips (feature `heartbeat-rtt` negotiated).
   #rttReports = false;
-  // Input held for a later turn: decoded frames of one chunk (all read at #heldNow), then raw chunks.
-  #input = READING;
-  #heldFrames: Fifo<Frame> | undefined;
-  #heldNow = 0;
-  #heldChunks: Fifo<HeldChunk> | undefined;
-  // Payload bytes routed while work was queued: credited once the slicer has caught up.
-  #unrouted = 0;
-  #idleWait = false;
-  readonly #resumeReading = (): void => {
-    this.#idleWait = false;
-    this.#whenIdle();
-  };
+  // Input held for later turns (issue 10's turn budget), and flow-control credit held back meanwhile.
+  readonly #pacer: InputPacer;
   // The worker this connection was handed to (0: none).
   #movedTo = 0;
-  // Feature `token-renewal` negotiated: Renew accepted, TOKEN_EXPIRED sent.
-  #renewal = false;
-  // A Renew is being checked.
-  #renewing = false;
-  // The Hello as registered (bound node id and labels), for renewals.
-  #registered: Hello | undefined;
-  // Closes the session when its credential expired and the grace passed.
-  #expiryTimer: NodeJS.Timeout | undefined;
+  // The credential's expiry and renewal (created when it expires or token-renewal was negotiated).
+  #credential: CredentialRenewal | undefined;
   // Per-node message limits (the messageRate option): the connection's node and its attached nodes.
-  #messages: TokenBucket | undefined;
-  #bytes: TokenBucket | undefined;
+  #messageRate: MessageRate | undefined;
 
   /** @internal */
   constructor(ctx: SessionContext, transport: SessionTransport, id: number, onTransportClosed: (session: Session) => void) {
@@ -206,6 +178,7 @@ export class Session implements SessionConnection, SlicedTask {
     this.#decoder = new FrameDecoder({ maxFrameSize: o.maxFrameSize });
     this.#writer = new SessionWriter(transport, ctx.stats, this, ctx.slicer);
     this.#flow = new InboundFlow(o, ctx.clock.now());
+    this.#pacer = new InputPacer(this, transport, this.#flow, ctx.slicer);
     this.#handshakeTimer = setTimeout(() => {
       this.#handshakeTimer = undefined;
       if (this.#phase === CLOSED) return;
@@ -215,11 +188,6 @@ export class Session implements SessionConnection, SlicedTask {
       this.#close("lost");
     }, o.handshakeTimeout);
     this.#handshakeTimer.unref();
-  }
-
-  /** @internal Whether received input waits to be read in a later turn (see {@link SessionConnection.holdsInput}). */
-  get holdsInput(): boolean {
-    return this.#input === HOLDING;
   }
 
   /** Whether the client reports its heartbeat round trips (feature `heartbeat-rtt` negotiated in Hello/Welcome). */
@@ -258,70 +226,47 @@ export class Session implements SessionConnection, SlicedTask {
     return this.#phase === HELLO;
   }
 
+  /** @internal Whether input it sent waits in the slicer (read while the turn's budget was spent). */
+  get holdsInput(): boolean {
+    return this.#pacer.holding;
+  }
+
   /** Feeds bytes received from the transport. */
   receive(chunk: Uint8Array): void {
     if (this.#phase === CLOSED) return;
     const ctx = this.#ctx;
     ctx.stats.bytesIn += chunk.length;
     const now = ctx.clock.now();
-    const slicer = ctx.slicer;
-    if (this.#input === HOLDING || slicer.spend(1)) {
-      // Earlier input waits, or this turn's budget is spent: after them, in a later turn.
-      this.#holdChunk(chunk, now);
-      return;
-    }
+    // Earlier input waits, or this turn's budget is spent: after them, in a later turn.
+    if (this.#pacer.holdsChunk(chunk, now)) return;
     this.#now = now;
     this.#decode(chunk);
-    this.#endOfInput();
+    this.#pacer.endOfInput();
   }
 
-  /** @internal Connections take turns in the slicer (see {@link SlicedTask.rotates}). */
-  readonly rotates = true;
-
-  /**
-   * @internal Processes held input in a slice of the server's
-   * {@link TurnSlicer} (see {@link SlicedTask.runSlice}).
-   */
-  runSlice(slicer: TurnSlicer): boolean {
-    for (;;) {
-      if (this.#phase === CLOSED) return true;
-      const frames = this.#heldFrames;
-      if (frames !== undefined && frames.length > 0) {
-        this.#now = this.#heldNow;
-        while (frames.length > 0) {
-          const frame = frames.shift() as Frame;
-          this.#handle(frame);
-          if (this.#phase === CLOSED) return true;
-          // Yield to the work this frame queued, or to the next turn.
-          if (slicer.backlogged || slicer.spend(frameUnits(frame))) return false;
-        }
-      }
-      const held = this.#heldChunks?.shift();
-      if (held === undefined) break;
-      this.#now = held.now;
-      this.#decode(held.chunk);
-      if (this.#heldFrames !== undefined && this.#heldFrames.length > 0 && (slicer.backlogged || slicer.expired())) return false;
-    }
-    this.#input = WAITING;
-    this.#endOfInput();
-    return true;
+  /** @internal Whether the session is welcomed (see {@link PacedSession.welcomed}). */
+  get welcomed(): boolean {
+    return this.#phase === OPEN;
   }
 
-  // Handles every held frame and chunk now, whatever the budget (the stream ended behind them).
-  #drainHeld(): void {
-    for (;;) {
-      const frames = this.#heldFrames;
-      if (frames !== undefined && frames.length > 0) {
-        this.#now = this.#heldNow;
-        while (frames.length > 0 && this.#phase !== CLOSED) this.#handle(frames.shift() as Frame);
-      }
-      const held = this.#phase === CLOSED ? undefined : this.#heldChunks?.shift();
-      if (held === undefined) break;
-      // Still HOLDING: every frame of the chunk is held, then handled above.
-      this.#now = held.now;
-      this.#decode(held.chunk);
-    }
-    this.#input = READING;
+  /** @internal See {@link PacedSession.heldAt}. */
+  heldAt(now: number): void {
+    this.#now = now;
+  }
+
+  /** @internal See {@link PacedSession.decodeHeld}. */
+  decodeHeld(chunk: Uint8Array): void {
+    this.#decode(chunk);
+  }
+
+  /** @internal See {@link PacedSession.handleHeld}. */
+  handleHeld(frame: Frame): void {
+    this.#handle(frame);
+  }
+
+  /** @internal See {@link PacedSession.returnCredit}. */
+  returnCredit(credit: number): void {
+    this.#credit(credit);
   }
 
   // Decodes a chunk: frames are handled while the turn's budget lasts, the rest are held (decoded).
@@ -334,62 +279,6 @@ export class Session implements SessionConnection, SlicedTask {
     } catch (err) {
       this.#internal(err);
     }
-  }
-
-  // End of a read batch: return the credit of everything routed in it (PROTOCOL.md §12), unless work
-  // is still queued; then the credit (and, if it holds input, reading) waits for the slicer to be idle.
-  #endOfInput(): void {
-    if (this.#phase !== OPEN) {
-      // Before the Welcome no credit is due: reading goes on at once (what arrives waits for the Welcome in
-      // #pending). A session whose held Hello was handled in a slice, and which then waits for its check or
-      // for the primary's barrier, would otherwise never read its heartbeats.
-      if (this.#input === WAITING && this.#phase !== CLOSED) {
-        this.#input = READING;
-        this.#transport.resume?.();
-      }
-      return;
-    }
-    const slicer = this.#ctx.slicer;
-    if (this.#input === HOLDING) return;
-    if (slicer.backlogged || this.#unrouted > 0 || this.#input === WAITING) {
-      if (!this.#idleWait) {
-        this.#idleWait = true;
-        slicer.whenCaughtUp(this.#resumeReading);
-      }
-      return;
-    }
-    const window = this.#flow.currentWindow;
-    if (window !== undefined) this.#credit(window.flush());
-  }
-
-  // The slicer has caught up: the credit held back goes out, and the transport reads again.
-  #whenIdle(): void {
-    if (this.#phase === CLOSED || this.#input === HOLDING) return;
-    const window = this.#flow.currentWindow;
-    if (window !== undefined) {
-      const unrouted = this.#unrouted;
-      this.#unrouted = 0;
-      if (unrouted > 0) window.release(unrouted);
-      if (this.#phase === OPEN) this.#credit(window.flush());
-    }
-    if (this.#input === WAITING) {
-      this.#input = READING;
-      this.#transport.resume?.();
-    }
-  }
-
-  #holdChunk(chunk: Uint8Array, now: number): void {
-    this.#heldChunks ??= new Fifo<HeldChunk>();
-    this.#heldChunks.push({ chunk, now });
-    this.#hold();
-  }
-
-  // Starts holding input: the transport pauses, the session queues itself in the slicer.
-  #hold(): void {
-    if (this.#input === HOLDING) return;
-    this.#input = HOLDING;
-    this.#transport.pause?.();
-    this.#ctx.slicer.defer(this);
   }
 
   /** Tells the session its transport can take more bytes (a socket's `'drain'`). */
@@ -413,7 +302,7 @@ export class Session implements SessionConnection, SlicedTask {
   transportClosed(): void {
     if (this.#transportGone) return;
     // Input held for later turns (a Goodbye among it) is handled before the end of the stream.
-    if (this.#input === HOLDING && this.#phase !== CLOSED) this.#drainHeld();
+    if (this.#phase !== CLOSED) this.#pacer.drainHeld();
     this.#transportGone = true;
     this.#writer.close();
     if (this.#phase !== CLOSED) {
@@ -571,25 +460,10 @@ export class Session implements SessionConnection, SlicedTask {
   // ---------------------------------------------------------------- input
 
   readonly #onFrame = (frame: Frame): void => {
-    if (this.#phase === CLOSED) return;
-    if (this.#input === HOLDING) {
-      // Decoded with the rest of its chunk, handled in a later turn.
-      this.#heldFrames ??= new Fifo<Frame>();
-      if (this.#heldFrames.length === 0) this.#heldNow = this.#now;
-      this.#heldFrames.push(frame);
-      return;
-    }
-    const slicer = this.#ctx.slicer;
-    if (slicer.backlogged && ROUTED.has(frame.body.case ?? "")) {
-      // Routing work is queued: this frame and the rest wait behind it (heartbeats before it went on).
-      this.#hold();
-      this.#heldFrames ??= new Fifo<Frame>();
-      if (this.#heldFrames.length === 0) this.#heldNow = this.#now;
-      this.#heldFrames.push(frame);
-      return;
-    }
+    // Held: decoded with the rest of its chunk, or routing work is queued; handled in a later turn.
+    if (this.#phase === CLOSED || this.#pacer.holds(frame, this.#now)) return;
     this.#handle(frame);
-    if (this.#phase !== CLOSED && slicer.spend(frameUnits(frame))) this.#hold();
+    if (this.#phase !== CLOSED) this.#pacer.spent(frame);
   };
 
   #handle(frame: Frame): void {
@@ -644,8 +518,9 @@ export class Session implements SessionConnection, SlicedTask {
       return;
     }
     // Publish, Send, Broadcast, Reply: per-node message limits (the messageRate option).
-    if (this.#messages !== undefined || this.#bytes !== undefined) {
-      const limited = this.#messageLimited((body.value as { payload: Uint8Array }).payload.length, now);
+    const rate = this.#messageRate;
+    if (rate !== undefined) {
+      const limited = rate.limited((body.value as { payload: Uint8Array }).payload.length, now, this.#ctx.options.messageRate, this.#ctx.stats);
       if (limited !== undefined) {
         this.#refused(frame, limited);
         return;
@@ -661,8 +536,7 @@ export class Session implements SessionConnection, SlicedTask {
     this.#refused(frame, handler(this, rec, body.value as never, frame, now));
     if (size === 0) return;
     // Routed now, or queued behind work (then credited once the slicer has caught up).
-    if (this.#ctx.slicer.backlogged || this.#unrouted > 0) this.#unrouted += size;
-    else this.#credit((window as ReceiveWindow).release(size));
+    this.#pacer.routed(size, window as ReceiveWindow);
   }
 
   // The session's own frames after Welcome (the parts' are in the context's table).
@@ -687,8 +561,11 @@ export class Session implements SessionConnection, SlicedTask {
     else s.#fragment(frame.body.value as Fragment);
   }
 
+  // Renew (PROTOCOL.md §5.8): the same check as the handshake's, for the connection's node id and labels.
   static #renewFrame(s: Session, frame: Frame): void {
-    s.#renew(frame.body.value as Renew);
+    const credential = s.#credential;
+    if (credential === undefined) s.#fail(ErrorCode.PROTOCOL_VIOLATION, RENEW_NOT_NEGOTIATED);
+    else credential.renew(frame.body.value as Renew, s.remoteAddress);
   }
 
   // Frame types the session handles itself once welcomed.
@@ -726,7 +603,7 @@ export class Session implements SessionConnection, SlicedTask {
     this.#credit(credit);
     if (pending !== undefined) {
       this.#ctx.slicer.defer(new FrameJoin(pending, this.#joined));
-      if (this.#input !== HOLDING) this.#hold();
+      this.#pacer.hold();
       return;
     }
     if (whole === undefined) return;
@@ -796,12 +673,12 @@ export class Session implements SessionConnection, SlicedTask {
       this.#now = ctx.clock.now();
       const { record, resumed, resumeToken } = ctx.registrations.open(this, hello, this.#now);
       this.#record = record;
-      // Kept for renewals only (a Renew is checked against the registered id and labels).
-      if (renewal) this.#registered = { ...hello, nodeId: record.nodeId, token: "" };
+      if (renewal || result.expiresAt !== undefined) {
+        this.#credential = new CredentialRenewal(ctx, this.#transport, this.#renewalOutlet(), hello, record.nodeId, renewal);
+      }
       record.permissions = ctx.credentials.policy.forNode({ nodeId: record.nodeId, labels: hello.labels }, result.grant);
       // PROTOCOL.md §15.1: of the client's features, the ones this server uses.
       this.#rttReports = hello.features.includes(Feature.heartbeatRtt);
-      this.#renewal = renewal;
       const features: string[] = [];
       if (this.#rttReports) features.push(Feature.heartbeatRtt);
       if (renewal) features.push(Feature.tokenRenewal);
@@ -819,38 +696,16 @@ export class Session implements SessionConnection, SlicedTask {
     try {
       const ctx = this.#ctx;
       const o = ctx.options;
-      this.#startBuckets(o);
+      this.#messageRate = MessageRate.start(o.messageRate, this.#now);
       if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
       this.#handshakeTimer = undefined;
       this.#phase = OPEN;
       this.#writer.open(this.#peerMaxFrameSize, o.maxMessageSize, o.channelMaxQueueSize);
       ctx.opened(this);
       this.#routed = true;
-      this.#send(
-        makeFrame("welcome", {
-          nodeId: record.nodeId,
-          sessionId: record.sessionId,
-          heartbeatIntervalMs: record.intervalMs,
-          heartbeatTimeoutMs: o.heartbeatTimeout,
-          maxFrameSize: o.maxFrameSize,
-          serverTimeMs: BigInt(Date.now()),
-          resumeToken,
-          resumed,
-          protocolVersion: PROTOCOL_VERSION,
-          serverId: o.serverId,
-          initialWindow: BigInt(o.publishWindow),
-          resumeGraceMs: o.resumeGrace,
-          maxMessageSize: BigInt(o.maxMessageSize),
-          checkIntervalMs: o.heartbeatCheckInterval,
-          handshakeTimeoutMs: o.handshakeTimeout,
-          features,
-          // Always explicit (§5.7): 0 would say "this server does not know roles".
-          role: record.observer ? Role.OBSERVER : Role.NODE,
-          permissions: this.#wirePermissions(),
-          tokenExpiresInMs: BigInt(this.#expireAt(expiresAt)),
-          tokenGraceMs: expiresAt === undefined ? 0 : o.auth.tokenGrace,
-        }),
-      );
+      const permissions = this.#wirePermissions();
+      const tokenExpiresInMs = this.#credential?.expireAt(expiresAt) ?? 0;
+      this.#send(welcomeFrame(o, record, { resumed, resumeToken, features, permissions, tokenExpiresInMs, expires: expiresAt !== undefined }));
       this.#log("debug", undefined, resumed ? "session resumed" : "session opened");
       const early = this.#early ?? [];
       this.#early = undefined;
@@ -868,71 +723,20 @@ export class Session implements SessionConnection, SlicedTask {
 
   // ------------------------------------------------------ credentials
 
-  // Renew (PROTOCOL.md §5.8): the same check as the handshake's, for the connection's node id and labels.
-  #renew(renew: Renew): void {
-    if (!this.#renewal) {
-      this.#fail(ErrorCode.PROTOCOL_VIOLATION, "Renew without feature token-renewal negotiated");
-      return;
-    }
-    if (this.#renewing) {
-      this.#fail(ErrorCode.PROTOCOL_VIOLATION, "a second Renew before the first was answered");
-      return;
-    }
-    const hello = this.#registered as Hello;
-    this.#renewing = true;
-    this.#ctx.credentials.run(
-      { token: renew.token, hello: { ...hello, token: renew.token }, remoteAddress: this.remoteAddress, renewal: true, certificate: this.#transport.peerCertificate?.() },
-      (result) => this.#renewed(result),
-    );
+  // What the credential's renewal does to this session (made once per connection that may renew or expire).
+  #renewalOutlet(): RenewalOutlet {
+    return {
+      openRecord: () => (this.#phase === OPEN ? this.#record : undefined),
+      send: (frame) => this.#send(frame),
+      fail: (code, message, level) => this.#fail(code, message, level),
+      refuse: (code, message) => this.#sendError(code, message, 0, false, "warn", 0, { ref: 0, refBody: RENEW_BODY, nodeId: "" }),
+      debug: (message) => this.#log("debug", undefined, message),
+      internal: (err) => this.#internal(err),
+      wirePermissions: () => this.#wirePermissions(),
+    };
   }
 
-  #renewed(result: CheckResult): void {
-    this.#renewing = false;
-    const rec = this.#record;
-    if (this.#phase !== OPEN || rec === undefined) return;
-    try {
-      if (!result.ok || result.nodeId !== rec.nodeId) {
-        const code = !result.ok && result.code === ErrorCode.TOKEN_EXPIRED ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED;
-        this.#ctx.stats.renewals.refused++;
-        this.#sendError(code, result.ok ? "the credential is bound to another node id" : result.message, 0, false, "warn", 0, { ref: 0, refBody: RENEW_BODY, nodeId: "" });
-        return;
-      }
-      const hello = this.#registered as Hello;
-      const before = rec.permissions;
-      rec.permissions = this.#ctx.credentials.policy.forNode({ nodeId: rec.nodeId, labels: hello.labels }, result.grant);
-      this.#ctx.stats.renewals.accepted++;
-      const expiresIn = this.#expireAt(result.expiresAt);
-      this.#send(
-        makeFrame("renewed", {
-          tokenExpiresInMs: BigInt(expiresIn),
-          ...(rec.permissions === before ? {} : { permissions: this.#wirePermissions() }),
-        }),
-      );
-      this.#log("debug", undefined, expiresIn > 0 ? `credential renewed, expires in ${expiresIn} ms` : "credential renewed, no expiry");
-    } catch (err) {
-      this.#internal(err);
-    }
-  }
-
-  // (Re)starts the expiry timer; returns the ms until expiry (0: none).
-  #expireAt(expiresAt: number | undefined): number {
-    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = undefined;
-    if (expiresAt === undefined) return 0;
-    const ms = Math.max(1, Math.ceil(expiresAt - Date.now()));
-    const grace = this.#ctx.options.auth.tokenGrace;
-    this.#expiryTimer = setTimeout(() => {
-      this.#expiryTimer = undefined;
-      this.#ctx.stats.renewals.expired++;
-      // PROTOCOL.md §5.8 rule 5: UNAUTHORIZED to a client that does not know TOKEN_EXPIRED.
-      if (this.#renewal) this.#fail(ErrorCode.TOKEN_EXPIRED, `credential expired ${grace} ms ago and was not renewed`, "info");
-      else this.#fail(ErrorCode.UNAUTHORIZED, `credential expired ${grace} ms ago`, "info");
-    }, ms + grace);
-    this.#expiryTimer.unref();
-    return ms;
-  }
-
-  #wirePermissions(): ReturnType<ConnectionPermissions["toWire"]> | undefined {
+  #wirePermissions(): Permissions | undefined {
     const o = this.#ctx.options;
     const hooks = {
       publish: o.authorizePublish !== undefined,
@@ -941,28 +745,6 @@ export class Session implements SessionConnection, SlicedTask {
       broadcast: o.authorizeBroadcast !== undefined,
     };
     return (this.#record?.permissions ?? DEFAULT_PERMISSIONS).toWire(hooks);
-  }
-
-  #startBuckets(o: ResolvedServerOptions): void {
-    const rate = o.messageRate;
-    const now = this.#now;
-    if (rate.messagesPerSecond > 0) this.#messages = new TokenBucket(rate.messagesPerSecond, rate.messageBurst, now);
-    if (rate.bytesPerSecond > 0) this.#bytes = new TokenBucket(rate.bytesPerSecond, rate.byteBurst, now);
-  }
-
-  // A message over the node's message or byte rate: refused (non-fatal RATE_LIMITED), counted.
-  #messageLimited(bytes: number, now: number): { code: ErrorCode; message: string } | undefined {
-    const messages = this.#messages;
-    if (messages !== undefined && !messages.take(now)) {
-      this.#ctx.stats.messagesLimited++;
-      return { code: ErrorCode.RATE_LIMITED, message: `over the message rate (messageRate.messagesPerSecond ${this.#ctx.options.messageRate.messagesPerSecond})` };
-    }
-    const b = this.#bytes;
-    if (b !== undefined && bytes > 0 && !b.take(now, Math.min(bytes, this.#ctx.options.messageRate.byteBurst))) {
-      this.#ctx.stats.messagesLimited++;
-      return { code: ErrorCode.RATE_LIMITED, message: `over the byte rate (messageRate.bytesPerSecond ${this.#ctx.options.messageRate.bytesPerSecond})` };
-    }
-    return undefined;
   }
 
   // ---------------------------------------------------------------- output
@@ -1016,12 +798,10 @@ export class Session implements SessionConnection, SlicedTask {
     this.#ctx.hellos.done(this);
     this.#pending = undefined;
     this.#early = undefined;
-    this.#heldFrames = undefined;
-    this.#heldChunks = undefined;
+    this.#pacer.clear();
     if (this.#handshakeTimer !== undefined) clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
-    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
-    this.#expiryTimer = undefined;
+    this.#credential?.stop();
     this.#flow.clear();
     // Its subscriptions end before its nodes leave: the events about them are not for it.
     if (this.#routed) this.#ctx.closed(this);
@@ -1059,17 +839,6 @@ export class Session implements SessionConnection, SlicedTask {
 /** Fatal codes a client may retry after, which carry `retry_after_ms` (PROTOCOL.md §6.6). */
 const RETRY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.SERVER_FULL, ErrorCode.RATE_LIMITED, ErrorCode.SHUTTING_DOWN]);
 
-/** Frames that route messages (or may: a last fragment): they queue behind queued routing work. */
-// Units of work of a handled frame for the turn's budget (TurnSlicer.spend): one, plus one per handle a
-// BatchHeartbeat lists (100,000 handles take ≈ 7–12 ms; counted as one, nine of them ran in one 190 ms turn).
-function frameUnits(frame: Frame): number {
-  return frame.body.case === "batchHeartbeat" ? 1 + frame.body.value.handles.length : 1;
-}
-
-const ROUTED: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply", "fragment"]);
-
-/** `ProtocolError.ref_body` of a refused Renew: its field number in Frame. */
-const RENEW_BODY = 24;
 
 /** Frames whose payload counts against the flow-control window (PROTOCOL.md §12). */
 const PAYLOAD_FRAMES: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply"]);

@@ -37,8 +37,8 @@ export interface TcpListenerOptions {
   handshaking: () => number;
   /** Most connections in their handshake at once; more wait, unread (accept pacing). */
   maxHandshakes: () => number;
-  /** Closes an admitted connection silent for a while, for a socket waiting (see `AcceptPacerPolicy.makeRoom`). */
-  makeRoom?: () => boolean;
+  /** Closes an admitted connection silent for a while, for a socket waiting `waitedMs` (see `AcceptPacerPolicy.makeRoom`). */
+  makeRoom?: (waitedMs: number) => boolean;
   /** See `AcceptPacerPolicy.pumped`. */
   pumped?: () => void;
   /**

@@ -4,7 +4,7 @@
 // Welcome.permissions says the same; authorizeSend; per-node message limits.
 import { Access, ErrorCode, PRESENCE_SUBJECT } from "@hb/codec";
 import { describe, expect, it } from "vitest";
-import type { PermissionRule } from "../../src/index.js";
+import type { PermissionRule } from "../../src/auth.js";
 import { hashToken } from "../../src/internal.js";
 import { useChannelFixture, utf8 } from "../channel-helpers.js";
 import type { RawPeer } from "../raw-peer.js";

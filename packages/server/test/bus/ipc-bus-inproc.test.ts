@@ -177,6 +177,30 @@ describe("IPC bus protocol (in-process channels)", () => {
     expect(hub.locate("x")).toBe("b");
   });
 
+  it("a batch of 50 barriers is answered in one IPC message per worker, each answer after the others have the change", async () => {
+    const { hub, members } = await bus(["a", "b", "c"]);
+    const [a, b, c] = members as [FakeMember, FakeMember, FakeMember];
+    await turns();
+    const before = hub.stats().batchesOut as number;
+    // 50 Hellos handled in one turn of worker a: an announcement and a barrier each.
+    const answered: string[][] = [];
+    const all = Array.from({ length: 50 }, (_, i) => {
+      a.join(`n${i}`);
+      return new Promise<void>((resolve) =>
+        (a.link as IpcBusLink).sync(() => {
+          // What b and c know when a's barrier for n<i> is answered.
+          answered.push([b.view().includes(`n${i}@a:online`) ? "b" : "-", c.view().includes(`n${i}@a:online`) ? "c" : "-"]);
+          resolve();
+        }),
+      );
+    });
+    await Promise.all(all);
+    expect(answered).toEqual(Array.from({ length: 50 }, () => ["b", "c"]));
+    // One batch to each of b and c, one to a (its 50 answers): not one per barrier.
+    expect((hub.stats().batchesOut as number) - before).toBe(3);
+    expect(hub.stats().syncs).toBe(50);
+  });
+
   it("changes announced while starting go out before the start snapshot, with their reasons", async () => {
     const hub = new IpcBusHub();
     const seen: string[] = [];

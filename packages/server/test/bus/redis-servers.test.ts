@@ -248,7 +248,12 @@ describe("a server with worker processes over RedisBus", () => {
     const a4 = await client(aPort, "a4");
     await redis.restart();
     const after = ["a2", "a3", "a4", "b1"];
-    await waitFor(() => a.health().state === "ok" && ids(b.server).join() === after.join(), 5_000, "resynced");
+    // Both links back (B's own resync too: a send before it is dropped and counted, by design).
+    await waitFor(
+      () => a.health().state === "ok" && b.server.health().state === "ok" && ids(b.server).join() === after.join(),
+      5_000,
+      "resynced",
+    );
     expect(ids(a)).toEqual(after);
     for (const id of ["a2", "a3", "a4"]) expect(b.server.get(id)?.serverId).toBe("a");
 

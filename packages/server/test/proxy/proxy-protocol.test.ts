@@ -3,7 +3,8 @@
 import { connect } from "node:net";
 import { ErrorCode, PROTOCOL_VERSION, encodeFrame, makeFrame } from "@hb/codec";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AuthenticateContext, HeartbeatServer } from "../../src/index.js";
+import type { AuthenticateContext } from "../../src/auth.js";
+import type { HeartbeatServer } from "../../src/index.js";
 import { readProxyHeader } from "../../src/proxy/read-proxy-header.js";
 import { start } from "../helpers.js";
 import { RawPeer, waitFor } from "../raw-peer.js";

@@ -20,26 +20,25 @@ export const resumeWithNewLabels: ServerScenario = {
     const nodeId = ctx.nodeId("relabel");
     const first = await openAlive(ctx, "node", { nodeId, labels: { role: "old", t: tag } });
     if (first.welcome.resumeGraceMs === 0) skip("the server has no resume grace (Welcome.resume_grace_ms 0)");
-    const expected = { old: ["JOINED hello"], new: [] as string[], both: ["JOINED hello"] };
+    const expected: Record<keyof typeof filters, string[]> = { old: [], new: [], both: [] };
+    // What each filter's watchers are told of the next step.
+    const told = (step: Partial<Record<keyof typeof filters, string>>) => {
+      for (const name of ["old", "new", "both"] as const) if (step[name] !== undefined) expected[name].push(step[name]);
+    };
+    told({ old: "JOINED hello", both: "JOINED hello" });
     await expectStories(ctx, watches.both, nodeId, expected.both, "a Hello");
     first.conn.destroy();
-    expected.old.push("SUSPECT connection_closed");
-    expected.both.push("SUSPECT connection_closed");
+    told({ old: "SUSPECT connection_closed", both: "SUSPECT connection_closed" });
     await expectStories(ctx, watches.both, nodeId, expected.both, "a lost connection in its grace");
     const second = await openAlive(ctx, "resuming node", { nodeId, resumeToken: first.welcome.resumeToken, labels: { role: "new", t: tag } });
     if (!second.welcome.resumed) fail("the resume with a valid token was not resumed");
-    expected.old.push("LEFT labels_changed");
-    expected.new.push("JOINED labels_changed");
-    expected.both.push("RECOVERED resumed");
+    told({ old: "LEFT labels_changed", new: "JOINED labels_changed", both: "RECOVERED resumed" });
     await expectStories(ctx, watches.both, nodeId, expected.both, "a resume with other labels");
     const third = await openAlive(ctx, "resuming again", { nodeId, resumeToken: second.welcome.resumeToken, labels: { role: "old", t: tag } });
     if (!third.welcome.resumed) fail("the resume of the live session was not resumed");
-    expected.old.push("JOINED labels_changed");
-    expected.new.push("LEFT labels_changed");
-    expected.both.push("UPDATED labels_changed");
+    told({ old: "JOINED labels_changed", new: "LEFT labels_changed", both: "UPDATED labels_changed" });
     third.conn.sendBody("goodbye", { reason: "done" });
-    expected.old.push("LEFT goodbye");
-    expected.both.push("LEFT goodbye");
+    told({ old: "LEFT goodbye", both: "LEFT goodbye" });
     for (const name of ["both", "old", "new"] as const) {
       await expectStories(ctx, watches[name], nodeId, expected[name], `the filter ${JSON.stringify(filters[name])}`);
     }
