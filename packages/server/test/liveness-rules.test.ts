@@ -3,18 +3,7 @@
 import { ErrorCode, makeFrame } from "@hb/codec";
 import { describe, expect, it } from "vitest";
 import { NodeRegistry, LivenessMonitor, ServerCounters, processSlicer } from "../src/internal.js";
-import { FakeClock, FakeCore, drained, settle } from "./fake-core.js";
-
-// Spends the current turn's budget of the process's turn slicer: input received in this turn is held, unread.
-function spendTurn(): void {
-  const slicer = processSlicer();
-  slicer.expired();
-  const until = performance.now() + 50;
-  while (!slicer.expired() && performance.now() < until) {
-    // busy: the budget is time
-  }
-  expect(slicer.expired()).toBe(true);
-}
+import { FakeClock, FakeCore, drained, settle, spendTurn } from "./fake-core.js";
 
 // interval 1 000 ms → suspect after 1 500 ms; timeout 4 000 ms; ticks of 100 ms.
 const OPTIONS = { heartbeatInterval: 1_000, minHeartbeatInterval: 100, heartbeatTimeout: 4_000, heartbeatCheckInterval: 100 };
