@@ -80,11 +80,23 @@ const batchAll = encodeFrame(makeFrame("batchHeartbeat", { all: true }));
 const batchListed = encodeFrame(makeFrame("batchHeartbeat", { handles }));
 const batchNone = encodeFrame(makeFrame("batchHeartbeat", { handles: [] }));
 
+// Gateways heartbeat on their own timer whatever the server is doing: while nodes are attached, and while the
+// bench waits for the server to read all it was sent (seconds: input beyond a turn's budget is read in later
+// turns), every gateway attached so far refreshes all its nodes every interval / 2. Without it a gateway whose
+// input was all read went silent for longer than the timeout while the others' was still being read.
+const sessions = [];
+let keepAlive;
+const keepAttachedAlive = () => {
+  keepAlive = setInterval(() => {
+    for (const s of sessions) s.receive(batchAll);
+  }, INTERVAL / 2);
+};
+
 // ------------------------------------------------------------------ memory
 await settle();
 const before = mem();
-const sessions = [];
 const t0 = performance.now();
+keepAttachedAlive();
 for (let g = 0; g < GATEWAYS; g++) {
   const session = server.accept(new NullTransport());
   session.receive(encodeFrame(makeFrame("hello", { protocolVersion: 1, nodeId: `gateway-${g}` })));
@@ -103,11 +115,10 @@ for (let g = 0; g < GATEWAYS; g++) {
     session.receive(enc.finish());
     await turn();
   }
-  // Keep the gateways attached so far alive while the others attach.
-  for (const s of sessions) s.receive(batchAll);
 }
 await drained();
 const attachMs = performance.now() - t0;
+clearInterval(keepAlive);
 await settle();
 const after = mem();
 const registered = server.count();
@@ -136,6 +147,7 @@ const cpuRate = refreshed / ((cpu1.user + cpu1.system) / 1e6);
 // The throughput rounds above refreshed every node back to back, which the phi detector would take for each
 // node's rhythm. Gateway 0 (the one whose nodes go silent below) detaches and attaches its nodes again, so their
 // history starts afresh; then 16 refreshes of every node at interval / 2 (the fixed detector does not care).
+keepAttachedAlive();
 sessions[0].receive(encodeFrame(makeFrame("detach", { handles })));
 for (let start = 1; start <= PER_GATEWAY; start += 4096) {
   const enc = new FrameEncoder();
@@ -146,6 +158,7 @@ for (let start = 1; start <= PER_GATEWAY; start += 4096) {
   await turn();
 }
 await drained();
+clearInterval(keepAlive);
 for (let i = 0; i < 16; i++) {
   for (const s of sessions) s.receive(batchListed);
   await sleep(INTERVAL / 2);
@@ -173,7 +186,7 @@ for (let k = 0; k < SLICES; k++) {
 }
 const stopAt = performance.now();
 let tickMax = 0;
-const keepAlive = setInterval(() => {
+const refreshing = setInterval(() => {
   const t = performance.now();
   sessions[0].receive(batchNone);
   for (let g = 1; g < GATEWAYS; g++) sessions[g].receive(batchListed);
@@ -189,7 +202,7 @@ const lagTimer = setInterval(() => {
 }, 50);
 while (errors.length < PER_GATEWAY && performance.now() - stopAt < TIMEOUT + 10 * CHECK) await sleep(100);
 await sleep(CHECK * 2); // nobody else may time out
-clearInterval(keepAlive);
+clearInterval(refreshing);
 clearInterval(lagTimer);
 const timedOut = errors.length;
 errors.sort((a, b) => a - b);

@@ -2,8 +2,8 @@
 // server core with in-memory sessions and a fake clock (no socket, no timer).
 import { ErrorCode, makeFrame } from "@hb/codec";
 import { describe, expect, it } from "vitest";
-import { NodeRegistry, LivenessMonitor, ServerCounters } from "../src/internal.js";
-import { FakeClock, FakeCore, settle } from "./fake-core.js";
+import { NodeRegistry, LivenessMonitor, ServerCounters, processSlicer } from "../src/internal.js";
+import { FakeClock, FakeCore, drained, settle, spendTurn } from "./fake-core.js";
 
 // interval 1 000 ms → suspect after 1 500 ms; timeout 4 000 ms; ticks of 100 ms.
 const OPTIONS = { heartbeatInterval: 1_000, minHeartbeatInterval: 100, heartbeatTimeout: 4_000, heartbeatCheckInterval: 100 };
@@ -67,6 +67,70 @@ describe("liveness rules (fake clock, no sockets)", () => {
       2n,
       false,
     ]);
+  });
+
+  it("a gateway's nodes are not timed out while its input waits unread in the turn slicer; read, it refreshes them", async () => {
+    const f = new FakeCore(OPTIONS);
+    const gw = f.hello("gw");
+    gw.send(makeFrame("attach", { handle: 1, nodeId: "d1" }));
+    f.clock.t = 1_000;
+    gw.send(makeFrame("batchHeartbeat", { all: true }));
+    f.advance(2_600); // silent for 1 600 ms: suspect, the server having read all there was
+    expect(f.eventsOf("d1")).toEqual(["nodeJoined attach", "nodeSuspect heartbeat_missed"]);
+    expect(f.eventsOf("gw")).toEqual(["nodeJoined hello", "nodeSuspect heartbeat_missed"]);
+    // This turn's budget is spent: what arrives now is held for a later turn, unread.
+    f.clock.t = 4_900;
+    spendTurn();
+    gw.send(makeFrame("batchHeartbeat", { all: true }));
+    expect(gw.session.holdsInput).toBe(true);
+    f.advance(5_100); // 4 100 ms since last read, but a refresh waits in the server's own backlog
+    f.advance(9_000);
+    expect(f.eventsOf("d1")).toEqual(["nodeJoined attach", "nodeSuspect heartbeat_missed"]);
+    expect(f.eventsOf("gw")).toEqual(["nodeJoined hello", "nodeSuspect heartbeat_missed"]);
+    await drained(); // read now, with the time it arrived
+    expect(gw.session.holdsInput).toBe(false);
+    expect(f.eventsOf("d1")).toEqual(["nodeJoined attach", "nodeSuspect heartbeat_missed", "nodeRecovered heartbeat"]);
+    expect(f.eventsOf("gw")).toEqual(["nodeJoined hello", "nodeSuspect heartbeat_missed", "nodeRecovered heartbeat"]);
+    // Judged again on what was read: silent since 4 900, so timed out at 8 900 or later (the next tick), not before.
+    f.advance(9_100);
+    expect(f.eventsOf("d1").at(-1)).toBe("nodeTimeout heartbeat_timeout");
+    expect(f.eventsOf("gw").at(-1)).toBe("nodeTimeout heartbeat_timeout");
+  });
+
+  it("a verdict waits for held input at most maxHeldVerdict past the timeout", async () => {
+    const f = new FakeCore({ ...OPTIONS, maxHeldVerdict: 4_000 });
+    const gw = f.hello("gw");
+    gw.send(makeFrame("attach", { handle: 1, nodeId: "d1" }));
+    f.advance(1_600);
+    f.clock.t = 2_000;
+    spendTurn();
+    gw.send(makeFrame("batchHeartbeat", { all: true })); // held, and not read before the end of the test
+    f.advance(7_900); // silent 7 900 ms < timeout 4 000 + 4 000
+    expect(f.eventsOf("d1")).toEqual(["nodeJoined attach", "nodeSuspect heartbeat_missed"]);
+    f.advance(8_100);
+    expect(gw.session.holdsInput).toBe(true);
+    expect(f.eventsOf("d1").at(-1)).toBe("nodeTimeout heartbeat_timeout");
+    await drained();
+  });
+
+  it("a BatchHeartbeat counts one unit of the turn's budget per handle it lists: a long one ends the turn", async () => {
+    const f = new FakeCore(OPTIONS);
+    const gw = f.hello("gw");
+    const handles = Array.from({ length: 300 }, (_, i) => i + 1);
+    gw.send(...handles.map((h) => makeFrame("attach", { handle: h, nodeId: `d${h}` })));
+    await drained();
+    // A turn whose budget is used up by time, not yet checked (the clock is read once per CHECK_UNITS units).
+    const slicer = processSlicer();
+    slicer.expired();
+    const until = performance.now() + 20;
+    while (performance.now() < until) {
+      // busy
+    }
+    gw.send(makeFrame("batchHeartbeat", { handles })); // 301 units: the clock is read, the budget is spent
+    gw.send(makeFrame("heartbeat", { seq: 1n }));
+    expect(gw.session.holdsInput).toBe(true); // the heartbeat waits for the next turn
+    await drained();
+    expect(gw.session.holdsInput).toBe(false);
   });
 
   it("with resume grace a lost connection makes its nodes suspect; the grace passing times them out", async () => {

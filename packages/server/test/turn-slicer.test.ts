@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { CHECK_UNITS, type SlicedTask, TurnSlicer } from "../src/routing/turn-slicer.js";
+import { CHECK_UNITS, READ_AHEAD_MIN_WRITES, READ_AHEAD_PER_WRITE, type SlicedTask, TurnSlicer } from "../src/routing/turn-slicer.js";
 
 // A slicer on a fake clock and a manual scheduler: `turn()` runs what setImmediate would run next.
-function fake(sliceMs = 10, flushEveryMs = 100) {
+function fake(sliceMs = 10, flushEveryMs = 100, readAheadBytes?: number) {
   let t = 0;
   const queue: (() => void)[] = [];
-  const slicer = new TurnSlicer({ sliceMs, flushEveryMs, now: () => t, schedule: (fn) => queue.push(fn) });
+  const slicer = new TurnSlicer({ sliceMs, flushEveryMs, readAheadBytes, now: () => t, schedule: (fn) => queue.push(fn) });
   return {
     slicer,
     advance: (ms: number) => {
@@ -175,6 +175,69 @@ describe("TurnSlicer", () => {
     f.turn();
     f.turn();
     expect(log.slice(-2)).toEqual(["flush", "idle"]);
+  });
+
+  it("runs caught-up callbacks once no work is queued and the writes left are many small ones, not one large one", () => {
+    const f = fake(10, 100, 1_000_000);
+    const log: string[] = [];
+    // A fan-out's round of writes: 2,000 connections with 200 bytes queued each. Work queued: not caught up.
+    expect(READ_AHEAD_MIN_WRITES).toBeLessThanOrEqual(2_000);
+    f.slicer.defer(task(log, "w", 15, f.advance));
+    for (let i = 0; i < 2_000; i++) {
+      f.slicer.queued(200);
+      f.slicer.flushLater(() => {
+        f.slicer.queued(-200);
+        f.advance(0.02);
+      });
+    }
+    f.slicer.whenCaughtUp(() => log.push("caught up"));
+    f.turn();
+    expect(log).not.toContain("caught up");
+    f.turn(); // the work ends, a round of writes begins: 200 bytes per waiting write is little
+    expect(log.at(-1)).toBe("caught up");
+    expect(f.slicer.pending.writes).toBeGreaterThan(0);
+    while (f.scheduled > 0) f.turn();
+    expect(f.slicer.queuedBytes).toBe(0);
+
+    // A fan-in: one connection with more than READ_AHEAD_PER_WRITE queued. Only once it is written.
+    const log2: string[] = [];
+    let writes = 0;
+    const big = READ_AHEAD_PER_WRITE + 1;
+    f.slicer.queued(big);
+    f.slicer.flushLater(() => {
+      writes++;
+      f.slicer.queued(-big);
+    });
+    f.slicer.whenCaughtUp(() => log2.push(`caught up after ${writes} write(s)`));
+    while (f.scheduled > 0) f.turn();
+    expect(log2).toEqual(["caught up after 1 write(s)"]);
+
+    // A few small writes (a unicast, a fan-out to 100 connections): waited for, as before.
+    const log4: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      f.slicer.queued(200);
+      f.slicer.flushLater(() => f.slicer.queued(-200));
+    }
+    f.slicer.whenCaughtUp(() => log4.push(`caught up at ${f.slicer.queuedBytes} bytes`));
+    while (f.scheduled > 0) f.turn();
+    expect(log4).toEqual(["caught up at 0 bytes"]);
+
+    // Many small writes, but more than readAheadBytes in all: only once below it.
+    const g = fake(10, 100, 300_000);
+    const log3: string[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      g.slicer.queued(200);
+      g.slicer.flushLater(() => {
+        g.slicer.queued(-200);
+        g.advance(0.05);
+      });
+    }
+    g.slicer.whenCaughtUp(() => log3.push(`caught up at ${g.slicer.queuedBytes} bytes`));
+    while (g.scheduled > 0) g.turn();
+    expect(log3).toHaveLength(1);
+    const at = Number(log3[0]?.split(" ")[3]);
+    expect(at).toBeLessThanOrEqual(300_000);
+    expect(at).toBeGreaterThan(0); // before the last write: read-ahead, not idle
   });
 
   it("drops a task that throws, reports it, and goes on with the others", () => {

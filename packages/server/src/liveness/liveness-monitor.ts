@@ -23,6 +23,15 @@ export interface LivenessOwner {
   readonly ownSlot: number;
   /** Attached nodes bound to the connection: gateway handle → registry slot. */
   readonly handles: ReadonlyMap<number, number>;
+  /**
+   * Whether the connection has received input the server has not read yet
+   * (held for a later turn: the server's own backlog, not the node's
+   * silence). Its nodes' proof of life may be in it, so none of them is
+   * suspected or timed out until it is read (the verdict is looked at again
+   * one tick later), for at most `maxHeldVerdict` past the timeout. Default
+   * `false`.
+   */
+  readonly inputWaiting?: boolean;
 }
 
 /**
@@ -560,6 +569,16 @@ export class LivenessMonitor<O extends LivenessOwner> {
 
   #apply(slot: number, verdict: "timeout" | "suspect" | "watch", now: number): void {
     const registry = this.#registry;
+    if (
+      verdict !== "watch" &&
+      registry.owner(slot).inputWaiting === true &&
+      this.#listening.silence(registry.lastHeard(slot), now) < this.#timeoutMs + this.#settings.maxHeldVerdict
+    ) {
+      // Input of its connection waits to be read (the server is behind, not the node): judged once it is read,
+      // or at the latest maxHeldVerdict past its timeout (a connection whose input is always held).
+      this.#wheel.schedule(slot, now + this.#tickMs);
+      return;
+    }
     switch (verdict) {
       case "timeout": {
         const reason = this.#reason;

@@ -32,6 +32,12 @@ export interface TurnSlicerOptions {
    * Default {@link DEFAULT_FLUSH_EVERY_MS}.
    */
   flushEveryMs?: number;
+  /**
+   * Most bytes of output queued for connections ({@link TurnSlicer.queued})
+   * while {@link TurnSlicer.whenCaughtUp} callbacks still run (input is read
+   * ahead of the writes). Default {@link DEFAULT_READ_AHEAD_BYTES}.
+   */
+  readAheadBytes?: number;
   /** Clock in ms (default `performance.now`). */
   now?: () => number;
   /** Runs a function in a later turn (default `setImmediate`). */
@@ -49,6 +55,27 @@ export const DEFAULT_SLICE_MS = 8;
 export const CHECK_UNITS = 256;
 /** Default {@link TurnSlicerOptions.flushEveryMs}. */
 export const DEFAULT_FLUSH_EVERY_MS = 250;
+/**
+ * Default {@link TurnSlicerOptions.readAheadBytes}: 32 MiB of queued
+ * deliveries (counted whole; their bodies are shared, so far less memory).
+ */
+export const DEFAULT_READ_AHEAD_BYTES = 32 * 1024 * 1024;
+/**
+ * Input is read ahead of the writes only while the connections waiting for
+ * a write have at most this many bytes queued each on average: many
+ * connections with a little each (a fan-out, whose writes carry more frames
+ * each the more is read meanwhile), not one connection with much (a fan-in,
+ * whose publishers go at the pace its queue is written at).
+ */
+export const READ_AHEAD_PER_WRITE = 16 * 1024;
+/**
+ * Input is read ahead of the writes only while at least this many
+ * connections wait for a write: a round of writes that takes several turns
+ * (10,000 connections: ≈ 50–100 ms). A shorter one is waited for, as a
+ * publisher that resumes after every small write sends smaller batches
+ * (measured: fan-in 150,000 against 303,000 msg/s when it did).
+ */
+export const READ_AHEAD_MIN_WRITES = 1_024;
 
 /**
  * Keeps every event-loop turn's work bounded (issue 10): no single turn
@@ -74,8 +101,17 @@ export const DEFAULT_FLUSH_EVERY_MS = 250;
  *    connection queued at its start (over as many slices as it takes)
  *    before work goes on.
  * 3. **idle** ({@link TurnSlicer.whenIdle}): callbacks run once the other
- *    two are empty, e.g. connections that stopped reading resume then. This
- *    is what slows a publisher to the pace its deliveries are written at.
+ *    two are empty. **Caught up** ({@link TurnSlicer.whenCaughtUp}):
+ *    callbacks run once no work is queued and no write either, or the
+ *    writes still queued are many small ones (at least
+ *    {@link READ_AHEAD_MIN_WRITES} connections waiting, at most
+ *    `readAheadBytes` in all and {@link READ_AHEAD_PER_WRITE} per waiting
+ *    connection on average): connections that stopped reading
+ *    resume then. This is what slows a publisher to the pace its deliveries
+ *    are written at, while a fan-out's next messages are read and routed
+ *    during a round of writes (so that each write carries many of them:
+ *    waiting for the last write before reading again made every delivery
+ *    to 10,000 connections one socket write, 0.24 M deliveries/s).
  *
  * The budget of a turn is time, read from the clock after each task or
  * step (`expired()`: one `performance.now()`, ≈ 30 ns; callers check it
@@ -91,6 +127,10 @@ export class TurnSlicer {
   readonly #flushes = new Fifo<() => void>();
   readonly #urgent = new Fifo<() => void>();
   readonly #idle = new Fifo<() => void>();
+  readonly #caughtUp = new Fifo<() => void>();
+  readonly #readAheadBytes: number;
+  // Bytes queued for connections (see queued()).
+  #queuedBytes = 0;
   // Start of the current phase's budget; -1 when no budget is running.
   #phaseStart = -1;
   #endScheduled = false;
@@ -116,6 +156,7 @@ export class TurnSlicer {
   constructor(options: TurnSlicerOptions = {}) {
     this.#sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
     this.#flushEveryMs = options.flushEveryMs ?? DEFAULT_FLUSH_EVERY_MS;
+    this.#readAheadBytes = options.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
     this.#now = options.now ?? performance.now.bind(performance);
     this.#schedule = options.schedule ?? ((run) => setImmediate(run));
     this.#onError =
@@ -130,9 +171,24 @@ export class TurnSlicer {
     return this.#running ? this.#ahead.length > 0 : this.#work.length > 0;
   }
 
-  /** Tasks, writes and idle callbacks waiting. */
+  /** Tasks, writes and idle (and caught-up) callbacks waiting. */
   get pending(): { work: number; writes: number; idle: number } {
-    return { work: this.#work.length, writes: this.#flushes.length, idle: this.#idle.length };
+    return { work: this.#work.length, writes: this.#flushes.length, idle: this.#idle.length + this.#caughtUp.length };
+  }
+
+  /** Bytes of output queued for connections, as reported to {@link TurnSlicer.queued}. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /**
+   * The output queued for connections grew (`delta` > 0) or shrank by
+   * `delta` bytes: writers report it as they queue and write, O(1), so
+   * that {@link TurnSlicer.whenCaughtUp} knows how far input may be read
+   * ahead of the writes.
+   */
+  queued(delta: number): void {
+    this.#queuedBytes += delta;
   }
 
   /** Slices run so far, and tasks deferred so far (for tests and stats). */
@@ -211,6 +267,26 @@ export class TurnSlicer {
     this.#kick();
   }
 
+  /**
+   * Runs `fn` once no work is queued and the writes still queued are small
+   * enough to read more input meanwhile (see the class comment): at once
+   * after the current slice when they are, in a later turn when not.
+   */
+  whenCaughtUp(fn: () => void): void {
+    this.#caughtUp.push(fn);
+    this.#kick();
+  }
+
+  // No work queued, and the writes queued are few or small (see whenCaughtUp).
+  #isCaughtUp(): boolean {
+    if (this.#work.length > 0) return false;
+    const writes = this.#flushes.length;
+    if (writes === 0) return true;
+    if (writes < READ_AHEAD_MIN_WRITES) return false;
+    const bytes = this.#queuedBytes;
+    return bytes <= this.#readAheadBytes && bytes <= writes * READ_AHEAD_PER_WRITE;
+  }
+
   #kick(): void {
     if (this.#sliceScheduled) return;
     this.#sliceScheduled = true;
@@ -249,8 +325,13 @@ export class TurnSlicer {
       }
       if (this.expired()) break;
     }
+    const caughtUp = this.#caughtUp;
+    if (caughtUp.length > 0 && this.#isCaughtUp()) {
+      // Only those waiting now: a callback that waits again runs in a later slice.
+      for (let n = caughtUp.length; n > 0; n--) (caughtUp.shift() as () => void)();
+    }
     this.#newPhase(-1);
-    if (work.length > 0 || flushes.length > 0 || urgent.length > 0 || this.#idle.length > 0) this.#kick();
+    if (work.length > 0 || flushes.length > 0 || urgent.length > 0 || this.#idle.length > 0 || caughtUp.length > 0) this.#kick();
   }
 
   #newPhase(start: number): void {

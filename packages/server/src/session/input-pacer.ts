@@ -27,12 +27,18 @@ interface HeldChunk {
 }
 
 // Input states: reading; holding input (a task is queued in the slicer); waiting to read again (the
-// transport stays paused until the slicer is idle, so a publisher goes at the pace its deliveries leave).
+// transport stays paused until the slicer has caught up, so a publisher goes at the pace its deliveries leave).
 const READING = 0;
 const HOLDING = 1;
 const WAITING = 2;
 
 /** Frames that route messages (or may: a last fragment): they queue behind queued routing work. */
+// Units of work of a handled frame for the turn's budget (TurnSlicer.spend): one, plus one per handle a
+// BatchHeartbeat lists (100,000 handles take ≈ 7–12 ms; counted as one, nine of them ran in one 190 ms turn).
+function frameUnits(frame: Frame): number {
+  return frame.body.case === "batchHeartbeat" ? 1 + frame.body.value.handles.length : 1;
+}
+
 const ROUTED: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply", "fragment"]);
 
 /**
@@ -41,8 +47,9 @@ const ROUTED: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "re
  * queued; the rest of its input is held here (the transport paused) and
  * handled in later turns, in order, as a {@link SlicedTask} of the slicer.
  * Flow-control credit for payloads routed while work is queued is returned,
- * and reading resumes, once the slicer is idle (the deliveries written), so
- * a publisher is slowed to its subscribers' pace.
+ * and reading resumes, once the slicer has caught up (the deliveries
+ * written, or few enough left per connection: {@link TurnSlicer.whenCaughtUp}),
+ * so a publisher is slowed to its subscribers' pace.
  */
 export class InputPacer implements SlicedTask {
   /** Connections take turns in the slicer (see {@link SlicedTask.rotates}). */
@@ -56,7 +63,7 @@ export class InputPacer implements SlicedTask {
   #heldFrames: Fifo<Frame> | undefined;
   #heldNow = 0;
   #heldChunks: Fifo<HeldChunk> | undefined;
-  // Payload bytes routed while work was queued: credited once the slicer is idle.
+  // Payload bytes routed while work was queued: credited once the slicer has caught up.
   #unrouted = 0;
   #idleWait = false;
   readonly #resumeReading = (): void => {
@@ -105,9 +112,9 @@ export class InputPacer implements SlicedTask {
     return true;
   }
 
-  /** A frame was handled inline: once the turn's budget is spent, the rest of the input is held. */
-  spent(): void {
-    if (this.#slicer.spend(1)) this.hold();
+  /** `frame` was handled inline: once the turn's budget is spent, the rest of the input is held. */
+  spent(frame: Frame): void {
+    if (this.#slicer.spend(frameUnits(frame))) this.hold();
   }
 
   /** Starts holding input: the transport pauses, the pacer queues itself in the slicer. */
@@ -120,7 +127,7 @@ export class InputPacer implements SlicedTask {
 
   /**
    * `size` payload bytes were routed: credited back now, or, while work is
-   * queued, once the slicer is idle.
+   * queued, once the slicer has caught up.
    */
   routed(size: number, window: ReceiveWindow): void {
     if (this.#slicer.backlogged || this.#unrouted > 0) this.#unrouted += size;
@@ -136,10 +143,11 @@ export class InputPacer implements SlicedTask {
       if (frames !== undefined && frames.length > 0) {
         s.heldAt(this.#heldNow);
         while (frames.length > 0) {
-          s.handleHeld(frames.shift() as Frame);
+          const frame = frames.shift() as Frame;
+          s.handleHeld(frame);
           if (s.closed) return true;
           // Yield to the work this frame queued, or to the next turn.
-          if (slicer.backlogged || slicer.spend(1)) return false;
+          if (slicer.backlogged || slicer.spend(frameUnits(frame))) return false;
         }
       }
       const held = this.#heldChunks?.shift();
@@ -178,7 +186,8 @@ export class InputPacer implements SlicedTask {
   /**
    * End of a read batch: returns the credit of everything routed in it
    * (PROTOCOL.md §12), unless work is still queued; then the credit (and,
-   * if input is held, reading) waits for the slicer to be idle.
+   * if input is held, reading) waits for the slicer to catch up
+   * ({@link TurnSlicer.whenCaughtUp}).
    */
   endOfInput(): void {
     const s = this.#session;
@@ -197,7 +206,7 @@ export class InputPacer implements SlicedTask {
     if (slicer.backlogged || this.#unrouted > 0 || this.#input === WAITING) {
       if (!this.#idleWait) {
         this.#idleWait = true;
-        slicer.whenIdle(this.#resumeReading);
+        slicer.whenCaughtUp(this.#resumeReading);
       }
       return;
     }
@@ -211,7 +220,7 @@ export class InputPacer implements SlicedTask {
     this.#heldChunks = undefined;
   }
 
-  // The slicer is idle: the credit held back goes out, and the transport reads again.
+  // The slicer has caught up: the credit held back goes out, and the transport reads again.
   #whenIdle(): void {
     const s = this.#session;
     if (s.closed || this.#input === HOLDING) return;

@@ -15,6 +15,12 @@ export interface SessionConnection extends RoutePeer {
   /** Nothing was heard for `heartbeatTimeout`: fatal `HEARTBEAT_TIMEOUT`, then close. */
   timedOut(): void;
   /**
+   * Whether input received on the connection waits to be read (held for a
+   * later turn of the server's turn slicer): it may hold the proof of life
+   * of the connection's nodes.
+   */
+  readonly holdsInput: boolean;
+  /**
    * Sends a non-fatal ProtocolError about attached node `nodeId` (`ref` =
    * its handle, `ref_body` = Attach, PROTOCOL.md §13.2).
    */
@@ -84,6 +90,15 @@ export class SessionRecord {
   setInterval(intervalMs: number): void {
     this.intervalMs = intervalMs;
     this.suspectAfterMs = suspectAfter(intervalMs);
+  }
+
+  /**
+   * Whether the connection has input the server has not read yet (see
+   * {@link SessionConnection.holdsInput}): its nodes are not judged
+   * until it is read (`LivenessOwner.inputWaiting`).
+   */
+  get inputWaiting(): boolean {
+    return this.session?.holdsInput === true;
   }
 
   /** Attached nodes bound to the current connection: gateway handle → registry slot (change with {@link SessionRecord.bind}, …). */

@@ -210,8 +210,7 @@ export class SessionWriter {
       if (this.#plain === EMPTY_LIST) this.#plain = [];
       this.#plain.push(bytes);
       this.#plainBytes += size;
-      this.#queued += size;
-      this.#stats.queuedBytes += size;
+      this.#gauge(size);
       if (!this.#plainScheduled && !this.#paused) {
         this.#plainScheduled = true;
         setImmediate(SessionWriter.#plainLater, this);
@@ -403,8 +402,7 @@ export class SessionWriter {
       pos += bytes.length;
     }
     this.#stats.framesOut += plain.length;
-    this.#queued -= this.#plainBytes;
-    this.#stats.queuedBytes -= this.#plainBytes;
+    this.#gauge(-this.#plainBytes);
     this.#plain = EMPTY_LIST;
     this.#plainBytes = 0;
     this.#out(out);
@@ -439,8 +437,7 @@ export class SessionWriter {
     scheduler?.close();
     this.#plain = EMPTY_LIST;
     this.#plainBytes = 0;
-    this.#stats.queuedBytes -= this.#queued;
-    this.#queued = 0;
+    this.#gauge(-this.#queued);
   }
 
   #direct(bytes: Uint8Array): void {
@@ -458,15 +455,19 @@ export class SessionWriter {
       if (scheduler !== undefined && !this.#stopped) this.#sync(scheduler);
       return;
     }
-    this.#queued += size;
-    this.#stats.queuedBytes += size;
+    this.#gauge(size);
+  }
+
+  // The queued bytes of this writer changed by `delta`: the server's gauge and the slicer's (its read-ahead) follow.
+  #gauge(delta: number): void {
+    this.#queued += delta;
+    this.#stats.queuedBytes += delta;
+    this.#slicer.queued(delta);
   }
 
   #sync(scheduler: FrameScheduler): void {
     const s = scheduler.stats();
-    const queued = s.queuedBytes + this.#plainBytes;
-    this.#stats.queuedBytes += queued - this.#queued;
-    this.#queued = queued;
+    this.#gauge(s.queuedBytes + this.#plainBytes - this.#queued);
     this.#stats.framesOut += s.framesOut - this.#schedulerFramesOut;
     this.#schedulerFramesOut = s.framesOut;
   }

@@ -107,8 +107,8 @@ const CLOSED = 3;
  *   the rest of the input is held (the transport paused) and processed in
  *   later turns, in order, by its {@link InputPacer}. Credit for payloads
  *   routed while work is queued is returned, and reading resumes, once the
- *   slicer is idle — the deliveries written — so a publisher is slowed to
- *   its subscribers' pace.
+ *   slicer has caught up — the deliveries written, or few enough left per
+ *   connection — so a publisher is slowed to its subscribers' pace.
  * - Credentials that expire, and Renew, are its {@link CredentialRenewal}'s.
  *
  * Rate limits: every frame takes a token from the frame bucket
@@ -463,7 +463,7 @@ export class Session implements SessionConnection, PacedSession {
     // Held: decoded with the rest of its chunk, or routing work is queued; handled in a later turn.
     if (this.#phase === CLOSED || this.#pacer.holds(frame, this.#now)) return;
     this.#handle(frame);
-    if (this.#phase !== CLOSED) this.#pacer.spent();
+    if (this.#phase !== CLOSED) this.#pacer.spent(frame);
   };
 
   #handle(frame: Frame): void {
@@ -535,7 +535,7 @@ export class Session implements SessionConnection, PacedSession {
     }
     this.#refused(frame, handler(this, rec, body.value as never, frame, now));
     if (size === 0) return;
-    // Routed now, or queued behind work (then credited once the slicer is idle).
+    // Routed now, or queued behind work (then credited once the slicer has caught up).
     this.#pacer.routed(size, window as ReceiveWindow);
   }
 
