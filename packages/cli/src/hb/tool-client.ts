@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { HeartbeatClient } from "@hb/client";
+import { HbError, HeartbeatClient } from "@hb/client";
 
 /** `host:port` → its parts (IPv6 in brackets: `[::1]:9501`). */
 export function parseServer(text: string): { host: string; port: number } {
@@ -35,7 +35,7 @@ export async function toolClient(server: string, token: string | undefined, vers
     await client.connect();
   } catch (err) {
     // A refusal may say when to come back (SERVER_FULL, RATE_LIMITED: ProtocolError.retry_after_ms).
-    const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
+    const retryAfter = err instanceof HbError ? err.retryAfterMs : undefined;
     const hint = retryAfter === undefined ? "" : `; the server asks to retry after ${retryAfter} ms`;
     throw new Error(`cannot connect to the hb server at ${server}: ${(err as Error).message}${hint} (--server or HB_SERVER)`);
   }

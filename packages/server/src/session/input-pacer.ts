@@ -32,13 +32,13 @@ const READING = 0;
 const HOLDING = 1;
 const WAITING = 2;
 
-/** Frames that route messages (or may: a last fragment): they queue behind queued routing work. */
 // Units of work of a handled frame for the turn's budget (TurnSlicer.spend): one, plus one per handle a
 // BatchHeartbeat lists (100,000 handles take ≈ 7–12 ms; counted as one, nine of them ran in one 190 ms turn).
 function frameUnits(frame: Frame): number {
   return frame.body.case === "batchHeartbeat" ? 1 + frame.body.value.handles.length : 1;
 }
 
+/** Frames that route messages (or may: a last fragment): they queue behind queued routing work. */
 const ROUTED: ReadonlySet<string> = new Set(["publish", "send", "broadcast", "reply", "fragment"]);
 
 /**
@@ -68,7 +68,7 @@ export class InputPacer implements SlicedTask {
   #idleWait = false;
   readonly #resumeReading = (): void => {
     this.#idleWait = false;
-    this.#whenIdle();
+    this.#caughtUp();
   };
 
   constructor(session: PacedSession, transport: SessionTransport, flow: InboundFlow, slicer: TurnSlicer) {
@@ -221,7 +221,7 @@ export class InputPacer implements SlicedTask {
   }
 
   // The slicer has caught up: the credit held back goes out, and the transport reads again.
-  #whenIdle(): void {
+  #caughtUp(): void {
     const s = this.#session;
     if (s.closed || this.#input === HOLDING) return;
     const window = this.#flow.currentWindow;
